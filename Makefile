@@ -1,0 +1,45 @@
+# Quick start: `make report` then `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: report test test-fast lock data-dictionary bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+## Build the demo report into reports/demo/ from freshly generated demo data.
+report: $(STAMP)
+	$(BIN)/evaluation report --out reports/demo
+
+## The whole test suite (CI runs this through .ci/run).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Everything except tests marked slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+## Regenerate the human data dictionary from data_schema/*.json.
+data-dictionary: $(STAMP)
+	$(BIN)/evaluation data-dictionary > data_schema/DATA_DICTIONARY.md
+
+## Benchmarks (not tests): print ratios against a floor measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+## Re-resolve and pin dependency versions.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e '.[test]'
+	{ echo "# Pinned runtime and test dependencies (Python 3.11). Regenerate with: make lock"; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^evaluation'; } > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) reports/demo

@@ -1,0 +1,130 @@
+"""The `evaluation` command.
+
+    evaluation validate DATA [--config FILE]     check extracts against the contract; writes nothing
+    evaluation demo-data OUT                     write the synthetic demo dataset and its config
+    evaluation report [--data DIR] [--out DIR]   build the report (demo data when --data is not given)
+    evaluation data-dictionary                   print the data dictionary generated from the schemas
+
+Exit status: 0 success; 1 problems in the inputs (all listed); 2 wrong usage; 3 the build failed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .problems import InputError
+
+EXIT_INPUT, EXIT_USAGE, EXIT_BUILD = 1, 2, 3
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .loading import load
+
+    data = load(args.data, args.config)
+    summary = data.summary()
+    print(f"{args.data}: all tables valid.")
+    print(summary.to_string(index=False))
+    if data.warnings:
+        from .problems import format_problems
+
+        print()
+        print(format_problems(data.warnings, max_per_rule=0 if args.all else 50))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import write_demo
+    from .schema import TABLES
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        _err(f"{out} is a file; give a folder for the demo data")
+        return EXIT_USAGE
+    clashes = [p.name for p in out.glob("*") if p.stem in TABLES or p.name == "evaluation.toml"] if out.exists() else []
+    if clashes and not args.force:
+        _err(f"{out} already holds {', '.join(sorted(clashes))}; use --force to overwrite")
+        return EXIT_USAGE
+    written = write_demo(out, seed=args.seed, file_format=args.format, progress=lambda m: print(f"  {m}…"))
+    print(f"Demo data written to {out}:")
+    for name, path in written.items():
+        print(f"  {path.name}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import ReportBuildError, build_report
+
+    try:
+        build_report(data_dir=args.data, config=args.config, out_dir=args.out, progress=not args.quiet,
+                     say=(lambda m: None) if args.quiet else print)
+    except ReportBuildError as exc:
+        _err(f"Report build failed: {exc}")
+        return EXIT_BUILD
+    return 0
+
+
+def _cmd_dictionary(args: argparse.Namespace) -> int:
+    from .schema import data_dictionary_markdown
+
+    print(data_dictionary_markdown(), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evaluation",
+        description="Evaluate a police-custody youth diversion programme: validate extracts, analyse, and build the report.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    v = sub.add_parser("validate", help="check a data folder against the contract (writes nothing)",
+                       description="Read every table in DATA, check it against the data contract and print what loaded. "
+                                   "All problems are listed at once with file, row and column. Nothing is written.")
+    v.add_argument("data", metavar="DATA", help="folder holding the extracts (CSV, XLSX or Parquet, named after the tables)")
+    v.add_argument("--config", metavar="FILE", help="config file (default: DATA/evaluation.toml)")
+    v.add_argument("--all", action="store_true", help="list every problem (default: at most 50 per file, column and rule)")
+    v.set_defaults(func=_cmd_validate)
+
+    d = sub.add_parser("demo-data", help="write the synthetic demo dataset and its config",
+                       description="Write a deterministic synthetic dataset in the contract, calibrated to Operation Alliance "
+                                   "(Wood Green custody, 19 Oct - 31 Dec 2020), plus its evaluation.toml.")
+    d.add_argument("out", metavar="OUT", help="folder to write into (created if needed)")
+    d.add_argument("--seed", type=int, default=20201019, help="random seed (default: %(default)s)")
+    d.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv", help="file format (default: %(default)s)")
+    d.add_argument("--force", action="store_true", help="overwrite tables already in OUT")
+    d.set_defaults(func=_cmd_demo)
+
+    r = sub.add_parser("report", help="build the evaluation report",
+                       description="Validate the data, execute the report notebook and write report.html and results.json. "
+                                   "Without --data, demo data is generated afresh. Nothing is written if validation fails.")
+    r.add_argument("--data", metavar="DIR", help="data folder (default: freshly generated demo data)")
+    r.add_argument("--config", metavar="FILE", help="config file (default: DIR/evaluation.toml)")
+    r.add_argument("--out", metavar="DIR", default="reports/demo", help="output folder (default: %(default)s)")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.set_defaults(func=_cmd_report)
+
+    dd = sub.add_parser("data-dictionary", help="print the data dictionary (Markdown) generated from the schemas")
+    dd.set_defaults(func=_cmd_dictionary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        _err(exc.format(max_per_rule=0 if getattr(args, "all", False) else 50))
+        _err("Nothing was written.")
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""The run's config, `evaluation.toml`: loaded, checked against `data_schema/config.schema.json`,
+defaults filled in, and returned as a small typed object.
+
+Every problem in the config is reported at once, each naming the key (`[programme] start`).
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+
+from .problems import ConfigError, Problem
+from .schema import config_schema
+
+CONFIG_FILENAME = "evaluation.toml"
+
+
+@dataclass(frozen=True)
+class ProgrammeConfig:
+    name: str
+    suites: tuple[str, ...]
+    start: dt.date
+    end: dt.date
+    home_areas: tuple[str, ...]
+    age_min: int
+    age_max: int
+
+
+@dataclass(frozen=True)
+class ComparisonConfig:
+    suites: tuple[str, ...] = ()
+    pre_period_start: dt.date | None = None
+    pre_period_end: dt.date | None = None
+    residence_areas: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    extract_date: dt.date
+    date_format: str = "%Y-%m-%d"
+    datetime_format: str | None = None
+    encoding: str = "utf-8"
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EngagementConfig:
+    age_bands: tuple[tuple[int, int], ...] = ((10, 14), (15, 17))
+    followup_within_hours: int = 48
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    title: str
+    author: str | None = None
+    seed: int = 20201019
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config. `as_dict()` gives the full config with defaults, as recorded in reports."""
+
+    programme: ProgrammeConfig
+    comparison: ComparisonConfig
+    data: DataConfig
+    engagement: EngagementConfig
+    report: ReportConfig
+    source: str = "<dict>"
+    sha256: str | None = None
+    _resolved: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(dict(self._resolved))
+
+
+def _key_path(path) -> str:
+    parts = [str(p) for p in path]
+    if not parts:
+        return "(top level)"
+    head = f"[{parts[0]}]"
+    return head + (" " + ".".join(parts[1:]) if len(parts) > 1 else "")
+
+
+def _jsonable(value: Any) -> Any:
+    """TOML dates become ISO strings so the JSON Schema can check them."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()  # fails format "date" on purpose: a time is not a date
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    v = err.validator
+    if v == "format" and err.validator_value == "date":
+        return f"expected a date written as YYYY-MM-DD (e.g. 2020-10-19), got {err.instance!r}"
+    if v == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return f"missing required key '{missing}'"
+    if v == "additionalProperties":
+        allowed = ", ".join(sorted(err.schema.get("properties", {}))) or "none"
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        return f"unknown key(s) {', '.join(map(repr, extra))}; allowed keys here: {allowed}"
+    if "propertyNames" in err.schema_path:
+        return f"{err.instance!r} is not a table; expected one of {', '.join(err.validator_value)}"
+    if v == "enum":
+        return f"{err.instance!r} is not allowed; expected one of {', '.join(map(str, err.validator_value))}"
+    if v == "type":
+        return f"expected {err.validator_value}, got {err.instance!r}"
+    return err.message
+
+
+def _fill_defaults(schema: Mapping[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    out = dict(value)
+    for key, prop in schema.get("properties", {}).items():
+        if key not in out and "default" in prop:
+            out[key] = copy.deepcopy(prop["default"])
+        if prop.get("type") == "object" and "properties" in prop:
+            out[key] = _fill_defaults(prop, out.get(key, {}))
+    return out
+
+
+def _date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str | None = None) -> Config:
+    """Validate a config given as a dict (as parsed from TOML) and fill in its defaults."""
+    schema = config_schema()
+    data = _jsonable(dict(raw))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    problems = [
+        Problem(file=source, column=_key_path(err.absolute_path), message=_schema_message(err), rule="config_schema", column_label="key")
+        for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    ]
+    if problems:
+        raise ConfigError(problems)
+    resolved = _fill_defaults(schema, data)
+    p, c, d, e, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "report"))
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
+
+    start, end = _date(p["start"]), _date(p["end"])
+    if end < start:
+        bad("[programme] end", f"the programme ends ({end}) before it starts ({start})")
+    if p["age_max"] < p["age_min"]:
+        bad("[programme] age_max", f"age_max {p['age_max']} is below age_min {p['age_min']}")
+    extract = _date(d["extract_date"])
+    if extract < start:
+        bad("[data] extract_date", f"the extract ({extract}) was taken before the programme started ({start})")
+    pre_start, pre_end = _date(c.get("pre_period_start")), _date(c.get("pre_period_end"))
+    if pre_start and pre_end:
+        if pre_end < pre_start:
+            bad("[comparison] pre_period_end", f"the pre-programme period ends ({pre_end}) before it starts ({pre_start})")
+        if pre_end >= start:
+            bad("[comparison] pre_period_end", f"the pre-programme period must end before the programme starts ({start}), not on {pre_end}")
+    overlap = sorted(set(c.get("suites", [])) & set(p["suites"]))
+    if overlap:
+        bad("[comparison] suites", f"{', '.join(overlap)} is a programme suite; use pre_period_start/pre_period_end for a pre-programme comparison there")
+    bands = [tuple(b) for b in e["age_bands"]]
+    for i, (lo, hi) in enumerate(bands):
+        if hi < lo:
+            bad("[engagement] age_bands", f"band {i + 1} [{lo}, {hi}] ends before it starts")
+    for (lo1, hi1), (lo2, hi2) in zip(sorted(bands), sorted(bands)[1:]):
+        if lo2 <= hi1:
+            bad("[engagement] age_bands", f"bands [{lo1}, {hi1}] and [{lo2}, {hi2}] overlap")
+    for key in ("date_format", "datetime_format"):
+        fmt = d.get(key)
+        if fmt is not None and "%" not in fmt:
+            bad(f"[data] {key}", f"{fmt!r} is not a strftime format (e.g. '%d/%m/%Y')")
+    if problems:
+        raise ConfigError(problems)
+
+    return Config(
+        programme=ProgrammeConfig(
+            name=p["name"], suites=tuple(p["suites"]), start=start, end=end,
+            home_areas=tuple(p["home_areas"]), age_min=p["age_min"], age_max=p["age_max"],
+        ),
+        comparison=ComparisonConfig(
+            suites=tuple(c.get("suites", [])), pre_period_start=pre_start, pre_period_end=pre_end,
+            residence_areas=tuple(c["residence_areas"]) if "residence_areas" in c else None,
+        ),
+        data=DataConfig(
+            extract_date=extract, date_format=d["date_format"], datetime_format=d.get("datetime_format"),
+            encoding=d["encoding"], columns=d.get("columns", {}), values=d.get("values", {}),
+        ),
+        engagement=EngagementConfig(
+            age_bands=tuple((int(lo), int(hi)) for lo, hi in bands),
+            followup_within_hours=e["followup_within_hours"],
+        ),
+        report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"]),
+        source=source,
+        sha256=sha256,
+        _resolved=resolved,
+    )
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate `evaluation.toml`. Raises ConfigError listing every problem."""
+    path = Path(path)
+    name = path.name
+    if not path.exists():
+        raise ConfigError([Problem(file=str(path), message="config file not found", rule="config_missing")])
+    if path.is_dir():
+        raise ConfigError([Problem(file=str(path), message="is a folder; expected the path of an evaluation.toml file", rule="config_missing")])
+    blob = path.read_bytes()
+    try:
+        raw = tomllib.loads(blob.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(file=name, message=f"is not UTF-8 text ({exc.reason} at byte {exc.start})", rule="config_toml")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(file=name, message=f"is not valid TOML: {exc}", rule="config_toml")]) from None
+    return config_from_dict(raw, source=name, sha256=hashlib.sha256(blob).hexdigest())

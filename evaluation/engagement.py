@@ -1,0 +1,288 @@
+"""Engagement: who the programme reached, rates with uncertainty, the funnel and timeliness.
+
+Definitions (chosen to reproduce how Operation Alliance reported, and stated in every table):
+
+* A child is *engaged* (the programme's word for approached) if they have a programme contact
+  dated within the programme period. Each child is counted once, at their first contact in the
+  period, with the attributes recorded at that contact's detention (age at arrival, residence,
+  known to YOS) and that contact's outcome. Months are calendar months of the first contact.
+* Rates of intervention arranged, refusal and positive engagement use the *in-area base*: all
+  engaged children except out-of-area referrals, as the programme did (31/71 = 44%, 14/71 = 20%).
+  Children living outside the home areas who were not referred out of area stay in that base.
+* The share known to YOS is among children whose YOS status was checked (yes or no); the
+  programme's checks covered Haringey and Enfield residents only.
+* 95% confidence intervals are Wilson score intervals (Wilson 1927; recommended for small counts
+  by Brown, Cai & DasGupta 2001), via statsmodels' `proportion_confint(method="wilson")`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from .loading import EvaluationData
+
+OUTCOMES: dict[str, str] = {
+    "intervention_arranged": "Positively engaged, intervention arranged",
+    "awaiting_intervention": "Positively engaged, awaiting intervention",
+    "declined": "Would not engage",
+    "out_of_area_referral": "Out of area, referred to local MASH",
+}
+PATHWAYS: dict[str, str] = {
+    "sport": "Sport", "mentoring": "Mentoring", "education_training": "Education and training",
+    "employment_apprenticeship": "Employment and apprenticeships", "health_substance_misuse": "Health and substance misuse",
+    "other": "Other",
+}
+
+
+def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion; (nan, nan) when there are no trials."""
+    if trials <= 0:
+        return (math.nan, math.nan)
+    lo, hi = proportion_confint(successes, trials, alpha=alpha, method="wilson")
+    return float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class EngagementResult:
+    """Everything the engagement section shows. `children` is record-level and never published."""
+
+    children: pd.DataFrame
+    months: list[str]
+    days_in_month: dict[str, int]
+    tables: dict[str, pd.DataFrame]
+    rates: pd.DataFrame
+    monthly_rates: pd.DataFrame
+    funnel: pd.DataFrame
+    timeliness: pd.DataFrame
+    followup_days: pd.DataFrame
+    pathways: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_children(self) -> int:
+        return len(self.children)
+
+    def rate(self, measure: str) -> pd.Series:
+        return self.rates.set_index("measure").loc[measure]
+
+    def to_results(self) -> dict:
+        """Headline figures for results.json (machine-readable, nested by section)."""
+        counts = self.children.outcome.value_counts()
+        out: dict = {"children_engaged": self.n_children, "contacts_in_period": int(self.children.attrs.get("contacts_in_period", self.n_children))}
+        for key in OUTCOMES:
+            out[key] = int(counts.get(key, 0))
+        for r in self.rates.itertuples():
+            out[r.measure] = _num(r.rate)
+            out[f"{r.measure}_ci"] = [_num(r.ci_low), _num(r.ci_high)]
+            out[f"{r.measure}_base"] = int(r.denominator)
+        by_month = {}
+        for m in self.months:
+            kids = self.children[self.children.month == m]
+            c = kids.outcome.value_counts()
+            entry = {"days_covered": self.days_in_month[m], "children_engaged": len(kids)}
+            entry.update({key: int(c.get(key, 0)) for key in OUTCOMES})
+            entry["residence"] = {k: int(v) for k, v in self.tables["residence"][m].items()}
+            entry["age_band"] = {k: int(v) for k, v in self.tables["age_band"][m].items()}
+            entry["known_to_yos"] = {k: int(v) for k, v in self.tables["known_to_yos"][m].items()}
+            for r in self.monthly_rates[self.monthly_rates.month == m].itertuples():
+                entry[r.measure] = _num(r.rate)
+            by_month[m] = entry
+        out["by_month"] = by_month
+        out["funnel"] = {r.stage_key: int(r.children) for r in self.funnel.itertuples()}
+        t = self.timeliness.set_index("measure")
+        if "followup_within_target" in t.index:
+            row = t.loc["followup_within_target"]
+            out["followup_within_target_rate"] = _num(row.rate)
+            out["followup_within_target_base"] = int(row.denominator)
+        out["pathway_demand"] = {r.pathway_key: int(r.total) for r in self.pathways.itertuples()}
+        return out
+
+
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
+
+
+def _month_key(ts: pd.Series) -> pd.Series:
+    return ts.dt.strftime("%Y-%m")
+
+
+def _months(start: pd.Timestamp, end: pd.Timestamp) -> tuple[list[str], dict[str, int]]:
+    months = pd.period_range(start, end, freq="M")
+    days = {}
+    for p in months:
+        lo = max(p.start_time.normalize(), start)
+        hi = min(p.end_time.normalize(), end)
+        days[p.strftime("%Y-%m")] = int((hi - lo).days) + 1
+    return [p.strftime("%Y-%m") for p in months], days
+
+
+def engaged_children(data: EvaluationData) -> pd.DataFrame:
+    """One row per child with a contact in the programme period: first contact, its detention's attributes."""
+    cfg = data.config.programme
+    start, end = pd.Timestamp(cfg.start), pd.Timestamp(cfg.end)
+    contacts = data.programme_contacts
+    in_period = contacts[(contacts.contact_date >= start) & (contacts.contact_date <= end)]
+    first = in_period.sort_values(["contact_date", "contact_id"]).drop_duplicates("person_id", keep="first")
+    det = data.custody_detentions.set_index("detention_id")[["arrival_datetime", "release_datetime", "custody_suite",
+                                                             "age_at_arrival", "residence_area", "known_to_yos", "sex"]]
+    kids = first.join(det, on="detention_id")
+    kids["month"] = _month_key(kids.contact_date)
+    home = list(cfg.home_areas)
+    area = kids.residence_area.fillna("unknown")
+    kids["residence_group"] = np.where(area.isin(home), area, np.where(area.str.lower() == "unknown", "Unknown", "Other"))
+    kids["age_band"] = _age_band(kids.age_at_arrival, data.config.engagement.age_bands)
+    kids = kids.reset_index(drop=True)
+    kids.attrs["contacts_in_period"] = len(in_period)
+    return kids
+
+
+def _band_label(lo: int, hi: int) -> str:
+    return f"{lo}–{hi}" if lo != hi else str(lo)
+
+
+def _age_band(age: pd.Series, bands) -> pd.Series:
+    out = pd.Series("Other ages", index=age.index, dtype=object)
+    for lo, hi in bands:
+        out[(age >= lo) & (age <= hi)] = _band_label(lo, hi)
+    return out
+
+
+def _crosstab(kids: pd.DataFrame, column: str, categories: list[str], months: list[str]) -> pd.DataFrame:
+    table = pd.crosstab(kids[column], kids.month).reindex(index=categories, columns=months, fill_value=0)
+    table = table.fillna(0).astype(int)
+    table["Total"] = table.sum(axis=1)
+    table.index.name = column
+    table.columns.name = None
+    return table
+
+
+def _rate_row(measure: str, label: str, k: int, n: int, definition: str) -> dict:
+    lo, hi = wilson_interval(k, n)
+    return {"measure": measure, "label": label, "numerator": int(k), "denominator": int(n),
+            "rate": k / n if n else math.nan, "ci_low": lo, "ci_high": hi, "definition": definition}
+
+
+def _rates(kids: pd.DataFrame) -> list[dict]:
+    outcome = kids.outcome
+    in_area = outcome != "out_of_area_referral"
+    base = int(in_area.sum())
+    arranged = int((outcome == "intervention_arranged").sum())
+    awaiting = int((outcome == "awaiting_intervention").sum())
+    declined = int((outcome == "declined").sum())
+    yos_yes = int((kids.known_to_yos == "yes").sum())
+    yos_checked = int(kids.known_to_yos.isin(["yes", "no"]).sum())
+    base_text = "children engaged, excluding out-of-area referrals"
+    return [
+        _rate_row("intervention_arranged_rate", "Intervention arranged", arranged, base, f"intervention arranged / {base_text}"),
+        _rate_row("positive_engagement_rate", "Positively engaged (arranged or awaiting)", arranged + awaiting, base,
+                  f"(intervention arranged + awaiting intervention) / {base_text}"),
+        _rate_row("refusal_rate", "Would not engage", declined, base, f"would not engage / {base_text}"),
+        _rate_row("known_to_yos_rate", "Known to YOS", yos_yes, yos_checked, "known to YOS / children whose YOS status was checked (yes or no)"),
+    ]
+
+
+def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    cfg = data.config.programme
+    start, end = pd.Timestamp(cfg.start), pd.Timestamp(cfg.end) + pd.Timedelta(days=1)
+    det = data.custody_detentions
+    in_suite = det[det.custody_suite.isin(cfg.suites) & (det.arrival_datetime >= start) & (det.arrival_datetime < end)
+                   & det.age_at_arrival.between(cfg.age_min, cfg.age_max)]
+    detained = set(in_suite.person_id)
+    approached = kids[kids.person_id.isin(detained)]
+    notes = []
+    outside = len(kids) - len(approached)
+    if outside:
+        notes.append(f"{outside} engaged child(ren) are not in the first stage (no detention at the programme suite in the period "
+                     f"within ages {cfg.age_min}–{cfg.age_max}) and are left out of the funnel.")
+    positive = approached.outcome.isin(["intervention_arranged", "awaiting_intervention"])
+    arranged = approached.outcome == "intervention_arranged"
+    started = arranged & approached.intervention_start_date.notna()
+    ended = started & approached.intervention_end_date.notna()
+    stages = [
+        ("detained", f"Children aged {cfg.age_min}–{cfg.age_max} detained at the programme suite", len(detained)),
+        ("approached", "Approached by the programme", len(approached)),
+        ("positively_engaged", "Positively engaged", int(positive.sum())),
+        ("intervention_arranged", "Intervention arranged", int(arranged.sum())),
+        ("intervention_started", "Intervention started (start date recorded)", int(started.sum())),
+        ("intervention_ended", "Intervention ended (end date recorded)", int(ended.sum())),
+    ]
+    if approached.intervention_start_date.notna().sum() == 0:
+        notes.append("No intervention start dates are recorded, so the last stages of the funnel cannot be shown from the data.")
+        stages = stages[:4]
+    f = pd.DataFrame(stages, columns=["stage_key", "stage", "children"])
+    f["share_of_previous"] = f.children / f.children.shift(1)
+    f["share_of_approached"] = np.where(f.index >= 1, f.children / max(len(approached), 1), np.nan)
+    return f, notes
+
+
+def _timeliness(kids: pd.DataFrame, hours: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    target_days = math.ceil(hours / 24)
+    positive = kids.outcome.isin(["intervention_arranged", "awaiting_intervention"])
+    has_follow = kids.followup_date.notna()
+    both = has_follow & kids.release_datetime.notna()
+    days = (kids.followup_date[both] - kids.release_datetime[both].dt.normalize()).dt.days
+    within = int((days <= target_days).sum())
+    rows = [
+        _rate_row("followup_recorded", "Positively engaged children with a follow-up meeting recorded",
+                  int((positive & has_follow).sum()), int(positive.sum()), "follow-up date recorded / positively engaged children"),
+        _rate_row("followup_within_target", f"Follow-up meetings within {hours} hours of release", within, int(both.sum()),
+                  f"meetings no later than {target_days} day(s) after the day of release / meetings with follow-up and release dates"),
+    ]
+    table = pd.DataFrame(rows)
+    labels = ["Same day", "1 day", "2 days", "3 days", "4 or more days"]
+    bucket = pd.cut(days, bins=[-1, 0, 1, 2, 3, np.inf], labels=labels)
+    dist = bucket.value_counts().reindex(labels, fill_value=0).rename_axis("days_after_release").reset_index(name="meetings")
+    dist.attrs["median_days"] = float(days.median()) if len(days) else math.nan
+    return table, dist
+
+
+def _pathways(kids: pd.DataFrame) -> pd.DataFrame:
+    rec = kids[kids.pathway.notna() & kids.outcome.isin(["intervention_arranged", "awaiting_intervention"])]
+    t = pd.crosstab(rec.pathway, rec.outcome).reindex(index=list(PATHWAYS), columns=["intervention_arranged", "awaiting_intervention"], fill_value=0)
+    t = t.fillna(0).astype(int)
+    out = pd.DataFrame({
+        "pathway_key": t.index, "pathway": [PATHWAYS[k] for k in t.index],
+        "arranged": t["intervention_arranged"].to_numpy(), "wanted_awaiting": t["awaiting_intervention"].to_numpy(),
+    })
+    out["total"] = out.arranged + out.wanted_awaiting
+    return out.sort_values(["total", "pathway_key"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def analyse(data: EvaluationData) -> EngagementResult:
+    """Engagement tables, rates (Wilson 95% CIs), funnel, timeliness and pathway demand."""
+    cfg = data.config
+    kids = engaged_children(data)
+    months, days = _months(pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end))
+    residence_cats = list(cfg.programme.home_areas) + ["Other"] + (["Unknown"] if (kids.residence_group == "Unknown").any() else [])
+    band_cats = [_band_label(lo, hi) for lo, hi in cfg.engagement.age_bands] + (["Other ages"] if (kids.age_band == "Other ages").any() else [])
+    yos = kids.assign(yos=kids.known_to_yos.map({"yes": "Yes", "no": "No", "unknown": "Not checked"}))
+    tables = {
+        "total": _crosstab(kids.assign(all="Children engaged"), "all", ["Children engaged"], months),
+        "residence": _crosstab(kids, "residence_group", residence_cats, months),
+        "age_band": _crosstab(kids, "age_band", band_cats, months),
+        "known_to_yos": _crosstab(yos, "yos", ["Yes", "No", "Not checked"], months),
+        "outcome": _crosstab(kids, "outcome", list(OUTCOMES), months),
+    }
+    tables["outcome"].index = pd.Index(list(OUTCOMES), name="outcome")
+    rates = pd.DataFrame(_rates(kids))
+    monthly = []
+    for m in months + ["Total"]:
+        sub = kids if m == "Total" else kids[kids.month == m]
+        for r in _rates(sub):
+            monthly.append({"month": m, **r})
+    monthly_rates = pd.DataFrame(monthly)
+    funnel, notes = _funnel(data, kids)
+    timeliness, follow_days = _timeliness(kids, cfg.engagement.followup_within_hours)
+    partial = [m for m in months if days[m] < pd.Period(m).days_in_month]
+    if partial:
+        notes.append("Months are not comparable: " + ", ".join(f"{pd.Period(m).strftime('%B %Y')} covers {days[m]} days" for m in partial) + ".")
+    repeat = int(kids.attrs["contacts_in_period"]) - len(kids)
+    if repeat:
+        notes.append(f"{repeat} contact(s) in the period were repeat approaches to a child already counted; each child is counted once.")
+    return EngagementResult(children=kids, months=months, days_in_month=days, tables=tables, rates=rates,
+                            monthly_rates=monthly_rates, funnel=funnel, timeliness=timeliness, followup_days=follow_days,
+                            pathways=_pathways(kids), notes=notes)

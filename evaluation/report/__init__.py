@@ -1,0 +1,9 @@
+"""The report layer: executes the report notebook and writes HTML and results.json.
+
+It imports the analysis modules; the analysis modules never import it.
+"""
+from __future__ import annotations
+
+from .build import ReportBuildError, build_report
+
+__all__ = ["ReportBuildError", "build_report"]

@@ -1,0 +1,148 @@
+"""Build the report: validate inputs, execute the parameterised notebook, export self-contained HTML.
+
+Pipeline: load & validate (fail before anything is written) → papermill executes
+`notebooks/report.ipynb` top to bottom in a fresh kernel → the executed notebook is normalised
+(fixed cell ids, no timings, no stderr) → nbconvert exports HTML with the offline template (no
+code, no scripts, no network resources) → outputs are staged in a temporary folder and moved into
+place only when everything has succeeded.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+from .._resources import package_path, resource_dir
+from ..config import CONFIG_FILENAME
+from ..demo import write_demo
+from ..loading import load
+
+NOTEBOOK = "report.ipynb"
+OUTPUTS = ("report.html", "results.json")
+#: Fixed timestamp for every build (reproducible outputs); a caller's SOURCE_DATE_EPOCH wins.
+DEFAULT_SOURCE_DATE_EPOCH = "1603065600"  # 2020-10-19, the programme's first day
+
+
+class ReportBuildError(RuntimeError):
+    """The notebook failed; nothing was written to the output folder."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path
+    files: dict[str, Path]
+    warnings: list[str]
+
+
+def _template_dir() -> Path:
+    return package_path("report", "templates")
+
+
+def normalise_notebook(nb: nbformat.NotebookNode, title: str) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Strip everything that varies between runs and everything a reader should not see.
+
+    Returns the notebook and any stderr text the kernel printed (reported to the builder, not the reader).
+    """
+    warnings: list[str] = []
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["title"] = title
+    keep = []
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
+            continue
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            outputs = []
+            for out in cell.outputs:
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    warnings.append(out.get("text", "").strip())
+                    continue
+                if "execution_count" in out:
+                    out["execution_count"] = None
+                outputs.append(out)
+            cell.outputs = outputs
+        keep.append(cell)
+    for i, cell in enumerate(keep):
+        cell["id"] = f"cell-{i:03d}"
+    nb.cells = keep
+    return nb, [w for w in warnings if w]
+
+
+def export_html(nb: nbformat.NotebookNode) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="offline", extra_template_basedirs=[str(_template_dir())],
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="",
+    )
+    css = (_template_dir() / "offline" / "report.css").read_text("utf-8")
+    body, _ = exporter.from_notebook_node(nb, resources={"report_css": css})
+    return body
+
+
+def execute_notebook(params: dict, workdir: Path, progress: bool) -> nbformat.NotebookNode:
+    import papermill as pm
+
+    source = resource_dir("notebooks") / NOTEBOOK
+    executed = workdir / "executed.ipynb"
+    try:
+        pm.execute_notebook(str(source), str(executed), parameters=params, kernel_name="python3",
+                            progress_bar=progress, cwd=str(workdir), log_output=False,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    except pm.PapermillExecutionError as exc:
+        raise ReportBuildError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+    nb = nbformat.read(executed, as_version=4)
+    executed.unlink()
+    return nb
+
+
+def build_report(data_dir: str | Path | None = None, config: str | Path | None = None, out_dir: str | Path = "reports/demo",
+                 progress: bool = True, say: Callable[[str], None] = print) -> BuildResult:
+    """Build report.html and results.json into `out_dir`.
+
+    Without `data_dir`, demo data is generated afresh (and discarded afterwards). Inputs are validated
+    first: on any problem a ValidationError/ConfigError is raised and nothing is written.
+    """
+    out_dir = Path(out_dir).resolve()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.environ.pop("MPLBACKEND", None)
+    with tempfile.TemporaryDirectory(prefix="evaluation-demo-") as demo_tmp:
+        if data_dir is None:
+            say("Generating demo data (synthetic, calibrated to Operation Alliance)…")
+            data_dir = Path(demo_tmp) / "demo-data"
+            write_demo(data_dir)
+        data_dir = Path(data_dir).resolve()
+        config_path = Path(config).resolve() if config else data_dir / CONFIG_FILENAME
+        say(f"Validating {data_dir} …")
+        data = load(data_dir, config_path)  # raises before anything is written
+        for w in data.warnings:
+            say(f"  warning: {w}")
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".build-", dir=out_dir.parent) as stage:
+            stage = Path(stage)
+            say("Executing the report notebook…")
+            nb = execute_notebook({"data_dir": str(data_dir), "config_path": str(config_path), "out_dir": str(stage)}, stage, progress)
+            nb, warnings = normalise_notebook(nb, data.config.report.title)
+            for w in warnings:
+                say(f"  notebook printed to stderr (left out of the report): {w.splitlines()[0][:200]}")
+            say("Exporting HTML…")
+            (stage / "report.html").write_text(export_html(nb), encoding="utf-8")
+            missing = [f for f in OUTPUTS if not (stage / f).exists()]
+            if missing:
+                raise ReportBuildError(f"the notebook did not write {', '.join(missing)}")
+            out_dir.mkdir(parents=True, exist_ok=True)
+            files = {}
+            for name in OUTPUTS:
+                os.replace(stage / name, out_dir / name)
+                files[name] = out_dir / name
+    say(f"Report written to {out_dir}")
+    return BuildResult(out_dir, files, warnings)

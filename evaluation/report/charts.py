@@ -1,0 +1,132 @@
+"""Charts for the report. Each function returns (figure, alt text); the alt text states the numbers
+the chart shows, so a screen-reader user or a reader of the tagged PDF gets the same information."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # never depend on an interactive or inline backend
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..engagement import OUTCOMES, EngagementResult  # noqa: E402
+from .formatting import month_label, pct  # noqa: E402
+
+COLOURS = {
+    "intervention_arranged": "#2e7d32",  # Alliance "Green"
+    "awaiting_intervention": "#f2a900",  # "Amber"
+    "declined": "#c62828",  # "Red"
+    "out_of_area_referral": "#1f5fa8",  # "Blue"
+}
+INK = "#222222"
+ACCENT = "#1f5fa8"
+
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#555555",
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "svg.hashsalt": "evaluation",
+}
+
+
+def png_bytes(fig: plt.Figure) -> bytes:
+    """Render a figure to PNG with no timestamp or version metadata (byte-reproducible)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _fig(width: float = 6.3, height: float = 3.0) -> tuple[plt.Figure, plt.Axes]:
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(width, height))
+    return fig, ax
+
+
+def outcomes_by_month(eng: EngagementResult) -> tuple[plt.Figure, str]:
+    t = eng.tables["outcome"][eng.months]
+    with plt.rc_context(STYLE):
+        fig, ax = _fig()
+        bottom = np.zeros(len(eng.months))
+        x = np.arange(len(eng.months))
+        for key, label in OUTCOMES.items():
+            vals = t.loc[key].to_numpy(dtype=float)
+            ax.bar(x, vals, bottom=bottom, color=COLOURS[key], label=label, width=0.6)
+            for xi, b, v in zip(x, bottom, vals):
+                if v >= 3:
+                    ax.text(xi, b + v / 2, f"{int(v)}", ha="center", va="center", color="white", fontsize=8)
+            bottom += vals
+        ax.set_xticks(x, [f"{month_label(m)}\n({eng.days_in_month[m]} days)" for m in eng.months])
+        ax.set_ylabel("Children engaged")
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.set_title("Engagement outcome by month of first contact", loc="left")
+    parts = []
+    for m in eng.months:
+        col = t[m]
+        parts.append(f"{month_label(m)} ({eng.days_in_month[m]} days): " + ", ".join(f"{int(col[k])} {OUTCOMES[k].lower()}" for k in OUTCOMES))
+    alt = "Stacked bar chart of children engaged by month and outcome. " + "; ".join(parts) + "."
+    return fig, alt
+
+
+def rates_with_ci(rates: pd.DataFrame, title: str) -> tuple[plt.Figure, str]:
+    rates = rates.reset_index(drop=True)
+    with plt.rc_context(STYLE):
+        fig, ax = _fig(height=0.45 * len(rates) + 1.0)
+        y = np.arange(len(rates))[::-1]
+        ax.errorbar(rates.rate * 100, y, xerr=[(rates.rate - rates.ci_low) * 100, (rates.ci_high - rates.rate) * 100],
+                    fmt="o", color=ACCENT, ecolor=ACCENT, capsize=3)
+        for yi, r in zip(y, rates.itertuples()):
+            ax.text(r.ci_high * 100 + 2, yi, f"{pct(r.rate)} ({r.numerator}/{r.denominator})", va="center", fontsize=8)
+        ax.set_yticks(y, rates.label)
+        ax.set_xlim(0, 115)
+        ax.set_xticks([0, 20, 40, 60, 80, 100])
+        ax.set_xlabel("Per cent, with 95% confidence interval")
+        ax.set_title(title, loc="left")
+    alt = f"Dot plot with 95% confidence intervals: {title}. " + "; ".join(
+        f"{r.label}: {pct(r.rate)} ({r.numerator} of {r.denominator}), interval {pct(r.ci_low)} to {pct(r.ci_high)}"
+        for r in rates.itertuples()) + "."
+    return fig, alt
+
+
+def funnel(eng: EngagementResult) -> tuple[plt.Figure, str]:
+    f = eng.funnel
+    with plt.rc_context(STYLE):
+        fig, ax = _fig(height=0.42 * len(f) + 0.9)
+        y = np.arange(len(f))[::-1]
+        ax.barh(y, f.children, color=ACCENT, height=0.6)
+        top = max(int(f.children.max()), 1)
+        for yi, n in zip(y, f.children):
+            ax.text(n + top * 0.01, yi, f"{int(n)}", va="center", fontsize=8)
+        ax.set_yticks(y, f.stage)
+        ax.set_xlim(0, top * 1.12)
+        ax.set_xlabel("Children")
+        ax.set_title("Engagement funnel", loc="left")
+    alt = "Horizontal bar chart of the engagement funnel: " + "; ".join(f"{r.stage}: {int(r.children)}" for r in f.itertuples()) + "."
+    return fig, alt
+
+
+def pathway_demand(eng: EngagementResult) -> tuple[plt.Figure, str]:
+    p = eng.pathways
+    with plt.rc_context(STYLE):
+        fig, ax = _fig(height=0.35 * len(p) + 1.0)
+        y = np.arange(len(p))[::-1]
+        ax.barh(y, p.arranged, color=COLOURS["intervention_arranged"], height=0.6, label="Arranged")
+        ax.barh(y, p.wanted_awaiting, left=p.arranged, color=COLOURS["awaiting_intervention"], height=0.6, label="Wanted, awaiting")
+        ax.set_yticks(y, p.pathway)
+        ax.set_xlabel("Children")
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        ax.set_title("Diversionary pathways arranged or wanted", loc="left")
+    alt = "Horizontal stacked bar chart of diversionary pathway demand: " + "; ".join(
+        f"{r.pathway}: {r.arranged} arranged, {r.wanted_awaiting} wanted" for r in p.itertuples()) + "."
+    return fig, alt

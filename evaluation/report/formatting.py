@@ -1,0 +1,84 @@
+"""Formatting numbers and tables for readers, and rendering tables as accessible HTML."""
+from __future__ import annotations
+
+import html
+import math
+import re
+from typing import Iterable
+
+import pandas as pd
+
+
+def pct(x: float | None, dp: int = 0) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * x:.{dp}f}%"
+
+
+def pct_ci(lo: float | None, hi: float | None, dp: int = 0) -> str:
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+        return "–"
+    return f"{pct(lo, dp)} to {pct(hi, dp)}"
+
+
+def count(n) -> str:
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return "–"
+    return f"{int(n):,}"
+
+
+def money(x: float | None, dp: int = 0) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"£{x:,.{dp}f}"
+
+
+def month_label(key: str) -> str:
+    """'2020-10' or '2020-10-19' -> 'Oct 2020'; other labels (and '') pass through."""
+    if not key:
+        return key
+    try:
+        return pd.Period(key[:7], freq="M").strftime("%b %Y")
+    except (ValueError, TypeError):
+        return key
+
+
+_NUMERIC = re.compile(r"^(–|[-−]?£?[\d,]+(\.\d+)?%?( \([\d,./%]+\))?|[\d.]+% to [\d.]+%)$")
+
+
+def is_numeric_text(text: str) -> bool:
+    """Cells that read as numbers (counts, money, percentages, intervals) are right-aligned."""
+    return bool(_NUMERIC.match(text.strip()))
+
+
+def table_html(frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), source: str | None = None,
+               row_header: bool = True, table_id: str | None = None) -> str:
+    """A plain, accessible HTML table: caption, column headers with scope, first column as row headers.
+
+    Columns whose every cell reads as a number are right-aligned (class "num"); text stays left-aligned.
+    """
+    e = html.escape
+    cols = list(frame.columns)
+    text = [["" if v is None else str(v) for v in row] for row in frame.itertuples(index=False)]
+    numeric = [j > 0 and bool(text) and all(is_numeric_text(r[j]) for r in text) for j in range(len(cols))]
+    num = lambda j: ' class="num"' if numeric[j] else ""  # noqa: E731
+    ident = f' id="{e(table_id)}"' if table_id else ""
+    out = [f'<figure class="report-table"{ident}>', "<table>", f"<caption>{e(caption)}</caption>", "<thead><tr>"]
+    out += [f'<th scope="col"{num(j)}>{e(str(c))}</th>' for j, c in enumerate(cols)]
+    out.append("</tr></thead><tbody>")
+    for row in text:
+        cells = []
+        for j, v in enumerate(row):
+            if j == 0 and row_header:
+                cells.append(f'<th scope="row">{e(v)}</th>')
+            else:
+                cells.append(f"<td{num(j)}>{e(v)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    extra = [e(n) for n in notes]
+    if source:
+        extra.append("Source: " + e(source))
+    if extra:
+        out.append("<figcaption>" + "".join(f"<p>{n}</p>" for n in extra) + "</figcaption>")
+    out.append("</figure>")
+    return "\n".join(out)

@@ -1,0 +1,451 @@
+"""Check input tables against the contract in `data_schema/` and return typed tables.
+
+Field checks (type, required, allowed values, range, uniqueness) are driven by the Table Schemas;
+the rules each schema declares under `x-rules` are implemented here, one function per rule, and
+registered by id (a test checks every declared rule has an implementation). All checks run, and
+every problem is collected, before anything fails. Checks are vectorised so extracts of millions
+of rows validate in seconds.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .config import Config
+from .problems import Problem
+from .readers import RawTable
+from .schema import FieldSpec, TableSchema
+
+# --------------------------------------------------------------------------------------------
+# Checked tables
+
+
+@dataclass
+class CheckedTable:
+    """A table after field checks: typed values (invalid ones set missing) plus where they came from."""
+
+    name: str
+    file: str
+    frame: pd.DataFrame
+    row_numbers: np.ndarray
+    row_label: str
+    problems: list[Problem]
+
+    def problems_at(self, mask, column: str | None, message, rule: str, values=None, severity="error") -> None:
+        """Add one problem for every row where `mask` is true. `message` may be a callable of the row position."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        for i in idx:
+            msg = message(i) if callable(message) else message
+            value = None
+            if values is not None:
+                v = values.iloc[i] if isinstance(values, pd.Series) else values[i]
+                value = None if _missing(v) else _show(v)
+            self.problems.append(Problem(
+                file=self.file, row=int(self.row_numbers[i]), column=column, value=value,
+                message=msg, rule=rule, severity=severity, row_label=self.row_label,
+            ))
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA
+
+
+def _show(v) -> str:
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M")
+    return str(v)
+
+
+# --------------------------------------------------------------------------------------------
+# Field parsing
+
+
+_ISO_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+
+
+def _parse_dates(text: pd.Series, fmt: str) -> pd.Series:
+    present = text != ""
+    out = pd.to_datetime(text.where(present), format=fmt, errors="coerce")
+    # Excel and Parquet dates arrive as 'YYYY-MM-DD 00:00:00'
+    retry = present & out.isna()
+    if retry.any():
+        alt = pd.to_datetime(text.where(retry), format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        ok = alt.notna() & (alt == alt.dt.normalize())
+        out = out.where(~ok, alt)
+    return out
+
+
+def _parse_datetimes(text: pd.Series, fmt: str | None) -> pd.Series:
+    present = text != ""
+    if fmt:
+        return pd.to_datetime(text.where(present), format=fmt, errors="coerce")
+    norm = text.str.replace("T", " ", n=1, regex=False).where(present)
+    out = pd.to_datetime(norm, format=_ISO_DATETIME_FORMATS[0], errors="coerce")
+    for f in _ISO_DATETIME_FORMATS[1:]:
+        retry = present & out.isna()
+        if not retry.any():
+            break
+        out = out.where(~retry, pd.to_datetime(norm.where(retry), format=f, errors="coerce"))
+    return out
+
+
+def _example(fmt: str, with_time: bool) -> str:
+    when = dt.datetime(2020, 10, 19, 14, 30)
+    return when.strftime(fmt) if fmt else when.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) -> pd.Series:
+    present = (text != "").to_numpy()
+    where = f"[data.values.{t.name}.{f.name}]"
+    if f.required:
+        t.problems_at(~present, f.name, "a value is required here", "required")
+    if f.type in ("string",):
+        if f.enum:
+            allowed = {v.casefold(): v for v in f.enum}
+            canon = text.str.casefold().map(allowed)
+            bad = present & canon.isna().to_numpy()
+            t.problems_at(bad, f.name, f"not an allowed value; expected one of {', '.join(f.enum)} "
+                          f"(local codes can be mapped to these with {where} in the config)", "allowed_values", text)
+            typed = canon.astype("str")
+        else:
+            typed = text.where(present).astype("str")
+    elif f.type == "integer":
+        ok = text.str.fullmatch(r"[+-]?\d+").fillna(False).to_numpy()
+        t.problems_at(present & ~ok, f.name, "expected a whole number", "type", text)
+        typed = pd.to_numeric(text.where(present & ok), errors="coerce").astype("Int64")
+    elif f.type == "number":
+        num = pd.to_numeric(text.where(present), errors="coerce")
+        ok = num.notna().to_numpy() & np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+        t.problems_at(present & ~ok, f.name, "expected a number (digits, optional decimal point, no £ sign or commas)", "type", text)
+        typed = num.where(ok).astype(float)
+    elif f.type == "date":
+        typed = _parse_dates(text, cfg.data.date_format)
+        t.problems_at(present & typed.isna().to_numpy(), f.name,
+                      f"expected a date like {_example(cfg.data.date_format, False)} (format {cfg.data.date_format}; "
+                      "set [data] date_format in the config if your extract writes dates differently)", "type", text)
+    elif f.type == "datetime":
+        typed = _parse_datetimes(text, cfg.data.datetime_format)
+        fmt = cfg.data.datetime_format or "YYYY-MM-DD HH:MM[:SS]"
+        t.problems_at(present & typed.isna().to_numpy(), f.name,
+                      f"expected a date and time like {_example(cfg.data.datetime_format or '', True)} ({fmt}; "
+                      "set [data] datetime_format in the config if your extract writes them differently)", "type", text)
+    else:  # pragma: no cover - schema types are fixed
+        raise ValueError(f"unsupported field type {f.type}")
+    if f.minimum is not None or f.maximum is not None:
+        num = typed.astype(float)
+        if f.minimum is not None:
+            t.problems_at((num < f.minimum).fillna(False).to_numpy(), f.name, f"is below the minimum {f.minimum:g}", "range", text)
+        if f.maximum is not None:
+            t.problems_at((num > f.maximum).fillna(False).to_numpy(), f.name, f"is above the maximum {f.maximum:g}", "range", text)
+    if f.unique:
+        valid = pd.Series(text.where(present)).reset_index(drop=True)
+        dup = valid.duplicated(keep="first") & valid.notna()
+        if dup.any():
+            first_row = {}
+            for i, v in zip(valid.index[valid.notna()], valid[valid.notna()]):
+                first_row.setdefault(v, int(t.row_numbers[i]))
+            t.problems_at(dup.to_numpy(), f.name,
+                          lambda i: f"must be unique, but it already appears in {t.row_label} {first_row[valid.iloc[i]]}",
+                          "unique", text)
+    return typed
+
+
+def check_table(raw: RawTable, schema: TableSchema, cfg: Config) -> CheckedTable:
+    """Column and field checks of one table; returns typed values and the problems found."""
+    t = CheckedTable(raw.name, raw.file, pd.DataFrame(index=raw.frame.index), raw.row_numbers, raw.row_label, list(raw.notes))
+    frame = raw.frame
+    header_problem = lambda column, message, rule, severity="error": t.problems.append(  # noqa: E731
+        Problem(file=t.file, row=1 if raw.row_label == "row" else None, column=column, message=message, rule=rule, severity=severity))
+
+    renames = dict(cfg.data.columns.get(schema.name, {}))
+    for local, contract in renames.items():
+        if contract not in schema.field_names:
+            header_problem(local, f"[data.columns.{schema.name}] maps it to '{contract}', which is not a column of the contract "
+                           f"(columns: {', '.join(schema.field_names)})", "config_mapping")
+    cols = [renames.get(c, c) for c in frame.columns]
+    seen: dict[str, int] = {}
+    for pos, c in enumerate(cols):
+        if c == "":
+            if (frame.iloc[:, pos] != "").any():
+                header_problem(f"#{pos + 1}", "has values but no column name; it is ignored", "blank_header", "warning")
+            continue
+        if c in seen:
+            header_problem(c, f"appears twice in the header (columns {seen[c] + 1} and {pos + 1})", "duplicate_column")
+        seen.setdefault(c, pos)
+    missing = [f.name for f in schema.fields if not f.optional_column and f.name not in seen]
+    for name in missing:
+        header_problem(name, f"required column is missing; the header has: {', '.join(c for c in cols if c)}", "missing_column")
+    unknown = [c for c in seen if c not in schema.field_names]
+    if unknown:
+        header_problem(", ".join(unknown), "not in the contract; ignored (and never copied into any output)", "unknown_column", "warning")
+
+    value_maps = cfg.data.values.get(schema.name, {})
+    for column in value_maps:
+        if column not in schema.field_names:
+            header_problem(column, f"[data.values.{schema.name}.{column}] maps values of a column that is not in the contract", "config_mapping")
+
+    for f in schema.fields:
+        if f.name in seen:
+            text = frame.iloc[:, seen[f.name]].astype(str)
+            mapping = value_maps.get(f.name)
+            if mapping:
+                text = text.replace({k.strip(): v.strip() for k, v in mapping.items()})
+            t.frame[f.name] = _check_field(t, text, f, cfg).to_numpy()
+        else:
+            t.frame[f.name] = _empty_typed(f, len(frame))
+    return t
+
+
+def _empty_typed(f: FieldSpec, n: int) -> pd.Series:
+    if f.type in ("date", "datetime"):
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    if f.type == "integer":
+        return pd.Series(pd.NA, index=range(n), dtype="Int64")
+    if f.type == "number":
+        return pd.Series(np.nan, index=range(n), dtype=float)
+    return pd.Series(np.nan, index=range(n), dtype="str")
+
+
+# --------------------------------------------------------------------------------------------
+# Rules declared in the schemas (x-rules)
+
+Tables = dict[str, CheckedTable]
+RULES: dict[str, tuple[Callable[[Tables, Config], None], tuple[str, ...]]] = {}
+
+
+def rule(rule_id: str, *needs: str):
+    """Register the implementation of schema rule `rule_id`; it runs when the tables it needs loaded."""
+    def register(fn):
+        RULES[rule_id] = (fn, needs)
+        return fn
+    return register
+
+
+def _day(s: pd.Series) -> pd.Series:
+    return s.dt.normalize()
+
+
+def _date_text(ts) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m-%d")
+
+
+@rule("release_after_arrival", "custody_detentions")
+def _release_after_arrival(tables: Tables, cfg: Config) -> None:
+    t = tables["custody_detentions"]
+    f = t.frame
+    t.problems_at((f.release_datetime < f.arrival_datetime).to_numpy(), "release_datetime",
+                  lambda i: f"is before the arrival ({_show(f.arrival_datetime.iloc[i])})", "date_order", f.release_datetime)
+
+
+@rule("not_after_extract")
+def _not_after_extract(tables: Tables, cfg: Config) -> None:
+    limit = pd.Timestamp(cfg.data.extract_date) + pd.Timedelta(days=1)
+    for name in ("custody_detentions", "programme_contacts", "events"):
+        t = tables.get(name)
+        if t is None:
+            continue
+        for col in t.frame.columns:
+            s = t.frame[col]
+            if pd.api.types.is_datetime64_any_dtype(s):
+                t.problems_at((s >= limit).to_numpy(), col, f"is after the extract date ({cfg.data.extract_date})", "after_extract", s)
+
+
+@rule("costs_start_not_after_extract", "costs")
+def _costs_start(tables: Tables, cfg: Config) -> None:
+    t = tables.get("costs")
+    if t is not None:
+        s = t.frame.start_date
+        t.problems_at((s > pd.Timestamp(cfg.data.extract_date)).to_numpy(), "start_date",
+                      f"is after the extract date ({cfg.data.extract_date}); planned spending belongs in the renewal scenario, not the costs table",
+                      "after_extract", s)
+
+
+@rule("person_sex_consistent", "custody_detentions")
+def _person_sex(tables: Tables, cfg: Config) -> None:
+    t = tables["custody_detentions"]
+    f = t.frame[["person_id", "sex"]].copy()
+    f["pos"] = np.arange(len(f))
+    known = f[f.sex.notna() & (f.sex != "unknown") & f.person_id.notna()]
+    first = known.groupby("person_id", sort=False).first()
+    merged = known.merge(first, left_on="person_id", right_index=True, suffixes=("", "_first"), how="left")
+    bad = merged[merged.sex != merged.sex_first]
+    mask = np.zeros(len(f), dtype=bool)
+    mask[bad.pos.to_numpy()] = True
+    lookup = dict(zip(bad.pos, zip(bad.person_id, bad.sex_first, bad.pos_first)))
+    t.problems_at(mask, "sex", lambda i: f"person {lookup[i][0]} is recorded as '{lookup[i][1]}' in "
+                  f"{t.row_label} {t.row_numbers[lookup[i][2]]}", "person_consistency", f.sex)
+
+
+@rule("person_age_consistent", "custody_detentions")
+def _person_age(tables: Tables, cfg: Config) -> None:
+    t = tables["custody_detentions"]
+    f = t.frame[["person_id", "arrival_datetime", "age_at_arrival"]].copy()
+    f["pos"] = np.arange(len(f))
+    f = f.dropna()
+    if f.empty:
+        return
+    a = f.arrival_datetime
+    year_len = np.where(a.dt.is_leap_year, 366.0, 365.0)
+    when = a.dt.year + (a.dt.day_of_year - 1) / year_len
+    age = f.age_at_arrival.astype(float)
+    f["born_after"] = when - age - 1  # birth is after this (decimal years)
+    f["born_by"] = when - age  # and not after this
+    g = f.groupby("person_id", sort=False)
+    latest_after = f.loc[g.born_after.idxmax()].set_index("person_id")
+    earliest_by = f.loc[g.born_by.idxmin()].set_index("person_id")
+    tol = 2 / 365.0
+    bad = latest_after.born_after > earliest_by.born_by + tol
+    mask = np.zeros(len(t.frame), dtype=bool)
+    other = {}  # row position -> (age, date, row number) of the detention it conflicts with
+    for person in bad[bad].index:
+        a_row, b_row = latest_after.loc[person], earliest_by.loc[person]
+        for this, that in ((a_row, b_row), (b_row, a_row)):
+            mask[int(this.pos)] = True
+            other[int(this.pos)] = (int(that.age_at_arrival), _date_text(that.arrival_datetime), int(t.row_numbers[int(that.pos)]))
+    t.problems_at(mask, "age_at_arrival",
+                  lambda i: f"does not fit the same person's age {other[i][0]} on {other[i][1]} ({t.row_label} {other[i][2]}): "
+                  "no single date of birth gives both", "person_consistency", t.frame.age_at_arrival)
+
+
+def _foreign(t: CheckedTable, tables: Tables, column: str) -> pd.DataFrame:
+    """Join a table's detention_id to custody_detentions; report ids that do not exist."""
+    det = tables["custody_detentions"].frame[["detention_id", "person_id", "arrival_datetime"]]
+    det = det.dropna(subset=["detention_id"]).drop_duplicates("detention_id").set_index("detention_id")
+    ids = t.frame[column]
+    joined = det.reindex(ids.to_numpy())
+    joined.index = t.frame.index
+    unknown = ids.notna() & joined.person_id.isna() & ~ids.isin(det.index[det.person_id.isna()])
+    t.problems_at(unknown.to_numpy(), column, "does not exist in custody_detentions", "foreign_key", ids)
+    return joined
+
+
+@rule("contact_person_matches_detention", "custody_detentions", "programme_contacts")
+def _contact_person(tables: Tables, cfg: Config) -> None:
+    t = tables["programme_contacts"]
+    det = _foreign(t, tables, "detention_id")
+    bad = t.frame.person_id.notna() & det.person_id.notna() & (t.frame.person_id != det.person_id)
+    t.problems_at(bad.to_numpy(), "person_id", lambda i: f"differs from the person of detention {t.frame.detention_id.iloc[i]} "
+                  f"('{det.person_id.iloc[i]}' in custody_detentions)", "person_consistency", t.frame.person_id)
+
+
+@rule("contact_not_before_arrival", "custody_detentions", "programme_contacts")
+def _contact_after_arrival(tables: Tables, cfg: Config) -> None:
+    t = tables["programme_contacts"]
+    det = tables["custody_detentions"].frame.dropna(subset=["detention_id"]).drop_duplicates("detention_id").set_index("detention_id")
+    arrival = det.arrival_datetime.reindex(t.frame.detention_id.to_numpy()).to_numpy()
+    arrival = pd.Series(arrival, index=t.frame.index)
+    bad = t.frame.contact_date < _day(arrival)
+    t.problems_at(bad.to_numpy(), "contact_date", lambda i: f"is before the detention began ({_date_text(arrival.iloc[i])})",
+                  "date_order", t.frame.contact_date)
+
+
+def _not_before(t: CheckedTable, later: str, earlier: str, rule_id: str) -> None:
+    f = t.frame
+    t.problems_at((f[later] < f[earlier]).to_numpy(), later, lambda i: f"is before {earlier} ({_show(f[earlier].iloc[i])})", "date_order", f[later])
+
+
+@rule("followup_not_before_contact", "programme_contacts")
+def _followup(tables: Tables, cfg: Config) -> None:
+    _not_before(tables["programme_contacts"], "followup_date", "contact_date", "followup_not_before_contact")
+
+
+@rule("intervention_start_not_before_contact", "programme_contacts")
+def _start(tables: Tables, cfg: Config) -> None:
+    _not_before(tables["programme_contacts"], "intervention_start_date", "contact_date", "intervention_start_not_before_contact")
+
+
+@rule("intervention_end_not_before_start", "programme_contacts")
+def _end(tables: Tables, cfg: Config) -> None:
+    t = tables["programme_contacts"]
+    _not_before(t, "intervention_end_date", "intervention_start_date", "intervention_end_not_before_start")
+    f = t.frame
+    t.problems_at((f.intervention_end_date.notna() & f.intervention_start_date.isna()).to_numpy(), "intervention_start_date",
+                  "is empty, but the row has an intervention_end_date; an intervention that ended must have started", "date_order")
+
+
+@rule("offence_group_required", "events")
+def _offence_group(tables: Tables, cfg: Config) -> None:
+    t = tables.get("events")
+    if t is None:
+        return
+    f = t.frame
+    needs = f.event_type.isin(["offence", "victimisation"])
+    t.problems_at((needs & f.offence_group.isna()).to_numpy(), "offence_group",
+                  lambda i: f"is required for event_type '{f.event_type.iloc[i]}'", "conditional_required")
+    t.problems_at(((f.event_type == "missing_episode") & f.offence_group.notna()).to_numpy(), "offence_group",
+                  "must be empty for a missing episode", "conditional_required", f.offence_group)
+
+
+@rule("outcome_only_for_offences", "events")
+def _outcome_only(tables: Tables, cfg: Config) -> None:
+    t = tables.get("events")
+    if t is None:
+        return
+    f = t.frame
+    not_offence = f.event_type.notna() & (f.event_type != "offence")
+    for col in ("proven_outcome", "proven_date", "detention_id"):
+        t.problems_at((not_offence & f[col].notna()).to_numpy(), col,
+                      lambda i: f"must be empty for event_type '{f.event_type.iloc[i]}' (offences only)", "conditional_required", f[col])
+
+
+@rule("proven_date_needs_outcome", "events")
+def _proven_needs_outcome(tables: Tables, cfg: Config) -> None:
+    t = tables.get("events")
+    if t is None:
+        return
+    f = t.frame
+    bad = (f.event_type == "offence") & f.proven_date.notna() & (f.proven_outcome.isna() | (f.proven_outcome == "none"))
+    t.problems_at(bad.to_numpy(), "proven_outcome", "is empty or 'none', but the row has a proven_date", "conditional_required", f.proven_outcome)
+
+
+@rule("proven_not_before_event", "events")
+def _proven_order(tables: Tables, cfg: Config) -> None:
+    t = tables.get("events")
+    if t is not None:
+        _not_before(t, "proven_date", "event_date", "proven_not_before_event")
+
+
+@rule("event_person_matches_detention", "custody_detentions", "events")
+def _event_person(tables: Tables, cfg: Config) -> None:
+    t = tables.get("events")
+    if t is None:
+        return
+    det = _foreign(t, tables, "detention_id")
+    bad = t.frame.person_id.notna() & det.person_id.notna() & (t.frame.person_id != det.person_id)
+    t.problems_at(bad.to_numpy(), "person_id", lambda i: f"differs from the person of detention {t.frame.detention_id.iloc[i]} "
+                  f"('{det.person_id.iloc[i]}' in custody_detentions)", "person_consistency", t.frame.person_id)
+
+
+@rule("end_not_before_start", "costs")
+def _cost_order(tables: Tables, cfg: Config) -> None:
+    t = tables.get("costs")
+    if t is not None:
+        _not_before(t, "end_date", "start_date", "end_not_before_start")
+
+
+def advisories(tables: Tables, cfg: Config) -> None:
+    """Warnings, not errors: things an evaluator should know that do not stop the run."""
+    t = tables["programme_contacts"]
+    f = t.frame
+    p = cfg.programme
+    outside = (f.contact_date < pd.Timestamp(p.start)) | (f.contact_date > pd.Timestamp(p.end))
+    t.problems_at(outside.to_numpy(), "contact_date", f"is outside the programme period {p.start} to {p.end}; "
+                  "the contact is left out of the engagement tables", "outside_programme", f.contact_date, severity="warning")
+    det = tables["custody_detentions"].frame.dropna(subset=["detention_id"]).drop_duplicates("detention_id").set_index("detention_id")
+    suite = pd.Series(det.custody_suite.reindex(f.detention_id.to_numpy()).to_numpy(), index=f.index)
+    off_suite = suite.notna() & ~suite.isin(p.suites)
+    t.problems_at(off_suite.to_numpy(), "detention_id", lambda i: f"is a detention at {suite.iloc[i]}, not at a programme suite "
+                  f"({', '.join(p.suites)})", "outside_programme", f.detention_id, severity="warning")
+
+
+def run_rules(tables: Tables, cfg: Config) -> None:
+    """Run every registered rule whose tables are present, then the advisories."""
+    for rule_fn, needs in RULES.values():
+        if all(name in tables for name in needs):
+            rule_fn(tables, cfg)
+    if "custody_detentions" in tables and "programme_contacts" in tables:
+        advisories(tables, cfg)

@@ -1,0 +1,108 @@
+"""Engagement definitions on a small hand-built dataset whose answers are known."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import evaluation
+from evaluation import engagement
+
+DETENTIONS = """detention_id,person_id,custody_suite,arrival_datetime,release_datetime,age_at_arrival,sex,ethnicity,residence_area,arrest_offence_group,known_to_yos
+D1,P1,Wood Green,2020-10-20 10:00,2020-10-20 20:00,15,male,black,Haringey,robbery,yes
+D2,P2,Wood Green,2020-11-02 09:00,2020-11-02 18:00,16,male,white,Enfield,theft,no
+D3,P3,Wood Green,2020-11-05 12:00,2020-11-05 23:00,14,female,mixed,Barnet,drugs,unknown
+D4,P1,Wood Green,2020-12-01 15:00,2020-12-02 01:00,15,male,black,Haringey,robbery,yes
+D5,P4,Wood Green,2020-12-10 11:00,2020-12-10 19:00,17,male,asian,Haringey,possession_of_weapons,yes
+D6,P5,Wood Green,2020-12-15 11:00,2020-12-15 19:00,13,male,black,Haringey,theft,no
+D7,P6,Wood Green,2021-01-05 11:00,2021-01-05 19:00,16,male,black,Enfield,theft,no
+D8,P7,Wood Green,2020-11-20 11:00,2020-11-20 19:00,19,male,white,Enfield,theft,unknown
+"""
+CONTACTS = """contact_id,person_id,detention_id,contact_date,outcome,followup_date,pathway,intervention_start_date,intervention_end_date,sessions_attended
+C1,P1,D1,2020-10-20,intervention_arranged,2020-10-22,sport,2020-11-01,2020-12-20,6
+C2,P2,D2,2020-11-02,declined,,,,,
+C3,P3,D3,2020-11-05,out_of_area_referral,,,,,
+C4,P1,D4,2020-12-01,awaiting_intervention,,,,,
+C5,P4,D5,2020-12-10,awaiting_intervention,2020-12-15,mentoring,,,
+C6,P6,D7,2021-01-05,declined,,,,,
+"""
+CONFIG = """[programme]
+name = "Test"
+suites = ["Wood Green"]
+start = 2020-10-19
+end = 2020-12-31
+home_areas = ["Enfield", "Haringey"]
+[data]
+extract_date = 2021-06-30
+"""
+
+
+@pytest.fixture(scope="module")
+def eng(tmp_path_factory):
+    folder: Path = tmp_path_factory.mktemp("tiny")
+    (folder / "custody_detentions.csv").write_text(DETENTIONS)
+    (folder / "programme_contacts.csv").write_text(CONTACTS)
+    (folder / "evaluation.toml").write_text(CONFIG)
+    return engagement.analyse(evaluation.load(folder))
+
+
+def test_children_counted_once_at_first_contact_in_period(eng):
+    assert eng.n_children == 4
+    assert eng.tables["total"].loc["Children engaged"].to_dict() == {"2020-10": 1, "2020-11": 2, "2020-12": 1, "Total": 4}
+    p1 = eng.children.set_index("person_id").loc["P1"]
+    assert p1.outcome == "intervention_arranged" and p1.month == "2020-10"
+    assert any("repeat approaches" in n for n in eng.notes)
+
+
+def test_residence_and_age_bands(eng):
+    assert eng.tables["residence"]["Total"].to_dict() == {"Enfield": 1, "Haringey": 2, "Other": 1}
+    assert eng.tables["age_band"]["Total"].to_dict() == {"10–14": 1, "15–17": 3}
+
+
+def test_rates_use_the_in_area_base_and_wilson_intervals(eng):
+    r = eng.rates.set_index("measure")
+    assert (r.loc["intervention_arranged_rate", "numerator"], r.loc["intervention_arranged_rate", "denominator"]) == (1, 3)
+    assert (r.loc["positive_engagement_rate", "numerator"], r.loc["refusal_rate", "numerator"]) == (2, 1)
+    assert (r.loc["known_to_yos_rate", "numerator"], r.loc["known_to_yos_rate", "denominator"]) == (2, 3)
+    lo, hi = engagement.wilson_interval(1, 3)
+    assert (r.loc["intervention_arranged_rate", "ci_low"], r.loc["intervention_arranged_rate", "ci_high"]) == (lo, hi)
+
+
+@pytest.mark.parametrize("k, n", [(31, 71), (0, 12), (12, 12), (1, 3)])
+def test_wilson_interval_matches_its_closed_form(k, n):
+    z = 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    lo, hi = engagement.wilson_interval(k, n)
+    assert lo == pytest.approx(centre - half, abs=1e-12) and hi == pytest.approx(centre + half, abs=1e-12)
+    assert math.isnan(engagement.wilson_interval(0, 0)[0])
+
+
+def test_funnel_is_nested_and_counts_children(eng):
+    f = eng.funnel.set_index("stage_key").children.to_dict()
+    # P1-P5 detained at the suite in the period aged 10-17 (P6 after the period, P7 is 19)
+    assert f == {"detained": 5, "approached": 4, "positively_engaged": 2, "intervention_arranged": 1,
+                 "intervention_started": 1, "intervention_ended": 1}
+
+
+def test_timeliness_within_48_hours(eng):
+    t = eng.timeliness.set_index("measure")
+    # P1: released 20 Oct, met 22 Oct (2 days: within); P4: released 10 Dec, met 15 Dec (5 days: late)
+    assert (t.loc["followup_within_target", "numerator"], t.loc["followup_within_target", "denominator"]) == (1, 2)
+    assert eng.followup_days.set_index("days_after_release").meetings.to_dict() == {
+        "Same day": 0, "1 day": 0, "2 days": 1, "3 days": 0, "4 or more days": 1}
+
+
+def test_pathway_demand(eng):
+    p = eng.pathways.set_index("pathway_key")
+    assert p.loc["sport", "arranged"] == 1 and p.loc["mentoring", "wanted_awaiting"] == 1 and p.total.sum() == 2
+
+
+def test_results_json_section(eng):
+    res = eng.to_results()
+    assert res["children_engaged"] == 4 and res["contacts_in_period"] == 5
+    assert res["by_month"]["2020-11"]["children_engaged"] == 2
+    assert res["by_month"]["2020-10"]["days_covered"] == 13
+    assert res["intervention_arranged_rate"] == pytest.approx(1 / 3, abs=1e-6)

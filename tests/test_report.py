@@ -1,0 +1,91 @@
+"""End to end: `evaluation report` on the demo data, as CI and `make report` run it."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import nbformat
+import pytest
+
+from tests.conftest import REPO, run_cli
+from tests.test_demo import PUBLISHED
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "demo"
+    res = run_cli("report", "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_report_writes_html_and_results(built):
+    assert sorted(p.name for p in built.iterdir()) == ["report.html", "results.json"]
+
+
+def test_results_engagement_equals_published_figures(built):
+    eng = json.loads((built / "results.json").read_text())["engagement"]
+    assert eng["children_engaged"] == 93
+    outcome = PUBLISHED["outcome"]
+    for key, monthly in outcome.items():
+        assert eng[key] == sum(monthly)
+        assert [eng["by_month"][m][key] for m in ("2020-10", "2020-11", "2020-12")] == list(monthly)
+    assert [eng["by_month"][m]["children_engaged"] for m in ("2020-10", "2020-11", "2020-12")] == [11, 53, 29]
+    assert round(eng["intervention_arranged_rate"], 3) == round(31 / 71, 3)
+    assert round(eng["refusal_rate"], 3) == round(14 / 71, 3)
+    assert round(eng["positive_engagement_rate"], 3) == round(57 / 71, 3)
+    assert round(eng["known_to_yos_rate"], 3) == round(31 / 58, 3)
+    assert eng["intervention_arranged_rate_ci"][0] < eng["intervention_arranged_rate"] < eng["intervention_arranged_rate_ci"][1]
+
+
+def test_html_is_self_contained_and_accessible(built):
+    html = (built / "report.html").read_text()
+    assert "<script" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html), "no network resources"
+    assert "cdnjs" not in html and "@import" not in html
+    imgs = re.findall(r"<img[^>]*>", html)
+    assert len(imgs) >= 4
+    for img in imgs:
+        alt = re.search(r'alt="([^"]*)"', img)
+        assert alt and len(alt.group(1)) > 40 and "No description has been provided" not in alt.group(1)
+    assert "Operation Alliance" in html and "Table 1." in html
+    assert "PublishedTable(" not in html and "Traceback" not in html
+
+
+def test_no_identifiers_or_event_dates_in_outputs(built, demo_dir):
+    """Pseudonymous ids never reach the report (a full disclosure scan comes with the report issue)."""
+    import pandas as pd
+
+    text = (built / "report.html").read_text() + (built / "results.json").read_text()
+    det = pd.read_csv(demo_dir / "custody_detentions.csv", dtype=str)
+    for value in list(det.person_id.unique()[:200]) + list(det.detention_id.unique()[:200]):
+        assert value not in text
+
+
+def test_second_build_is_byte_identical(built, tmp_path):
+    again = tmp_path / "again"
+    res = run_cli("report", "--out", str(again), "--quiet")
+    assert res.returncode == 0, res.stderr
+    for name in ("report.html", "results.json"):
+        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == hashlib.sha256((again / name).read_bytes()).hexdigest(), name
+
+
+def test_report_on_bad_data_writes_nothing(broken, tmp_path):
+    def edit(t):
+        t["custody_detentions"].loc[0, "sex"] = "X"
+    folder = broken(edit)
+    out = tmp_path / "reports" / "never"
+    res = run_cli("report", "--data", str(folder), "--out", str(out), "--quiet")
+    assert res.returncode == 1
+    assert "custody_detentions.csv, row 2, column sex" in res.stderr
+    assert not (tmp_path / "reports").exists()
+    assert not list(tmp_path.glob(".build-*")), "no staging folder left behind"
+
+
+def test_committed_notebook_has_no_outputs():
+    nb = nbformat.read(REPO / "notebooks" / "report.ipynb", as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
