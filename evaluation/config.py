@@ -57,6 +57,23 @@ class EngagementConfig:
 
 
 @dataclass(frozen=True)
+class MatchingConfig:
+    covariates: tuple[str, ...] | None = None  # None: the cohort's default covariates
+    distance: str = "glm"
+    link: str = "linear.logit"
+    ratio: int | str = "auto"
+    max_ratio: int = 4
+    min_treated_share: float = 0.95
+    caliper: float | None = 0.2
+    std_caliper: bool = True
+    replace: bool = False
+    exact: tuple[str, ...] = ()
+    m_order: str | None = None
+    discard: str = "none"
+    balance_threshold: float = 0.1
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     title: str
     author: str | None = None
@@ -71,6 +88,7 @@ class Config:
     comparison: ComparisonConfig
     data: DataConfig
     engagement: EngagementConfig
+    matching: MatchingConfig
     report: ReportConfig
     source: str = "<dict>"
     sha256: str | None = None
@@ -147,7 +165,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     if problems:
         raise ConfigError(problems)
     resolved = _fill_defaults(schema, data)
-    p, c, d, e, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "report"))
+    p, c, d, e, mt, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching", "report"))
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
@@ -176,6 +194,8 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     for (lo1, hi1), (lo2, hi2) in zip(sorted(bands), sorted(bands)[1:]):
         if lo2 <= hi1:
             bad("[engagement] age_bands", f"bands [{lo1}, {hi1}] and [{lo2}, {hi2}] overlap")
+    if mt["distance"] == "mahalanobis" and mt["caliper"]:
+        bad("[matching] caliper", "a caliper on the distance needs a propensity score (distance = \"glm\"); set caliper = 0")
     for key in ("date_format", "datetime_format"):
         fmt = d.get(key)
         if fmt is not None and "%" not in fmt:
@@ -199,6 +219,12 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         engagement=EngagementConfig(
             age_bands=tuple((int(lo), int(hi)) for lo, hi in bands),
             followup_within_hours=e["followup_within_hours"],
+        ),
+        matching=MatchingConfig(
+            covariates=tuple(mt["covariates"]) if "covariates" in mt else None, distance=mt["distance"], link=mt["link"],
+            ratio=mt["ratio"], max_ratio=mt["max_ratio"], min_treated_share=mt["min_treated_share"],
+            caliper=mt["caliper"] or None, std_caliper=mt["std_caliper"], replace=mt["replace"], exact=tuple(mt["exact"]),
+            m_order=mt.get("m_order"), discard=mt["discard"], balance_threshold=mt["balance_threshold"],
         ),
         report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"]),
         source=source,

@@ -39,13 +39,25 @@ def test_results_engagement_equals_published_figures(built):
     assert eng["intervention_arranged_rate_ci"][0] < eng["intervention_arranged_rate"] < eng["intervention_arranged_rate_ci"][1]
 
 
+def test_results_matching_section_and_balance_on_demo(built):
+    m = json.loads((built / "results.json").read_text())["matching"]
+    assert m["n_treated"] == 93 and m["n_treated_matched"] == 93
+    assert m["n_control_matched"] >= 93
+    assert m["max_abs_std_mean_diff_before"] > 0.1, "the demo's comparison pool differs before matching"
+    assert m["max_abs_std_mean_diff_after"] < 0.1 and m["covariates_above_threshold_after"] == 0
+    html = (built / "report.html").read_text()
+    for heading in ("Matched comparison group", "Who is in the analysis", "Covariate balance before and after matching",
+                    "Sample sizes before and after matching"):
+        assert heading in html
+
+
 def test_html_is_self_contained_and_accessible(built):
     html = (built / "report.html").read_text()
     assert "<script" not in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html), "no network resources"
     assert "cdnjs" not in html and "@import" not in html
     imgs = re.findall(r"<img[^>]*>", html)
-    assert len(imgs) >= 4
+    assert len(imgs) >= 6
     for img in imgs:
         alt = re.search(r'alt="([^"]*)"', img)
         assert alt and len(alt.group(1)) > 40 and "No description has been provided" not in alt.group(1)

@@ -130,3 +130,44 @@ def pathway_demand(eng: EngagementResult) -> tuple[plt.Figure, str]:
     alt = "Horizontal stacked bar chart of diversionary pathway demand: " + "; ".join(
         f"{r.pathway}: {r.arranged} arranged, {r.wanted_awaiting} wanted" for r in p.itertuples()) + "."
     return fig, alt
+
+
+def love_plot(cm) -> tuple[plt.Figure, str]:
+    """Absolute standardised mean differences before and after matching, one row per covariate."""
+    from .sections.matching import balance_alt_text, covariate_label
+
+    b = cm.result.balance(un=True).drop(index="distance", errors="ignore")
+    labels = [covariate_label(n, cm.covariates) for n in b.index]
+    with plt.rc_context(STYLE):
+        fig, ax = _fig(height=0.19 * len(b) + 1.1)
+        y = np.arange(len(b))[::-1]
+        ax.scatter(b.std_mean_diff_un.abs(), y, s=18, facecolors="none", edgecolors="#777777", label="Before matching", zorder=3)
+        ax.scatter(b.std_mean_diff.abs(), y, s=18, color=ACCENT, label="After matching", zorder=4)
+        ax.axvline(cm.threshold, color="#b00020", linestyle="--", linewidth=1)
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_xlabel("Absolute standardised mean difference")
+        ax.grid(axis="x", color="#e3e3e3")
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        ax.set_title("Covariate balance before and after matching", loc="left")
+    return fig, balance_alt_text(cm)
+
+
+def overlap_plot(cm) -> tuple[plt.Figure, str]:
+    """Distribution of the propensity score by group, before and after matching (weighted)."""
+    r = cm.result
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(6.3, 2.5), sharex=True, sharey=True)
+        r.overlap_plot(ax=axes)
+        for a in axes:
+            a.spines[["top", "right"]].set_visible(False)
+    d = r.distance
+    t = r.treat == 1
+    w = r.weights.to_numpy()
+    q = lambda x: f"{x:.2f}"  # noqa: E731
+    alt = (f"Two histograms of the {'linear ' if str(r.spec.get('link', '')).startswith('linear') else ''}propensity score. "
+           f"Before matching, programme children range from {q(d[t].min())} to {q(d[t].max())} (median {q(d[t].median())}) and "
+           f"comparison children from {q(d[~t].min())} to {q(d[~t].max())} (median {q(d[~t].median())}). After matching the "
+           f"matched comparison children range from {q(d[~t & (w > 0)].min())} to {q(d[~t & (w > 0)].max())}, with a weighted mean of "
+           f"{q(float(np.average(d[~t & (w > 0)], weights=w[~t & (w > 0)])))} against {q(float(d[t & (w > 0)].mean()))} for the "
+           f"matched programme children.")
+    return fig, alt

@@ -52,27 +52,33 @@ def is_numeric_text(text: str) -> bool:
 
 
 def table_html(frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), source: str | None = None,
-               row_header: bool = True, table_id: str | None = None) -> str:
+               row_header: bool = True, table_id: str | None = None, flags: Iterable[tuple[int, str]] = ()) -> str:
     """A plain, accessible HTML table: caption, column headers with scope, first column as row headers.
 
     Columns whose every cell reads as a number are right-aligned (class "num"); text stays left-aligned.
+    `flags` marks cells (row position, column name) to highlight (class "flag"); the cell text itself
+    should carry a visible marker too, so the highlight does not rely on colour alone.
     """
     e = html.escape
     cols = list(frame.columns)
     text = [["" if v is None else str(v) for v in row] for row in frame.itertuples(index=False)]
-    numeric = [j > 0 and bool(text) and all(is_numeric_text(r[j]) for r in text) for j in range(len(cols))]
-    num = lambda j: ' class="num"' if numeric[j] else ""  # noqa: E731
+    numeric = [j > 0 and bool(text) and all(is_numeric_text(r[j].rstrip(" †")) for r in text) for j in range(len(cols))]
+    flagged = {(i, cols.index(c)) for i, c in flags}
+
+    def num(j: int, i: int | None = None) -> str:
+        classes = (["num"] if numeric[j] else []) + (["flag"] if (i, j) in flagged else [])
+        return f' class="{" ".join(classes)}"' if classes else ""
     ident = f' id="{e(table_id)}"' if table_id else ""
     out = [f'<figure class="report-table"{ident}>', "<table>", f"<caption>{e(caption)}</caption>", "<thead><tr>"]
     out += [f'<th scope="col"{num(j)}>{e(str(c))}</th>' for j, c in enumerate(cols)]
     out.append("</tr></thead><tbody>")
-    for row in text:
+    for i, row in enumerate(text):
         cells = []
         for j, v in enumerate(row):
             if j == 0 and row_header:
                 cells.append(f'<th scope="row">{e(v)}</th>')
             else:
-                cells.append(f"<td{num(j)}>{e(v)}</td>")
+                cells.append(f"<td{num(j, i)}>{e(v)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     extra = [e(n) for n in notes]

@@ -9,14 +9,17 @@ import base64
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
 from .. import __version__
+from ..cohort import Cohort, build_cohort
 from ..config import Config
 from ..loading import EvaluationData, load
+from ..matching import CohortMatch, match_comparison
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
 
@@ -50,6 +53,20 @@ class ReportSession:
         self._figures = 0
         self.results: dict[str, Any] = {"meta": self._meta()}
 
+    # ------------------------------------------------------------------ analysis stages (each computed once)
+    @cached_property
+    def cohort(self) -> Cohort:
+        return build_cohort(self.data)
+
+    @cached_property
+    def matching(self) -> CohortMatch:
+        return match_comparison(self.cohort, self.config)
+
+    @cached_property
+    def matching_engaged_only(self) -> CohortMatch:
+        """Secondary view, prone to selection bias: positively engaged programme children only."""
+        return match_comparison(self.cohort.engaged_only(), self.config)
+
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
         p = self.config.programme
@@ -80,13 +97,15 @@ class ReportSession:
             lines.append(f"**Evaluation by:** {self.config.report.author}.")
         self.markdown("\n".join(lines))
 
-    def table(self, key: str, frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), source: str | None = None) -> None:
+    def table(self, key: str, frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), source: str | None = None,
+              flags: Iterable[tuple[int, str]] = ()) -> None:
         """Number, show and register a table (`self.tables` keeps every published table, in order)."""
         if any(t.key == key for t in self.tables):
             raise ValueError(f"table key {key!r} used twice")
         t = PublishedTable(key, len(self.tables) + 1, caption, frame.reset_index(drop=True), tuple(notes), source)
         self.tables.append(t)
-        _display({"text/html": table_html(t.frame, f"Table {t.number}. {caption}", t.notes, t.source, table_id=f"table-{key}")})
+        _display({"text/html": table_html(t.frame, f"Table {t.number}. {caption}", t.notes, t.source, table_id=f"table-{key}",
+                                          flags=flags)})
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:
         """Show a chart as a PNG with its alt text and a numbered caption."""

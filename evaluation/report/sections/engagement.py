@@ -1,11 +1,11 @@
-"""Reader-facing tables and sentences for each report section, built from analysis results."""
+"""Engagement section: reader-facing tables and sentences built from analysis results."""
 from __future__ import annotations
 
 import pandas as pd
 
-from ..config import Config
-from ..engagement import OUTCOMES, EngagementResult
-from .formatting import count, month_label, pct, pct_ci
+from ...config import Config
+from ...engagement import OUTCOMES, EngagementResult
+from ..formatting import count, month_label, pct, pct_ci
 
 _TABLE_LABELS = {
     "total": "Children engaged",
@@ -106,3 +106,6 @@ def engagement_headline(eng: EngagementResult, config: Config) -> str:
         f"Of the {yos.denominator} children whose status was checked, {pct(yos.rate)} ({yos.numerator}) were already known to the youth offending service.",
     ]
     return "\n\n".join(lines)
+
+
+__all__ = ["engagement_monthly_table", "engagement_rates_table", "engagement_monthly_rates_table", "funnel_table", "timeliness_table", "followup_days_table", "pathways_table", "engagement_headline"]

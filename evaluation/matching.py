@@ -1,0 +1,923 @@
+"""Greedy nearest-neighbour matching with the options and semantics of R's MatchIt 4.5
+`matchit(method = "nearest", ...)`, for the ATT.
+
+    m = match(cohort.table, "treated", covariates, caliper=0.2, link="linear.logit")
+    m.balance()            # MatchIt's summary(): means, std. mean diff., variance ratio, eCDF
+    m.sample_sizes()       # All / Matched (ESS) / Matched / Unmatched / Discarded
+    m.pairs()              # one row per treated-control pair
+    m.love_plot(); m.overlap_plot()
+
+Semantics (as MatchIt 4.5; Ho, Imai, King & Stuart 2011, J. Stat. Softw. 42(8)):
+
+* distance="glm": propensity score from an unpenalised logistic (or probit) regression of the
+  treatment on the covariates (statsmodels GLM, binomial); link="linear.logit" matches on the
+  linear predictor. Categorical covariates enter as treatment-contrast dummies, which gives the
+  same fitted scores as R's model.matrix. distance="mahalanobis": Mahalanobis distance on the
+  covariates (factors expanded to all levels / sqrt(2), each column scaled, pooled within-group
+  covariance, generalised inverse if singular). A numeric vector may be given as the distance.
+* Matching order: m_order "largest" (default for a propensity score), "smallest", "data"
+  (default for Mahalanobis) or "random" (seeded by random_state). With replacement the order
+  does not matter and "data" is used, as MatchIt does.
+* k:1 matching happens in rounds: every treated unit gets its first match (in matching order),
+  then its second, and so on. Each treated unit is matched to the nearest eligible control; on a
+  scalar distance the search is over the sorted distances, ties going to the lower-sorted unit.
+* caliper: in standard deviations of the distance (std_caliper=True; SD over non-discarded units)
+  or in raw units; a mapping {covariate: width} adds covariate calipers ("" or None key = distance).
+* exact: matching only within strata of these columns. discard: "none", "both", "control" or
+  "treated" removes units outside the common support of the distance before matching.
+* Weights (ATT): 1 for matched treated units; each control gets 1/k for every treated unit it is
+  one of k matches for, then control weights are scaled to sum to the number of matched controls.
+  `subclass` (pair membership) is given when matching without replacement.
+
+One documented difference from MatchIt 4.5.1: with replace=True and ratio > 1 on a scalar
+distance, MatchIt 4.5.1 can match the same control to the same treated unit more than once
+(kosukeimai/MatchIt#159, fixed after 4.5.1). Here each treated unit's k controls are distinct.
+
+Memory stays O(n): on a scalar distance the search runs over one sorted array with "next free"
+pointers (union-find with path compression), O((n1 + n0) log n0) time.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+NUMERIC_KINDS = "biuf"
+_REFUSED_NAME_PARTS = ("reoffend", "rearrest", "re_arrest", "outcome", "post_index", "followup", "after_index")
+
+
+class MatchingError(ValueError):
+    """The matching specification or data cannot be used."""
+
+
+# --------------------------------------------------------------------------------------------
+# Covariate handling (MatchIt's model.matrix conventions)
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return not (s.dtype.kind in NUMERIC_KINDS and s.dtype != bool) or s.dtype == bool
+
+
+def _levels(s: pd.Series) -> list:
+    return sorted(pd.unique(s.dropna()), key=lambda v: str(v)) if s.dtype != bool else [False, True]
+
+
+def balance_matrix(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Covariates as MatchIt's summary() sees them: numeric columns as they are, factors as one
+    0/1 column per level present, named <column><level> (e.g. sexmale); logicals as <column>TRUE."""
+    out = {}
+    for col in columns:
+        s = data[col]
+        if s.dtype == bool:
+            out[f"{col}TRUE"] = s.astype(float).to_numpy()
+        elif _is_categorical(s):
+            for lev in _levels(s):
+                out[f"{col}{lev}"] = (s == lev).astype(float).to_numpy()
+        else:
+            out[col] = s.astype(float).to_numpy()
+    return pd.DataFrame(out, index=data.index)
+
+
+def _design_matrix(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Intercept plus treatment-contrast dummies (first level dropped), as R's glm design."""
+    parts = [np.ones((len(data), 1))]
+    for col in columns:
+        s = data[col]
+        if s.dtype == bool:
+            parts.append(s.astype(float).to_numpy()[:, None])
+        elif _is_categorical(s):
+            levs = _levels(s)
+            if len(levs) > 1:
+                parts.append(np.column_stack([(s == lev).astype(float).to_numpy() for lev in levs[1:]]))
+        else:
+            parts.append(s.astype(float).to_numpy()[:, None])
+    return np.hstack(parts)
+
+
+def _check_columns(data: pd.DataFrame, treatment: str, covariates: Sequence[str]) -> None:
+    missing = [c for c in [treatment, *covariates] if c not in data.columns]
+    if missing:
+        raise MatchingError(f"column(s) not in the data: {', '.join(missing)}")
+    if treatment in covariates:
+        raise MatchingError(f"the treatment column {treatment!r} cannot also be a covariate")
+    roles = data.attrs.get("column_roles", {})
+    refused = []
+    for c in covariates:
+        role = roles.get(c)
+        low = c.lower()
+        if role in ("identifier", "outcome", "post_index", "treatment"):
+            refused.append(f"{c} ({role.replace('_', '-')} column)")
+        elif low == "id" or low.endswith("_id") or low.endswith("id_"):
+            refused.append(f"{c} (looks like an identifier)")
+        elif any(part in low for part in _REFUSED_NAME_PARTS):
+            refused.append(f"{c} (looks like an outcome or post-index measure)")
+    if refused:
+        raise MatchingError("the propensity model only takes pre-index covariates; refused: " + "; ".join(refused))
+    bad = [c for c in covariates if data[c].isna().any() or (data[c].dtype.kind == "f" and not np.isfinite(data[c]).all())]
+    if bad:
+        raise MatchingError(f"missing or non-finite values in covariate(s): {', '.join(bad)}")
+
+
+def _treatment_vector(data: pd.DataFrame, treatment: str) -> np.ndarray:
+    t = data[treatment]
+    values = set(pd.unique(t.dropna()))
+    if t.isna().any() or not values <= {0, 1, True, False} or len(values) != 2:
+        raise MatchingError(f"the treatment {treatment!r} must be 0/1 (or False/True) with both values present and no missing values")
+    return t.astype(int).to_numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# Distances
+
+
+def propensity_score(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str], link: str = "logit"):
+    """Fitted propensity scores from an unpenalised binomial GLM (statsmodels); linear.* links
+    return the linear predictor. Returns (distance, fitted model).
+
+    IRLS starts where R's glm does (mu = (y + 1/2) / 2) and stops by R's rule, |change in
+    deviance| < 1e-8 (|deviance| + 0.1), within 25 iterations, so the scores agree with R's even
+    when a covariate level perfectly predicts group membership (no finite maximum exists then).
+    """
+    import statsmodels.api as sm
+
+    linear = link.startswith("linear.")
+    base = link.split(".", 1)[1] if linear else link
+    links = {"logit": sm.families.links.Logit(), "probit": sm.families.links.Probit()}
+    if base not in links:
+        raise MatchingError(f"link must be one of logit, probit, linear.logit, linear.probit; got {link!r}")
+    X = _design_matrix(data, covariates)
+    model = sm.GLM(treat.astype(float), X, family=sm.families.Binomial(link=links[base]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # perfect prediction and convergence notes: judged by balance
+        fit = model.fit(method="IRLS", maxiter=25, tol_criterion="deviance", atol=1e-9, rtol=1e-8)
+    eta = X @ fit.params
+    return (eta if linear else fit.family.link.inverse(eta)), fit
+
+
+def _separation_notes(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[str]:
+    """Levels found in only one group: they predict group membership perfectly (no finite MLE)."""
+    found = []
+    for col in covariates:
+        s = data[col]
+        if _is_categorical(s):
+            for lev in _levels(s):
+                has = s == lev
+                n1, n0 = int((has & (treat == 1)).sum()), int((has & (treat == 0)).sum())
+                if n1 == 0 or n0 == 0:
+                    found.append(f"{col} = {lev} ({n1} treated, {n0} control)")
+    if not found:
+        return []
+    return ["Some covariate levels occur in one group only, so they predict group membership perfectly and their "
+            "propensity scores are pushed towards 0 or 1: " + "; ".join(found) + ". Consider combining rare levels."]
+
+
+@dataclass(frozen=True)
+class MahalanobisMetric:
+    """MatchIt's Mahalanobis distance: covariates with factors expanded to all levels (/ sqrt(2)),
+    constant columns dropped, each column scaled by its SD, pooled within-group covariance of the
+    non-discarded units, inverse (generalised inverse by SVD if singular).
+
+    Distances are computed from differences of the raw covariate rows, so units equally far apart
+    in exact arithmetic (e.g. ages 15 and 17 from 16) are exactly tied, and ties go to the first
+    control in data order, as in MatchIt.
+    """
+
+    X: np.ndarray  # expanded covariates, raw scale
+    sd: np.ndarray
+    root: np.ndarray  # root @ root.T == inverse covariance of the scaled covariates
+
+    def distances(self, t: int, controls: np.ndarray) -> np.ndarray:
+        delta = (self.X[controls] - self.X[t]) / self.sd
+        return np.sqrt(((delta @ self.root) ** 2).sum(axis=1))
+
+
+def mahalanobis_metric(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str], discarded: np.ndarray) -> MahalanobisMetric:
+    cols = []
+    for col in covariates:
+        s = data[col]
+        if s.dtype == bool:
+            cols.append(s.astype(float).to_numpy())
+        elif _is_categorical(s):
+            cols.extend((s == lev).astype(float).to_numpy() / math.sqrt(2) for lev in _levels(s))
+        else:
+            cols.append(s.astype(float).to_numpy())
+    X = np.column_stack(cols)
+    keep = np.abs(X.max(axis=0) - X.min(axis=0)) >= math.sqrt(np.finfo(float).eps)
+    if not keep.any():  # MatchIt falls back to Euclidean distance on the first column
+        return MahalanobisMetric(X[:, :1], np.ones(1), np.eye(1))
+    X = X[:, keep]
+    sd = X.std(axis=0, ddof=1)
+    Z = (X - X.mean(axis=0)) / sd
+    Zk, tk = Z[~discarded], treat[~discarded]
+    centred = Zk.copy()
+    for g in (0, 1):
+        centred[tk == g] -= centred[tk == g].mean(axis=0)
+    cov = (centred.T @ centred) / (len(Zk) - 2)
+    inv = None
+    if np.linalg.det(cov) > 1e-8:
+        try:
+            inv = np.linalg.inv(cov)
+        except np.linalg.LinAlgError:
+            inv = None
+    if inv is None:
+        u, dvals, vt = np.linalg.svd(cov)
+        pos = dvals > max(1e-8 * dvals[0], 0)
+        inv = (vt[pos].T / dvals[pos]) @ u[:, pos].T
+    w, v = np.linalg.eigh((inv + inv.T) / 2)
+    return MahalanobisMetric(X, sd, v * np.sqrt(np.clip(w, 0, None)))
+
+
+# --------------------------------------------------------------------------------------------
+# The greedy matchers
+
+
+class _Pointers:
+    """'Next available position' in both directions over 0..n-1 (union-find with path compression).
+
+    right[p] == p means position p is available (p == n is the 'none' sentinel); left[q] == q means
+    position q - 1 is available (q == 0 is the 'none' sentinel, giving -1).
+    """
+
+    def __init__(self, n: int):
+        self.right = list(range(n + 1))
+        self.left = list(range(n + 1))
+
+    def next_right(self, p: int) -> int:
+        r = self.right
+        root = p
+        while r[root] != root:
+            root = r[root]
+        while r[p] != root:
+            r[p], p = root, r[p]
+        return root
+
+    def next_left(self, p: int) -> int:
+        l = self.left  # noqa: E741
+        q = root = p + 1
+        while l[root] != root:
+            root = l[root]
+        while l[q] != root:
+            l[q], q = root, l[q]
+        return root - 1
+
+    def remove(self, p: int) -> None:
+        self.right[p] = p + 1
+        self.left[p + 1] = p
+
+
+def _order(dist_t: np.ndarray, m_order: str, rng: np.random.Generator) -> np.ndarray:
+    n1 = len(dist_t)
+    if m_order == "largest":
+        return np.argsort(-dist_t, kind="stable")
+    if m_order == "smallest":
+        return np.argsort(dist_t, kind="stable")
+    if m_order == "random":
+        return rng.permutation(n1)
+    return np.arange(n1)
+
+
+def _match_scalar(treat: np.ndarray, dist: np.ndarray, units: np.ndarray, order: np.ndarray, ratio: int, replace: bool,
+                  caliper: float | None, cal_covs: np.ndarray | None, cal_widths: np.ndarray | None) -> dict[int, list[int]]:
+    """Greedy NN on a scalar distance among `units` (row positions, not discarded), MatchIt's rules.
+
+    Returns {treated row: [control rows in match order]}.
+    """
+    t_rows = units[treat[units] == 1]
+    c_rows = units[treat[units] == 0]
+    if len(c_rows) == 0 or len(t_rows) == 0:
+        return {}
+    # controls sorted by (distance, row): the same relative order as MatchIt's stable sort of all units
+    c_order = np.lexsort((c_rows, dist[c_rows]))
+    c_sorted = c_rows[c_order]
+    d_sorted = dist[c_sorted]
+    # split point of each treated unit among the sorted controls, ties broken by row number
+    split = np.searchsorted(d_sorted, dist[t_rows], side="left")
+    hi = np.searchsorted(d_sorted, dist[t_rows], side="right")
+    tie = hi > split
+    if tie.any():
+        for j in np.flatnonzero(tie):
+            block = c_sorted[split[j]:hi[j]]
+            split[j] += int(np.searchsorted(block, t_rows[j], side="left"))
+    pos_of = dict(zip(t_rows.tolist(), split.tolist()))
+    ptr = None if replace else _Pointers(len(c_sorted))
+    d_list, c_list = d_sorted.tolist(), c_sorted.tolist()
+    matches: dict[int, list[int]] = {}
+    t_order = t_rows[order]
+    cal = math.inf if caliper is None else caliper
+    n0 = len(c_sorted)
+    for r in range(ratio):
+        for t in t_order.tolist():
+            row = matches.get(t)
+            if r > 0 and (row is None or len(row) < r):
+                continue  # found nothing in an earlier round: nothing nearer now either
+            dt = float(dist[t])
+            s = pos_of[t]
+            taken = set(row) if (row and replace) else ()
+            best = _side(d_list, c_list, s - 1, -1, dt, cal, taken, ptr, cal_covs, cal_widths, t, n0)
+            right = _side(d_list, c_list, s, +1, dt, cal, taken, ptr, cal_covs, cal_widths, t, n0)
+            if best < 0 or (right >= 0 and abs(d_list[right] - dt) < abs(d_list[best] - dt)):
+                best = right
+            if best < 0:
+                continue
+            matches.setdefault(t, []).append(c_list[best])
+            if ptr is not None:
+                ptr.remove(best)
+        if ptr is not None and ptr.next_right(0) >= n0:
+            break
+    return matches
+
+
+def _side(d_sorted, c_sorted, start, step, dt, cal, taken, ptr, cal_covs, cal_widths, t, n0) -> int:
+    """Nearest usable control from sorted position `start` walking in direction `step`; -1 if none."""
+    p = start
+    while True:
+        if ptr is not None:
+            p = ptr.next_right(p) if step > 0 else ptr.next_left(p)
+        if p < 0 or p >= n0:
+            return -1
+        if abs(dt - d_sorted[p]) > cal:
+            return -1  # sorted: everything further is further away
+        c = c_sorted[p]
+        if (taken and c in taken) or (cal_covs is not None and np.any(np.abs(cal_covs[c] - cal_covs[t]) > cal_widths)):
+            p += step
+            continue
+        return p
+
+
+def _heap_partial_sort(keys: np.ndarray, k: int) -> list[int]:
+    """Indices of the k smallest keys in the order libstdc++'s std::partial_sort leaves them
+    (heap select + sort_heap; not stable). MatchIt uses it for Mahalanobis matching with replacement."""
+    idx = list(range(len(keys)))
+    less = lambda a, b: keys[a] < keys[b]  # noqa: E731
+
+    def push_heap(first, hole, top, value):
+        parent = (hole - 1) // 2
+        while hole > top and less(idx[first + parent], value):
+            idx[first + hole] = idx[first + parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        idx[first + hole] = value
+
+    def adjust_heap(first, hole, length, value):
+        top = hole
+        second = hole
+        while second < (length - 1) // 2:
+            second = 2 * (second + 1)
+            if less(idx[first + second], idx[first + second - 1]):
+                second -= 1
+            idx[first + hole] = idx[first + second]
+            hole = second
+        if (length & 1) == 0 and second == (length - 2) // 2:
+            second = 2 * (second + 1)
+            idx[first + hole] = idx[first + second - 1]
+            hole = second - 1
+        push_heap(first, hole, top, value)
+
+    def make_heap(first, last):
+        length = last - first
+        if length < 2:
+            return
+        parent = (length - 2) // 2
+        while True:
+            adjust_heap(first, parent, length, idx[first + parent])
+            if parent == 0:
+                return
+            parent -= 1
+
+    def pop_heap(first, last, result):
+        value = idx[result]
+        idx[result] = idx[first]
+        adjust_heap(first, 0, last - first, value)
+
+    make_heap(0, k)
+    for i in range(k, len(idx)):
+        if less(idx[i], idx[0]):
+            pop_heap(0, k, i)
+    last = k
+    while last > 1:
+        last -= 1
+        pop_heap(0, last, last)
+    return idx[:k]
+
+
+def _match_vectors(treat: np.ndarray, metric: MahalanobisMetric, units: np.ndarray, order: np.ndarray, ratio: int, replace: bool,
+                   cal_covs: np.ndarray | None, cal_widths: np.ndarray | None) -> dict[int, list[int]]:
+    """Greedy NN on Euclidean distance between transformed covariate rows (Mahalanobis), MatchIt's rules."""
+    t_rows = units[treat[units] == 1]
+    c_rows = units[treat[units] == 0]
+    available = np.ones(len(c_rows), dtype=bool)
+    matches: dict[int, list[int]] = {}
+    rounds = 1 if replace else ratio
+    for r in range(rounds):
+        for t in t_rows[order].tolist():
+            if not replace and not available.any():
+                break
+            if r > 0 and len(matches.get(t, [])) < r:
+                continue
+            elig = np.flatnonzero(available)
+            if r > 0:
+                elig = elig[~np.isin(c_rows[elig], matches[t])]
+            if cal_covs is not None and len(elig):
+                ok = np.all(np.abs(cal_covs[c_rows[elig]] - cal_covs[t]) <= cal_widths, axis=1)
+                elig = elig[ok]
+            if len(elig) == 0:
+                continue
+            d = metric.distances(t, c_rows[elig])
+            fin = np.isfinite(d)
+            elig, d = elig[fin], d[fin]
+            if len(elig) == 0:
+                continue
+            if replace:
+                if len(elig) <= ratio:
+                    chosen = list(range(len(elig)))
+                else:
+                    chosen = _heap_partial_sort(d, ratio)
+                matches[t] = [int(c_rows[elig[j]]) for j in chosen]
+            else:
+                j = int(np.argmin(d))  # first minimum, in data order
+                matches.setdefault(t, []).append(int(c_rows[elig[j]]))
+                available[elig[j]] = False
+    return matches
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass
+class MatchResult:
+    """Everything MatchIt's matchit object holds, aligned to the input rows."""
+
+    data: pd.DataFrame
+    treatment: str
+    covariates: list[str]
+    spec: dict[str, Any]
+    treat: np.ndarray
+    distance: pd.Series | None
+    discarded: pd.Series
+    weights: pd.Series
+    subclass: pd.Series | None
+    match_matrix: pd.DataFrame
+    caliper_widths: dict[str, float]
+    model: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ tables
+    def pairs(self) -> pd.DataFrame:
+        """One row per (treated, control) match: row labels, match number, subclass, distance gap."""
+        long = self.match_matrix.rename_axis("treated").reset_index().melt(id_vars="treated", var_name="match_number", value_name="control")
+        out = long[long.control.notna()].sort_values(["treated", "match_number"], kind="stable")[["treated", "control", "match_number"]]
+        out = out.reset_index(drop=True)
+        if self.subclass is not None and len(out):
+            out["subclass"] = self.subclass.loc[out.treated].to_numpy()
+        if self.distance is not None and len(out):
+            out["distance_gap"] = np.abs(self.distance.loc[out.treated].to_numpy() - self.distance.loc[out.control].to_numpy())
+        return out
+
+    def sample_sizes(self) -> pd.DataFrame:
+        """MatchIt's sample-size table: rows All (ESS), All, Matched (ESS), Matched, Unmatched, Discarded."""
+        t = self.treat
+        w = self.weights.to_numpy()
+        d = self.discarded.to_numpy()
+
+        def ess(x):
+            return float(x.sum() ** 2 / (x ** 2).sum()) if (x ** 2).sum() > 0 else 0.0
+        rows = {
+            "All (ESS)": [ess(np.ones((t == 0).sum())), ess(np.ones((t == 1).sum()))],
+            "All": [int((t == 0).sum()), int((t == 1).sum())],
+            "Matched (ESS)": [ess(w[t == 0]), ess(w[t == 1])],
+            "Matched": [int(((t == 0) & (w > 0)).sum()), int(((t == 1) & (w > 0)).sum())],
+            "Unmatched": [int(((t == 0) & (w == 0) & ~d).sum()), int(((t == 1) & (w == 0) & ~d).sum())],
+            "Discarded": [int(((t == 0) & d).sum()), int(((t == 1) & d).sum())],
+        }
+        return pd.DataFrame(rows, index=["Control", "Treated"]).T
+
+    @property
+    def n_treated_matched(self) -> int:
+        return int(((self.treat == 1) & (self.weights.to_numpy() > 0)).sum())
+
+    @property
+    def n_control_matched(self) -> int:
+        return int(((self.treat == 0) & (self.weights.to_numpy() > 0)).sum())
+
+    def balance(self, un: bool = True) -> pd.DataFrame:
+        """MatchIt's summary() balance table, indexed by covariate (factor levels as <column><level>).
+
+        Columns means_treated, means_control, std_mean_diff, var_ratio, ecdf_mean, ecdf_max (after
+        matching), and with un=True the same before matching with the suffix _un. The standardised
+        mean difference divides by the treated group's SD in the full sample (ATT), fixed before
+        matching; binary covariates use sqrt(p(1-p)); variance ratios are not given for binary ones.
+        """
+        cols = list(self.covariates) + [c for c in self.spec.get("exact") or [] if c not in self.covariates]
+        cols += [c for c in self.caliper_widths if c and c not in cols]
+        X = balance_matrix(self.data, cols)
+        if self.distance is not None:
+            X.insert(0, "distance", self.distance.to_numpy())
+        after = _balance_table(X, self.treat, self.weights.to_numpy())
+        if not un:
+            return after
+        before = _balance_table(X, self.treat, None)
+        return after.join(before.add_suffix("_un"))
+
+    # ------------------------------------------------------------------ plots
+    def love_plot(self, threshold: float = 0.1, ax=None):
+        """Absolute standardised mean differences before and after matching, per covariate."""
+        import matplotlib.pyplot as plt
+
+        b = self.balance(un=True)
+        b = b.drop(index="distance", errors="ignore")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.3, 0.22 * len(b) + 1.2))
+        y = np.arange(len(b))[::-1]
+        ax.scatter(b.std_mean_diff_un.abs(), y, facecolors="none", edgecolors="#888888", label="Before matching", zorder=3)
+        ax.scatter(b.std_mean_diff.abs(), y, color="#1f5fa8", label="After matching", zorder=4)
+        ax.axvline(threshold, color="#c62828", linestyle="--", linewidth=1)
+        ax.set_yticks(y, b.index)
+        ax.set_xlabel("Absolute standardised mean difference")
+        ax.legend(frameon=False, loc="lower right")
+        ax.grid(axis="x", color="#dddddd")
+        return ax
+
+    def overlap_plot(self, ax=None):
+        """Distribution of the distance (propensity score) by group, before and after matching."""
+        import matplotlib.pyplot as plt
+
+        if self.distance is None:
+            raise MatchingError("no scalar distance to plot (Mahalanobis matching)")
+        if ax is None:
+            _, ax = plt.subplots(1, 2, figsize=(6.3, 2.6), sharex=True, sharey=True)
+        d = self.distance.to_numpy()
+        w = self.weights.to_numpy()
+        bins = np.linspace(d.min(), d.max(), 25)
+        for a, (title, weights) in zip(ax, (("Before matching", np.ones_like(w)), ("After matching", w))):
+            for g, colour, label in ((1, "#1f5fa8", "Programme"), (0, "#f2a900", "Comparison")):
+                sel = (self.treat == g) & (weights > 0)
+                if sel.any():
+                    a.hist(d[sel], bins=bins, weights=weights[sel] / weights[sel].sum(), alpha=0.55, color=colour, label=label)
+            a.set_title(title, fontsize=9)
+            a.set_xlabel("Propensity score" if not str(self.spec.get("link", "")).startswith("linear") else "Linear propensity score")
+        ax[0].set_ylabel("Share of group")
+        ax[0].legend(frameon=False, fontsize=8)
+        return ax
+
+
+def _div(a: float, b: float) -> float:
+    """Division as R does it: x/0 is Inf, 0/0 is NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(a) / np.float64(b))
+
+
+def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
+    w = w / w.sum()
+    m = float((w * x).sum())
+    if binary:
+        return m * (1 - m)
+    return _div((w * (x - m) ** 2).sum(), 1 - (w ** 2).sum())
+
+
+def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Mean and max absolute difference of the weighted eCDFs (MatchIt's qqsum, standardize=TRUE)."""
+    w = w.astype(float).copy()
+    for g in (0, 1):
+        w[t == g] = w[t == g] / w[t == g].sum()
+    order = np.argsort(x, kind="stable")
+    xo, wo, to = x[order], w[order], t[order]
+    signed = np.where(to == to[0], -wo, wo)
+    cum = np.abs(np.cumsum(signed))
+    last_of_value = np.append(np.diff(xo) != 0, True)
+    e = cum[last_of_value]
+    return float(e.mean()), float(e.max())
+
+
+def _balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None) -> pd.DataFrame:
+    """MatchIt's bal1var for every column: standardised with the treated SD of the full sample."""
+    eps = math.sqrt(np.finfo(float).eps)
+    ww = np.ones(len(t)) if weights is None else weights.astype(float)
+    i1, i0 = t == 1, t == 0
+    rows = {}
+    for name in X.columns:
+        x = X[name].to_numpy(dtype=float)
+        binary = bool(np.all((x == 0) | (x == 1)))
+        too_small = (ww[i1] != 0).sum() < 2 and (ww[i0] != 0).sum() < 2
+        m1 = _div((x[i1] * ww[i1]).sum(), ww[i1].sum())
+        m0 = _div((x[i0] * ww[i0]).sum(), ww[i0].sum())
+        diff = m1 - m0
+        smd = diff
+        if abs(diff) > eps and not too_small:
+            sd = math.sqrt(_wvar(x[i1], np.ones(i1.sum()), binary))
+            if not math.isfinite(sd) or sd < eps:
+                sd = _pooled_sd(x, t, binary)
+            smd = diff / sd
+        if binary:
+            vr = math.nan
+            ecdf_mean = ecdf_max = abs(diff)
+        elif not too_small:
+            vr = _div(_wvar(x[i1], ww[i1], False), _wvar(x[i0], ww[i0], False))
+            ecdf_mean, ecdf_max = _ecdf_stats(x, t, ww)
+        else:
+            vr = ecdf_mean = ecdf_max = math.nan
+        rows[name] = {"means_treated": m1, "means_control": m0, "std_mean_diff": smd, "var_ratio": vr,
+                      "ecdf_mean": ecdf_mean, "ecdf_max": ecdf_max}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "covariate"
+    return out
+
+
+def _pooled_sd(x: np.ndarray, t: np.ndarray, binary: bool) -> float:
+    """MatchIt's fallback when the treated SD is zero: pooled SD with groups weighted by size."""
+    n = len(x)
+    if binary:
+        return math.sqrt(sum(x[t == g].sum() * (1 - x[t == g].sum() / (t == g).sum()) for g in (0, 1)) / n)
+    centred = x.astype(float).copy()
+    for g in (0, 1):
+        centred[t == g] -= centred[t == g].mean()
+    return math.sqrt(float((centred ** 2).sum() / (n - 1)))
+
+
+# --------------------------------------------------------------------------------------------
+# match()
+
+
+def _discard(treat: np.ndarray, dist: np.ndarray | None, option: str) -> np.ndarray:
+    if option == "none":
+        return np.zeros(len(treat), dtype=bool)
+    if dist is None:
+        raise MatchingError("discard needs a scalar distance (a propensity score); it cannot be used with Mahalanobis matching")
+    d0, d1 = dist[treat == 0], dist[treat == 1]
+    if option == "both":
+        return (dist < max(d0.min(), d1.min())) | (dist > min(d0.max(), d1.max()))
+    if option == "control":
+        return (dist < d1.min()) | (dist > d1.max())
+    if option == "treated":
+        return (dist < d0.min()) | (dist > d0.max())
+    raise MatchingError(f"discard must be none, both, control or treated; got {option!r}")
+
+
+def _calipers(caliper, std_caliper, data, dist, discarded, is_scalar) -> dict[str, float]:
+    if caliper is None:
+        return {}
+    spec = {"": float(caliper)} if isinstance(caliper, (int, float)) else {("" if k is None else str(k)): float(v) for k, v in caliper.items()}
+    std = std_caliper if isinstance(std_caliper, Mapping) else {k: bool(std_caliper) for k in spec}
+    widths = {}
+    for name, width in spec.items():
+        if not math.isfinite(width):
+            continue
+        if name == "":
+            if not is_scalar:
+                raise MatchingError("a caliper on the distance needs a propensity score; name covariate calipers instead")
+            values = dist
+        else:
+            if name not in data.columns:
+                raise MatchingError(f"caliper variable {name!r} is not in the data")
+            values = data[name].to_numpy()
+            if _is_categorical(data[name]) or len(np.unique(values)) == 2:
+                raise MatchingError(f"calipers cannot be used with binary or categorical variables: {name}")
+            values = values.astype(float)
+        if len(np.unique(values)) <= 1:
+            continue
+        if std.get(name, True):
+            width = width * float(np.std(values[~discarded], ddof=1))
+        widths[name] = abs(width)
+    return widths
+
+
+def _subclasses(matches: dict[int, list[int]], n: int) -> np.ndarray:
+    """Pair membership numbered as MatchIt does: treated row numbers (1-based) sorted as text."""
+    sub = np.full(n, -1, dtype=np.int64)
+    keys = sorted((t for t in matches if matches[t]), key=lambda t: str(t + 1))
+    for s, t in enumerate(keys, start=1):
+        sub[t] = s
+        for c in matches[t]:
+            sub[c] = s
+    return sub
+
+
+def matching_weights(matches: Mapping[int, Sequence[int]], treat: np.ndarray) -> np.ndarray:
+    """MatchIt's ATT weights from the matches {treated row: [control rows]}: 1 for each matched
+    treated unit; each control gets 1/k per treated unit it is one of k matches for; control
+    weights are then scaled to sum to the number of matched controls."""
+    weights = np.zeros(len(treat))
+    for t, cs in matches.items():
+        if not cs:
+            continue
+        weights[t] = 1.0
+        for c in cs:
+            weights[c] += 1.0 / len(cs)
+    controls = treat == 0
+    if weights[controls].sum() > 0:
+        weights[controls] *= (weights[controls] > 0).sum() / weights[controls].sum()
+    return weights
+
+
+def _match_array(matches: Mapping[int, Sequence[int]], treat: np.ndarray, ratio: int, labels: pd.Index) -> np.ndarray:
+    """Control labels per treated unit (rows in data order, one column per match; None if unmatched)."""
+    t_rows = np.flatnonzero(treat == 1)
+    row_of = np.full(len(treat), -1)
+    row_of[t_rows] = np.arange(len(t_rows))
+    pos = np.full((len(t_rows), ratio), -1, dtype=np.int64)
+    for t, cs in matches.items():
+        pos[row_of[t], :len(cs)] = cs
+    out = np.full(pos.shape, None, dtype=object)
+    filled = pos >= 0
+    out[filled] = np.asarray(labels, dtype=object)[pos[filled]]
+    return out
+
+
+def assemble_result(data: pd.DataFrame, treatment: str, covariates: list[str], spec: dict[str, Any], treat: np.ndarray,
+                    dist: np.ndarray | None, discarded: np.ndarray, matches: Mapping[int, Sequence[int]],
+                    widths: dict[str, float], model: Any = None) -> MatchResult:
+    """The result object from matches {treated row position: [control row positions]}: weights,
+    subclasses (without replacement), match matrix. Used by match(); tests feed it R's matches."""
+    n = len(data)
+    labels = data.index
+    ratio = int(spec.get("ratio", 1))
+    mm = pd.DataFrame(_match_array(matches, treat, ratio, labels), index=labels[treat == 1], columns=range(1, ratio + 1))
+    subclass = None
+    if not spec.get("replace"):
+        sub = _subclasses(matches, n)
+        subclass = pd.Series(pd.array(np.where(sub > 0, sub, 0), dtype="Int64"), index=labels).where(sub > 0)
+    return MatchResult(data=data, treatment=treatment, covariates=covariates, spec=spec, treat=treat,
+                       distance=pd.Series(dist, index=labels, name="distance") if dist is not None else None,
+                       discarded=pd.Series(discarded, index=labels, name="discarded"),
+                       weights=pd.Series(matching_weights(matches, treat), index=labels, name="weights"),
+                       subclass=subclass, match_matrix=mm, caliper_widths=widths, model=model)
+
+
+def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str], method: str = "nearest",
+          distance: str | Iterable[float] = "glm", link: str = "logit", ratio: int = 1,
+          caliper: float | Mapping[str | None, float] | None = None, std_caliper: bool | Mapping[str, bool] = True,
+          replace: bool = False, exact: str | Sequence[str] | None = None, m_order: str | None = None,
+          discard: str = "none", random_state: int | np.random.Generator | None = None) -> MatchResult:
+    """Nearest-neighbour matching for the ATT with MatchIt 4.5's options and semantics (see module docs)."""
+    if method != "nearest":
+        raise MatchingError(f"only method='nearest' is implemented; got {method!r}")
+    covariates = list(covariates)
+    if not covariates:
+        raise MatchingError("give at least one covariate")
+    _check_columns(data, treatment, covariates)
+    treat = _treatment_vector(data, treatment)
+    if int(ratio) != ratio or ratio < 1:
+        raise MatchingError("ratio must be a whole number, 1 or more")
+    ratio = int(ratio)
+    exact_cols = [exact] if isinstance(exact, str) else list(exact or [])
+    for col in exact_cols:
+        if col not in data.columns:
+            raise MatchingError(f"exact variable {col!r} is not in the data")
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    n = len(data)
+
+    model = None
+    metric = None
+    notes: list[str] = []
+    if isinstance(distance, str):
+        if distance == "glm":
+            dist, model = propensity_score(data, treat, covariates, link)
+            notes += _separation_notes(data, treat, covariates)
+        elif distance == "mahalanobis":
+            dist = None
+        else:
+            raise MatchingError(f"distance must be 'glm', 'mahalanobis' or a numeric vector; got {distance!r}")
+    else:
+        dist = np.asarray(list(distance), dtype=float)
+        if dist.shape != (n,) or not np.isfinite(dist).all():
+            raise MatchingError("a distance vector must have one finite value per row of data")
+    is_scalar = dist is not None
+    discarded = _discard(treat, dist, discard)
+    widths = _calipers(caliper, std_caliper, data, dist, discarded, is_scalar)
+    cal_names = [k for k in widths if k]
+    cal_covs = data[cal_names].to_numpy(dtype=float) if cal_names else None
+    cal_widths = np.array([widths[k] for k in cal_names]) if cal_names else None
+    if dist is None:
+        metric = mahalanobis_metric(data, treat, covariates, discarded)
+
+    if m_order is None:
+        m_order = "largest" if is_scalar else "data"
+    allowed_orders = ("largest", "smallest", "random", "data") if is_scalar else ("data", "random")
+    if m_order not in allowed_orders:
+        raise MatchingError(f"m_order must be one of {', '.join(allowed_orders)} with this distance; got {m_order!r}")
+    if replace:
+        m_order = "data"
+
+    if exact_cols:
+        keys = data[exact_cols].astype(str).agg("\x1f".join, axis=1).to_numpy()
+        strata = [np.flatnonzero((keys == k) & ~discarded) for k in sorted(set(keys))]
+    else:
+        strata = [np.flatnonzero(~discarded)]
+    matches: dict[int, list[int]] = {}
+    for units in strata:
+        t_units = units[treat[units] == 1]
+        if len(t_units) == 0:
+            continue
+        order = _order(dist[t_units] if is_scalar else np.zeros(len(t_units)), m_order, rng)
+        if is_scalar:
+            matches.update(_match_scalar(treat, dist, units, order, ratio, replace, widths.get(""), cal_covs, cal_widths))
+        else:
+            matches.update(_match_vectors(treat, metric, units, order, ratio, replace, cal_covs, cal_widths))
+
+    if not matches:
+        raise MatchingError("no treated unit found a match")
+    spec = {"method": method, "distance": distance if isinstance(distance, str) else "user",
+            "link": link if isinstance(distance, str) and distance == "glm" else None,
+            "ratio": ratio, "caliper": caliper, "std_caliper": std_caliper, "replace": replace, "exact": exact_cols or None,
+            "m_order": m_order, "discard": discard, "estimand": "ATT", "covariates": covariates}
+    result = assemble_result(data, treatment, covariates, spec, treat, dist, discarded, matches, widths, model)
+    result.warnings.extend(notes)
+    n_t = int((treat == 1).sum())
+    dropped = n_t - result.n_treated_matched
+    if dropped:
+        causes = [name for name, on in (("a caliper", bool(widths)), ("exact strata", bool(exact_cols)),
+                                         ("common-support discard", discard != "none")) if on] or ["too few controls"]
+        msg = (f"{dropped} of {n_t} treated units were not matched ({', '.join(causes)}): the estimate now describes the "
+               f"matched treated units, not all of them (the estimand changes from the ATT).")
+        result.warnings.append(msg)
+        warnings.warn(msg, stacklevel=2)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# The matching stage: a cohort matched as the config says
+
+
+def max_abs_smd(result: MatchResult, after: bool = True) -> float:
+    """Largest absolute standardised mean difference over the covariates (not the distance)."""
+    b = result.balance(un=True).drop(index="distance", errors="ignore")
+    return float(b["std_mean_diff" if after else "std_mean_diff_un"].abs().max())
+
+
+@dataclass
+class CohortMatch:
+    """The matched comparison: the chosen MatchResult, the candidates tried, and notes for readers."""
+
+    result: MatchResult
+    candidates: pd.DataFrame
+    covariates: list[str]
+    threshold: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_results(self) -> dict[str, Any]:
+        sizes = self.result.sample_sizes()
+        return {
+            "n_treated": int(sizes.loc["All", "Treated"]),
+            "n_control_pool": int(sizes.loc["All", "Control"]),
+            "n_treated_matched": self.result.n_treated_matched,
+            "n_control_matched": self.result.n_control_matched,
+            "n_treated_discarded": int(sizes.loc["Discarded", "Treated"]),
+            "max_abs_std_mean_diff_before": round(max_abs_smd(self.result, after=False), 6),
+            "max_abs_std_mean_diff_after": round(max_abs_smd(self.result, after=True), 6),
+            "covariates_above_threshold_after": int((self.result.balance(un=False).drop(index="distance", errors="ignore")
+                                                     .std_mean_diff.abs() > self.threshold).sum()),
+            "balance_threshold": self.threshold,
+            "specification": {k: v for k, v in self.result.spec.items() if k != "covariates"},
+        }
+
+
+def match_cohort(table: pd.DataFrame, covariates: Sequence[str], ratio: int | str = "auto", max_ratio: int = 4,
+                 min_treated_share: float = 0.95, balance_threshold: float = 0.1, random_state: int | None = None,
+                 **options: Any) -> CohortMatch:
+    """Match the comparison pool to the programme group (`treated` column) on `covariates`.
+
+    With ratio="auto", ratios 1..max_ratio are tried with the same other options, and the one kept
+    has the smallest maximum |standardised mean difference| among those matching at least
+    `min_treated_share` of the programme group (if none does, the one matching the most). Only
+    covariate balance is looked at, never outcomes (Ho, Imai, King & Stuart 2007; Stuart 2010).
+    """
+    ratios = list(range(1, max_ratio + 1)) if ratio == "auto" else [int(ratio)]
+    tried, rows = [], []
+    n_treated = int(table.treated.sum())
+    for k in ratios:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = match(table, "treated", covariates, ratio=k, random_state=random_state, **options)
+        worst = max_abs_smd(m)
+        tried.append(m)
+        rows.append({"ratio": k, "treated_matched": m.n_treated_matched, "controls_matched": m.n_control_matched,
+                     "max_abs_std_mean_diff": worst})
+    cand = pd.DataFrame(rows)
+    ok = cand.treated_matched >= min_treated_share * n_treated
+    pick = cand[ok].max_abs_std_mean_diff.idxmin() if ok.any() else cand.sort_values(
+        ["treated_matched", "max_abs_std_mean_diff"], ascending=[False, True]).index[0]
+    cand["chosen"] = cand.index == pick
+    chosen = tried[pick]
+    notes = list(dict.fromkeys(chosen.warnings))
+    for w in notes:
+        if "were not matched" in w:
+            warnings.warn(w, stacklevel=2)
+    return CohortMatch(result=chosen, candidates=cand, covariates=list(covariates), threshold=balance_threshold, notes=notes)
+
+
+def match_comparison(cohort, config) -> CohortMatch:
+    """Match the cohort's comparison pool to its programme group as `[matching]` in the config says."""
+    mc = config.matching
+    covariates = list(mc.covariates) if mc.covariates else list(cohort.covariates)
+    missing = [c for c in covariates if c not in cohort.table.columns]
+    if missing:
+        raise MatchingError(f"[matching] covariates not available in this cohort: {', '.join(missing)}"
+                            + (" (the events table is needed for prior event counts)" if any(c.startswith("prior_") for c in missing) else ""))
+    options = dict(distance=mc.distance, link=mc.link, caliper=mc.caliper, std_caliper=mc.std_caliper, replace=mc.replace,
+                   exact=list(mc.exact) or None, m_order=mc.m_order, discard=mc.discard)
+    return match_cohort(cohort.table, covariates, ratio=mc.ratio, max_ratio=mc.max_ratio, min_treated_share=mc.min_treated_share,
+                        balance_threshold=mc.balance_threshold, random_state=config.report.seed, **options)

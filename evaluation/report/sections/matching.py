@@ -1,0 +1,198 @@
+"""Matched comparison section: attrition, specification, sample sizes, balance, plain words."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ...cohort import Cohort
+from ...config import Config
+from ...matching import CohortMatch, max_abs_smd
+from ..formatting import count, pct
+
+TITLES = {
+    "age": "Age at index",
+    "sex": "Sex",
+    "ethnicity": "Ethnicity",
+    "arrest_offence_category": "Arrest offence",
+    "arrest_offence_group": "Arrest offence group",
+    "known_to_yos": "Known to YOS",
+    "known_to_childrens_social_care": "Known to children's social care",
+    "prior_offences_12m": "Offences in the 12 months before",
+    "prior_victimisations_12m": "Victimisations in the 12 months before",
+    "prior_missing_episodes_12m": "Missing episodes in the 12 months before",
+    "prior_detentions_12m": "Custody detentions in the 12 months before",
+}
+WHY = {
+    "age": "offending and the response to diversion change with age",
+    "sex": "boys and girls differ in offending and victimisation",
+    "ethnicity": "to compare like with like given disproportionality in arrests",
+    "arrest_offence_category": "the seriousness of the index arrest predicts what follows",
+    "arrest_offence_group": "the seriousness of the index arrest predicts what follows",
+    "known_to_yos": "earlier youth justice contact marks higher risk",
+    "known_to_childrens_social_care": "social care involvement marks vulnerability",
+    "prior_offences_12m": "past offending is the strongest predictor of future offending",
+    "prior_victimisations_12m": "victimisation and exploitation risk persist",
+    "prior_missing_episodes_12m": "missing episodes signal exploitation risk",
+    "prior_detentions_12m": "recent arrests mark the current level of police contact",
+}
+SOURCES = {"comparison_suite": "detained at a comparison suite during the programme period",
+           "pre_programme_period": "detained at the programme suite before the programme began"}
+
+
+def covariate_label(name: str, covariates: list[str], link: str | None = None) -> str:
+    """'arrest_offence_categoryviolence' -> 'Arrest offence: violence'."""
+    if name == "distance":
+        return "Propensity score" + (" (logit)" if link and link.startswith("linear") else "")
+    if name in TITLES:
+        return TITLES[name]
+    for c in sorted(covariates, key=len, reverse=True):
+        if name.startswith(c):
+            return f"{TITLES.get(c, c)}: {name[len(c):].replace('_', ' ')}"
+    return name
+
+
+def attrition_table(cohort: Cohort) -> pd.DataFrame:
+    a = cohort.attrition
+    return pd.DataFrame({"Step": a.step, "Reason": a.reason.replace("", "—"), "Children": a.people.map(count),
+                         "Detentions": a.detentions.map(count)})
+
+
+def specification_table(cm: CohortMatch) -> pd.DataFrame:
+    s = cm.result.spec
+    link = s.get("link") or ""
+    if s["distance"] == "glm":
+        dist = ("Propensity score from a logistic regression" if "logit" in link else "Propensity score from a probit regression") + \
+               (", matched on its logit (linear predictor)" if link.startswith("linear") else "")
+    elif s["distance"] == "mahalanobis":
+        dist = "Mahalanobis distance on the covariates"
+    else:
+        dist = "Distance supplied by the analyst"
+    width = cm.result.caliper_widths.get("")
+    if s.get("caliper") and width is not None:
+        cal = (f"{s['caliper']} standard deviations of the distance ({width:.3f})" if s.get("std_caliper", True)
+               else f"{width:.3f} (distance units)")
+    else:
+        cal = "none"
+    ratio = f"up to {s['ratio']} comparison children per programme child"
+    if len(cm.candidates) > 1:
+        ratio += f" (chosen from 1 to {int(cm.candidates.ratio.max())} for the best covariate balance)"
+    order = {"largest": "highest propensity score first", "smallest": "lowest propensity score first",
+             "data": "in data order", "random": "in random order (seeded)"}[s["m_order"]]
+    rows = [
+        ("Method", "Greedy nearest-neighbour matching (MatchIt 4.5 semantics), for the effect on the programme group (ATT)"),
+        ("Distance", dist), ("Ratio", ratio), ("Caliper", cal),
+        ("Replacement", "yes: a comparison child can be matched more than once" if s["replace"] else "no: each comparison child used once"),
+        ("Exact matching on", ", ".join(TITLES.get(c, c) for c in s["exact"]) if s.get("exact") else "none"),
+        ("Matching order", order),
+        ("Common-support discard", s["discard"]),
+        ("Covariates", ", ".join(TITLES.get(c, c) for c in cm.covariates)),
+    ]
+    return pd.DataFrame(rows, columns=["Setting", "Value"])
+
+
+def candidates_table(cm: CohortMatch) -> pd.DataFrame:
+    c = cm.candidates
+    return pd.DataFrame({
+        "Ratio": c.ratio.map(lambda k: f"{k}:1"), "Programme children matched": c.treated_matched.map(count),
+        "Comparison children matched": c.controls_matched.map(count),
+        "Largest |SMD| after matching": c.max_abs_std_mean_diff.map(lambda x: f"{x:.3f}"),
+        "Chosen": c.chosen.map({True: "chosen", False: ""}),
+    })
+
+
+def sample_size_table(cm: CohortMatch) -> pd.DataFrame:
+    s = cm.result.sample_sizes()
+    fmt = lambda row, v: f"{v:,.1f}" if "ESS" in row else count(v)  # noqa: E731
+    return pd.DataFrame({
+        "Sample": [r.replace("ESS", "effective sample size") for r in s.index],
+        "Programme": [fmt(r, v) for r, v in zip(s.index, s.Treated)],
+        "Comparison": [fmt(r, v) for r, v in zip(s.index, s.Control)],
+    })
+
+
+def _value(x: float, binary: bool) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return pct(x) if binary else f"{x:.2f}"
+
+
+def balance_table(cm: CohortMatch) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Means (shares for categories) and |SMD| before and after matching; cells above the threshold flagged (†)."""
+    b = cm.result.balance(un=True)
+    link = cm.result.spec.get("link")
+    rows, flags = [], []
+    thr = cm.threshold
+    for i, (name, r) in enumerate(b.iterrows()):
+        binary = name != "distance" and name not in cm.covariates  # factor levels are shares
+        smd_un, smd = r.std_mean_diff_un, r.std_mean_diff
+
+        def smd_text(x: float, col: str) -> str:
+            if abs(x) > thr and name != "distance":
+                flags.append((i, col))
+                return f"{x:.3f} †"
+            return f"{x:.3f}"
+        rows.append({
+            "Covariate": covariate_label(name, cm.covariates, link),
+            "Programme": _value(r.means_treated, binary),
+            "Comparison, all": _value(r.means_control_un, binary),
+            "SMD before": smd_text(smd_un, "SMD before"),
+            "Comparison, matched": _value(r.means_control, binary),
+            "SMD after": smd_text(smd, "SMD after"),
+            "Variance ratio after": "–" if math.isnan(r.var_ratio) else f"{r.var_ratio:.2f}",
+        })
+    return pd.DataFrame(rows), flags
+
+
+def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config) -> str:
+    res = cm.to_results()
+    src = cohort.table[cohort.table.treated == 0].source.value_counts()
+    pool = "; ".join(f"{count(n)} {SOURCES.get(k, k)}" for k, n in src.items())
+    after, before = res["max_abs_std_mean_diff_after"], res["max_abs_std_mean_diff_before"]
+    above = res["covariates_above_threshold_after"]
+    lines = [
+        f"The comparison pool holds **{count(res['n_control_pool'])} children** who were never approached by the programme ({pool}). "
+        f"Each of the **{count(res['n_treated'])} programme children** was matched to similar children from that pool; "
+        f"**{count(res['n_treated_matched'])}** found matches, with **{count(res['n_control_matched'])}** comparison children in all.",
+        f"Before matching, the groups differed by up to **{before:.2f}** standard deviations on a covariate; after matching the largest "
+        f"standardised difference is **{after:.3f}**" + (f", below the {cm.threshold} threshold on every covariate." if above == 0 else
+                                                         f"; {above} covariate(s) remain above the {cm.threshold} threshold (marked †)."),
+    ]
+    return "\n\n".join(lines)
+
+
+def matching_why(cm: CohortMatch) -> str:
+    items = "\n".join(f"- **{TITLES.get(c, c)}**: {WHY.get(c, 'chosen by the evaluator')}." for c in cm.covariates)
+    return ("Children were matched on characteristics recorded at or before the arrest that brought them into the analysis, "
+            "never on anything that happened afterwards:\n\n" + items)
+
+
+def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None) -> str:
+    out = []
+    for w in cm.notes:
+        out.append(f"- {w}")
+    if any(c.startswith("prior_") for c in cm.covariates):
+        out.append("- Prior counts of offences, victimisations and missing episodes are both matching covariates and the 'before' "
+                   "measures of the outcome comparisons. Matching on pre-period outcomes can bias a before/after comparison through "
+                   "regression to the mean when the groups' underlying levels differ (Daw & Hatfield 2018).")
+    if engaged is not None:
+        r = engaged.to_results()
+        out.append(f"- Secondary view, prone to selection bias: matching only the {count(r['n_treated'])} positively engaged children gives "
+                   f"{count(r['n_treated_matched'])} matched with {count(r['n_control_matched'])} comparison children (largest |SMD| "
+                   f"{r['max_abs_std_mean_diff_after']:.3f}). Children who engage differ from those who do not in ways the data may not "
+                   "record, so this view cannot support claims about the programme's effect on its own.")
+    return "\n".join(out)
+
+
+def balance_alt_text(cm: CohortMatch) -> str:
+    b = cm.result.balance(un=True).drop(index="distance", errors="ignore")
+    link = cm.result.spec.get("link")
+    worst = b.std_mean_diff_un.abs().sort_values(ascending=False).head(3)
+    parts = ", ".join(f"{covariate_label(n, cm.covariates, link)} {abs(b.loc[n, 'std_mean_diff_un']):.2f} before and "
+                      f"{abs(b.loc[n, 'std_mean_diff']):.2f} after" for n in worst.index)
+    return (f"Dot plot of absolute standardised mean differences for {len(b)} covariates before (open circles) and after "
+            f"(filled) matching, with a dashed line at {cm.threshold}. Largest before matching: {parts}. After matching the largest is "
+            f"{max_abs_smd(cm.result):.3f}.")
+
+
+__all__ = ["covariate_label", "attrition_table", "specification_table", "candidates_table", "sample_size_table", "balance_table", "matching_headline", "matching_why", "matching_cautions", "balance_alt_text"]
