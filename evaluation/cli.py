@@ -50,7 +50,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if clashes and not args.force:
         _err(f"{out} already holds {', '.join(sorted(clashes))}; use --force to overwrite")
         return EXIT_USAGE
-    written = write_demo(out, seed=args.seed, file_format=args.format, progress=lambda m: print(f"  {m}…"))
+    from .demo import DEMO_SEED
+
+    written = write_demo(out, seed=DEMO_SEED if args.seed is None else args.seed, file_format=args.format,
+                         progress=lambda m: print(f"  {m}…"))
     print(f"Demo data written to {out}:")
     for name, path in written.items():
         print(f"  {path.name}")
@@ -96,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write a deterministic synthetic dataset in the contract, calibrated to Operation Alliance "
                                    "(Wood Green custody, 19 Oct - 31 Dec 2020), plus its evaluation.toml.")
     d.add_argument("out", metavar="OUT", help="folder to write into (created if needed)")
-    d.add_argument("--seed", type=int, default=20201019, help="random seed (default: %(default)s)")
+    d.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's own, DEMO_SEED)")
     d.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv", help="file format (default: %(default)s)")
     d.add_argument("--force", action="store_true", help="overwrite tables already in OUT")
     d.set_defaults(func=_cmd_demo)

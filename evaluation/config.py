@@ -46,6 +46,7 @@ class DataConfig:
     date_format: str = "%Y-%m-%d"
     datetime_format: str | None = None
     encoding: str = "utf-8"
+    events_start: dt.date | None = None
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     values: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
@@ -62,7 +63,7 @@ class MatchingConfig:
     distance: str = "glm"
     link: str = "linear.logit"
     ratio: int | str = "auto"
-    max_ratio: int = 4
+    max_ratio: int = 5
     min_treated_share: float = 0.95
     caliper: float | None = 0.2
     std_caliper: bool = True
@@ -71,6 +72,14 @@ class MatchingConfig:
     m_order: str | None = None
     discard: str = "none"
     balance_threshold: float = 0.1
+
+
+@dataclass(frozen=True)
+class OutcomesConfig:
+    windows_months: tuple[int, ...] = (6, 12)
+    placebo: bool = True
+    overdispersion_threshold: float = 1.5
+    sensitivity_without_prior_outcomes: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class Config:
     data: DataConfig
     engagement: EngagementConfig
     matching: MatchingConfig
+    outcomes: OutcomesConfig
     report: ReportConfig
     source: str = "<dict>"
     sha256: str | None = None
@@ -165,7 +175,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     if problems:
         raise ConfigError(problems)
     resolved = _fill_defaults(schema, data)
-    p, c, d, e, mt, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching", "report"))
+    p, c, d, e, mt, oc, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching", "outcomes", "report"))
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
@@ -214,7 +224,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         ),
         data=DataConfig(
             extract_date=extract, date_format=d["date_format"], datetime_format=d.get("datetime_format"),
-            encoding=d["encoding"], columns=d.get("columns", {}), values=d.get("values", {}),
+            encoding=d["encoding"], events_start=_date(d.get("events_start")), columns=d.get("columns", {}), values=d.get("values", {}),
         ),
         engagement=EngagementConfig(
             age_bands=tuple((int(lo), int(hi)) for lo, hi in bands),
@@ -226,6 +236,9 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             caliper=mt["caliper"] or None, std_caliper=mt["std_caliper"], replace=mt["replace"], exact=tuple(mt["exact"]),
             m_order=mt.get("m_order"), discard=mt["discard"], balance_threshold=mt["balance_threshold"],
         ),
+        outcomes=OutcomesConfig(windows_months=tuple(sorted(oc["windows_months"])), placebo=oc["placebo"],
+                                overdispersion_threshold=oc["overdispersion_threshold"],
+                                sensitivity_without_prior_outcomes=oc["sensitivity_without_prior_outcomes"]),
         report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"]),
         source=source,
         sha256=sha256,

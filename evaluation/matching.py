@@ -875,7 +875,7 @@ class CohortMatch:
         }
 
 
-def match_cohort(table: pd.DataFrame, covariates: Sequence[str], ratio: int | str = "auto", max_ratio: int = 4,
+def match_cohort(table: pd.DataFrame, covariates: Sequence[str], ratio: int | str = "auto", max_ratio: int = 5,
                  min_treated_share: float = 0.95, balance_threshold: float = 0.1, random_state: int | None = None,
                  **options: Any) -> CohortMatch:
     """Match the comparison pool to the programme group (`treated` column) on `covariates`.
@@ -909,10 +909,13 @@ def match_cohort(table: pd.DataFrame, covariates: Sequence[str], ratio: int | st
     return CohortMatch(result=chosen, candidates=cand, covariates=list(covariates), threshold=balance_threshold, notes=notes)
 
 
-def match_comparison(cohort, config) -> CohortMatch:
-    """Match the cohort's comparison pool to its programme group as `[matching]` in the config says."""
+def match_comparison(cohort, config, covariates: Sequence[str] | None = None) -> CohortMatch:
+    """Match the cohort's comparison pool to its programme group as `[matching]` in the config says
+    (`covariates` overrides the config's, e.g. for a sensitivity analysis)."""
     mc = config.matching
-    covariates = list(mc.covariates) if mc.covariates else list(cohort.covariates)
+    if covariates is None:
+        covariates = list(mc.covariates) if mc.covariates else list(cohort.covariates)
+    covariates = list(covariates)
     missing = [c for c in covariates if c not in cohort.table.columns]
     if missing:
         raise MatchingError(f"[matching] covariates not available in this cohort: {', '.join(missing)}"

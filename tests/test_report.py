@@ -51,13 +51,29 @@ def test_results_matching_section_and_balance_on_demo(built):
         assert heading in html
 
 
+def test_before_after_recovers_the_planted_effects_and_naive_overstates(built):
+    from evaluation.demo import PLANTED_EFFECTS
+
+    ba = json.loads((built / "results.json").read_text())["before_after"]
+    for outcome, event_type in (("offending", "offence"), ("victimisation", "victimisation"), ("missing_episodes", "missing_episode")):
+        truth = PLANTED_EFFECTS[event_type]
+        for window in ("6", "12"):
+            r = ba[outcome][window]
+            assert r["ci_low"] <= truth <= r["ci_high"], (outcome, window, r)
+            assert r["naive_change"] < truth - 1, f"{outcome} {window}: the naive change should overstate the reduction"
+            assert r["treated_after_rate"] < r["treated_before_rate"] and r["comparison_after_rate"] < r["comparison_before_rate"]
+    assert ba["prior_outcomes_used_in_matching"] is True
+    html = (built / "report.html").read_text()
+    assert "regression to the mean" in html and "Daw &amp; Hatfield" in html
+
+
 def test_html_is_self_contained_and_accessible(built):
     html = (built / "report.html").read_text()
     assert "<script" not in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html), "no network resources"
     assert "cdnjs" not in html and "@import" not in html
     imgs = re.findall(r"<img[^>]*>", html)
-    assert len(imgs) >= 6
+    assert len(imgs) >= 9
     for img in imgs:
         alt = re.search(r'alt="([^"]*)"', img)
         assert alt and len(alt.group(1)) > 40 and "No description has been provided" not in alt.group(1)
@@ -101,3 +117,30 @@ def test_committed_notebook_has_no_outputs():
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
+
+
+def _visible_text(html_path, tmp_path) -> str:
+    """The text a reader sees: the page printed by headless Chromium, then extracted by pdftotext."""
+    import os
+    import shutil
+    import subprocess
+
+    chromium, pdftotext = shutil.which("chromium"), shutil.which("pdftotext")
+    if not chromium or not pdftotext:
+        if os.environ.get("EVALUATION_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium and pdftotext are needed (apt-get install chromium poppler-utils)")
+        pytest.skip("chromium or pdftotext not installed")
+    pdf = tmp_path / "page.pdf"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    html_path.as_uri()], capture_output=True, timeout=120)
+    return subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.browser
+def test_narrative_headings_are_visible_to_readers(built, tmp_path):
+    text = _visible_text(built / "report.html", tmp_path)
+    for heading in ("About this report", "Engagement", "Matched comparison group", "Balance: are the matched groups alike?",
+                    "Offending, victimisation and missing episodes, before and after", "Missing episodes"):
+        assert heading in text, f"'{heading}' is not visible on the printed page"

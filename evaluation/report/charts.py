@@ -171,3 +171,27 @@ def overlap_plot(cm) -> tuple[plt.Figure, str]:
            f"{q(float(np.average(d[~t & (w > 0)], weights=w[~t & (w > 0)])))} against {q(float(d[t & (w > 0)].mean()))} for the "
            f"matched programme children.")
     return fig, alt
+
+
+def before_after(res, outcome: str) -> tuple[plt.Figure, str]:
+    """Rates per child-year with 95% CIs, before and after the index, by group, one panel per window."""
+    from .sections.outcomes import NOUNS, before_after_alt
+
+    windows = sorted(res.results[outcome])
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(windows), figsize=(6.3, 2.6), sharey=True, squeeze=False)
+        for ax, window in zip(axes[0], windows):
+            s = res.get(outcome, window).summary
+            for group, colour, offset, label in (("programme", ACCENT, -0.06, "Programme"), ("comparison", "#f2a900", 0.06, "Matched comparison")):
+                g = s[s.group == group].set_index("period").loc[["before", "after"]]
+                x = np.array([0, 1]) + offset
+                ax.errorbar(x, g.rate, yerr=[g.rate - g.rate_ci_low, g.rate_ci_high - g.rate], fmt="o-", color=colour,
+                            capsize=3, label=label)
+            ax.set_xticks([0, 1], ["Before", "After"])
+            ax.set_xlim(-0.4, 1.4)
+            ax.set_title(f"{window} months either side", fontsize=9)
+            ax.grid(axis="y", color="#e3e3e3")
+        axes[0][0].set_ylabel(f"{NOUNS[outcome][0].capitalize()} per child-year")
+        axes[0][0].set_ylim(bottom=0)
+        axes[0][-1].legend(frameon=False, fontsize=8)
+    return fig, before_after_alt(res, outcome)

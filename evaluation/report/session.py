@@ -20,6 +20,7 @@ from ..cohort import Cohort, build_cohort
 from ..config import Config
 from ..loading import EvaluationData, load
 from ..matching import CohortMatch, match_comparison
+from ..outcomes import OutcomesResult, compare_before_after
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
 
@@ -66,6 +67,13 @@ class ReportSession:
     def matching_engaged_only(self) -> CohortMatch:
         """Secondary view, prone to selection bias: positively engaged programme children only."""
         return match_comparison(self.cohort.engaged_only(), self.config)
+
+    @cached_property
+    def before_after(self) -> OutcomesResult | None:
+        """Before/after comparisons, or None without an events table."""
+        if self.data.events is None:
+            return None
+        return compare_before_after(self.data, self.cohort, self.matching)
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
