@@ -87,7 +87,7 @@ class Cohort:
         Prone to selection bias: children who engage differ from those who do not in ways the
         covariates may not capture. Label any result from it as such.
         """
-        keep = ~self.table.treated.astype(bool) | self.table.positively_engaged.fillna(False).astype(bool)
+        keep = ~self.table.treated.astype(bool) | self.table.positively_engaged.eq(True)
         return Cohort(self.table[keep].reset_index(drop=True), self.attrition, self.person_status, self.detention_status,
                       self.covariates, self.notes + ["Engaged-only view: programme children who did not engage positively are left out; "
                                                      "prone to selection bias."])

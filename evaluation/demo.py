@@ -250,7 +250,8 @@ def _simulate_events(rng: np.random.Generator, people: pd.DataFrame, rates: dict
     """Poisson events in monthly bins from OBSERVATION_START to EXTRACT_DATE around each index date."""
     obs0, obs1 = pd.Timestamp(OBSERVATION_START), pd.Timestamp(EXTRACT_DATE)
     edges = pd.date_range(obs0, obs1 + pd.offsets.MonthBegin(1), freq="MS")
-    starts, ends = edges[:-1], np.minimum(edges[1:], obs1 + pd.Timedelta(days=1))
+    cap = (obs1 + pd.Timedelta(days=1)).to_datetime64()
+    starts, ends = edges[:-1], pd.DatetimeIndex(np.minimum(edges[1:].values, cap))
     days = ((ends - starts).days).to_numpy(dtype=float)
     mid = starts + (ends - starts) / 2
     index = pd.to_datetime(people.index_date)

@@ -110,9 +110,9 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
             bad = present & canon.isna().to_numpy()
             t.problems_at(bad, f.name, f"not an allowed value; expected one of {', '.join(f.enum)} "
                           f"(local codes can be mapped to these with {where} in the config)", "allowed_values", text)
-            typed = canon.astype("str")
+            typed = canon.astype(object)
         else:
-            typed = text.where(present).astype("str")
+            typed = text.astype(object).where(present, np.nan)
     elif f.type == "integer":
         ok = text.str.fullmatch(r"[+-]?\d+").fillna(False).to_numpy()
         t.problems_at(present & ~ok, f.name, "expected a whole number", "type", text)
@@ -207,7 +207,7 @@ def _empty_typed(f: FieldSpec, n: int) -> pd.Series:
         return pd.Series(pd.NA, index=range(n), dtype="Int64")
     if f.type == "number":
         return pd.Series(np.nan, index=range(n), dtype=float)
-    return pd.Series(np.nan, index=range(n), dtype="str")
+    return pd.Series(np.nan, index=range(n), dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
