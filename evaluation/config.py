@@ -83,6 +83,17 @@ class OutcomesConfig:
 
 
 @dataclass(frozen=True)
+class ReoffendingConfig:
+    follow_up_months: int = 12
+    waiting_months: int = 6
+    count_diversion_outcomes: bool = False
+    rearrest_windows_months: tuple[int, ...] = (6, 12)
+    min_reoffenders: int = 30
+    national_benchmark: str | None = "juvenile_proven_reoffending_2022"
+    power_targets: tuple[str, ...] = ("yef_formal_diversion_2025", "yef_informal_diversion_2025")
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     title: str
     author: str | None = None
@@ -99,6 +110,7 @@ class Config:
     engagement: EngagementConfig
     matching: MatchingConfig
     outcomes: OutcomesConfig
+    reoffending: ReoffendingConfig
     report: ReportConfig
     source: str = "<dict>"
     sha256: str | None = None
@@ -175,7 +187,8 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     if problems:
         raise ConfigError(problems)
     resolved = _fill_defaults(schema, data)
-    p, c, d, e, mt, oc, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching", "outcomes", "report"))
+    p, c, d, e, mt, oc, ro, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching", "outcomes",
+                                                               "reoffending", "report"))
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
@@ -239,6 +252,11 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         outcomes=OutcomesConfig(windows_months=tuple(sorted(oc["windows_months"])), placebo=oc["placebo"],
                                 overdispersion_threshold=oc["overdispersion_threshold"],
                                 sensitivity_without_prior_outcomes=oc["sensitivity_without_prior_outcomes"]),
+        reoffending=ReoffendingConfig(
+            follow_up_months=ro["follow_up_months"], waiting_months=ro["waiting_months"],
+            count_diversion_outcomes=ro["count_diversion_outcomes"], rearrest_windows_months=tuple(sorted(ro["rearrest_windows_months"])),
+            min_reoffenders=ro["min_reoffenders"], national_benchmark=ro["national_benchmark"], power_targets=tuple(ro["power_targets"]),
+        ),
         report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"]),
         source=source,
         sha256=sha256,

@@ -35,6 +35,7 @@ the choice). The published engagement tables are reproduced exactly whatever the
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -48,7 +49,7 @@ SOURCE = ("Operation Alliance slide deck, 'Serious Organised Crime – Community
 PROGRAMME_START = dt.date(2020, 10, 19)
 PROGRAMME_END = dt.date(2020, 12, 31)
 PRE_PERIOD = (dt.date(2019, 10, 19), dt.date(2019, 12, 31))
-EXTRACT_DATE = dt.date(2022, 6, 30)
+EXTRACT_DATE = dt.date(2022, 6, 15)  # children indexed after mid-December 2020 lack 12 + 6 months of follow-up
 OBSERVATION_START = dt.date(2017, 10, 1)
 PROGRAMME_SUITE = "Wood Green"
 COMPARISON_SUITES = {  # suite -> (its borough, share of the comparison pool)
@@ -99,6 +100,7 @@ _PATHWAY_WEIGHTS = [0.38, 0.2, 0.1, 0.22, 0.05, 0.05]  # sport (boxing) most sou
 class DemoDataset:
     tables: dict[str, pd.DataFrame]
     config_toml: str
+    people: pd.DataFrame | None = None  # generator internals (never written): ids, groups, index dates, rates
 
 
 def _dates_in(rng: np.random.Generator, start: dt.date, end: dt.date, n: int) -> list[dt.date]:
@@ -326,7 +328,8 @@ def generate(seed: int = DEMO_SEED, comparison_scale: float = 1.0, progress: Cal
     people = _people(rng, comparison_scale)
 
     say("offending, victimisation and missing episodes")
-    events = _simulate_events(rng, people, _rates(rng, people))
+    rates = _rates(rng, people)
+    events = _simulate_events(rng, people, rates)
 
     say("arrests and custody detentions")
     det = _detentions(rng, people, events)
@@ -381,7 +384,9 @@ def generate(seed: int = DEMO_SEED, comparison_scale: float = 1.0, progress: Cal
         "events": events_out.sort_values(["event_date", "event_id"]).reset_index(drop=True),
         "costs": demo_costs(),
     }
-    return DemoDataset(tables=tables, config_toml=demo_config_toml())
+    internals = people[["person_key", "group", "index_date", "birth_date"]].assign(
+        person_id=people.person_key.map(pid), offence_rate=rates["offence"])
+    return DemoDataset(tables=tables, config_toml=demo_config_toml(), people=internals)
 
 
 _WINDOWS = {
@@ -527,8 +532,9 @@ seed = 20201019
 
 
 def write_demo(out: str | Path, seed: int = DEMO_SEED, file_format: str = "csv", comparison_scale: float = 1.0,
-               progress: Callable[[str], None] | None = None) -> dict[str, Path]:
-    """Write the demo dataset and its evaluation.toml into folder `out`; returns the files written."""
+               progress: Callable[[str], None] | None = None, return_dataset: bool = False):
+    """Write the demo dataset and its evaluation.toml into folder `out`; returns the files written
+    (or, with return_dataset=True, the DemoDataset with the generator's internals)."""
     out = Path(out)
     data = generate(seed=seed, comparison_scale=comparison_scale, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
@@ -552,4 +558,86 @@ def write_demo(out: str | Path, seed: int = DEMO_SEED, file_format: str = "csv",
     cfg = out / "evaluation.toml"
     cfg.write_text(data.config_toml, encoding="utf-8")
     written["config"] = cfg
-    return written
+    return data if return_dataset else written
+
+
+# --------------------------------------------------------------------------------------------
+# The planted reoffending effect, exactly
+
+
+def _lag_cdf(outcome: str, days_available: np.ndarray) -> np.ndarray:
+    """P(an outcome of this type is given within `days_available` days of the offence), for the
+    generator's lag: int(minimum + Gamma(shape, scale)) days."""
+    from scipy import stats as st
+
+    lo, shape, scale = _OUTCOME_LAG[outcome]
+    return st.gamma.cdf(days_available + 1 - lo, shape, scale=scale)
+
+
+def expected_reoffending(dataset: DemoDataset, follow_up_months: int = 12, waiting_months: int = 6,
+                         rearrest_months: tuple[int, ...] = (6, 12), extract_date: dt.date = EXTRACT_DATE) -> pd.DataFrame:
+    """Per programme child, the generator's exact expected probability of each reoffending outcome
+    with the planted effect (as generated) and without it (the counterfactual), so analyses can be
+    checked against the truth.
+
+    Offences after the index day follow the child's monthly Poisson rate (base x peak x effect); each
+    is arrested with probability 0.22 (a re-arrest 0-2 days later) and gets an outcome and delay as
+    the generator draws them, so proven reoffences and re-arrests are independent thinnings of that
+    process and P(at least one) = 1 - exp(-expected count). Columns: person_id, and for each outcome
+    p_<outcome> and p_<outcome>_without_effect (proven, proven_including_diversion, rearrest_<m>m).
+    """
+    people = dataset.people[dataset.people.group == "treated"].reset_index(drop=True)
+    obs0 = pd.Timestamp(OBSERVATION_START)
+    extract = pd.Timestamp(extract_date)
+    a_pre, t_pre, a_post, t_post = _PEAK["offence"]
+    theta = PLANTED_EFFECTS["offence"]
+    rows = []
+    for r in people.itertuples():
+        idx = pd.Timestamp(r.index_date)
+        end = idx + pd.DateOffset(months=max(follow_up_months, *rearrest_months))
+        days = pd.date_range(idx + pd.Timedelta(days=1), end, freq="D")
+        # the generator's rate is constant within each calendar month, evaluated at the bin's midpoint
+        bin_start = days.to_period("M").to_timestamp()
+        bin_end = (bin_start + pd.offsets.MonthBegin(1)).where(bin_start + pd.offsets.MonthBegin(1) <= extract + pd.Timedelta(days=1),
+                                                                 extract + pd.Timedelta(days=1))
+        bin_start = bin_start.where(bin_start >= obs0, obs0)
+        s = ((bin_start + (bin_end - bin_start) / 2) - idx) / pd.Timedelta(days=1)
+        peak = np.where(s < 0, 1 + a_pre * np.exp(s / t_pre), 1 + a_post * np.exp(-s / t_post))
+        base_daily = r.offence_rate * peak / 365.25
+        effect = np.where(s > 0, theta, 1.0)
+        d = np.arange(1, len(days) + 1)
+        age = np.array([_age_on(r.birth_date, x.date()) for x in days])
+        adult = age >= 18
+        deadline = min(idx + pd.DateOffset(months=follow_up_months + waiting_months), extract)
+        available = (deadline - days).days.to_numpy()
+        in_follow_up = days < idx + pd.DateOffset(months=follow_up_months) + pd.Timedelta(days=1)
+
+        def proven_q(include_diversion: bool) -> np.ndarray:
+            q = np.zeros(len(days))
+            for arrested, probs in ((True, _P_OUTCOME_ARRESTED), (False, _P_OUTCOME_NOT_ARRESTED)):
+                share = _P_ARREST if arrested else 1 - _P_ARREST
+                p = dict(zip(_OUTCOMES, probs))
+                for o in ("conviction", "youth_caution", "youth_conditional_caution", "caution"):
+                    lag_kind = np.where(adult & (o in ("youth_caution", "youth_conditional_caution")), "caution", o)
+                    cdf = np.where(lag_kind == "caution", _lag_cdf("caution", available), _lag_cdf(o, available))
+                    q += share * p[o] * cdf
+                if include_diversion:
+                    for o in DIVERSION:
+                        q += share * p[o] * _lag_cdf(o, available)
+            return q * in_follow_up
+
+        row = {"person_id": r.person_id}
+        for name, q in (("proven", proven_q(False)), ("proven_including_diversion", proven_q(True))):
+            for suffix, eff in (("", effect), ("_without_effect", 1.0)):
+                row[f"p_{name}{suffix}"] = 1 - math.exp(-float((base_daily * eff * q).sum()))
+        for m in rearrest_months:
+            window_days = (idx + pd.DateOffset(months=m) - idx).days
+            lag_ok = sum(w * (d + lag <= window_days) for lag, w in ((0, 0.6), (1, 0.2), (2, 0.2)))
+            q = _P_ARREST * lag_ok
+            for suffix, eff in (("", effect), ("_without_effect", 1.0)):
+                row[f"p_rearrest_{m}m{suffix}"] = 1 - math.exp(-float((base_daily * eff * q).sum()))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+DIVERSION = ("community_resolution", "outcome_22")

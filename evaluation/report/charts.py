@@ -195,3 +195,23 @@ def before_after(res, outcome: str) -> tuple[plt.Figure, str]:
         axes[0][0].set_ylim(bottom=0)
         axes[0][-1].legend(frameon=False, fontsize=8)
     return fig, before_after_alt(res, outcome)
+
+
+def kaplan_meier(res, keys: list[str]) -> tuple[plt.Figure, str]:
+    """Weighted Kaplan-Meier curves (share without the event) by group, one panel per outcome."""
+    from .sections.reoffending import km_alt
+
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(keys), figsize=(6.3, 2.7), sharey=True, squeeze=False)
+        for ax, key in zip(axes[0], keys):
+            m = res.measures[key]
+            for group, colour, label in (("programme", ACCENT, "Programme"), ("comparison", "#f2a900", "Matched comparison")):
+                c = m.survival.curves[m.survival.curves.group == group]
+                ax.step(c.time / 30.44, c.survival, where="post", color=colour, label=label)
+            ax.set_title(m.label, fontsize=8.5, loc="left")
+            ax.set_xlabel("Months after the index arrest")
+            ax.grid(color="#e3e3e3")
+            ax.set_ylim(0, 1.02)
+        axes[0][0].set_ylabel("Share without the event")
+        axes[0][-1].legend(frameon=False, fontsize=8, loc="lower left")
+    return fig, km_alt(res, keys)

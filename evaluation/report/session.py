@@ -21,6 +21,8 @@ from ..config import Config
 from ..loading import EvaluationData, load
 from ..matching import CohortMatch, match_comparison
 from ..outcomes import OutcomesResult, compare_before_after
+from ..reoffending import ReoffendingResult
+from ..reoffending import analyse as analyse_reoffending
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
 
@@ -74,6 +76,13 @@ class ReportSession:
         if self.data.events is None:
             return None
         return compare_before_after(self.data, self.cohort, self.matching)
+
+    @cached_property
+    def reoffending(self) -> ReoffendingResult | None:
+        """Reoffending measures, or None without an events table."""
+        if self.data.events is None:
+            return None
+        return analyse_reoffending(self.data, self.matching)
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:

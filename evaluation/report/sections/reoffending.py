@@ -1,0 +1,157 @@
+"""Reoffending section, in the Justice Data Lab's manner: per-100 tables, sentences a commissioner can
+read, what the analysis can and cannot support, power and national context."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ...reoffending import Difference, ReoffendingResult
+from ..formatting import pct
+
+VERBS = {
+    "proven": "were proven to reoffend within a year",
+    "proven_including_diversion": "had a reoffence within a year proven or resolved out of court (including community resolutions and Outcome 22)",
+    "proven_excluding_diversion": "were proven to reoffend within a year (MoJ definition)",
+}
+
+
+def _verb(key: str) -> str:
+    if key.startswith("rearrest_"):
+        return f"were arrested again within {key.split('_')[1][:-1]} months"
+    return VERBS[key]
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.2f}"
+
+
+def jdl_sentence(key: str, d: Difference) -> str:
+    """The JDL's wording for a difference in rates, per 100 children (CI rounded to whole children)."""
+    lo, hi = 100 * d.ci_low, 100 * d.ci_high
+    verb = _verb(key)
+    if hi < 0:
+        return (f"For every 100 children in the programme group, between {abs(hi):.0f} and {abs(lo):.0f} fewer {verb} than would "
+                "have done without the programme. This is a statistically significant result.")
+    if lo > 0:
+        return (f"For every 100 children in the programme group, between {lo:.0f} and {hi:.0f} more {verb} than would have done "
+                "without the programme. This is a statistically significant result.")
+    return (f"For every 100 children in the programme group, the number who {verb} could be lower by as many as {abs(lo):.0f} or "
+            f"higher by as many as {hi:.0f} than without the programme. This is not a statistically significant result: more "
+            "children would be needed to tell whether the programme changes this.")
+
+
+def reoffending_headline(res: ReoffendingResult) -> str:
+    lines = []
+    for key in ("proven", f"rearrest_{max(int(k.split('_')[1][:-1]) for k in res.measures if k.startswith('rearrest_'))}m"):
+        m = res.measures[key]
+        lines.append(f"**{m.label}.** {pct(m.rate.treated_value)} of programme children {_verb(key)}, against {pct(m.rate.comparison_value)} "
+                     f"of matched comparison children. {jdl_sentence(key, m.rate)}")
+    return "\n\n".join(lines)
+
+
+def per_hundred_table(res: ReoffendingResult) -> pd.DataFrame:
+    """JDL's 'for 100 typical children' table: group values per 100, the difference with its CI."""
+    rows = []
+
+    def row(label: str, d: Difference, scale: float = 100.0, dp: int = 0):
+        rows.append({
+            "Measure": label, "Programme": f"{scale * d.treated_value:.{dp}f}",
+            "Matched comparison": f"{scale * d.comparison_value:.{dp}f}",
+            "Difference (95% CI)": f"{scale * d.difference:+.{dp}f} ({scale * d.ci_low:+.{dp}f} to {scale * d.ci_high:+.{dp}f})",
+            "p": _p(d.p_value), "Significant?": "yes" if d.significant else "no",
+            "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}",
+        })
+    for key, m in res.measures.items():
+        row(f"{m.label}: children per 100", m.rate)
+        if m.frequency is not None:
+            row(f"{m.label}: reoffences per 100 children", m.frequency)
+    return pd.DataFrame(rows)
+
+
+def reoffender_measures_table(res: ReoffendingResult) -> pd.DataFrame:
+    rows = []
+    for key, m in res.measures.items():
+        if m.frequency is None:
+            continue
+        if m.per_reoffender is None:
+            note = f"not shown: {m.reoffenders['programme']} programme reoffenders, fewer than {m.min_reoffenders}"
+            rows.append({"Measure": m.label, "Reoffences per reoffender": note, "Days to first reoffence (reoffenders)": note})
+        else:
+            rows.append({"Measure": m.label,
+                         "Reoffences per reoffender": f"{m.per_reoffender['programme']:.2f} vs {m.per_reoffender['comparison']:.2f}",
+                         "Days to first reoffence (reoffenders)": f"{m.days_to_first['programme']:.0f} vs {m.days_to_first['comparison']:.0f}"})
+    return pd.DataFrame(rows)
+
+
+def survival_table(res: ReoffendingResult) -> pd.DataFrame:
+    rows = []
+    for key, m in res.measures.items():
+        sv = m.survival
+        rows.append({
+            "Outcome": m.label,
+            "Event-free at the end (programme / comparison)": f"{pct(sv.at_end['programme'])} / {pct(sv.at_end['comparison'])}",
+            "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f}–{sv.hr_ci_high:.2f})",
+            "p (Cox / log-rank)": f"{_p(sv.hr_p_value)} / {_p(sv.logrank_p)}",
+            "Events (programme / comparison)": f"{sv.events['programme']} / {sv.events['comparison']}",
+        })
+    return pd.DataFrame(rows)
+
+
+def can_and_cannot_say(res: ReoffendingResult) -> str:
+    d = res.measures["proven"].rate
+    lo, hi = 100 * d.ci_low, 100 * d.ci_high
+    if d.significant:
+        word = "decreases" if d.difference < 0 else "increases"
+        can = (f"This analysis provides evidence that, for every 100 children approached, the programme {word} the number proven to "
+               f"reoffend within a year by between {min(abs(lo), abs(hi)):.0f} and {max(abs(lo), abs(hi)):.0f}.")
+    else:
+        can = (f"This analysis provides evidence that, for every 100 children approached, the programme may decrease the number "
+               f"proven to reoffend within a year by as many as {abs(lo):.0f}, or may increase it by as many as {hi:.0f}.")
+    cannot = ("This analysis does not show that the programme increases, decreases or has no effect on its children's reoffending: "
+              "the comparison group matches on what police records show, not on everything that differs between children, and "
+              "children diverted without a caution or conviction are invisible to the proven-reoffending measure.")
+    return f"> **What you can say.** {can}\n>\n> **What you cannot say.** {cannot}"
+
+
+def power_statement(res: ReoffendingResult) -> str:
+    m = res.measures["proven"]
+    mdd = m.min_detectable_difference
+    base = m.rate.comparison_value
+    if math.isnan(mdd):
+        head = "The sample is too small to compute a minimum detectable difference."
+    else:
+        head = (f"With {m.rate.n_treated} programme children and the equivalent of {m.comparison_ess:.0f} comparison children "
+                f"(effective sample size), the smallest difference in the proven reoffending rate this evaluation could reliably "
+                f"detect (80% power, 5% significance) is **{100 * mdd:.1f} percentage points** from a comparison rate of {pct(base)}: "
+                f"a fall to {pct(base - mdd)}, or {100 * mdd / base:.0f}% fewer reoffenders.")
+    items = [f"- Detecting a {100 * t.relative_reduction:.0f}% reduction from {pct(t.baseline)} (estimate for {t.applies_to}) would need "
+             f"about **{t.needed_per_group:,} children per group**." for t in res.power_targets.itertuples()]
+    sources = sorted({f"{t.citation}, {t.url}" for t in res.power_targets.itertuples()})
+    tail = ["", "So a result that is not statistically significant here is not evidence that the programme has no effect.", "",
+            "*Sources: " + "; ".join(sources) + ".*"] if sources else []
+    return "\n".join([head, "", *items, *tail])
+
+
+def benchmark_statement(res: ReoffendingResult) -> str:
+    if res.benchmark is None:
+        return ""
+    b = res.benchmark
+    m = res.measures["proven"]
+    return (f"For context only: the national proven reoffending rate for {b.applies_to} was {pct(b.value, 1)} ({b.period}; {b.citation}; "
+            f"{b.status} source). The programme group's rate was {pct(m.rate.treated_value, 1)}. **This is not a like-for-like "
+            "comparison**: the national cohort is children cautioned, convicted or released from custody, followed from that disposal, "
+            "while this cohort is every child approached at arrest, many of whom were never charged.")
+
+
+def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
+    parts = []
+    for k in keys:
+        s = res.measures[k].survival
+        parts.append(f"{res.measures[k].label}: event-free at the end of follow-up {pct(s.at_end['programme'])} of programme and "
+                     f"{pct(s.at_end['comparison'])} of matched comparison children, hazard ratio {s.hazard_ratio:.2f}")
+    return "Kaplan-Meier curves of the share of children without the event over the follow-up, by group. " + "; ".join(parts) + "."
+
+
+__all__ = ["jdl_sentence", "reoffending_headline", "per_hundred_table", "reoffender_measures_table", "survival_table",
+           "can_and_cannot_say", "power_statement", "benchmark_statement", "km_alt"]
