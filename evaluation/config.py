@@ -94,6 +94,35 @@ class ReoffendingConfig:
 
 
 @dataclass(frozen=True)
+class AsReported:
+    measure: str
+    value: float
+    statement: str
+    source: str
+    numerator: float | None = None
+    denominator: float | None = None
+    basis: str = "all"
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    price_year: str | None = None
+    discount_rate: float = 0.035
+    horizon_years: int = 1
+    persistence: float = 0.0
+    attribution: float = 1.0
+    optimism_bias_costs: float = 0.0
+    optimism_bias_benefits: float = 0.0
+    unit_cost_uncertainty: float = 0.25
+    monte_carlo_draws: int = 10000
+    window_months: int | None = None
+    benefit_map: Mapping[str, str] = field(default_factory=dict)
+    renewal_budget: float | None = None
+    renewal_months: int = 12
+    as_reported: tuple[AsReported, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     title: str
     author: str | None = None
@@ -111,6 +140,7 @@ class Config:
     matching: MatchingConfig
     outcomes: OutcomesConfig
     reoffending: ReoffendingConfig
+    costs: CostsConfig
     report: ReportConfig
     source: str = "<dict>"
     sha256: str | None = None
@@ -187,8 +217,8 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     if problems:
         raise ConfigError(problems)
     resolved = _fill_defaults(schema, data)
-    p, c, d, e, mt, oc, ro, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching", "outcomes",
-                                                               "reoffending", "report"))
+    p, c, d, e, mt, oc, ro, co, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching",
+                                                                   "outcomes", "reoffending", "costs", "report"))
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
@@ -256,6 +286,16 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             follow_up_months=ro["follow_up_months"], waiting_months=ro["waiting_months"],
             count_diversion_outcomes=ro["count_diversion_outcomes"], rearrest_windows_months=tuple(sorted(ro["rearrest_windows_months"])),
             min_reoffenders=ro["min_reoffenders"], national_benchmark=ro["national_benchmark"], power_targets=tuple(ro["power_targets"]),
+        ),
+        costs=CostsConfig(
+            price_year=co.get("price_year"), discount_rate=co["discount_rate"], horizon_years=co["horizon_years"],
+            persistence=co["persistence"], attribution=co["attribution"], optimism_bias_costs=co["optimism_bias_costs"],
+            optimism_bias_benefits=co["optimism_bias_benefits"], unit_cost_uncertainty=co["unit_cost_uncertainty"],
+            monte_carlo_draws=co["monte_carlo_draws"], window_months=co.get("window_months"), benefit_map=co.get("benefit_map", {}),
+            renewal_budget=co.get("renewal_budget"), renewal_months=co["renewal_months"],
+            as_reported=tuple(AsReported(measure=a["measure"], value=a["value"], statement=a["statement"], source=a["source"],
+                                         numerator=a.get("numerator"), denominator=a.get("denominator"), basis=a.get("basis", "all"))
+                              for a in co.get("as_reported", [])),
         ),
         report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"]),
         source=source,

@@ -525,6 +525,30 @@ extract_date = {EXTRACT_DATE.isoformat()}
 age_bands = [[9, 10], [11, 15], [16, 18]]
 followup_within_hours = 48
 
+[costs]
+# the renewal the programme asked for: £200,000 for April 2021 - March 2022
+renewal_budget = 200000
+renewal_months = 12
+
+# cost figures as the programme's slides stated them (Costs slide, Engagement Rates p2)
+[[costs.as_reported]]
+measure = "cost_per_child_engaged"
+value = 206
+numerator = 19200
+denominator = 93
+basis = "staff"
+statement = "4 x Youth Outreach workers funded for 5.5 months = Project cost is £19,200 per month. 93 engagements = £206 per child"
+source = "Operation Alliance slide deck, Engagement Rates p2 (Costs)"
+
+[[costs.as_reported]]
+measure = "cost_per_positive_outcome"
+value = 620
+numerator = 19200
+denominator = 33
+basis = "staff"
+statement = "33 Positive Outcomes at a cost of £620 per child"
+source = "Operation Alliance slide deck, Engagement Rates p2 (Costs)"
+
 [report]
 title = "Operation Alliance: evaluation report (demo data)"
 seed = 20201019

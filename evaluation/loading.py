@@ -39,6 +39,7 @@ class EvaluationData:
     programme_contacts: pd.DataFrame
     events: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
+    unit_costs: pd.DataFrame | None = None
     files: dict[str, InputFile] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -48,7 +49,7 @@ class EvaluationData:
     def summary(self) -> pd.DataFrame:
         """What loaded: per table, the file, its format, rows, distinct people and the date range covered."""
         date_col = {"custody_detentions": "arrival_datetime", "programme_contacts": "contact_date",
-                    "events": "event_date", "costs": "start_date"}
+                    "events": "event_date", "costs": "start_date", "unit_costs": None}
         rows = []
         for name in TABLES:
             frame = self.table(name)
@@ -56,7 +57,7 @@ class EvaluationData:
                 rows.append({"table": name, "file": "(not supplied)", "format": "", "rows": 0, "people": None, "from": "", "to": ""})
                 continue
             f = self.files[name]
-            dates = frame[date_col[name]]
+            dates = frame[date_col[name]] if date_col[name] else pd.Series(dtype="datetime64[ns]")
             rows.append({
                 "table": name, "file": f.path.name, "format": f.format, "rows": len(frame),
                 "people": int(frame.person_id.nunique()) if "person_id" in frame else None,
@@ -125,6 +126,6 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
     return EvaluationData(
         config=config, folder=folder,
         custody_detentions=frames["custody_detentions"], programme_contacts=frames["programme_contacts"],
-        events=frames.get("events"), costs=frames.get("costs"),
+        events=frames.get("events"), costs=frames.get("costs"), unit_costs=frames.get("unit_costs"),
         files=files, warnings=[p for p in problems if p.severity == "warning"],
     )

@@ -277,6 +277,7 @@ class OutcomesResult:
     prior_outcomes_matched: bool
     sensitivity: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    sample: pd.DataFrame | None = None  # the matched children: person_id, treated, weight, cluster
 
     def get(self, outcome: str, window: int) -> BeforeAfter:
         return self.results[outcome][window]
@@ -333,7 +334,7 @@ def analyse(data, cm: CohortMatch, windows_months: list[int] | None = None, plac
     censored = int(win[(win.period == "after") & win.censored].person_id.nunique())
     if censored:
         notes.append(f"{censored} child(ren) had an after-window cut short by the extract date; their rates use the days observed.")
-    return OutcomesResult(results, win, counts, prior, sens, notes)
+    return OutcomesResult(results, win, counts, prior, sens, notes, sample)
 
 
 def compare_before_after(data, cohort, cm: CohortMatch) -> OutcomesResult:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._resources import resource_dir
 
-TABLES: tuple[str, ...] = ("custody_detentions", "programme_contacts", "events", "costs")
+TABLES: tuple[str, ...] = ("custody_detentions", "programme_contacts", "events", "costs", "unit_costs")
 REQUIRED_TABLES: tuple[str, ...] = ("custody_detentions", "programme_contacts")
 FILE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet")
 

@@ -427,6 +427,29 @@ def _cost_order(tables: Tables, cfg: Config) -> None:
         _not_before(t, "end_date", "start_date", "end_not_before_start")
 
 
+@rule("unit_cost_has_value", "unit_costs")
+def _unit_cost_value(tables: Tables, cfg: Config) -> None:
+    t = tables["unit_costs"]
+    f = t.frame
+    none = f[["fiscal", "economic", "social", "total"]].isna().all(axis=1)
+    t.problems_at(none.to_numpy(), "total", "no cost given: fill fiscal, economic, social (or total if no split is known)", "conditional_required")
+
+
+@rule("unit_cost_price_year", "unit_costs")
+def _unit_cost_year(tables: Tables, cfg: Config) -> None:
+    t = tables["unit_costs"]
+    py = t.frame.price_year
+    ok = py.astype(str).str.fullmatch(r"\d{4}(/\d{2})?") | py.isna()
+    t.problems_at((~ok).to_numpy(), "price_year", "expected a financial year like 2019/20 or a calendar year like 2019", "type", py)
+
+
+@rule("unit_cost_range", "unit_costs")
+def _unit_cost_range(tables: Tables, cfg: Config) -> None:
+    t = tables["unit_costs"]
+    f = t.frame
+    t.problems_at((f.low > f.high).to_numpy(), "low", lambda i: f"is above high ({f.high.iloc[i]:g})", "range", f.low)
+
+
 def advisories(tables: Tables, cfg: Config) -> None:
     """Warnings, not errors: things an evaluator should know that do not stop the run."""
     t = tables["programme_contacts"]

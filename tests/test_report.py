@@ -98,6 +98,26 @@ def test_reoffending_recovers_the_planted_effect_and_reports_exclusions(built, t
     assert "For every 100 children in the programme group" in html and "not a like-for-like comparison" in html
 
 
+def test_value_for_money_section(built):
+    c = json.loads((built / "results.json").read_text())["costs"]
+    for key in ("total_cost", "cost_per_child_engaged", "cost_per_intervention_arranged", "as_reported", "npv", "bcr",
+                "bcr_ci_low", "bcr_ci_high", "prob_bcr_above_1", "break_even"):
+        assert key in c, key
+    assert 495 <= c["staff_cost_per_child_engaged"] <= 505
+    stated = {a["measure"]: a for a in c["as_reported"]}
+    assert stated["cost_per_child_engaged"]["reported"] == 206 and 495 <= stated["cost_per_child_engaged"]["recomputed"] <= 505
+    assert c["bcr_ci_low"] < c["bcr"] < c["bcr_ci_high"] and 0 <= c["prob_bcr_above_1"] <= 1
+    assert c["renewal"]["below_staff_run_rate"] is True
+    html = (built / "report.html").read_text()
+    assert "£206" in html and "Why they differ" in html and "Flag: the budget is below the current run-rate" in html
+    assert "How many averted offences would pay for the programme" in html
+    # every unit cost used is traceable in the appendix: its source and URL are printed there
+    appendix = html[html.index("Appendix: unit costs and their sources"):]
+    for citation in ("GMCA (New Economy) Unit Cost Database v1.4", "Shalev Greene &amp; Pakes (2012)",
+                     "https://www.greatermanchester-ca.gov.uk/what-we-do/research/research-cost-benefit-analysis/"):
+        assert citation in appendix
+
+
 def test_html_is_self_contained_and_accessible(built):
     html = (built / "report.html").read_text()
     assert "<script" not in html
@@ -107,7 +127,7 @@ def test_html_is_self_contained_and_accessible(built):
     assert not re.search(r"""url\(\s*["']?(https?:|//)""", html), "no remote fonts or CSS resources"
     assert "cdnjs" not in html and "@import" not in html
     imgs = re.findall(r"<img[^>]*>", html)
-    assert len(imgs) >= 10
+    assert len(imgs) >= 11
     for img in imgs:
         alt = re.search(r'alt="([^"]*)"', img)
         assert alt and len(alt.group(1)) > 40 and "No description has been provided" not in alt.group(1)

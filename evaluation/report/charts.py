@@ -215,3 +215,23 @@ def kaplan_meier(res, keys: list[str]) -> tuple[plt.Figure, str]:
         axes[0][0].set_ylabel("Share without the event")
         axes[0][-1].legend(frameon=False, fontsize=8, loc="lower left")
     return fig, km_alt(res, keys)
+
+
+def tornado(v) -> tuple[plt.Figure, str]:
+    """One-way sensitivity of the benefit-cost ratio: a bar per input from its low to its high value."""
+    from .sections.costs import tornado_alt
+
+    t = v.tornado
+    base = float(t.base.iloc[0])
+    with plt.rc_context(STYLE):
+        fig, ax = _fig(height=0.42 * len(t) + 1.0)
+        y = np.arange(len(t))[::-1]
+        left = np.minimum(t.low, t.high)
+        ax.barh(y, np.abs(t.high - t.low), left=left, color=ACCENT, height=0.55)
+        ax.axvline(base, color=INK, linewidth=1)
+        ax.axvline(1.0, color="#b00020", linestyle="--", linewidth=1)
+        ax.set_yticks(y, t.parameter, fontsize=8)
+        ax.set_xlabel("Benefit-cost ratio (public value per £1)")
+        ax.set_title("What moves the benefit-cost ratio", loc="left")
+        ax.text(1.0, -0.9, " break-even", color="#b00020", fontsize=7, va="bottom")
+    return fig, tornado_alt(v)

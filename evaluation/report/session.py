@@ -21,6 +21,10 @@ from ..config import Config
 from ..loading import EvaluationData, load
 from ..matching import CohortMatch, match_comparison
 from ..outcomes import OutcomesResult, compare_before_after
+from ..costs import ValueForMoney
+from ..costs import analyse as analyse_costs
+from ..engagement import EngagementResult
+from ..engagement import analyse as analyse_engagement
 from ..reoffending import ReoffendingResult
 from ..reoffending import analyse as analyse_reoffending
 from .charts import png_bytes
@@ -58,6 +62,10 @@ class ReportSession:
 
     # ------------------------------------------------------------------ analysis stages (each computed once)
     @cached_property
+    def engagement(self) -> EngagementResult:
+        return analyse_engagement(self.data)
+
+    @cached_property
     def cohort(self) -> Cohort:
         return build_cohort(self.data)
 
@@ -83,6 +91,13 @@ class ReportSession:
         if self.data.events is None:
             return None
         return analyse_reoffending(self.data, self.matching)
+
+    @cached_property
+    def value_for_money(self) -> ValueForMoney | None:
+        """Costs and value for money, or None without a costs table or the outcome estimates."""
+        if self.data.costs is None or self.before_after is None:
+            return None
+        return analyse_costs(self.data, self.engagement, self.before_after)
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:

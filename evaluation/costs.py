@@ -1,0 +1,559 @@
+"""Costs and value for money: period-consistent cost per outcome, benefits from averted harm, NPV and
+benefit-cost ratio with uncertainty, break-even, switching values and a renewal scenario.
+
+Principles:
+
+* Costs over a period: each cost line is apportioned by day to the analysis window (amount x days
+  of the line inside the window / days of the line). Full economic cost includes in-kind lines; the
+  cost to the funder leaves them out. Cost per outcome always divides a cost over the programme
+  period by the children reached in that same period, each counted once.
+* Benefits: events averted (offences, victimisations, missing episodes) come from the matched
+  before/after estimates: for each outcome, programme children's observed rate after the index
+  times (1 / ratio of rate ratios - 1), per child-year, for every programme child. They are split
+  by type with the matched comparison group's after-window mix (what would otherwise have
+  happened), valued with unit costs from evaluation/data/unit_costs.csv (or the data folder's
+  unit_costs table) uprated to the price base with HM Treasury GDP deflators, and split into
+  fiscal (public purse), economic and social value as the GMCA / HM Treasury CBA guidance does
+  (Supporting public service transformation, 2014). Deadweight is already in the counterfactual:
+  the comparison group shows what would have happened anyway. Attribution and optimism-bias
+  parameters adjust the result; beyond the first year benefits are discounted at the Green Book
+  rate.
+* Public value = fiscal + economic + social; the financial case uses fiscal value only.
+* Uncertainty: Monte Carlo (seeded, vectorised) over the effect estimates (normal on the log rate
+  ratio) and unit-cost ranges; one-way sensitivity for a tornado chart.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._resources import package_path
+from .outcomes import EVENT_TYPES, OUTCOMES, OutcomesResult
+from .stats import Z95
+
+VALUE_TYPES = ("fiscal", "economic", "social")
+DAYS_PER_MONTH = 365.25 / 12
+
+
+class CostError(ValueError):
+    """Costs cannot be computed as configured (e.g. an outcome has no unit cost)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Unit costs and prices
+
+
+def shipped_unit_costs() -> pd.DataFrame:
+    return pd.read_csv(package_path("data", "unit_costs.csv"), dtype={"price_year": str}).set_index("key")
+
+
+def unit_cost_library(data) -> pd.DataFrame:
+    """The shipped library with the data folder's unit_costs rows replacing or adding by key."""
+    lib = shipped_unit_costs()
+    lib["origin"] = "package library"
+    user = getattr(data, "unit_costs", None)
+    if user is not None and len(user):
+        u = user.copy().set_index("key")
+        u["origin"] = "data folder (unit_costs)"
+        u["status"] = u.status.fillna("local")
+        lib = pd.concat([lib.drop(index=[k for k in u.index if k in lib.index]), u.reindex(columns=lib.columns)])
+    return lib
+
+
+def benefit_map(data) -> dict[str, str]:
+    """Which unit cost values each outcome: shipped map, then the unit_costs table's applies_to, then config."""
+    mapping = dict(pd.read_csv(package_path("data", "benefit_map.csv")).set_index("applies_to").unit_cost_key)
+    user = getattr(data, "unit_costs", None)
+    if user is not None and "applies_to" in user:
+        mapping.update({a: k for a, k in zip(user.applies_to, user.key) if isinstance(a, str) and a})
+    mapping.update(dict(data.config.costs.benefit_map))
+    return mapping
+
+
+def deflators() -> pd.DataFrame:
+    return pd.read_csv(package_path("data", "gdp_deflator.csv")).set_index("year")
+
+
+def deflator_index(label: str) -> tuple[float, bool]:
+    """GDP deflator for a calendar year ('2019') or financial year ('2019/20' = 0.75 x 2019 + 0.25 x 2020).
+
+    Years missing from the shipped series are interpolated geometrically between the nearest
+    years either side; the flag says so. Years outside the series cannot be uprated.
+    """
+    series = deflators()["index"]
+    years = series.index.to_numpy()
+
+    def year_value(y: int) -> tuple[float, bool]:
+        if y in series.index:
+            return float(series[y]), False
+        lower, upper = years[years < y], years[years > y]
+        if not len(lower) or not len(upper):
+            raise CostError(f"price year {label}: the GDP deflator series covers {years.min()} to {years.max()} only")
+        a, b = int(lower.max()), int(upper.min())
+        return float(series[a] * (series[b] / series[a]) ** ((y - a) / (b - a))), True
+
+    if "/" in label:
+        y = int(label[:4])
+        (v1, f1), (v2, f2) = year_value(y), year_value(y + 1)
+        return 0.75 * v1 + 0.25 * v2, f1 or f2
+    return year_value(int(label))
+
+
+def financial_year(date) -> str:
+    d = pd.Timestamp(date)
+    start = d.year if d.month >= 4 else d.year - 1
+    return f"{start}/{str(start + 1)[2:]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Costs over a period
+
+
+def apportion(costs: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Each cost line's share inside [start, end] (inclusive dates), apportioned by day."""
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    c = costs.copy()
+    line_days = (c.end_date - c.start_date).dt.days + 1
+    overlap = (c.end_date.clip(upper=e) - c.start_date.clip(lower=s)).dt.days + 1
+    c["line_days"] = line_days
+    c["days_in_period"] = overlap.clip(lower=0)
+    c["amount_in_period"] = c.amount_gbp * c.days_in_period / c.line_days
+    return c
+
+
+@dataclass
+class PeriodCosts:
+    start: pd.Timestamp
+    end: pd.Timestamp
+    lines: pd.DataFrame
+
+    @property
+    def days(self) -> int:
+        return int((self.end - self.start).days) + 1
+
+    @property
+    def full_economic(self) -> float:
+        return float(self.lines.amount_in_period.sum())
+
+    @property
+    def to_funder(self) -> float:
+        return float(self.lines[self.lines.category != "in_kind"].amount_in_period.sum())
+
+    @property
+    def in_kind(self) -> float:
+        return float(self.lines[self.lines.category == "in_kind"].amount_in_period.sum())
+
+    def of(self, basis: str) -> float:
+        return self.full_economic if basis == "all" else float(self.lines[self.lines.category == basis].amount_in_period.sum())
+
+    def by_category(self) -> pd.Series:
+        return self.lines.groupby("category").amount_in_period.sum()
+
+
+def children_reached(eng) -> dict[str, int]:
+    """Children counted once, by how far they got, over the programme period (from the engagement analysis)."""
+    kids = eng.children
+    arranged = kids.outcome == "intervention_arranged"
+    return {
+        "engaged": len(kids),
+        "positively_engaged": int(kids.outcome.isin(["intervention_arranged", "awaiting_intervention"]).sum()),
+        "intervention_arranged": int(arranged.sum()),
+        "intervention_started": int((arranged & kids.intervention_start_date.notna()).sum()),
+    }
+
+
+MEASURE_LABELS = {
+    "engaged": "Child engaged (approached)", "positively_engaged": "Child positively engaged",
+    "intervention_arranged": "Intervention arranged", "intervention_started": "Intervention started",
+}
+
+
+def cost_per_outcome(period: PeriodCosts, reached: dict[str, int]) -> pd.DataFrame:
+    rows = []
+    for key, n in reached.items():
+        rows.append({"measure": key, "label": MEASURE_LABELS[key], "children": n,
+                     "full_economic": period.full_economic / n if n else math.nan,
+                     "to_funder": period.to_funder / n if n else math.nan,
+                     "staff": period.of("staff") / n if n else math.nan})
+    return pd.DataFrame(rows)
+
+
+_RECON_DENOMINATOR = {"cost_per_child_engaged": "engaged", "cost_per_positive_outcome": "intervention_arranged",
+                      "cost_per_intervention_arranged": "intervention_arranged"}
+
+
+def reconcile(as_reported, period: PeriodCosts, reached: dict[str, int]) -> pd.DataFrame:
+    """As-reported cost figures beside the period-consistent ones, with the reason for each difference."""
+    rows = []
+    per_day = {basis: period.of(basis) / period.days for basis in ("all", "staff")}
+    for a in as_reported:
+        cost = period.of(a.basis)
+        if a.measure == "total_cost":
+            recomputed, n = cost, None
+        else:
+            n = reached[_RECON_DENOMINATOR[a.measure]]
+            recomputed = cost / n if n else math.nan
+        reasons = []
+        if a.numerator is not None and a.measure != "total_cost":
+            days_covered = a.numerator / per_day[a.basis] if per_day[a.basis] else math.nan
+            if abs(a.numerator - cost) > 0.01 * cost:
+                reasons.append(f"the cost divided (£{a.numerator:,.0f}) is about {days_covered:.0f} days of spending "
+                               f"({days_covered / DAYS_PER_MONTH:.1f} months), but the children were reached over the whole "
+                               f"{period.days}-day period ({period.days / DAYS_PER_MONTH:.1f} months), which cost £{cost:,.0f}")
+        if a.denominator is not None and n is not None and abs(a.denominator - n) > 0.5:
+            reasons.append(f"the figure counts {a.denominator:g} children where the programme's own records give {n}")
+        if a.numerator is not None and a.denominator:
+            stated_ratio = a.numerator / a.denominator
+            if abs(stated_ratio - a.value) > 0.01 * a.value:
+                implied = a.numerator / a.value
+                reasons.append(f"£{a.numerator:,.0f} / {a.denominator:g} is £{stated_ratio:,.0f}, not £{a.value:,.0f}; "
+                               f"£{a.value:,.0f} implies dividing by {implied:.1f}")
+        if not reasons:
+            reasons.append("consistent with the data" if abs(recomputed - a.value) <= 0.01 * a.value else
+                           "the stated working is not given, so the difference cannot be traced")
+        rows.append({"measure": a.measure, "statement": a.statement, "source": a.source, "reported": a.value,
+                     "recomputed": recomputed, "basis": a.basis, "reasons": "; ".join(reasons)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Benefits
+
+
+def counterfactual_mix(outcomes: OutcomesResult, data, window: int) -> dict[str, pd.Series]:
+    """Share of each offence group among the offences and victimisations of the matched comparison
+    group in the after-window, with the matching weights: the mix of what the programme group would
+    otherwise have had."""
+    w = outcomes.windows
+    weights = outcomes.sample[outcomes.sample.treated == 0].set_index("person_id").weight
+    after = w[(w.window_months == window) & (w.period == "after") & w.person_id.isin(weights.index)]
+    ev = data.events[data.events.event_type.isin(["offence", "victimisation"])]
+    j = after.merge(ev, on="person_id")
+    keep = (j.event_date >= j.start) & (j.event_date < j.stop) & (j.detention_id.isna() | (j.detention_id != j.index_detention_id))
+    j = j[keep].assign(w=lambda f: f.person_id.map(weights))
+    out = {}
+    for et in ("offence", "victimisation"):
+        s = j[j.event_type == et].groupby("offence_group").w.sum()
+        out[et] = s / s.sum() if s.sum() else s
+    return out
+
+
+@dataclass
+class Valued:
+    """Unit cost per outcome type (uprated), with its source row."""
+
+    applies_to: str
+    key: str
+    fiscal: float
+    economic: float
+    social: float
+    total_only: float  # a total without a split (e.g. RR99), else 0
+    low_factor: float
+    high_factor: float
+
+    @property
+    def public_value(self) -> float:
+        return self.fiscal + self.economic + self.social + self.total_only
+
+
+def value_outcome_types(library: pd.DataFrame, mapping: dict[str, str], needed: list[str], price_year: str,
+                        uncertainty: float) -> tuple[dict[str, Valued], pd.DataFrame]:
+    """Uprated unit costs for every needed outcome type; stops naming any outcome without one."""
+    missing = [a for a in needed if a not in mapping]
+    unknown = [f"{a} -> {mapping[a]}" for a in needed if a in mapping and mapping[a] not in library.index]
+    if missing or unknown:
+        raise CostError("no unit cost for: " + ", ".join(missing + unknown) +
+                        ". Add a row to the data folder's unit_costs table (with applies_to) or map the outcome in [costs] benefit_map.")
+    target, _ = deflator_index(price_year)
+    out, used = {}, {}
+    for a in needed:
+        key = mapping[a]
+        row = library.loc[key]
+        base, interp = deflator_index(str(row.price_year))
+        factor = target / base
+        vals = {v: (0.0 if pd.isna(row.get(v)) else float(row[v]) * factor) for v in VALUE_TYPES}
+        has_split = any(not pd.isna(row.get(v)) for v in VALUE_TYPES)
+        total_only = 0.0 if has_split or pd.isna(row.get("total")) else float(row.total) * factor
+        central = sum(vals.values()) + total_only
+        raw_central = central / factor if factor else 0
+        if not pd.isna(row.get("low")) and not pd.isna(row.get("high")) and raw_central:
+            lo, hi = float(row.low) / raw_central, float(row.high) / raw_central
+        else:
+            lo, hi = 1 - uncertainty, 1 + uncertainty
+        out[a] = Valued(a, key, vals["fiscal"], vals["economic"], vals["social"], total_only, lo, hi)
+        used.setdefault(key, {"key": key, "item": row["item"], "price_year": row.price_year, "uprate_factor": factor,
+                              "deflator_interpolated": interp, "fiscal": row.get("fiscal"), "economic": row.get("economic"),
+                              "social": row.get("social"), "total": row.get("total"), "uprated_public_value": central,
+                              "covers": row.get("covers"), "citation": row.citation, "url": row.get("url"),
+                              "confidence": row.get("confidence"), "status": row.status, "notes": row.get("notes"),
+                              "origin": row.origin, "applies_to": []})
+        used[key]["applies_to"].append(a)
+    table = pd.DataFrame(list(used.values()))
+    table["applies_to"] = table.applies_to.map(lambda xs: ", ".join(xs))
+    return out, table
+
+
+@dataclass
+class Effect:
+    outcome: str
+    event_type: str
+    log_rr: float
+    log_se: float
+    after_rate: float  # programme group, per child-year, observed after the index
+    mix: pd.Series | None  # offence-group shares (offences, victimisations)
+
+    def averted_per_child_year(self, log_rr: np.ndarray | float) -> np.ndarray | float:
+        return self.after_rate * (np.exp(-np.asarray(log_rr)) - 1.0)
+
+
+def benefits_per_averted_event(effect: Effect, valued: dict[str, Valued]) -> dict[str, float]:
+    """Value of one averted event of this outcome, by value type, averaged over its type mix."""
+    out = {v: 0.0 for v in (*VALUE_TYPES, "unsplit")}
+    items = [("missing_episode", 1.0)] if effect.event_type == "missing_episode" else \
+        [(f"{effect.event_type}:{g}", float(s)) for g, s in effect.mix.items()]
+    for applies_to, share in items:
+        u = valued[applies_to]
+        out["fiscal"] += share * u.fiscal
+        out["economic"] += share * u.economic
+        out["social"] += share * u.social
+        out["unsplit"] += share * u.total_only
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Value for money
+
+
+@dataclass
+class ValueForMoney:
+    period: PeriodCosts
+    reached: dict[str, int]
+    per_outcome: pd.DataFrame
+    reconciliation: pd.DataFrame
+    price_year: str
+    effects: dict[str, Effect]
+    valued: dict[str, Valued]
+    unit_costs_used: pd.DataFrame
+    n_children: int
+    cost: float
+    benefits: pd.DataFrame  # outcome, averted, fiscal, economic, social, unsplit, public_value (PV, adjusted)
+    npv: float
+    bcr: float
+    bcr_fiscal: float
+    roi: float
+    mc_bcr: np.ndarray
+    mc_bcr_fiscal: np.ndarray
+    tornado: pd.DataFrame
+    break_even: pd.DataFrame
+    switching: dict[str, Any]
+    renewal: dict[str, Any] | None
+    parameters: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def bcr_interval(self) -> tuple[float, float]:
+        return float(np.percentile(self.mc_bcr, 2.5)), float(np.percentile(self.mc_bcr, 97.5))
+
+    @property
+    def prob_bcr_above_1(self) -> float:
+        return float((self.mc_bcr > 1).mean())
+
+    def to_results(self) -> dict[str, Any]:
+        po = self.per_outcome.set_index("measure")
+        lo, hi = self.bcr_interval
+        r = lambda x: None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)  # noqa: E731
+        return {
+            "period": {"start": self.period.start.date().isoformat(), "end": self.period.end.date().isoformat(), "days": self.period.days},
+            "price_year": self.price_year,
+            "total_cost": r(self.cost), "cost_to_funder": r(self.period.to_funder), "in_kind": r(self.period.in_kind),
+            "staff_cost": r(self.period.of("staff")),
+            "cost_per_child_engaged": r(po.loc["engaged", "full_economic"]),
+            "staff_cost_per_child_engaged": r(po.loc["engaged", "staff"]),
+            "cost_per_positively_engaged": r(po.loc["positively_engaged", "full_economic"]),
+            "cost_per_intervention_arranged": r(po.loc["intervention_arranged", "full_economic"]),
+            "cost_per_intervention_started": r(po.loc["intervention_started", "full_economic"]),
+            "as_reported": [{"measure": x.measure, "reported": r(x.reported), "recomputed": r(x.recomputed), "basis": x.basis,
+                             "reasons": x.reasons} for x in self.reconciliation.itertuples()],
+            "benefits_public_value": r(self.benefits.public_value.sum()), "benefits_fiscal": r(self.benefits.fiscal.sum()),
+            "npv": r(self.npv), "bcr": r(self.bcr), "bcr_fiscal": r(self.bcr_fiscal), "roi": r(self.roi),
+            "bcr_ci_low": r(lo), "bcr_ci_high": r(hi), "prob_bcr_above_1": r(self.prob_bcr_above_1),
+            "monte_carlo_draws": int(len(self.mc_bcr)),
+            "break_even": {x.applies_to: r(x.averted_needed) for x in self.break_even.itertuples()},
+            "switching_values": {k: r(v) if isinstance(v, float) else v for k, v in self.switching.items()},
+            "renewal": {k: (r(v) if isinstance(v, float) else v) for k, v in self.renewal.items()} if self.renewal else None,
+        }
+
+
+def _discount_factor(cfg, horizon: int) -> float:
+    """Sum over benefit years of persistence^t / (1 + r)^t (year 0 undiscounted)."""
+    return float(sum((cfg.persistence ** t) / (1 + cfg.discount_rate) ** t for t in range(horizon)))
+
+
+def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
+    """Costs over the programme period, cost per outcome, reconciliation, benefits and value for money."""
+    cfg = data.config
+    cc = cfg.costs
+    if data.costs is None:
+        raise CostError("the value-for-money analysis needs the costs table")
+    period = PeriodCosts(pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end),
+                         apportion(data.costs, cfg.programme.start, cfg.programme.end))
+    reached = children_reached(eng)
+    per_outcome = cost_per_outcome(period, reached)
+    recon = reconcile(cc.as_reported, period, reached)
+    price_year = cc.price_year or financial_year(cfg.programme.start)
+    window = cc.window_months or max(outcomes.results["offending"])
+
+    mix = counterfactual_mix(outcomes, data, window)
+    effects: dict[str, Effect] = {}
+    for outcome, (event_type, _) in OUTCOMES.items():
+        ba = outcomes.get(outcome, window)
+        effects[outcome] = Effect(outcome, event_type, math.log(ba.did["rate_ratio"]), ba.did["log_se"],
+                                  ba.rate("programme", "after"), mix.get(event_type))
+    needed = ["missing_episode"] + [f"{et}:{g}" for et in ("offence", "victimisation")
+                                    for g in (mix.get(et, pd.Series(dtype=float)).index)]
+    valued, used = value_outcome_types(unit_cost_library(data), benefit_map(data), needed, price_year, cc.unit_cost_uncertainty)
+
+    n = reached["engaged"]
+    adjust = cc.attribution * (1 - cc.optimism_bias_benefits) * _discount_factor(cc, cc.horizon_years)
+    cost = period.full_economic * (1 + cc.optimism_bias_costs)
+    per_event = {o: benefits_per_averted_event(e, valued) for o, e in effects.items()}
+    rows = []
+    for o, e in effects.items():
+        averted = n * float(e.averted_per_child_year(e.log_rr))
+        vals = {k: averted * v * adjust for k, v in per_event[o].items()}
+        rows.append({"outcome": o, "averted": averted, **vals, "public_value": sum(vals.values())})
+    benefits = pd.DataFrame(rows)
+    total_pv = float(benefits.public_value.sum())
+    total_fiscal = float(benefits.fiscal.sum())
+    bcr = total_pv / cost
+    # Monte Carlo: effects normal on the log scale; unit costs uniform over their ranges (shared per unit-cost key)
+    rng = np.random.default_rng(cfg.report.seed)
+    draws = cc.monte_carlo_draws
+    keys = sorted({v.key for v in valued.values()})
+    lo_hi = {v.key: (v.low_factor, v.high_factor) for v in valued.values()}
+    mult = {k: rng.uniform(lo_hi[k][0], lo_hi[k][1], draws) for k in keys}
+    mc_pv = np.zeros(draws)
+    mc_fiscal = np.zeros(draws)
+    for o, e in effects.items():
+        averted = n * e.averted_per_child_year(rng.normal(e.log_rr, e.log_se, draws))
+        items = [("missing_episode", 1.0)] if e.event_type == "missing_episode" else \
+            [(f"{e.event_type}:{g}", float(s)) for g, s in e.mix.items()]
+        for applies_to, share in items:
+            u = valued[applies_to]
+            m = mult[u.key]
+            mc_pv += averted * share * u.public_value * m * adjust
+            mc_fiscal += averted * share * u.fiscal * m * adjust
+    mc_bcr, mc_bcr_fiscal = mc_pv / cost, mc_fiscal / cost
+
+    tornado = _tornado(effects, valued, per_event, n, adjust, cost, cc)
+    break_even = _break_even(valued, cost)
+    switching = _switching(effects, per_event, n, adjust, cost, total_pv, cc)
+    renewal = _renewal(data, period, reached, cc) if cc.renewal_budget else None
+    notes = [
+        "Deadweight is already in the counterfactual: the matched comparison group shows what would have happened without the programme.",
+        "Unit costs are averages per crime including unreported crime; applied to police-recorded events without a multiplier for "
+        "unreported crime, so benefits are conservative in that respect (Home Office RR99, section 3.3).",
+        "Proven reoffences are a subset of the offences counted, so their criminal justice costs are not added again.",
+    ]
+    if any(v.key == "gmca_cr8_0_all_crime" for v in valued.values()):
+        notes.append("Offence groups without a specific unit cost (drugs, possession of weapons, public order, other) are valued at "
+                     "the GMCA average across all crime: a proxy.")
+    if used.deflator_interpolated.any():
+        notes.append("Some price years fall between years of the shipped GDP deflator series; their deflators are interpolated "
+                     "geometrically (marked in the appendix).")
+    params = {"attribution": cc.attribution, "optimism_bias_costs": cc.optimism_bias_costs, "optimism_bias_benefits": cc.optimism_bias_benefits,
+              "discount_rate": cc.discount_rate, "horizon_years": cc.horizon_years, "persistence": cc.persistence,
+              "unit_cost_uncertainty": cc.unit_cost_uncertainty, "window_months": window, "monte_carlo_draws": draws, "seed": cfg.report.seed}
+    return ValueForMoney(period, reached, per_outcome, recon, price_year, effects, valued, used, n, cost, benefits,
+                         total_pv - cost, bcr, total_fiscal / cost, (total_pv - cost) / cost, mc_bcr, mc_bcr_fiscal, tornado,
+                         break_even, switching, renewal, params, notes)
+
+
+def _bcr_with(effects, valued, per_event, n, adjust, cost, log_rr=None, unit_mult=1.0) -> float:
+    total = 0.0
+    for o, e in effects.items():
+        lr = (log_rr or {}).get(o, e.log_rr)
+        averted = n * float(e.averted_per_child_year(lr))
+        total += averted * sum(per_event[o].values()) * unit_mult * adjust
+    return total / cost
+
+
+def _tornado(effects, valued, per_event, n, adjust, cost, cc) -> pd.DataFrame:
+    base = _bcr_with(effects, valued, per_event, n, adjust, cost)
+    rows = []
+    for o, e in effects.items():
+        lo = _bcr_with(effects, valued, per_event, n, adjust, cost, {o: e.log_rr + Z95 * e.log_se})
+        hi = _bcr_with(effects, valued, per_event, n, adjust, cost, {o: e.log_rr - Z95 * e.log_se})
+        rows.append({"parameter": f"Effect on {OUTCOMES[o][1].lower()} (95% CI)", "low": lo, "high": hi})
+    u = cc.unit_cost_uncertainty
+    rows.append({"parameter": f"All unit costs ±{100 * u:.0f}%", "low": base * (1 - u), "high": base * (1 + u)})
+    rows.append({"parameter": "Attribution to this programme: 50% to 100%", "low": base * 0.5 / cc.attribution if cc.attribution else 0,
+                 "high": base / cc.attribution if cc.attribution else 0})
+    rows.append({"parameter": "Programme cost +20% (optimism bias)", "low": base / 1.2, "high": base})
+    t = pd.DataFrame(rows)
+    t["swing"] = (t.high - t.low).abs()
+    return t.sort_values("swing", ascending=False).reset_index(drop=True).assign(base=base)
+
+
+def _break_even(valued: dict[str, Valued], cost: float) -> pd.DataFrame:
+    rows = []
+    for a, v in sorted(valued.items()):
+        if a.startswith("offence:"):
+            rows.append({"applies_to": a, "offence_group": a.split(":", 1)[1], "unit_public_value": v.public_value,
+                         "averted_needed": cost / v.public_value if v.public_value else math.inf,
+                         "averted_needed_fiscal": cost / v.fiscal if v.fiscal else math.inf})
+    return pd.DataFrame(rows).sort_values("averted_needed").reset_index(drop=True)
+
+
+def _switching(effects, per_event, n, adjust, cost, total_pv, cc) -> dict[str, Any]:
+    """Values at which the benefit-cost ratio would be exactly 1, one parameter at a time."""
+    out: dict[str, Any] = {"unit_cost_scale": cost / total_pv if total_pv > 0 else math.inf}
+    out["attribution"] = cc.attribution * cost / total_pv if total_pv > 0 else math.inf
+    for o, e in effects.items():
+        other = total_pv - n * float(e.averted_per_child_year(e.log_rr)) * sum(per_event[o].values()) * adjust
+        k = n * e.after_rate * sum(per_event[o].values()) * adjust  # benefits = other + k (1/RR - 1)
+        if k <= 0:
+            out[f"rate_ratio_{o}"] = None
+            continue
+        needed = (cost - other) / k  # = 1/RR - 1
+        out[f"rate_ratio_{o}"] = 1 / (1 + needed) if needed > -1 else None
+    return out
+
+
+def last_complete_month(costs: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of the last calendar month the cost schedule fully covers."""
+    last = costs.end_date.max()
+    month_end = last if last == last + pd.offsets.MonthEnd(0) else (last - pd.offsets.MonthBegin(1)) - pd.Timedelta(days=1)
+    month_end = month_end + pd.offsets.MonthEnd(0) if month_end != month_end + pd.offsets.MonthEnd(0) else month_end
+    return month_end.replace(day=1), month_end
+
+
+def _renewal(data, period: PeriodCosts, reached: dict[str, int], cc) -> dict[str, Any]:
+    """Expected throughput and cost per child for a proposed budget, and the run-rate check.
+
+    Run-rates are the last complete month of the cost schedule times the renewal length: staff
+    lines alone, and everything the funder pays for.
+    """
+    first, last = last_complete_month(data.costs)
+    month = apportion(data.costs, first, last)
+    staff_month = float(month[month.category == "staff"].amount_in_period.sum())
+    funder_month = float(month[month.category != "in_kind"].amount_in_period.sum())
+    per_day = reached["engaged"] / period.days
+    months = cc.renewal_months
+    budget = float(cc.renewal_budget)
+    staff_run = staff_month * months
+    funder_run = funder_month * months
+    same_team = per_day * months * 365.25 / 12
+    scaled = same_team * min(budget / funder_run, 1.0) if funder_run else math.nan
+    return {
+        "budget": budget, "months": months, "reference_month": first.strftime("%Y-%m"),
+        "staff_run_rate": staff_run, "funder_run_rate": funder_run,
+        "below_staff_run_rate": bool(budget < staff_run), "below_run_rate": bool(budget < funder_run),
+        "children_per_month_observed": per_day * DAYS_PER_MONTH,
+        "children_if_current_team": same_team, "cost_per_child_if_current_team": budget / same_team if same_team else math.nan,
+        "children_if_staffing_scaled": scaled, "cost_per_child_if_staffing_scaled": budget / scaled if scaled else math.nan,
+    }
