@@ -65,7 +65,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     try:
         build_report(data_dir=args.data, config=args.config, out_dir=args.out, progress=not args.quiet,
-                     say=(lambda m: None) if args.quiet else print)
+                     say=(lambda m: None) if args.quiet else print, internal_qa=args.internal_qa,
+                     command=" ".join(["evaluation", *args.argv]))
     except ReportBuildError as exc:
         _err(f"Report build failed: {exc}")
         return EXIT_BUILD
@@ -111,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", metavar="FILE", help="config file (default: DIR/evaluation.toml)")
     r.add_argument("--out", metavar="DIR", default="reports/demo", help="output folder (default: %(default)s)")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--internal-qa", action="store_true",
+                   help="turn disclosure control off for internal quality assurance; every page is stamped NOT FOR PUBLICATION")
     r.set_defaults(func=_cmd_report)
 
     dd = sub.add_parser("data-dictionary", help="print the data dictionary (Markdown) generated from the schemas")
@@ -121,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except InputError as exc:

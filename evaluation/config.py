@@ -123,6 +123,12 @@ class CostsConfig:
 
 
 @dataclass(frozen=True)
+class DisclosureConfig:
+    threshold: int = 5
+    min_rate_base: int = 20
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     title: str
     author: str | None = None
@@ -141,6 +147,7 @@ class Config:
     outcomes: OutcomesConfig
     reoffending: ReoffendingConfig
     costs: CostsConfig
+    disclosure: DisclosureConfig
     report: ReportConfig
     source: str = "<dict>"
     sha256: str | None = None
@@ -217,8 +224,8 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     if problems:
         raise ConfigError(problems)
     resolved = _fill_defaults(schema, data)
-    p, c, d, e, mt, oc, ro, co, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching",
-                                                                   "outcomes", "reoffending", "costs", "report"))
+    p, c, d, e, mt, oc, ro, co, ds, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching",
+                                                                       "outcomes", "reoffending", "costs", "disclosure", "report"))
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
@@ -297,6 +304,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
                                          numerator=a.get("numerator"), denominator=a.get("denominator"), basis=a.get("basis", "all"))
                               for a in co.get("as_reported", [])),
         ),
+        disclosure=DisclosureConfig(threshold=ds["threshold"], min_rate_base=ds["min_rate_base"]),
         report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"]),
         source=source,
         sha256=sha256,

@@ -14,29 +14,64 @@ from tests.test_demo import PUBLISHED
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "demo"
-    res = run_cli("report", "--out", str(out), "--quiet")
+    # a relative --out, as `make report` uses: the command is printed in the provenance appendix
+    where = tmp_path_factory.mktemp("report")
+    res = run_cli("report", "--out", "demo", "--quiet", cwd=where)
     assert res.returncode == 0, res.stderr
-    return out
+    return where / "demo"
 
 
-def test_report_writes_html_and_results(built):
-    assert sorted(p.name for p in built.iterdir()) == ["report.html", "results.json"]
+def test_report_writes_every_output(built):
+    from evaluation.report.build import OUTPUTS
+
+    assert sorted(p.name for p in built.iterdir()) == sorted(OUTPUTS)
+    assert (built / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (built / "tables.xlsx").read_bytes()[:2] == b"PK"
 
 
-def test_results_engagement_equals_published_figures(built):
+def test_results_engagement_published_figures_with_disclosure_control(built):
+    """Published output: every monthly figure shown equals the programme's published one; every
+    published figure of 1-4 is hidden (primary), and so are enough others to protect it."""
     eng = json.loads((built / "results.json").read_text())["engagement"]
     assert eng["children_engaged"] == 93
-    outcome = PUBLISHED["outcome"]
-    for key, monthly in outcome.items():
+    months = ("2020-10", "2020-11", "2020-12")
+    hidden_small = 0
+    for key, monthly in PUBLISHED["outcome"].items():
         assert eng[key] == sum(monthly)
-        assert [eng["by_month"][m][key] for m in ("2020-10", "2020-11", "2020-12")] == list(monthly)
-    assert [eng["by_month"][m]["children_engaged"] for m in ("2020-10", "2020-11", "2020-12")] == [11, 53, 29]
+        for m, published in zip(months, monthly):
+            shown = eng["by_month"][m][key]
+            if 0 < published < 5:
+                assert shown is None, (key, m)
+                hidden_small += 1
+            elif shown is not None:
+                assert shown == published, (key, m)
+    for table in ("residence", "age_band"):
+        for row, monthly in PUBLISHED[table].items():
+            for m, published in zip(months, monthly):
+                shown = eng["by_month"][m][table][row]
+                assert shown is None if 0 < published < 5 else shown in (None, published), (table, row, m)
+    for m, published in zip(months, PUBLISHED["total"]["Children engaged"]):
+        assert eng["by_month"][m]["children_engaged"] == published
+    assert hidden_small >= 1
     assert round(eng["intervention_arranged_rate"], 3) == round(31 / 71, 3)
     assert round(eng["refusal_rate"], 3) == round(14 / 71, 3)
-    assert round(eng["positive_engagement_rate"], 3) == round(57 / 71, 3)
     assert round(eng["known_to_yos_rate"], 3) == round(31 / 58, 3)
-    assert eng["intervention_arranged_rate_ci"][0] < eng["intervention_arranged_rate"] < eng["intervention_arranged_rate_ci"][1]
+    assert eng["by_month"]["2020-10"]["known_to_yos_rate"] is None, "a rate on 5 children is not published"
+
+
+def test_internal_qa_build_shows_every_published_figure_and_is_stamped(tmp_path):
+    out = tmp_path / "qa"
+    res = run_cli("report", "--out", str(out), "--quiet", "--internal-qa")
+    assert res.returncode == 0, res.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["not_for_publication"] is True
+    eng = results["engagement"]
+    for key, monthly in PUBLISHED["outcome"].items():
+        assert [eng["by_month"][m][key] for m in ("2020-10", "2020-11", "2020-12")] == list(monthly)
+    assert [eng["by_month"][m]["children_engaged"] for m in ("2020-10", "2020-11", "2020-12")] == [11, 53, 29]
+    assert [round(100 * eng["by_month"][m]["known_to_yos_rate"]) for m in ("2020-10", "2020-11", "2020-12")] == [40, 48, 65]
+    html = (out / "report.html").read_text()
+    assert html.count("NOT FOR PUBLICATION") >= 2 and "@top-center" in html
 
 
 def test_results_matching_section_and_balance_on_demo(built):
@@ -146,11 +181,13 @@ def test_no_identifiers_or_event_dates_in_outputs(built, demo_dir):
 
 
 def test_second_build_is_byte_identical(built, tmp_path):
-    again = tmp_path / "again"
-    res = run_cli("report", "--out", str(again), "--quiet")
+    """Same inputs and command, another folder and another process: every output identical to the byte."""
+    from evaluation.report.build import OUTPUTS
+
+    res = run_cli("report", "--out", "demo", "--quiet", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    for name in ("report.html", "results.json"):
-        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == hashlib.sha256((again / name).read_bytes()).hexdigest(), name
+    for name in OUTPUTS:
+        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == hashlib.sha256((tmp_path / "demo" / name).read_bytes()).hexdigest(), name
 
 
 def test_report_on_bad_data_writes_nothing(broken, tmp_path):

@@ -22,7 +22,7 @@ from ..demo import write_demo
 from ..loading import load
 
 NOTEBOOK = "report.ipynb"
-OUTPUTS = ("report.html", "results.json")
+OUTPUTS = ("report.html", "report.pdf", "tables.xlsx", "results.json", "disclosure_log.csv")
 #: Fixed timestamp for every build (reproducible outputs); a caller's SOURCE_DATE_EPOCH wins.
 DEFAULT_SOURCE_DATE_EPOCH = "1603065600"  # 2020-10-19, the programme's first day
 
@@ -42,7 +42,7 @@ def _template_dir() -> Path:
     return package_path("report", "templates")
 
 
-def normalise_notebook(nb: nbformat.NotebookNode, title: str) -> tuple[nbformat.NotebookNode, list[str]]:
+def normalise_notebook(nb: nbformat.NotebookNode, title: str, internal_qa: bool = False) -> tuple[nbformat.NotebookNode, list[str]]:
     """Strip everything that varies between runs and everything a reader should not see.
 
     Returns the notebook and any stderr text the kernel printed (reported to the builder, not the reader).
@@ -50,7 +50,7 @@ def normalise_notebook(nb: nbformat.NotebookNode, title: str) -> tuple[nbformat.
     warnings: list[str] = []
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
-    nb.metadata["title"] = title
+    nb.metadata["title"] = ("NOT FOR PUBLICATION: " + title) if internal_qa else title
     keep = []
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
@@ -76,7 +76,7 @@ def normalise_notebook(nb: nbformat.NotebookNode, title: str) -> tuple[nbformat.
     return nb, [w for w in warnings if w]
 
 
-def export_html(nb: nbformat.NotebookNode) -> str:
+def export_html(nb: nbformat.NotebookNode, internal_qa: bool = False) -> str:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -84,8 +84,21 @@ def export_html(nb: nbformat.NotebookNode) -> str:
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="",
     )
     css = (_template_dir() / "offline" / "report.css").read_text("utf-8")
-    body, _ = exporter.from_notebook_node(nb, resources={"report_css": css})
+    body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "internal_qa": internal_qa})
     return body
+
+
+def export_pdf(html: str, title: str) -> bytes:
+    """A tagged PDF (PDF/UA-1) from the report HTML with WeasyPrint: A4 from the CSS, no scripts, no network."""
+    import logging
+
+    for name in ("weasyprint", "fontTools", "fontTools.subset"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        import weasyprint
+    except OSError as exc:  # pango or its friends missing from the system
+        raise ReportBuildError(f"WeasyPrint cannot start ({exc}); install pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0") from None
+    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def execute_notebook(params: dict, workdir: Path, progress: bool) -> nbformat.NotebookNode:
@@ -105,7 +118,8 @@ def execute_notebook(params: dict, workdir: Path, progress: bool) -> nbformat.No
 
 
 def build_report(data_dir: str | Path | None = None, config: str | Path | None = None, out_dir: str | Path = "reports/demo",
-                 progress: bool = True, say: Callable[[str], None] = print) -> BuildResult:
+                 progress: bool = True, say: Callable[[str], None] = print, internal_qa: bool = False,
+                 command: str | None = None) -> BuildResult:
     """Build report.html and results.json into `out_dir`.
 
     Without `data_dir`, demo data is generated afresh (and discarded afterwards). Inputs are validated
@@ -116,10 +130,14 @@ def build_report(data_dir: str | Path | None = None, config: str | Path | None =
     os.environ["PYTHONHASHSEED"] = "0"
     os.environ.pop("MPLBACKEND", None)
     with tempfile.TemporaryDirectory(prefix="evaluation-demo-") as demo_tmp:
+        data_label = None
         if data_dir is None:
             say("Generating demo data (synthetic, calibrated to Operation Alliance)…")
             data_dir = Path(demo_tmp) / "demo-data"
             write_demo(data_dir)
+            from ..demo import DEMO_SEED
+
+            data_label = f"synthetic demo data generated afresh (evaluation.demo, seed {DEMO_SEED})"
         data_dir = Path(data_dir).resolve()
         config_path = Path(config).resolve() if config else data_dir / CONFIG_FILENAME
         say(f"Validating {data_dir} …")
@@ -130,12 +148,19 @@ def build_report(data_dir: str | Path | None = None, config: str | Path | None =
         with tempfile.TemporaryDirectory(prefix=".build-", dir=out_dir.parent) as stage:
             stage = Path(stage)
             say("Executing the report notebook…")
-            nb = execute_notebook({"data_dir": str(data_dir), "config_path": str(config_path), "out_dir": str(stage)}, stage, progress)
-            nb, warnings = normalise_notebook(nb, data.config.report.title)
+            if internal_qa:
+                say("INTERNAL QA MODE: disclosure control is off; every page is stamped NOT FOR PUBLICATION.")
+            nb = execute_notebook({"data_dir": str(data_dir), "config_path": str(config_path), "out_dir": str(stage),
+                                   "internal_qa": internal_qa, "command": command or "evaluation report",
+                                   "data_label": data_label or f"data folder '{data_dir.name}'"}, stage, progress)
+            nb, warnings = normalise_notebook(nb, data.config.report.title, internal_qa)
             for w in warnings:
                 say(f"  notebook printed to stderr (left out of the report): {w.splitlines()[0][:200]}")
             say("Exporting HTML…")
-            (stage / "report.html").write_text(export_html(nb), encoding="utf-8")
+            html = export_html(nb, internal_qa)
+            (stage / "report.html").write_text(html, encoding="utf-8")
+            say("Exporting PDF…")
+            (stage / "report.pdf").write_bytes(export_pdf(html, nb.metadata["title"]))
             missing = [f for f in OUTPUTS if not (stage / f).exists()]
             if missing:
                 raise ReportBuildError(f"the notebook did not write {', '.join(missing)}")

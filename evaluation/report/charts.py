@@ -54,35 +54,58 @@ def _fig(width: float = 6.3, height: float = 3.0) -> tuple[plt.Figure, plt.Axes]
     return fig, ax
 
 
-def outcomes_by_month(eng: EngagementResult) -> tuple[plt.Figure, str]:
-    t = eng.tables["outcome"][eng.months]
+def _num(v) -> float | None:
+    """A shown table value as a number, or None if suppressed ('c') or not applicable."""
+    text = str(v).replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+HATCH = {"color": "#d9d9d9", "hatch": "///", "edgecolor": "#8c8c8c", "linewidth": 0}
+
+
+def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]:
+    """Stacked bars of outcomes by month from the published (disclosure-controlled) table. Suppressed
+    cells are drawn together as one hatched block: their sum is the month's total minus the shown cells."""
     with plt.rc_context(STYLE):
         fig, ax = _fig()
-        bottom = np.zeros(len(eng.months))
         x = np.arange(len(eng.months))
+        bottom = np.zeros(len(eng.months))
+        hidden = np.zeros(len(eng.months))
+        totals = eng.tables["total"][eng.months].iloc[0].to_numpy(dtype=float)
         for key, label in OUTCOMES.items():
-            vals = t.loc[key].to_numpy(dtype=float)
-            ax.bar(x, vals, bottom=bottom, color=COLOURS[key], label=label, width=0.6)
-            for xi, b, v in zip(x, bottom, vals):
+            vals = np.array([_num(shown.at[key, m]) for m in eng.months], dtype=object)
+            drawn = np.array([v if v is not None else 0.0 for v in vals], dtype=float)
+            ax.bar(x, drawn, bottom=bottom, color=COLOURS[key], label=label, width=0.6)
+            for xi, b, v in zip(x, bottom, drawn):
                 if v >= 3:
                     ax.text(xi, b + v / 2, f"{int(v)}", ha="center", va="center", color="white", fontsize=8)
-            bottom += vals
+            bottom += drawn
+        hidden = totals - bottom
+        if (hidden > 0).any():
+            ax.bar(x, hidden, bottom=bottom, width=0.6, label="Not shown (small numbers)", **HATCH)
         ax.set_xticks(x, [f"{month_label(m)}\n({eng.days_in_month[m]} days)" for m in eng.months])
         ax.set_ylabel("Children engaged")
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title("Engagement outcome by month of first contact", loc="left")
     parts = []
     for m in eng.months:
-        col = t[m]
-        parts.append(f"{month_label(m)} ({eng.days_in_month[m]} days): " + ", ".join(f"{int(col[k])} {OUTCOMES[k].lower()}" for k in OUTCOMES))
+        items = [f"{shown.at[k, m]} {OUTCOMES[k].lower()}" for k in OUTCOMES if shown.at[k, m] != "c"]
+        hidden_n = sum(1 for k in OUTCOMES if shown.at[k, m] == "c")
+        parts.append(f"{month_label(m)} ({eng.days_in_month[m]} days): " + ", ".join(items)
+                     + (f"; {hidden_n} outcome(s) not shown because the numbers are small" if hidden_n else ""))
     alt = "Stacked bar chart of children engaged by month and outcome. " + "; ".join(parts) + "."
     return fig, alt
 
 
-def rates_with_ci(rates: pd.DataFrame, title: str) -> tuple[plt.Figure, str]:
+def rates_with_ci(rates: pd.DataFrame, title: str, log=None) -> tuple[plt.Figure, str]:
     rates = rates.reset_index(drop=True)
+    if log is not None:
+        rates = rates[[log.rate_allowed(k, n) for k, n in zip(rates.numerator, rates.denominator)]].reset_index(drop=True)
     with plt.rc_context(STYLE):
-        fig, ax = _fig(height=0.45 * len(rates) + 1.0)
+        fig, ax = _fig(height=0.45 * max(len(rates), 1) + 1.0)
         y = np.arange(len(rates))[::-1]
         ax.errorbar(rates.rate * 100, y, xerr=[(rates.rate - rates.ci_low) * 100, (rates.ci_high - rates.rate) * 100],
                     fmt="o", color=ACCENT, ecolor=ACCENT, capsize=3)
@@ -99,44 +122,64 @@ def rates_with_ci(rates: pd.DataFrame, title: str) -> tuple[plt.Figure, str]:
     return fig, alt
 
 
-def funnel(eng: EngagementResult) -> tuple[plt.Figure, str]:
-    f = eng.funnel
+def funnel(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]:
+    stages = shown.Stage.tolist()
+    vals = [_num(v) for v in shown.Children]
     with plt.rc_context(STYLE):
-        fig, ax = _fig(height=0.42 * len(f) + 0.9)
-        y = np.arange(len(f))[::-1]
-        ax.barh(y, f.children, color=ACCENT, height=0.6)
-        top = max(int(f.children.max()), 1)
-        for yi, n in zip(y, f.children):
-            ax.text(n + top * 0.01, yi, f"{int(n)}", va="center", fontsize=8)
-        ax.set_yticks(y, f.stage)
+        fig, ax = _fig(height=0.42 * len(stages) + 0.9)
+        y = np.arange(len(stages))[::-1]
+        top = max([v for v in vals if v is not None] + [1])
+        for yi, v in zip(y, vals):
+            if v is None:
+                ax.text(top * 0.01, yi, "not shown (small number)", va="center", fontsize=8, color="#555555")
+            else:
+                ax.barh(yi, v, color=ACCENT, height=0.6)
+                ax.text(v + top * 0.01, yi, f"{int(v)}", va="center", fontsize=8)
+        ax.set_yticks(y, stages)
         ax.set_xlim(0, top * 1.12)
         ax.set_xlabel("Children")
         ax.set_title("Engagement funnel", loc="left")
-    alt = "Horizontal bar chart of the engagement funnel: " + "; ".join(f"{r.stage}: {int(r.children)}" for r in f.itertuples()) + "."
+    alt = "Horizontal bar chart of the engagement funnel: " + "; ".join(
+        f"{st}: {int(v) if v is not None else 'not shown'}" for st, v in zip(stages, vals)) + "."
     return fig, alt
 
 
-def pathway_demand(eng: EngagementResult) -> tuple[plt.Figure, str]:
-    p = eng.pathways
+def pathway_demand(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]:
+    p = shown[shown.Pathway != "All pathways recorded"].reset_index(drop=True)
     with plt.rc_context(STYLE):
         fig, ax = _fig(height=0.35 * len(p) + 1.0)
         y = np.arange(len(p))[::-1]
-        ax.barh(y, p.arranged, color=COLOURS["intervention_arranged"], height=0.6, label="Arranged")
-        ax.barh(y, p.wanted_awaiting, left=p.arranged, color=COLOURS["awaiting_intervention"], height=0.6, label="Wanted, awaiting")
-        ax.set_yticks(y, p.pathway)
+        for yi, r in zip(y, p.itertuples()):
+            a, w, t = _num(r.Arranged), _num(r._3), _num(r.Total)
+            if a is not None and w is not None:
+                ax.barh(yi, a, color=COLOURS["intervention_arranged"], height=0.6)
+                ax.barh(yi, w, left=a, color=COLOURS["awaiting_intervention"], height=0.6)
+            elif t is not None:
+                ax.barh(yi, t, height=0.6, **HATCH)
+            else:
+                ax.text(0.2, yi, "not shown (small number)", va="center", fontsize=8, color="#555555")
+        ax.set_yticks(y, p.Pathway)
         ax.set_xlabel("Children")
-        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=COLOURS["intervention_arranged"], label="Arranged"),
+                           Patch(color=COLOURS["awaiting_intervention"], label="Wanted, awaiting"),
+                           Patch(label="Split not shown (small numbers)", **HATCH)], frameon=False, fontsize=8, loc="lower right")
         ax.set_title("Diversionary pathways arranged or wanted", loc="left")
-    alt = "Horizontal stacked bar chart of diversionary pathway demand: " + "; ".join(
-        f"{r.pathway}: {r.arranged} arranged, {r.wanted_awaiting} wanted" for r in p.itertuples()) + "."
+    alt = "Horizontal bar chart of diversionary pathway demand: " + "; ".join(
+        f"{r.Pathway}: {r.Arranged} arranged, {r._3} wanted, {r.Total} in all" for r in p.itertuples()) + " (c: not shown because the numbers are small)."
     return fig, alt
 
 
-def love_plot(cm) -> tuple[plt.Figure, str]:
-    """Absolute standardised mean differences before and after matching, one row per covariate."""
-    from .sections.matching import balance_alt_text, covariate_label
+def love_plot(cm, policy=None) -> tuple[plt.Figure, str]:
+    """Absolute standardised mean differences before and after matching, one row per covariate
+    (rows whose shares are not published for disclosure reasons are left out)."""
+    from .sections.matching import balance_alt_text, covariate_label, hidden_balance
 
-    b = cm.result.balance(un=True).drop(index="distance", errors="ignore")
+    drop: set[str] = set()
+    if policy is not None:
+        drop = set().union(*hidden_balance(cm, policy).values())
+    b = cm.result.balance(un=True).drop(index=["distance", *drop], errors="ignore")
     labels = [covariate_label(n, cm.covariates) for n in b.index]
     with plt.rc_context(STYLE):
         fig, ax = _fig(height=0.19 * len(b) + 1.1)
@@ -149,7 +192,7 @@ def love_plot(cm) -> tuple[plt.Figure, str]:
         ax.grid(axis="x", color="#e3e3e3")
         ax.legend(frameon=False, fontsize=8, loc="lower right")
         ax.set_title("Covariate balance before and after matching", loc="left")
-    return fig, balance_alt_text(cm)
+    return fig, balance_alt_text(cm, drop)
 
 
 def overlap_plot(cm) -> tuple[plt.Figure, str]:

@@ -21,6 +21,8 @@ from ..config import Config
 from ..loading import EvaluationData, load
 from ..matching import CohortMatch, match_comparison
 from ..outcomes import OutcomesResult, compare_before_after
+from ..disclosure import SYMBOL as SUPPRESSED
+from ..disclosure import DisclosureLog, DisclosurePolicy
 from ..costs import ValueForMoney
 from ..costs import analyse as analyse_costs
 from ..engagement import EngagementResult
@@ -52,10 +54,16 @@ def _display(obj: dict[str, Any]) -> None:
 class ReportSession:
     """Load validated data once and publish tables, figures and results for the report."""
 
-    def __init__(self, data_dir: str | Path, config_path: str | Path | None = None, out_dir: str | Path = "."):
+    def __init__(self, data_dir: str | Path, config_path: str | Path | None = None, out_dir: str | Path = ".",
+                 internal_qa: bool = False, command: str | None = None, data_label: str | None = None):
         self.data: EvaluationData = load(data_dir, config_path)
         self.config: Config = self.data.config
         self.out_dir = Path(out_dir)
+        self.internal_qa = bool(internal_qa)
+        self.command = command or "evaluation report"
+        self.data_label = data_label or f"data folder '{Path(data_dir).name}'"
+        dc = self.config.disclosure
+        self.sdc = DisclosureLog(DisclosurePolicy(dc.threshold, dc.min_rate_base, enabled=not self.internal_qa))
         self.tables: list[PublishedTable] = []
         self._figures = 0
         self.results: dict[str, Any] = {"meta": self._meta()}
@@ -109,6 +117,7 @@ class ReportSession:
             "programme_period": {"start": p.start.isoformat(), "end": p.end.isoformat()},
             "extract_date": self.config.data.extract_date.isoformat(),
             "package_version": __version__,
+            "not_for_publication": self.internal_qa,
             "config_sha256": self.config.sha256,
             "inputs": {name: {"file": f.path.name, "format": f.format, "rows": f.rows, "sha256": f.sha256}
                        for name, f in sorted(self.data.files.items())},
@@ -134,6 +143,9 @@ class ReportSession:
         """Number, show and register a table (`self.tables` keeps every published table, in order)."""
         if any(t.key == key for t in self.tables):
             raise ValueError(f"table key {key!r} used twice")
+        notes = list(notes)
+        if (frame.astype(str) == SUPPRESSED).any().any():
+            notes.append(self.sdc.policy.note())
         t = PublishedTable(key, len(self.tables) + 1, caption, frame.reset_index(drop=True), tuple(notes), source)
         self.tables.append(t)
         _display({"text/html": table_html(t.frame, f"Table {t.number}. {caption}", t.notes, t.source, table_id=f"table-{key}",
@@ -164,9 +176,54 @@ class ReportSession:
                    notes=["All tables passed validation against the data contract (data_schema/).",
                           "Date ranges are shown to the month: exact dates of individual events are never published."])
 
+    def provenance(self) -> dict[str, Any]:
+        """What a reader needs to rebuild this report: inputs (SHA-256), software versions, config, command."""
+        from importlib.metadata import version
+        import platform
+
+        packages = ["evaluation", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "duckdb", "lifelines", "openpyxl",
+                    "weasyprint", "nbconvert", "nbclient", "papermill", "jsonschema"]
+        return {
+            "command": self.command,
+            "data": self.data_label,
+            "inputs": {name: {"file": f.path.name, "rows": f.rows, "sha256": f.sha256} for name, f in sorted(self.data.files.items())},
+            "config_sha256": self.config.sha256,
+            "config": self.config.as_dict(),
+            "python": platform.python_version(),
+            "packages": {p: version(p) for p in packages},
+            "disclosure_control": "off (internal QA: NOT FOR PUBLICATION)" if self.internal_qa else
+                                  f"on: counts below {self.sdc.policy.threshold} and rates on fewer than {self.sdc.policy.min_rate_base} children suppressed",
+        }
+
+    def provenance_markdown(self) -> str:
+        p = self.provenance()
+        rows = "\n".join(f"| {name} | {v['file']} | {v['rows']:,} | `{v['sha256']}` |" for name, v in p["inputs"].items())
+        pk = ", ".join(f"{k} {v}" for k, v in p["packages"].items())
+        return (f"Built by `{p['command']}` from the {p['data']}, with Python {p['python']} and {pk}. "
+                f"Disclosure control: {p['disclosure_control']}.\n\n"
+                "| Table | File | Rows | SHA-256 |\n|---|---|---|---|\n" + rows +
+                f"\n\nConfig (SHA-256 `{p['config_sha256']}`), with defaults filled in:\n\n```\n"
+                + json.dumps(_clean(p["config"]), indent=1, ensure_ascii=False) + "\n```")
+
     def save_results(self) -> Path:
+        """Write results.json, tables.xlsx and the disclosure audit log into the output folder."""
+        from .workbook import write_workbook
+
+        log = self.sdc.frame()
+        self.results["meta"]["provenance"] = {k: v for k, v in self.provenance().items() if k != "config"}
+        self.results["disclosure"] = {
+            "enabled": self.sdc.policy.enabled, "threshold": self.sdc.policy.threshold, "min_rate_base": self.sdc.policy.min_rate_base,
+            "suppressed_cells": int(len(log)), "by_table": {k: int(v) for k, v in log.groupby("table").size().items()},
+        }
         path = self.out_dir / "results.json"
         path.write_text(json.dumps(_clean(self.results), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        log.to_csv(self.out_dir / "disclosure_log.csv", index=False, lineterminator="\n")
+        front = [f"Programme: {self.config.programme.name}",
+                 f"Period evaluated: {self.config.programme.start:%-d %B %Y} to {self.config.programme.end:%-d %B %Y}",
+                 "Every table in the report, one per sheet, with its notes and sources.",
+                 self.sdc.policy.note() if self.sdc.policy.enabled else "NOT FOR PUBLICATION: internal quality assurance, disclosure control off."]
+        title = ("NOT FOR PUBLICATION: " if self.internal_qa else "") + self.config.report.title
+        write_workbook(self.tables, self.out_dir / "tables.xlsx", title, front)
         return path
 
 

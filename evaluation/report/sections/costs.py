@@ -7,7 +7,9 @@ import math
 
 import pandas as pd
 
+from ... import disclosure as sdc
 from ...costs import ValueForMoney
+from ...disclosure import DisclosureLog
 from ...outcomes import OUTCOMES
 from ..formatting import money, pct
 
@@ -19,13 +21,13 @@ def _pounds(x: float) -> str:
     return money(x) if abs(x) >= 100 else f"£{x:,.2f}"
 
 
-def costs_headline(v: ValueForMoney) -> str:
+def costs_headline(v: ValueForMoney, log: DisclosureLog) -> str:
     po = v.per_outcome.set_index("measure")
     start, end = v.period.start, v.period.end
     lo, hi = v.bcr_interval
     lines = [
         f"Over the period evaluated ({start:%-d %B %Y} to {end:%-d %B %Y}, {v.period.days} days) the programme cost "
-        f"**{money(v.period.full_economic)}**, of which staff {money(v.period.of('staff'))}. It engaged {v.reached['engaged']} children: "
+        f"**{money(v.period.full_economic)}**, of which staff {money(v.period.of('staff'))}. It engaged {log.count_text(v.reached['engaged'])} children: "
         f"**{money(po.loc['engaged', 'full_economic'])} per child engaged** ({money(po.loc['engaged', 'staff'])} in staff costs alone) and "
         f"**{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged**. Cost and children are counted over the "
         "same days.",
@@ -53,11 +55,16 @@ def period_costs_table(v: ValueForMoney) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def per_outcome_table(v: ValueForMoney) -> pd.DataFrame:
+def per_outcome_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
+    """Cost per child at each stage; a small count is suppressed, and so its cost per child (cost / n reveals n)."""
     p = v.per_outcome
-    return pd.DataFrame({"Cost per": p.label, "Children": p.children.map(lambda n: f"{n:,}"),
-                         "Full economic cost": p.full_economic.map(_pounds), "Cost to the funder": p.to_funder.map(_pounds),
-                         "Staff cost only": p.staff.map(_pounds)})
+    small = p.children.map(log.policy.small)
+    for label in p.label[small]:
+        log.add("costs_per_outcome", label, "children", "small number of children (cost per child would reveal it)")
+    money_or_c = lambda col: [sdc.SYMBOL if sm else _pounds(x) for x, sm in zip(p[col], small)]  # noqa: E731
+    return pd.DataFrame({"Cost per": p.label, "Children": [sdc.SYMBOL if sm else f"{n:,}" for n, sm in zip(p.children, small)],
+                         "Full economic cost": money_or_c("full_economic"), "Cost to the funder": money_or_c("to_funder"),
+                         "Staff cost only": money_or_c("staff")})
 
 
 def reconciliation_table(v: ValueForMoney) -> pd.DataFrame:

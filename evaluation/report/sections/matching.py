@@ -5,8 +5,10 @@ import math
 
 import pandas as pd
 
+from ... import disclosure as sdc
 from ...cohort import Cohort
 from ...config import Config
+from ...disclosure import DisclosureLog
 from ...matching import CohortMatch, max_abs_smd
 from ..formatting import count, pct
 
@@ -52,10 +54,13 @@ def covariate_label(name: str, covariates: list[str], link: str | None = None) -
     return name
 
 
-def attrition_table(cohort: Cohort) -> pd.DataFrame:
-    a = cohort.attrition
-    return pd.DataFrame({"Step": a.step, "Reason": a.reason.replace("", "—"), "Children": a.people.map(count),
-                         "Detentions": a.detentions.map(count)})
+def attrition_table(cohort: Cohort, log: DisclosureLog) -> pd.DataFrame:
+    """Every child and detention accounted for; small groups suppressed with their complements."""
+    a = cohort.attrition.reset_index(drop=True)
+    values = a[["people", "detentions"]].copy()
+    lines = [[(i, col) for i in range(1, len(a))] + [(0, col)] for col in values.columns]
+    shown = sdc.apply(values, lines, log, "attrition")
+    return pd.DataFrame({"Step": a.step, "Reason": a.reason.replace("", "—"), "Children": shown.people, "Detentions": shown.detentions})
 
 
 def specification_table(cm: CohortMatch) -> pd.DataFrame:
@@ -101,14 +106,18 @@ def candidates_table(cm: CohortMatch) -> pd.DataFrame:
     })
 
 
-def sample_size_table(cm: CohortMatch) -> pd.DataFrame:
+def sample_size_table(cm: CohortMatch, log: DisclosureLog) -> pd.DataFrame:
     s = cm.result.sample_sizes()
-    fmt = lambda row, v: f"{v:,.1f}" if "ESS" in row else count(v)  # noqa: E731
-    return pd.DataFrame({
-        "Sample": [r.replace("ESS", "effective sample size") for r in s.index],
-        "Programme": [fmt(r, v) for r, v in zip(s.index, s.Treated)],
-        "Comparison": [fmt(r, v) for r, v in zip(s.index, s.Control)],
-    })
+    counts = s.loc[["Matched", "Unmatched", "Discarded", "All"]]
+    shown = sdc.apply(counts, [[(r, c) for r in counts.index] for c in counts.columns], log, "matching_sample_sizes")
+    rows = []
+    for r in s.index:
+        if "ESS" in r:
+            rows.append((r, f"{s.at[r, 'Treated']:,.1f}", f"{s.at[r, 'Control']:,.1f}"))
+        else:
+            rows.append((r, shown.at[r, "Treated"], shown.at[r, "Control"]))
+    return pd.DataFrame({"Sample": [r[0].replace("ESS", "effective sample size") for r in rows],
+                         "Programme": [r[1] for r in rows], "Comparison": [r[2] for r in rows]})
 
 
 def _value(x: float, binary: bool) -> str:
@@ -117,37 +126,72 @@ def _value(x: float, binary: bool) -> str:
     return pct(x) if binary else f"{x:.2f}"
 
 
-def balance_table(cm: CohortMatch) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Means (shares for categories) and |SMD| before and after matching; cells above the threshold flagged (†)."""
+def hidden_balance(cm: CohortMatch, policy: sdc.DisclosurePolicy) -> dict[str, set[str]]:
+    """Balance cells not to publish: shares of a factor level standing for 1 to threshold-1 children,
+    with complements within the factor (its levels add up to 100%), per column."""
+    b = cm.result.balance(un=True)
+    sizes = cm.result.sample_sizes()
+    n = {"means_treated": sizes.at["Matched", "Treated"], "means_control_un": sizes.at["All", "Control"],
+         "means_control": sizes.at["Matched", "Control"]}
+    hidden: dict[str, set[str]] = {col: set() for col in n}
+    if not policy.enabled:
+        return hidden
+    for cov in cm.covariates:
+        levels = [r for r in b.index if r.startswith(cov) and r != cov and r not in cm.covariates]
+        if not levels:
+            continue
+        counts = pd.DataFrame({col: (b.loc[levels, col] * size).round() for col, size in n.items()})
+        counts.loc["__total__"] = [n[c] for c in counts.columns]
+        lines = [[(lev, col) for lev in levels] + [("__total__", col)] for col in counts.columns]
+        primary, secondary = sdc.suppress(counts, lines, policy, [(lev, col) for lev in levels for col in counts.columns])
+        for col in counts.columns:
+            hidden[col] |= {lev for lev in levels if primary.at[lev, col] or secondary.at[lev, col]}
+    return hidden
+
+
+def balance_table(cm: CohortMatch, log: DisclosureLog) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Means (shares for categories) and |SMD| before and after matching; cells above the threshold
+    flagged (†); shares that would disclose small groups, and the SMDs that would reveal them, shown as 'c'."""
     b = cm.result.balance(un=True)
     link = cm.result.spec.get("link")
+    hidden = hidden_balance(cm, log.policy)
+    for col, levels in hidden.items():
+        for lev in sorted(levels):
+            log.add("balance", lev, col, "share standing for fewer than the threshold of children, or its complement")
     rows, flags = [], []
     thr = cm.threshold
     for i, (name, r) in enumerate(b.iterrows()):
         binary = name != "distance" and name not in cm.covariates  # factor levels are shares
         smd_un, smd = r.std_mean_diff_un, r.std_mean_diff
+        before_hidden = name in hidden["means_treated"] or name in hidden["means_control_un"]
+        after_hidden = name in hidden["means_treated"] or name in hidden["means_control"]
 
-        def smd_text(x: float, col: str) -> str:
+        def smd_text(x: float, col: str, hide: bool) -> str:
+            if hide:
+                return sdc.SYMBOL
             if abs(x) > thr and name != "distance":
                 flags.append((i, col))
                 return f"{x:.3f} †"
             return f"{x:.3f}"
+
+        def share(col: str, x: float) -> str:
+            return sdc.SYMBOL if name in hidden.get(col, set()) else _value(x, binary)
         rows.append({
             "Covariate": covariate_label(name, cm.covariates, link),
-            "Programme": _value(r.means_treated, binary),
-            "Comparison, all": _value(r.means_control_un, binary),
-            "SMD before": smd_text(smd_un, "SMD before"),
-            "Comparison, matched": _value(r.means_control, binary),
-            "SMD after": smd_text(smd, "SMD after"),
+            "Programme": share("means_treated", r.means_treated),
+            "Comparison, all": share("means_control_un", r.means_control_un),
+            "SMD before": smd_text(smd_un, "SMD before", before_hidden),
+            "Comparison, matched": share("means_control", r.means_control),
+            "SMD after": smd_text(smd, "SMD after", after_hidden),
             "Variance ratio after": "–" if math.isnan(r.var_ratio) else f"{r.var_ratio:.2f}",
         })
     return pd.DataFrame(rows), flags
 
 
-def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config) -> str:
+def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: DisclosureLog) -> str:
     res = cm.to_results()
     src = cohort.table[cohort.table.treated == 0].source.value_counts()
-    pool = "; ".join(f"{count(n)} {SOURCES.get(k, k)}" for k, n in src.items())
+    pool = "; ".join(f"{log.count_text(n)} {SOURCES.get(k, k)}" for k, n in src.items())
     after, before = res["max_abs_std_mean_diff_after"], res["max_abs_std_mean_diff_before"]
     above = res["covariates_above_threshold_after"]
     lines = [
@@ -167,9 +211,20 @@ def matching_why(cm: CohortMatch) -> str:
             "never on anything that happened afterwards:\n\n" + items)
 
 
-def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None) -> str:
+def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: DisclosureLog | None = None) -> str:
     out = []
     for w in cm.notes:
+        if log is not None and "were not matched" in w:
+            sizes = cm.result.sample_sizes()
+            dropped = int(sizes.at["All", "Treated"] - sizes.at["Matched", "Treated"])
+            out.append(f"- {log.count_text(dropped).capitalize()} of the {count(sizes.at['All', 'Treated'])} programme children found no "
+                       "match within the caliper: the estimates describe the matched programme children, not all of them.")
+            continue
+        if log is not None and log.policy.enabled and "occur in one group only" in w:
+            # names levels with their exact (often small) counts: say it without them
+            out.append("- Some covariate levels occur in one group only, so they predict group membership perfectly and push those "
+                       "children's propensity scores towards 0 or 1; combining rare levels would help.")
+            continue
         out.append(f"- {w}")
     if any(c.startswith("prior_") for c in cm.covariates):
         out.append("- Prior counts of offences, victimisations and missing episodes are both matching covariates and the 'before' "
@@ -184,8 +239,8 @@ def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None) -> st
     return "\n".join(out)
 
 
-def balance_alt_text(cm: CohortMatch) -> str:
-    b = cm.result.balance(un=True).drop(index="distance", errors="ignore")
+def balance_alt_text(cm: CohortMatch, drop: set[str] = frozenset()) -> str:
+    b = cm.result.balance(un=True).drop(index=["distance", *drop], errors="ignore")
     link = cm.result.spec.get("link")
     worst = b.std_mean_diff_un.abs().sort_values(ascending=False).head(3)
     parts = ", ".join(f"{covariate_label(n, cm.covariates, link)} {abs(b.loc[n, 'std_mean_diff_un']):.2f} before and "
@@ -195,4 +250,4 @@ def balance_alt_text(cm: CohortMatch) -> str:
             f"{max_abs_smd(cm.result):.3f}.")
 
 
-__all__ = ["covariate_label", "attrition_table", "specification_table", "candidates_table", "sample_size_table", "balance_table", "matching_headline", "matching_why", "matching_cautions", "balance_alt_text"]
+__all__ = ["hidden_balance", "covariate_label", "attrition_table", "specification_table", "candidates_table", "sample_size_table", "balance_table", "matching_headline", "matching_why", "matching_cautions", "balance_alt_text"]

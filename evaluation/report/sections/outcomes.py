@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ... import disclosure as sdc
+from ...disclosure import DisclosureLog
 from ...outcomes import OUTCOMES, BeforeAfter, OutcomesResult
 from ..formatting import count, pct
 
@@ -26,16 +28,20 @@ def _p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def before_after_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
+def before_after_table(res: OutcomesResult, outcome: str, log: DisclosureLog) -> pd.DataFrame:
     rows = []
     for window, ba in sorted(res.results[outcome].items()):
         for r in ba.summary.itertuples():
+            k = round(r.share_any * r.children)
+            share = pct(r.share_any) if log.rate_allowed(k, r.children) else sdc.SYMBOL
+            if share == sdc.SYMBOL:
+                log.add(f"before_after_{outcome}", f"{window}m {r.group} {r.period}", "With any", "share standing for a small number of children")
             rows.append({
                 "Window": f"{window} months", "Group": "Programme" if r.group == "programme" else "Matched comparison",
                 "Period": r.period.capitalize(), "Children": count(r.children),
                 "Mean count": f"{r.mean_count:.2f}",
                 "Rate per child-year (95% CI)": f"{r.rate:.2f} ({r.rate_ci_low:.2f} to {r.rate_ci_high:.2f})",
-                "With any": pct(r.share_any),
+                "With any": share,
             })
     return pd.DataFrame(rows)
 

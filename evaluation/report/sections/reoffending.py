@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 
+from ... import disclosure as sdc
+from ...disclosure import DisclosureLog
 from ...reoffending import Difference, ReoffendingResult
 from ..formatting import pct
 
@@ -41,20 +43,34 @@ def jdl_sentence(key: str, d: Difference) -> str:
             "children would be needed to tell whether the programme changes this.")
 
 
-def reoffending_headline(res: ReoffendingResult) -> str:
+def rates_allowed(d: Difference, log: DisclosureLog) -> bool:
+    """Both groups' rates stand for enough children (implied counts) to publish, and so their difference."""
+    return (log.rate_allowed(round(d.treated_value * d.n_treated), d.n_treated)
+            and log.rate_allowed(round(d.comparison_value * d.n_comparison), d.n_comparison))
+
+
+def reoffending_headline(res: ReoffendingResult, log: DisclosureLog) -> str:
     lines = []
     for key in ("proven", f"rearrest_{max(int(k.split('_')[1][:-1]) for k in res.measures if k.startswith('rearrest_'))}m"):
         m = res.measures[key]
+        if not rates_allowed(m.rate, log):
+            lines.append(f"**{m.label}.** Not shown: the numbers of children are too small to publish.")
+            continue
         lines.append(f"**{m.label}.** {pct(m.rate.treated_value)} of programme children {_verb(key)}, against {pct(m.rate.comparison_value)} "
                      f"of matched comparison children. {jdl_sentence(key, m.rate)}")
     return "\n\n".join(lines)
 
 
-def per_hundred_table(res: ReoffendingResult) -> pd.DataFrame:
+def per_hundred_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
     """JDL's 'for 100 typical children' table: group values per 100, the difference with its CI."""
     rows = []
 
-    def row(label: str, d: Difference, scale: float = 100.0, dp: int = 0):
+    def row(label: str, d: Difference, scale: float = 100.0, dp: int = 0, children: bool = False):
+        if children and not rates_allowed(d, log):
+            log.add("reoffending_per_100", label, "all", "rate standing for a small number of children")
+            rows.append({"Measure": label, "Programme": sdc.SYMBOL, "Matched comparison": sdc.SYMBOL, "Difference (95% CI)": sdc.SYMBOL,
+                         "p": sdc.SYMBOL, "Significant?": sdc.SYMBOL, "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}"})
+            return
         rows.append({
             "Measure": label, "Programme": f"{scale * d.treated_value:.{dp}f}",
             "Matched comparison": f"{scale * d.comparison_value:.{dp}f}",
@@ -63,19 +79,19 @@ def per_hundred_table(res: ReoffendingResult) -> pd.DataFrame:
             "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}",
         })
     for key, m in res.measures.items():
-        row(f"{m.label}: children per 100", m.rate)
+        row(f"{m.label}: children per 100", m.rate, children=True)
         if m.frequency is not None:
             row(f"{m.label}: reoffences per 100 children", m.frequency)
     return pd.DataFrame(rows)
 
 
-def reoffender_measures_table(res: ReoffendingResult) -> pd.DataFrame:
+def reoffender_measures_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
     rows = []
     for key, m in res.measures.items():
         if m.frequency is None:
             continue
         if m.per_reoffender is None:
-            note = f"not shown: {m.reoffenders['programme']} programme reoffenders, fewer than {m.min_reoffenders}"
+            note = f"not shown: {log.count_text(m.reoffenders['programme'])} programme reoffenders, fewer than {m.min_reoffenders}"
             rows.append({"Measure": m.label, "Reoffences per reoffender": note, "Days to first reoffence (reoffenders)": note})
         else:
             rows.append({"Measure": m.label,
@@ -84,10 +100,15 @@ def reoffender_measures_table(res: ReoffendingResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def survival_table(res: ReoffendingResult) -> pd.DataFrame:
+def survival_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
     rows = []
     for key, m in res.measures.items():
         sv = m.survival
+        if log.policy.small(sv.events["programme"]) or log.policy.small(sv.events["comparison"]):
+            log.add("reoffending_survival", m.label, "events", "small number of children with the event")
+            rows.append({"Outcome": m.label, "Event-free at the end (programme / comparison)": sdc.SYMBOL, "Hazard ratio (95% CI)": sdc.SYMBOL,
+                         "p (Cox / log-rank)": sdc.SYMBOL, "Events (programme / comparison)": sdc.SYMBOL})
+            continue
         rows.append({
             "Outcome": m.label,
             "Event-free at the end (programme / comparison)": f"{pct(sv.at_end['programme'])} / {pct(sv.at_end['comparison'])}",
@@ -96,6 +117,31 @@ def survival_table(res: ReoffendingResult) -> pd.DataFrame:
             "Events (programme / comparison)": f"{sv.events['programme']} / {sv.events['comparison']}",
         })
     return pd.DataFrame(rows)
+
+
+def exclusions_text(res: ReoffendingResult, log: DisclosureLog) -> str:
+    p = res.measures["proven"].excluded_incomplete
+    if not (p["programme"] or p["comparison"]):
+        return ""
+    return (f"*{log.count_text(p['programme']).capitalize()} programme and {log.count_text(p['comparison'])} comparison children are left "
+            f"out of the one-year proven measures: their {res.follow_up_months}-month follow-up plus the {res.waiting_months}-month waiting "
+            f"period had not ended by the extract date ({res.extract_date:%-d %B %Y}). They stay, censored, in the time-to-reoffence analysis.*")
+
+
+def reoffending_results(res: ReoffendingResult, log: DisclosureLog) -> dict:
+    """results.json's reoffending section with the same disclosure control as the tables."""
+    out = res.to_results()
+    for key, m in res.measures.items():
+        r = out[key]
+        if not rates_allowed(m.rate, log):
+            for f in ("treated_rate", "comparison_rate", "difference", "ci_low", "ci_high", "p_value"):
+                r[f] = None
+        for g, n in m.excluded_incomplete.items():
+            if log.policy.small(n):
+                r["excluded_incomplete_follow_up"][g] = None
+        if log.policy.small(m.reoffenders["programme"]):
+            r["treated_reoffenders"] = None
+    return out
 
 
 def can_and_cannot_say(res: ReoffendingResult) -> str:
@@ -153,5 +199,5 @@ def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
     return "Kaplan-Meier curves of the share of children without the event over the follow-up, by group. " + "; ".join(parts) + "."
 
 
-__all__ = ["jdl_sentence", "reoffending_headline", "per_hundred_table", "reoffender_measures_table", "survival_table",
+__all__ = ["rates_allowed", "exclusions_text", "reoffending_results", "jdl_sentence", "reoffending_headline", "per_hundred_table", "reoffender_measures_table", "survival_table",
            "can_and_cannot_say", "power_statement", "benchmark_statement", "km_alt"]

@@ -1,0 +1,146 @@
+"""Statistical disclosure control for everything the report publishes about children.
+
+Rules (configurable in `[disclosure]`; defaults follow the conventions in methods.md §7):
+
+* Primary suppression: a count of 1 to threshold - 1 children (default 1-4) is not shown. Zeros
+  are shown (mojSuppression's default).
+* Secondary suppression: wherever cells add up to a total that is shown (a row or column of a
+  table with totals, or the levels of one factor), a suppressed cell must not be the only one
+  suppressed in that line, or it could be worked out by subtraction. The smallest other cell in
+  the line is suppressed too (zeros only when nothing else is left, then the total), repeating
+  until no line has exactly one suppressed cell.
+* Rates and percentages are not shown on a base of fewer than `min_rate_base` children, nor when
+  their numerator, or the base minus the numerator, is a suppressed count.
+* Shares of a known group (e.g. covariate balance) are suppressed when the number of children they
+  stand for is between 1 and threshold - 1, and so are statistics that would reveal them.
+* Identifiers and exact dates of individual events never reach the report (the loader drops
+  unknown columns; tables show months at most).
+
+Suppressed cells show "c" (the Government Statistical Service symbol for confidential data). An
+audit log records where and why, never the value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+SYMBOL = "c"
+NOTE = ("c: not shown to protect children's confidentiality (fewer than {t} children, a rate on fewer than {b}, "
+        "or a figure from which one of those could be worked out).")
+
+Cell = tuple[Hashable, Hashable]  # (row label, column label)
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    threshold: int = 5
+    min_rate_base: int = 20
+    enabled: bool = True
+
+    def small(self, n) -> bool:
+        """A count that must not be shown on its own."""
+        return bool(self.enabled and n is not None and not pd.isna(n) and 0 < float(n) < self.threshold)
+
+    def note(self) -> str:
+        return NOTE.format(t=self.threshold, b=self.min_rate_base)
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    table: str
+    row: str
+    column: str
+    reason: str
+
+
+@dataclass
+class DisclosureLog:
+    """What was suppressed and why (never the value): written beside the outputs as an audit trail."""
+
+    policy: DisclosurePolicy
+    entries: list[Suppressed] = field(default_factory=list)
+
+    def add(self, table: str, row, column, reason: str) -> None:
+        self.entries.append(Suppressed(table, str(row), str(column), reason))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([e.__dict__ for e in self.entries], columns=["table", "row", "column", "reason"])
+
+    def count_text(self, n: int) -> str:
+        """A number of children for a sentence: 'fewer than 5' when it is small."""
+        if self.policy.small(n):
+            return f"fewer than {self.policy.threshold}"
+        return f"{int(n):,}"
+
+    def rate_allowed(self, numerator: float, base: float) -> bool:
+        p = self.policy
+        if not p.enabled:
+            return True
+        return base >= p.min_rate_base and not p.small(numerator) and not p.small(base - numerator)
+
+
+def suppress(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], policy: DisclosurePolicy,
+             count_cells: Iterable[Cell] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Primary and secondary suppression masks for a table of counts.
+
+    `lines` are groups of cells that add up to a shown total (the total cell included); only
+    `count_cells` (default: every cell) are checked for primary suppression.
+    """
+    primary = pd.DataFrame(False, index=values.index, columns=values.columns)
+    secondary = primary.copy()
+    if not policy.enabled:
+        return primary, secondary
+    cells = list(count_cells) if count_cells is not None else [(r, c) for r in values.index for c in values.columns]
+    for r, c in cells:
+        if policy.small(values.at[r, c]):
+            primary.at[r, c] = True
+    lines = [list(line) for line in lines]
+    totals = {cell for line in lines for cell in line[-1:]}  # by convention the total is the last cell of a line
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            hidden = [cell for cell in line if primary.at[cell] or secondary.at[cell]]
+            if len(hidden) != 1:
+                continue
+            open_cells = [cell for cell in line if not (primary.at[cell] or secondary.at[cell])]
+            ranked = sorted(open_cells, key=lambda cell: (cell in totals, float(values.at[cell]) <= 0, float(values.at[cell])))
+            if ranked:
+                secondary.at[ranked[0]] = True
+                changed = True
+    return primary, secondary
+
+
+def table_lines(frame: pd.DataFrame, total_row: Hashable | None = None, total_col: Hashable | None = None,
+                rows: Sequence[Hashable] | None = None, cols: Sequence[Hashable] | None = None) -> list[list[Cell]]:
+    """Lines of a cross-table with margins: each row with its total column, each column with its total row."""
+    rows = list(rows if rows is not None else [r for r in frame.index if r != total_row])
+    cols = list(cols if cols is not None else [c for c in frame.columns if c != total_col])
+    lines: list[list[Cell]] = []
+    if total_col is not None:
+        for r in rows + ([total_row] if total_row is not None else []):
+            lines.append([(r, c) for c in cols] + [(r, total_col)])
+    if total_row is not None:
+        for c in cols + ([total_col] if total_col is not None else []):
+            lines.append([(r, c) for r in rows] + [(total_row, c)])
+    return lines
+
+
+def apply(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], log: DisclosureLog, table: str,
+          fmt=lambda v: f"{int(v):,}", count_cells: Iterable[Cell] | None = None) -> pd.DataFrame:
+    """Suppress a count table and format it for display ('c' where suppressed), logging each cell."""
+    primary, secondary = suppress(values, lines, log.policy, count_cells)
+    shown = values.astype(object).map(lambda v: "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt(v))
+    for mask, reason in ((primary, f"primary: fewer than {log.policy.threshold} children"),
+                         (secondary, "secondary: would let a suppressed cell be worked out from a total")):
+        for r, c in zip(*np.nonzero(mask.to_numpy())):
+            shown.iat[r, c] = SYMBOL
+            log.add(table, values.index[r], values.columns[c], reason)
+    return shown
+
+
+def hidden_cells(shown: pd.DataFrame) -> set[Cell]:
+    return {(r, c) for r in shown.index for c in shown.columns if shown.at[r, c] == SYMBOL}
