@@ -30,6 +30,8 @@ class ProgrammeConfig:
     home_areas: tuple[str, ...]
     age_min: int
     age_max: int
+    description: str | None = None
+    description_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,21 @@ class DisclosureConfig:
 
 
 @dataclass(frozen=True)
+class CoIntervention:
+    """Another scheme in the same custody suite or area, named in the report's limitations."""
+
+    name: str
+    description: str
+    source: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     title: str
     author: str | None = None
     seed: int = 20201019
+    co_interventions: tuple[CoIntervention, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -267,6 +280,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         programme=ProgrammeConfig(
             name=p["name"], suites=tuple(p["suites"]), start=start, end=end,
             home_areas=tuple(p["home_areas"]), age_min=p["age_min"], age_max=p["age_max"],
+            description=p.get("description"), description_source=p.get("description_source"),
         ),
         comparison=ComparisonConfig(
             suites=tuple(c.get("suites", [])), pre_period_start=pre_start, pre_period_end=pre_end,
@@ -305,7 +319,8 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
                               for a in co.get("as_reported", [])),
         ),
         disclosure=DisclosureConfig(threshold=ds["threshold"], min_rate_base=ds["min_rate_base"]),
-        report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"]),
+        report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"],
+                            co_interventions=tuple(CoIntervention(**ci) for ci in r["co_interventions"])),
         source=source,
         sha256=sha256,
         _resolved=resolved,

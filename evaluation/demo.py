@@ -510,6 +510,22 @@ end = {PROGRAMME_END.isoformat()}
 home_areas = ["Enfield", "Haringey"]
 age_min = 10
 age_max = 17
+description = """
+Operation Alliance placed a team of four youth outreach workers in Wood Green custody suite, which serves Haringey and
+Enfield, from October 2020 until March 2021. It is a partnership between the Metropolitan Police, Haringey and Enfield
+councils' children's services and the charities Oasis Hadley and The Children's Society, funded with £115,000 from the
+Met's violent crime budget (awarded in March 2020).
+
+An outreach worker makes the first contact with any child brought into the suite, to understand their circumstances,
+motivations and support networks and to pick up signs of exploitation and grooming. Within 24 to 48 hours of release the
+worker meets the child and their parents or carers again and offers diversionary options tailored to the child's
+interests: education, mentoring, sports clubs or other opportunities through local partners. Children living outside
+Haringey and Enfield are engaged and referred to the multi-agency safeguarding hub (MASH) of their home area.
+
+The partnership asked for £200,000 to continue the programme from April 2021 to March 2022; this evaluation informs that
+decision. (The data in this demonstration are synthetic; the description is the real programme's.)
+"""
+description_source = "London999 news item announcing the launch (October 2020); Operation Alliance slide deck, 'Serious Organised Crime - Community Coordinator for Haringey & Enfield' (funding, engagement rates and costs)."
 
 [comparison]
 # children detained at other Met suites in the programme period, and at Wood Green a year earlier
@@ -552,6 +568,24 @@ source = "Operation Alliance slide deck, Engagement Rates p2 (Costs)"
 [report]
 title = "Operation Alliance: evaluation report (demo data)"
 seed = 20201019
+
+# other schemes in or around Wood Green custody (named in the limitations)
+[[report.co_interventions]]
+name = "Project Guardian"
+description = "A Met / College of Policing randomised controlled trial at Wood Green and two other custody suites from August 2020: in the treatment arm the detained child's parent or guardian saw a video, spoke with a detention officer and later received follow-up texts or emails; arrest rates to be compared at 6 and 12 months. It ran in the programme's suite during the programme period; the source does not name the other two suites, so it may also have reached comparison children."
+source = "College of Policing, What Works research map, project 896"
+url = "https://whatworks.college.police.uk/Research/Research-Map/Pages/ResearchProject.aspx?projectid=896"
+
+[[report.co_interventions]]
+name = "DIVERT"
+description = "Met custody intervention coaches for 18 to 25-year-olds, operating at Wood Green in 2019. It overlaps the pre-programme comparison period at Wood Green and children who turn 18 during follow-up."
+source = "Police Federation news, 2019: 'Custody intervention programme sees just 7% of youths reoffend'"
+url = "https://www.polfed.org/news/latest-news/2019/custody-intervention-programme-sees-just-7-of-youths-reoffend/"
+
+[[report.co_interventions]]
+name = "Child-first custody suite and the ChiIRP pilot"
+description = "Haringey youth justice service contributed to a child-first, trauma-informed custody suite at Wood Green, and a child-first custody training and research pilot (ChiIRP) ran there; the inspection does not give its dates."
+source = "HM Inspectorate of Probation, An inspection of youth justice services in Haringey, March 2025"
 '''
 
 

@@ -13,6 +13,12 @@ Rules (configurable in `[disclosure]`; defaults follow the conventions in method
   their numerator, or the base minus the numerator, is a suppressed count.
 * Shares of a known group (e.g. covariate balance) are suppressed when the number of children they
   stand for is between 1 and threshold - 1, and so are statistics that would reveal them.
+* Analysis sample sizes are design counts and are published exactly: how many children each
+  estimate rests on (matched, unmatched, left out of a measure for incomplete follow-up, and the
+  split of the comparison pool by source). Every estimate must state its number of children, from
+  which these differences follow, so suppressing them would protect nothing; they say nothing about
+  any child's characteristics or outcomes. Counts defined by a characteristic, circumstance or
+  outcome (including the attrition table's reasons for leaving the analysis) are suppressed.
 * Identifiers and exact dates of individual events never reach the report (the loader drops
   unknown columns; tables show months at most).
 

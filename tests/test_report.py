@@ -6,6 +6,7 @@ import json
 import re
 
 import nbformat
+import pandas as pd
 import pytest
 
 from tests.conftest import REPO, run_cli
@@ -59,10 +60,16 @@ def test_results_engagement_published_figures_with_disclosure_control(built):
     assert eng["by_month"]["2020-10"]["known_to_yos_rate"] is None, "a rate on 5 children is not published"
 
 
-def test_internal_qa_build_shows_every_published_figure_and_is_stamped(tmp_path):
-    out = tmp_path / "qa"
-    res = run_cli("report", "--out", str(out), "--quiet", "--internal-qa")
+@pytest.fixture(scope="module")
+def built_qa(tmp_path_factory):
+    where = tmp_path_factory.mktemp("report-qa")
+    res = run_cli("report", "--out", "qa", "--quiet", "--internal-qa", cwd=where)
     assert res.returncode == 0, res.stderr
+    return where / "qa"
+
+
+def test_internal_qa_build_shows_every_published_figure_and_is_stamped(built_qa, tmp_path):
+    out = built_qa
     results = json.loads((out / "results.json").read_text())
     assert results["meta"]["not_for_publication"] is True
     eng = results["engagement"]
@@ -72,6 +79,14 @@ def test_internal_qa_build_shows_every_published_figure_and_is_stamped(tmp_path)
     assert [round(100 * eng["by_month"][m]["known_to_yos_rate"]) for m in ("2020-10", "2020-11", "2020-12")] == [40, 48, 65]
     html = (out / "report.html").read_text()
     assert html.count("NOT FOR PUBLICATION") >= 2 and "@top-center" in html
+    # every page of the PDF carries the stamp, and the workbook says so on its contents sheet
+    if _tool("pdftotext"):
+        pages = _pdf_pages_text(out / "report.pdf")
+        assert pages and all("NOT FOR PUBLICATION" in page for page in pages), [i + 1 for i, t in enumerate(pages) if "NOT FOR PUBLICATION" not in t]
+    from openpyxl import load_workbook
+
+    contents = load_workbook(out / "tables.xlsx", read_only=True)["Contents"]
+    assert str(contents["A1"].value).startswith("NOT FOR PUBLICATION")
 
 
 def test_results_matching_section_and_balance_on_demo(built):
@@ -147,7 +162,7 @@ def test_value_for_money_section(built):
     assert "£206" in html and "Why they differ" in html and "Flag: the budget is below the current run-rate" in html
     assert "How many averted offences would pay for the programme" in html
     # every unit cost used is traceable in the appendix: its source and URL are printed there
-    appendix = html[html.index("Appendix: unit costs and their sources"):]
+    appendix = html[html.index("Appendix C: unit costs and their sources"):]
     for citation in ("GMCA (New Economy) Unit Cost Database v1.4", "Shalev Greene &amp; Pakes (2012)",
                      "https://www.greatermanchester-ca.gov.uk/what-we-do/research/research-cost-benefit-analysis/"):
         assert citation in appendix
@@ -170,14 +185,48 @@ def test_html_is_self_contained_and_accessible(built):
     assert "PublishedTable(" not in html and "Traceback" not in html
 
 
-def test_no_identifiers_or_event_dates_in_outputs(built, demo_dir):
-    """Pseudonymous ids never reach the report (a full disclosure scan comes with the report issue)."""
-    import pandas as pd
+def test_disclosure_scan_of_every_published_output_finds_nothing(built, demo_dir):
+    """HTML, PDF text, every workbook cell, results.json and the log: no identifier from the inputs, no
+    exact date of an individual event, no small count and no cell recoverable from a total."""
+    from evaluation.config import load_config
+    from tests.disclosure_scan import scan
 
-    text = (built / "report.html").read_text() + (built / "results.json").read_text()
-    det = pd.read_csv(demo_dir / "custody_detentions.csv", dtype=str)
-    for value in list(det.person_id.unique()[:200]) + list(det.detention_id.unique()[:200]):
-        assert value not in text
+    _tool("pdftotext")
+    config = load_config(demo_dir / "evaluation.toml")
+    found = scan(built, demo_dir, config, config.disclosure.threshold)
+    assert found == {k: [] for k in found}, {k: v[:10] for k, v in found.items() if v}
+
+
+def test_disclosure_scan_sees_small_cells_when_control_is_off(built_qa, demo_dir):
+    """The scan is not vacuous: in the internal-QA build (suppression off) it finds the small cells; it
+    still finds no identifiers or event dates, which no build ever writes."""
+    from evaluation.config import load_config
+    from tests.disclosure_scan import scan
+
+    config = load_config(demo_dir / "evaluation.toml")
+    found = scan(built_qa, demo_dir, config, config.disclosure.threshold)
+    assert len(found["small_cells"]) >= 5 and len(found["small_counts_in_results"]) >= 5
+    assert found["identifiers"] == [] and found["event_dates"] == []
+
+
+def test_disclosure_scan_detects_identifiers_dates_and_recoverable_cells(tmp_path, demo_dir):
+    """The scan's own detectors, on planted leaks."""
+    from evaluation.report.session import PublishedTable
+    from evaluation.report.workbook import write_workbook
+    from tests import disclosure_scan as ds
+
+    ids = ds.input_identifiers(demo_dir)
+    person = sorted(i for i in ids if i.startswith("P"))[0]
+    assert ds.identifier_hits({"x": f"child {person} was seen"}, ids) == [("x", person)]
+    day = sorted(ds.input_event_dates(demo_dir))[100]
+    text = f"arrested on {day:%-d %B %Y}, again {day.isoformat()} and {day:%d/%m/%Y}"
+    assert {d for d in ds.dates_written(text)} == {day}
+    assert ds.event_date_hits({"x": text}, {day}, set()) == [("x", day.isoformat())]
+    assert ds.event_date_hits({"x": text}, {day}, {day}) == []
+    frame = pd.DataFrame({"Group": ["A", "B", "All"], "Oct": ["c", "c", 11], "Nov": ["c", 30, 33], "Total": [9, 35, 44]})
+    write_workbook([PublishedTable("t", 1, "Planted", frame, (), None)], tmp_path / "t.xlsx", "t", [])
+    assert sorted(ds.recoverable_cells(tmp_path / "t.xlsx")) == [("Planted", "column Nov"), ("Planted", "row B")]
+    assert ds.small_counts_in_text("of whom 3 children and 12 children; 1 to 4 children", 5) == ["3 children"]
 
 
 def test_second_build_is_byte_identical(built, tmp_path):
@@ -210,6 +259,26 @@ def test_committed_notebook_has_no_outputs():
             assert cell.outputs == [] and cell.execution_count is None
 
 
+def _tool(name: str) -> str | None:
+    """Path of a system tool; a skip without it, a failure in CI (EVALUATION_REQUIRE_BROWSER=1)."""
+    import os
+    import shutil
+
+    path = shutil.which(name)
+    if not path:
+        if os.environ.get("EVALUATION_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{name} is needed (apt-get install chromium poppler-utils)")
+        pytest.skip(f"{name} not installed")
+    return path
+
+
+def _pdf_pages_text(pdf) -> list[str]:
+    import subprocess
+
+    text = subprocess.run([_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
 def _visible_text(html_path, tmp_path) -> str:
     """The text a reader sees: the page printed by headless Chromium, then extracted by pdftotext."""
     import os
@@ -232,6 +301,188 @@ def _visible_text(html_path, tmp_path) -> str:
 @pytest.mark.browser
 def test_narrative_headings_are_visible_to_readers(built, tmp_path):
     text = _visible_text(built / "report.html", tmp_path)
-    for heading in ("About this report", "Engagement", "Matched comparison group", "Balance: are the matched groups alike?",
-                    "Offending, victimisation and missing episodes, before and after", "Missing episodes"):
+    for heading in ("Summary", "The programme", "Engagement", "Matched comparison group", "Balance: are the matched groups alike?",
+                    "Offending, victimisation and missing episodes", "Missing episodes", "Limitations", "Appendix D: glossary"):
         assert heading in text, f"'{heading}' is not visible on the printed page"
+
+
+SECTIONS = ["Summary", "The programme", "Engagement", "Matched comparison group", "Offending, victimisation and missing episodes",
+            "Reoffending", "Value for money", "Limitations", "Appendix A: methods", "Appendix B: data quality",
+            "Appendix C: unit costs and their sources", "Appendix D: glossary", "Appendix E: how this report was built"]
+
+
+def _h2(html: str) -> list[str]:
+    import html as h
+
+    return [h.unescape(re.sub(r"<[^>]+>", "", x)).strip() for x in re.findall(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)]
+
+
+def test_report_sections_in_order_with_contents_links(built):
+    html = (built / "report.html").read_text()
+    assert _h2(html) == SECTIONS
+    ids = set(re.findall(r'<h2 id="([^"]+)"', html))
+    links = re.findall(r'<a href="#([^"]+)">', html)
+    assert len(links) == len(SECTIONS) and set(links) <= ids, set(links) - ids
+
+
+def test_executive_summary_is_computed_from_the_results(built):
+    import html as h
+
+    results = json.loads((built / "results.json").read_text())
+    html = (built / "report.html").read_text()
+    summary = h.unescape(re.sub(r"<[^>]+>", "", html[html.index('id="Summary"'):html.index('id="The-programme"')]))
+    c, reo, ba = results["costs"], results["reoffending"]["proven"], results["before_after"]
+    funnel = results["engagement"]["funnel"]
+    assert f"approached {funnel['approached']}" in summary and f"{funnel['detained']} children" in summary
+    assert f"£{c['cost_per_child_engaged']:,.0f} per child engaged" in summary
+    assert f"return £{c['bcr']:.2f}" in summary and f"{100 * c['prob_bcr_above_1']:.0f}%" in summary
+    rr = ba["offending"]["12"]
+    assert f"{100 * (1 - rr['ci_low']):.0f}% fewer to {100 * (rr['ci_high'] - 1):.0f}% more" in summary
+    assert f"{100 * reo['treated_rate']:.0f}% of programme children against {100 * reo['comparison_rate']:.0f}%" in summary
+    # what the evidence can and cannot support follows from the estimates
+    s = results["summary"]
+    for topic, key in (("offending", "offending"), ("victimisation", "victimisation"), ("missing episodes", "missing_episodes")):
+        significant = ba[key]["12"]["ci_high"] < 1
+        assert s["significant_reduction"][topic] is significant
+    assert s["significant_reduction"]["proven reoffending"] is (reo["ci_high"] < 0)
+    assert any("value for money" in x for x in s["cannot_support"]) is (c["prob_bcr_above_1"] < 0.95 or c["bcr_ci_low"] <= 1)
+    assert any("renewal budget" in x for x in s["cannot_support"]) is c["renewal"]["below_staff_run_rate"]
+    assert "It cannot support:" in summary and "How strong is the evidence?" in summary
+    assert s["not_run"] == {}
+
+
+def test_executive_summary_fits_on_one_pdf_page(built):
+    pages = _pdf_pages_text(built / "report.pdf")
+    starts = [i for i, t in enumerate(pages) if t.lstrip().startswith("Summary")]
+    assert len(starts) == 1, "the summary starts exactly one page"
+    i = starts[0]
+    assert "For the renewal decision" in pages[i], "the whole summary is on its page"
+    assert pages[i + 1].lstrip().startswith("The programme")
+
+
+def test_programme_limitations_and_appendices(built):
+    import html as h
+
+    html = h.unescape((built / "report.html").read_text())
+    prog = html[html.index('id="The-programme"'):html.index('id="Engagement"')]
+    assert "four youth outreach workers" in prog and "Source: London999" in prog and "Period evaluated: 19 October 2020" in prog
+    lim = html[html.index('id="Limitations"'):html.index('id="Appendix-A:-methods"')]
+    for heading in ("Design", "Power", "Data gaps", "Other schemes in the same custody suite"):
+        assert f">{heading}<" in lim
+    for scheme in ("Project Guardian", "DIVERT", "ChiIRP"):
+        assert scheme in lim
+    assert "https://whatworks.college.police.uk/Research/Research-Map/Pages/ResearchProject.aspx?projectid=896" in lim
+    methods = html[html.index('id="Appendix-A:-methods"'):html.index('id="Appendix-B:-data-quality"')]
+    for ref in ("https://doi.org/10.18637/jss.v042.i08", "https://doi.org/10.18637/jss.v095.i01", "caliper 0.2 SD"):
+        assert ref in methods
+    quality = html[html.index('id="Appendix-B:-data-quality"'):html.index('id="Appendix-C:-unit-costs-and-their-sources"')]
+    for caption in ("Data used in this report", "Validation of each input table", "Missing values in optional columns",
+                    "Who is in the analysis: from the custody extract to the matched groups."):
+        assert caption in quality
+    assert "release_after_arrival" in quality and "intervention_start_date" in quality
+    glossary = html[html.index('id="Appendix-D:-glossary"'):]
+    for term in ("Regression to the mean", "Proven reoffending", "Intention to treat", "Standardised mean difference (SMD)"):
+        assert term in glossary
+
+
+def test_sections_that_cannot_run_say_why(broken, demo_dir, tmp_path):
+    """No comparison group, no events and no costs: the report still builds, and every section that
+    needs them says what is missing instead of failing."""
+    text = (demo_dir / "evaluation.toml").read_text()
+    start = text.index("[comparison]")
+    config = text[:start] + text[text.index("[data]"):]
+
+    def drop(t):
+        t["events"] = None
+        t["costs"] = None
+    folder = broken(drop, config_text=config)
+    res = run_cli("report", "--data", str(folder), "--out", str(tmp_path / "out"), "--quiet")
+    assert res.returncode == 0, res.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    not_run = results["summary"]["not_run"]
+    assert set(not_run) >= {"matching", "before_after", "reoffending", "value_for_money"}
+    assert "no comparison children" in not_run["matching"] and "[comparison]" in not_run["matching"]
+    assert "events table" in not_run["before_after"] and "costs table" in not_run["value_for_money"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert _h2(html) == SECTIONS, "every section is there, saying why where it cannot run"
+    assert html.count("This analysis is not in the report") >= 5
+    assert "any claim about impact: there is no comparison group" in html
+    assert "matching" not in results and "engagement" in results
+
+
+@pytest.mark.browser
+def test_html_renders_in_chromium_with_every_chart_and_no_failed_resource(built, tmp_path):
+    """Load a copy of the page in headless Chromium with a probe script injected (the published page has
+    none): every image must decode, nothing may be fetched or fail, and the page must lay out."""
+    import subprocess
+
+    chromium = _tool("chromium")
+    html = (built / "report.html").read_text()
+    n_img = len(re.findall(r"<img ", html))
+    probe = """<script>
+window.__errors = [];
+window.addEventListener("error", function (e) { window.__errors.push(String((e.target && (e.target.src || e.target.href)) || e.message)); }, true);
+window.addEventListener("load", function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var out = {
+    images: imgs.length,
+    decoded: imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length,
+    laid_out: imgs.filter(function (i) { return i.getBoundingClientRect().width > 100; }).length,
+    fetched: performance.getEntriesByType("resource").map(function (r) { return r.name; }),
+    errors: window.__errors,
+    h2: document.querySelectorAll("h2").length,
+    tables: document.querySelectorAll("table").length,
+    height: document.body.scrollHeight,
+    title: document.title
+  };
+  var pre = document.createElement("pre"); pre.id = "probe"; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace("<head>", "<head>" + probe, 1), encoding="utf-8")
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                          "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+                          "--virtual-time-budget=15000", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, flags=re.S)
+    assert found, "the page did not finish loading in Chromium"
+    import html as h
+
+    probe_result = json.loads(h.unescape(found.group(1)))
+    assert probe_result["images"] == n_img >= 12
+    assert probe_result["decoded"] == n_img and probe_result["laid_out"] == n_img, probe_result
+    assert probe_result["fetched"] == [] and probe_result["errors"] == [], probe_result
+    assert probe_result["h2"] == len(SECTIONS) and probe_result["tables"] >= 30 and probe_result["height"] > 10000
+    assert probe_result["title"] == "Operation Alliance: evaluation report (demo data)"
+
+
+def test_pdf_pages_render_non_blank_and_nothing_runs_off_the_page(built, tmp_path):
+    """Every page of the PDF rendered to PNG (poppler) has content and no page is left nearly empty; every
+    word lies inside the page; the PDF is tagged (PDF/UA); the summary and the appendices start pages."""
+    import subprocess
+
+    from PIL import Image
+
+    pdf = built / "report.pdf"
+    info = subprocess.run([_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert re.search(r"Tagged:\s+yes", info) and 20 <= pages <= 80
+    subprocess.run([_tool("pdftoppm"), "-r", "20", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    images = sorted(tmp_path.glob("p-*.png"))
+    assert len(images) == pages
+    for path in images:
+        grey = Image.open(path).convert("L")
+        dark = sum(grey.histogram()[:200])
+        assert dark / (grey.width * grey.height) > 0.0015, f"{path.name} is blank"
+    bbox = subprocess.run([_tool("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for n, (w, h_, body) in enumerate(re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', bbox, flags=re.S), start=1):
+        for x0, y0, x1, y1, word in re.findall(r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)</word>', body):
+            assert float(x0) >= 0 and float(x1) <= float(w) - 20 and float(y1) <= float(h_), f"page {n}: '{word}' runs off the page"
+    texts = _pdf_pages_text(pdf)
+    for n, t in enumerate(texts, start=1):
+        body = [line for line in t.splitlines() if line.strip() and not re.fullmatch(r"\s*\d+ of \d+\s*", line)]
+        assert len(body) >= 4, f"page {n} is nearly empty: {body}"
+    for section in SECTIONS:
+        assert any(section in t for t in texts), section
+    for section in ("Summary", "The programme", "Appendix A: methods"):
+        assert any(t.lstrip().startswith(section) for t in texts), f"'{section}' does not start a page"

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # never depend on an interactive or inline backend
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import FancyBboxPatch  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -63,7 +64,7 @@ def _num(v) -> float | None:
         return None
 
 
-HATCH = {"color": "#d9d9d9", "hatch": "///", "edgecolor": "#8c8c8c", "linewidth": 0}
+HATCH = {"facecolor": "#d9d9d9", "hatch": "///", "edgecolor": "#8c8c8c", "linewidth": 0}
 
 
 def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]:
@@ -278,3 +279,35 @@ def tornado(v) -> tuple[plt.Figure, str]:
         ax.set_title("What moves the benefit-cost ratio", loc="left")
         ax.text(1.0, -0.9, " break-even", color="#b00020", fontsize=7, va="bottom")
     return fig, tornado_alt(v)
+
+
+def attrition_flow(boxes: list[tuple[str, str]]) -> tuple[plt.Figure, str]:
+    """A flow diagram of who is in the analysis: one box per step, top to bottom, with the counts as
+    published ('c' where suppressed). `boxes` comes from tables already through disclosure control."""
+    import textwrap
+
+    wrapped = [textwrap.wrap(label, 56 if label.startswith("Left out") else 60) or [""] for label, _ in boxes]
+    heights = [0.3 + 0.36 * len(lines) for lines in wrapped]
+    gap = 0.35
+    total = sum(heights) + gap * (len(boxes) - 1)
+    with plt.rc_context(STYLE):
+        fig, ax = _fig(6.3, 0.42 * total + 0.1)
+        ax.set_axis_off()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-total, 0)
+        top = 0.0
+        for i, ((label, value), lines, h) in enumerate(zip(boxes, wrapped, heights)):
+            side = label.startswith("Left out")
+            indent = 0.06 if side else 0.0
+            ax.add_patch(FancyBboxPatch((0.01 + indent, top - h), 0.98 - indent, h, boxstyle="round,pad=0,rounding_size=0.02",
+                                        facecolor="#f7f7f7" if side else "#eef3fa", edgecolor="#8c8c8c" if side else ACCENT,
+                                        linewidth=0.8, mutation_aspect=0.3))
+            ax.text(0.03 + indent, top - h / 2, "\n".join(lines), va="center", ha="left", fontsize=8, color=INK, linespacing=1.3)
+            ax.text(0.97, top - h / 2, f"{value} children", va="center", ha="right", fontsize=8.5, color=INK, fontweight="bold")
+            if i < len(boxes) - 1:
+                ax.annotate("", xy=(0.5, top - h - gap), xytext=(0.5, top - h),
+                            arrowprops={"arrowstyle": "-|>", "color": "#8c8c8c", "linewidth": 0.8})
+            top -= h + gap
+    alt = ("Flow of children through the analysis, step by step: " +
+           "; ".join(f"{label}: {value} children" for label, value in boxes) + ". 'c' marks a number withheld to protect confidentiality.")
+    return fig, alt

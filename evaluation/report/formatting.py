@@ -46,6 +46,9 @@ def month_label(key: str) -> str:
 _NUMERIC = re.compile(r"^(–|[-−]?£?[\d,]+(\.\d+)?%?( \([\d,./%]+\))?|[\d.]+% to [\d.]+%)$")
 
 
+_LONG_WORD = re.compile(r"\S{28,}")
+
+
 def is_numeric_text(text: str) -> bool:
     """Cells that read as numbers (counts, money, percentages, intervals) are right-aligned."""
     return bool(_NUMERIC.match(text.strip()))
@@ -66,10 +69,13 @@ def table_html(frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), sou
     flagged = {(i, cols.index(c)) for i, c in flags}
 
     def num(j: int, i: int | None = None) -> str:
-        classes = (["num"] if numeric[j] else []) + (["flag"] if (i, j) in flagged else [])
+        long_word = i is not None and bool(_LONG_WORD.search(text[i][j]))  # URLs and the like may break anywhere
+        classes = (["num"] if numeric[j] else []) + (["flag"] if (i, j) in flagged else []) + (["wrap"] if long_word else [])
         return f' class="{" ".join(classes)}"' if classes else ""
     ident = f' id="{e(table_id)}"' if table_id else ""
-    out = [f'<figure class="report-table"{ident}>', "<table>", f"<caption>{e(caption)}</caption>", "<thead><tr>"]
+    # a long table may break across pages (its header repeats); a short one is kept whole
+    long_table = len(text) > 12 or sum(len(v) for row in text for v in row) > 1200
+    out = [f'<figure class="report-table{" long" if long_table else ""}"{ident}>', "<table>", f"<caption>{e(caption)}</caption>", "<thead><tr>"]
     out += [f'<th scope="col"{num(j)}>{e(str(c))}</th>' for j, c in enumerate(cols)]
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(text):

@@ -11,7 +11,9 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+import numpy as np
 
 import pandas as pd
 
@@ -19,11 +21,11 @@ from .. import __version__
 from ..cohort import Cohort, build_cohort
 from ..config import Config
 from ..loading import EvaluationData, load
-from ..matching import CohortMatch, match_comparison
+from ..matching import CohortMatch, MatchingError, match_comparison
 from ..outcomes import OutcomesResult, compare_before_after
 from ..disclosure import SYMBOL as SUPPRESSED
 from ..disclosure import DisclosureLog, DisclosurePolicy
-from ..costs import ValueForMoney
+from ..costs import CostError, ValueForMoney
 from ..costs import analyse as analyse_costs
 from ..engagement import EngagementResult
 from ..engagement import analyse as analyse_engagement
@@ -66,9 +68,29 @@ class ReportSession:
         self.sdc = DisclosureLog(DisclosurePolicy(dc.threshold, dc.min_rate_base, enabled=not self.internal_qa))
         self.tables: list[PublishedTable] = []
         self._figures = 0
+        self.unavailable: dict[str, str] = {}
         self.results: dict[str, Any] = {"meta": self._meta()}
 
     # ------------------------------------------------------------------ analysis stages (each computed once)
+    # A stage that cannot run on the data given returns None and says why in `self.unavailable`;
+    # only the data-driven failures below are caught (a bug still fails the build).
+    _EXPECTED_FAILURES = (MatchingError, CostError, np.linalg.LinAlgError)
+
+    def _stage(self, name: str, needs: Iterable[str], compute: Callable[[], Any]) -> Any:
+        for need in needs:
+            if getattr(self, need) is None:
+                self.unavailable[name] = self.unavailable.get(need, f"needs {need.replace('_', ' ')}, which could not be computed")
+                return None
+        try:
+            return compute()
+        except self._EXPECTED_FAILURES as exc:
+            self.unavailable[name] = f"the analysis could not be run on these data: {exc}"
+            return None
+
+    def why_not(self, name: str) -> str:
+        """A sentence for the reader: why section `name` is not in the report."""
+        return f"*This analysis is not in the report: {self.unavailable.get(name, 'it was not run')}.*"
+
     @cached_property
     def engagement(self) -> EngagementResult:
         return analyse_engagement(self.data)
@@ -78,34 +100,50 @@ class ReportSession:
         return build_cohort(self.data)
 
     @cached_property
-    def matching(self) -> CohortMatch:
-        return match_comparison(self.cohort, self.config)
+    def matching(self) -> CohortMatch | None:
+        """The matched comparison group, or None (with the reason) when there is nothing to match."""
+        c = self.cohort
+        if c.n_programme == 0 or c.n_comparison == 0:
+            missing = "programme children" if c.n_programme == 0 else "comparison children"
+            hint = ("the config names no comparison suites or pre-period ([comparison])" if missing == "comparison children"
+                    and not (self.config.comparison.suites or self.config.comparison.pre_period_start)
+                    else "see the attrition table for where every child went")
+            self.unavailable["matching"] = f"the cohort has no {missing} ({hint})"
+            return None
+        return self._stage("matching", (), lambda: match_comparison(c, self.config))
 
     @cached_property
-    def matching_engaged_only(self) -> CohortMatch:
+    def matching_engaged_only(self) -> CohortMatch | None:
         """Secondary view, prone to selection bias: positively engaged programme children only."""
-        return match_comparison(self.cohort.engaged_only(), self.config)
+        c = self.cohort.engaged_only()
+        if c.n_programme == 0 or c.n_comparison == 0:
+            self.unavailable["matching_engaged_only"] = "no positively engaged programme children or no comparison children"
+            return None
+        return self._stage("matching_engaged_only", ("matching",), lambda: match_comparison(c, self.config))
 
     @cached_property
     def before_after(self) -> OutcomesResult | None:
-        """Before/after comparisons, or None without an events table."""
+        """Before/after comparisons, or None (with the reason)."""
         if self.data.events is None:
+            self.unavailable["before_after"] = "it needs the events table (offences, victimisations and missing episodes), which was not supplied"
             return None
-        return compare_before_after(self.data, self.cohort, self.matching)
+        return self._stage("before_after", ("matching",), lambda: compare_before_after(self.data, self.cohort, self.matching))
 
     @cached_property
     def reoffending(self) -> ReoffendingResult | None:
-        """Reoffending measures, or None without an events table."""
+        """Reoffending measures, or None (with the reason)."""
         if self.data.events is None:
+            self.unavailable["reoffending"] = "it needs the events table (offences and their outcomes), which was not supplied"
             return None
-        return analyse_reoffending(self.data, self.matching)
+        return self._stage("reoffending", ("matching",), lambda: analyse_reoffending(self.data, self.matching))
 
     @cached_property
     def value_for_money(self) -> ValueForMoney | None:
-        """Costs and value for money, or None without a costs table or the outcome estimates."""
-        if self.data.costs is None or self.before_after is None:
+        """Costs and value for money, or None (with the reason)."""
+        if self.data.costs is None:
+            self.unavailable["value_for_money"] = "it needs the costs table, which was not supplied"
             return None
-        return analyse_costs(self.data, self.engagement, self.before_after)
+        return self._stage("value_for_money", ("before_after",), lambda: analyse_costs(self.data, self.engagement, self.before_after))
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
@@ -150,6 +188,17 @@ class ReportSession:
         self.tables.append(t)
         _display({"text/html": table_html(t.frame, f"Table {t.number}. {caption}", t.notes, t.source, table_id=f"table-{key}",
                                           flags=flags)})
+
+    def published(self, key: str) -> PublishedTable | None:
+        """A table already shown (as published: after disclosure control), or None."""
+        return next((t for t in self.tables if t.key == key), None)
+
+    def findings(self):
+        """Every stage's result (None where it could not run), for the summary, limitations and appendices."""
+        from .sections.summary import Findings
+
+        return Findings(self.config, self.engagement, self.cohort, self.matching, self.before_after, self.reoffending,
+                        self.value_for_money, self.unavailable)
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:
         """Show a chart as a PNG with its alt text and a numbered caption."""
@@ -203,7 +252,7 @@ class ReportSession:
                 f"Disclosure control: {p['disclosure_control']}.\n\n"
                 "| Table | File | Rows | SHA-256 |\n|---|---|---|---|\n" + rows +
                 f"\n\nConfig (SHA-256 `{p['config_sha256']}`), with defaults filled in:\n\n```\n"
-                + json.dumps(_clean(p["config"]), indent=1, ensure_ascii=False) + "\n```")
+                + compact_json(_clean(p["config"])) + "\n```")
 
     def save_results(self) -> Path:
         """Write results.json, tables.xlsx and the disclosure audit log into the output folder."""
@@ -225,6 +274,19 @@ class ReportSession:
         title = ("NOT FOR PUBLICATION: " if self.internal_qa else "") + self.config.report.title
         write_workbook(self.tables, self.out_dir / "tables.xlsx", title, front)
         return path
+
+
+def compact_json(value: Any, indent: int = 0) -> str:
+    """JSON with objects one key per line and lists of plain values on one line (readable in print)."""
+    pad = " " * (indent + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{pad}{json.dumps(str(k))}: {compact_json(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return "[\n" + ",\n".join(pad + compact_json(v, indent + 1) for v in value) + "\n" + " " * indent + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _clean(value: Any) -> Any:

@@ -153,12 +153,13 @@ def unit_cost_appendix(v: ValueForMoney) -> pd.DataFrame:
             parts = [f"total £{float(r.total):,.2f}"]
         return "; ".join(parts)
     return pd.DataFrame({
-        "Unit cost": u["item"], "Values (original prices)": [orig(r) for r in u.itertuples()],
-        "Price year": u.price_year + u.deflator_interpolated.map({True: " (deflator interpolated)", False: ""}),
+        "Unit cost": u["item"],
+        "Original values (price year)": [f"{orig(r)} ({r.price_year}{', deflator interpolated' if r.deflator_interpolated else ''})"
+                                         for r in u.itertuples()],
         f"Public value in {v.price_year} prices": u.uprated_public_value.map(lambda x: f"£{x:,.2f}"),
-        "Values": u.applies_to.str.replace("offence:", "offences: ").str.replace("victimisation:", "victimisations: ").str.replace("_", " "),
-        "Source": u.citation + u.url.map(lambda x: f" ({x})" if isinstance(x, str) else ""),
-        "Status": u.status + u.confidence.map(lambda x: f"; {x}" if isinstance(x, str) else ""),
+        "Used for": u.applies_to.str.replace("offence:", "offences: ").str.replace("victimisation:", "victimisations: ").str.replace("_", " "),
+        "Source (status)": u.citation + u.url.map(lambda x: f" ({x})" if isinstance(x, str) else "") + " [" + u.status
+                           + u.confidence.map(lambda x: f"; {x}" if isinstance(x, str) else "") + "]",
     })
 
 

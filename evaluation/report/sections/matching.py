@@ -106,16 +106,15 @@ def candidates_table(cm: CohortMatch) -> pd.DataFrame:
     })
 
 
-def sample_size_table(cm: CohortMatch, log: DisclosureLog) -> pd.DataFrame:
+def sample_size_table(cm: CohortMatch) -> pd.DataFrame:
+    """Analysis sample sizes: design counts, published exactly (see evaluation.disclosure)."""
     s = cm.result.sample_sizes()
-    counts = s.loc[["Matched", "Unmatched", "Discarded", "All"]]
-    shown = sdc.apply(counts, [[(r, c) for r in counts.index] for c in counts.columns], log, "matching_sample_sizes")
     rows = []
     for r in s.index:
         if "ESS" in r:
             rows.append((r, f"{s.at[r, 'Treated']:,.1f}", f"{s.at[r, 'Control']:,.1f}"))
         else:
-            rows.append((r, shown.at[r, "Treated"], shown.at[r, "Control"]))
+            rows.append((r, count(s.at[r, "Treated"]), count(s.at[r, "Control"])))
     return pd.DataFrame({"Sample": [r[0].replace("ESS", "effective sample size") for r in rows],
                          "Programme": [r[1] for r in rows], "Comparison": [r[2] for r in rows]})
 
@@ -191,7 +190,7 @@ def balance_table(cm: CohortMatch, log: DisclosureLog) -> tuple[pd.DataFrame, li
 def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: DisclosureLog) -> str:
     res = cm.to_results()
     src = cohort.table[cohort.table.treated == 0].source.value_counts()
-    pool = "; ".join(f"{log.count_text(n)} {SOURCES.get(k, k)}" for k, n in src.items())
+    pool = "; ".join(f"{n:,} {SOURCES.get(k, k)}" for k, n in src.items())  # design counts: see evaluation.disclosure
     after, before = res["max_abs_std_mean_diff_after"], res["max_abs_std_mean_diff_before"]
     above = res["covariates_above_threshold_after"]
     lines = [
@@ -217,7 +216,7 @@ def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: 
         if log is not None and "were not matched" in w:
             sizes = cm.result.sample_sizes()
             dropped = int(sizes.at["All", "Treated"] - sizes.at["Matched", "Treated"])
-            out.append(f"- {log.count_text(dropped).capitalize()} of the {count(sizes.at['All', 'Treated'])} programme children found no "
+            out.append(f"- {dropped:,} of the {count(sizes.at['All', 'Treated'])} programme children found no "
                        "match within the caliper: the estimates describe the matched programme children, not all of them.")
             continue
         if log is not None and log.policy.enabled and "occur in one group only" in w:

@@ -123,7 +123,8 @@ def exclusions_text(res: ReoffendingResult, log: DisclosureLog) -> str:
     p = res.measures["proven"].excluded_incomplete
     if not (p["programme"] or p["comparison"]):
         return ""
-    return (f"*{log.count_text(p['programme']).capitalize()} programme and {log.count_text(p['comparison'])} comparison children are left "
+    # design counts (analysis sample sizes), published exactly: see evaluation.disclosure
+    return (f"*{p['programme']:,} programme and {p['comparison']:,} comparison children are left "
             f"out of the one-year proven measures: their {res.follow_up_months}-month follow-up plus the {res.waiting_months}-month waiting "
             f"period had not ended by the extract date ({res.extract_date:%-d %B %Y}). They stay, censored, in the time-to-reoffence analysis.*")
 
@@ -136,9 +137,6 @@ def reoffending_results(res: ReoffendingResult, log: DisclosureLog) -> dict:
         if not rates_allowed(m.rate, log):
             for f in ("treated_rate", "comparison_rate", "difference", "ci_low", "ci_high", "p_value"):
                 r[f] = None
-        for g, n in m.excluded_incomplete.items():
-            if log.policy.small(n):
-                r["excluded_incomplete_follow_up"][g] = None
         if log.policy.small(m.reoffenders["programme"]):
             r["treated_reoffenders"] = None
     return out

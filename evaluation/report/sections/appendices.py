@@ -1,0 +1,185 @@
+"""Appendices: methods (what was done in this run, with references), data quality (attrition flow,
+missingness, validation summary) and the glossary."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import disclosure as sdc
+from ...disclosure import DisclosureLog
+from ...loading import EvaluationData
+from ...schema import TABLES, table_schema
+from ..formatting import count, pct
+from .summary import Findings
+
+#: References for the methods table. Each is a published source for the method named.
+REFERENCES = {
+    "wilson": "Wilson (1927), J. Am. Stat. Assoc. 22: 209-212; Brown, Cai & DasGupta (2001), Stat. Sci. 16: 101-133",
+    "matchit": "Ho, Imai, King & Stuart (2011), MatchIt, J. Stat. Softw. 42(8), https://doi.org/10.18637/jss.v042.i08",
+    "stuart": "Stuart (2010), Matching methods for causal inference, Stat. Sci. 25(1), https://doi.org/10.1214/09-STS313",
+    "sandwich": "Zeileis, Köll & Graham (2020), clustered covariances in R, J. Stat. Softw. 95(1), https://doi.org/10.18637/jss.v095.i01",
+    "daw": "Daw & Hatfield (2018), Health Serv. Res. 53(6), https://pmc.ncbi.nlm.nih.gov/articles/PMC6232434",
+    "moj": "Ministry of Justice, Proven reoffending statistics: April to June 2023, https://www.gov.uk/government/statistics/"
+           "proven-reoffending-statistics-april-to-june-2023/proven-reoffending-statistics-april-to-june-2023",
+    "jdl": "Office for Statistics Regulation, Compliance review of Justice Data Lab statistics (2025), "
+           "https://osr.statisticsauthority.gov.uk/publication/compliance-review-of-justice-data-lab-statistics/pages/2",
+    "lifelines": "Davidson-Pilon (2019), lifelines, J. Open Source Softw. 4(40): 1317, https://doi.org/10.21105/joss.01317",
+    "greenbook": "HM Treasury, The Green Book, https://www.gov.uk/government/publications/the-green-book-appraisal-and-evaluation-in-central-government",
+    "mojsuppression": "MoJ mojSuppression (primary and secondary suppression), https://github.com/moj-analytical-services/mojSuppression",
+}
+
+
+def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
+    """One row per step: what was done in this run (settings from the config) and its reference."""
+    cfg = f.config
+    p, c = cfg.programme, cfg.comparison
+    designs = []
+    if c.suites:
+        designs.append(f"at {', '.join(c.suites)} in the same period")
+    if c.pre_period_start:
+        designs.append(f"at {', '.join(p.suites)} from {c.pre_period_start:%-d %B %Y} to {c.pre_period_end:%-d %B %Y}")
+    pool = (f"Comparison pool: children never approached, with an eligible detention {' or '.join(designs)}; their first such "
+            "detention is the index." if designs else "Comparison pool: none (the config names no comparison suites or pre-period).")
+    rows = [("Cohort",
+             f"Programme group: every child with a programme contact between {p.start:%-d %B %Y} and {p.end:%-d %B %Y}, aged "
+             f"{p.age_min}-{p.age_max} at the detention linked to their first contact (intention to treat). " + pool, ""),
+            ("Engagement rates", "Shares of children with Wilson score 95% confidence intervals; the base leaves out children referred "
+             "to services in their home area.", REFERENCES["wilson"])]
+    cm = f.matching
+    if cm is not None:
+        s = cm.result.spec
+        rows.append(("Matching",
+                     f"Nearest-neighbour matching without replacement on a propensity score ({s.get('link')}), ratio {s['ratio']}, "
+                     f"caliper {s.get('caliper')} SD, order '{s['m_order']}', as R's MatchIt 4.5 matchit(method = \"nearest\"); "
+                     "weights for the effect on the programme group (ATT)." if not s["replace"] else
+                     f"Nearest-neighbour matching with replacement on a propensity score ({s.get('link')}), ratio {s['ratio']}, as "
+                     "R's MatchIt 4.5; weights for the effect on the programme group (ATT).", REFERENCES["matchit"]))
+        rows.append(("Balance", f"Standardised mean differences with the programme group's standard deviation before matching; "
+                     f"|SMD| below {cm.threshold} counts as balanced.", REFERENCES["stuart"]))
+    ba = f.before_after
+    if ba is not None:
+        windows = ", ".join(str(w) for w in sorted(ba.results["offending"]))
+        rows.append(("Before and after", f"Events counted in {windows}-month windows before and after the index day (the index arrest "
+                     "excluded); difference-in-differences by weighted Poisson regression with a log-exposure offset, standard errors "
+                     "clustered on the matched set; placebo test on two pre-periods; re-estimated without prior outcomes in the "
+                     "matching.", REFERENCES["sandwich"] + "; " + REFERENCES["daw"]))
+    reo = f.reoffending
+    if reo is not None:
+        rows.append(("Reoffending", f"MoJ proven reoffending: an offence in the {reo.follow_up_months} months after the index arrest "
+                     f"proven by conviction or caution within that time or a further {reo.waiting_months} months; also counting "
+                     "out-of-court outcomes; re-arrest from custody records. Differences per 100 children from a weighted linear model "
+                     "with clustered errors, as the Justice Data Lab reports them.", REFERENCES["moj"] + "; " + REFERENCES["jdl"]))
+        rows.append(("Time to reoffence", "Kaplan-Meier curves, log-rank test and a weighted Cox model with robust errors clustered on "
+                     "the matched set; children with incomplete follow-up censored.", REFERENCES["lifelines"]))
+        rows.append(("Power", "Minimum detectable difference between two proportions (80% power, two-sided 5% level), normal "
+                     "approximation, with the comparison group's effective sample size.", ""))
+    v = f.value_for_money
+    if v is not None:
+        cc = cfg.costs
+        rows.append(("Costs", "Cost lines apportioned by day to the period evaluated; cost per child over the same days as the children "
+                     "counted.", ""))
+        rows.append(("Value for money",
+                     f"Events averted valued at published unit costs uprated to {v.price_year} prices with the GDP deflator; benefits over "
+                     f"{cc.horizon_years} year(s), persistence {cc.persistence:g}, discounted at {100 * cc.discount_rate:g}% a year; "
+                     f"attribution {cc.attribution:g}; optimism bias {100 * cc.optimism_bias_costs:g}% on costs and "
+                     f"{100 * cc.optimism_bias_benefits:g}% on benefits; {cc.monte_carlo_draws:,} Monte Carlo draws (seed "
+                     f"{cfg.report.seed}).", REFERENCES["greenbook"]))
+    pol = log.policy
+    rows.append(("Disclosure control",
+                 f"Counts of 1 to {pol.threshold - 1} children suppressed, with secondary suppression so none can be worked out from "
+                 f"totals; rates on fewer than {pol.min_rate_base} children not shown; no identifiers or dates of individual events."
+                 if pol.enabled else "Off: internal quality-assurance build, not for publication.", REFERENCES["mojsuppression"]))
+    return pd.DataFrame(rows, columns=["Step", "What was done", "Reference"])
+
+
+def attrition_flow(f: Findings, attrition_shown: pd.DataFrame, sizes_shown: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """The boxes of the attrition flow chart as (label, shown count) pairs, from tables already
+    through disclosure control (so the chart can reveal nothing the tables do not)."""
+    boxes = []
+    for r in attrition_shown.itertuples():
+        reason = r.Reason.removesuffix(f": {r.Step.lower()}")
+        boxes.append((r.Step if reason in ("—", "") else f"{r.Step}: {reason}", r.Children))
+    # the whole extract, then who left it, then the groups that remain
+    boxes = boxes[:1] + [b for b in boxes[1:] if b[0].startswith("Left out")] + [b for b in boxes[1:] if not b[0].startswith("Left out")]
+    if sizes_shown is not None:
+        matched = sizes_shown[sizes_shown.Sample == "Matched"]
+        if len(matched):
+            boxes.append(("Programme children matched", matched.Programme.iloc[0]))
+            boxes.append(("Comparison children matched", matched.Comparison.iloc[0]))
+    return boxes
+
+
+def missingness_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
+    """Missing values per column of every table supplied (columns the contract requires are never missing)."""
+    rows = []
+    for name in TABLES:
+        frame = data.table(name)
+        if frame is None:
+            continue
+        schema = table_schema(name)
+        for fld in schema.fields:
+            if fld.name not in frame.columns or fld.required:
+                continue
+            n = len(frame)
+            missing = int(frame[fld.name].isna().sum())
+            if log.policy.small(missing) or log.policy.small(n - missing):
+                log.add("data_quality_missing", f"{name}.{fld.name}", "missing", f"primary: fewer than {log.policy.threshold} records")
+                shown, share = sdc.SYMBOL, sdc.SYMBOL
+            else:
+                shown, share = count(missing), pct(missing / n, 1) if n else "–"
+            rows.append({"Table": name, "Column": fld.name, "Records": count(n), "Missing": shown, "Share missing": share})
+    return pd.DataFrame(rows, columns=["Table", "Column", "Records", "Missing", "Share missing"])
+
+
+def validation_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
+    """What was checked on each table and what it found (errors stop the build, so only warnings remain)."""
+    warn = pd.Series([w.file.split(".")[0] if w.file else "" for w in data.warnings], dtype=object)
+    rules = pd.Series([w.rule for w in data.warnings], dtype=object)
+    rows = []
+    for name in TABLES:
+        if data.table(name) is None:
+            rows.append({"Table": name, "Records": "–", "Columns checked": "–", "Cross-field rules": "(not supplied)",
+                         "Errors": "–", "Warnings": "–"})
+            continue
+        schema = table_schema(name)
+        mine = rules[warn == name]
+        parts = []
+        for rule_id, n in mine.value_counts().sort_index().items():
+            if log.policy.small(int(n)):
+                log.add("data_quality_validation", name, rule_id, f"primary: fewer than {log.policy.threshold} records")
+            parts.append(f"{log.count_text(int(n))} {rule_id}")
+        rows.append({"Table": name, "Records": count(data.files[name].rows), "Columns checked": str(len(schema.fields)),
+                     "Cross-field rules": ", ".join(r for r, _ in schema.rules) or "none", "Errors": "0",
+                     "Warnings": "; ".join(parts) or "0"})
+    return pd.DataFrame(rows)
+
+
+GLOSSARY: list[tuple[str, str]] = [
+    ("ATT", "Average treatment effect on the treated: the programme's effect on the children it reached, the quantity matching estimates here."),
+    ("Attrition", "Children or records that leave the analysis at a step, with the reason."),
+    ("Benefit-cost ratio (BCR)", "The value of the harm averted divided by the programme's cost; above 1 means benefits exceed costs."),
+    ("Caliper", "The largest difference in propensity score allowed between matched children."),
+    ("Confidence interval (95% CI)", "The range of values compatible with the data; a different sample would give a somewhat different range."),
+    ("Difference-in-differences (DiD)", "The programme group's change from before to after, minus the comparison group's change."),
+    ("Disclosure control", "Hiding small numbers (shown as 'c') so no child can be identified from a published table."),
+    ("Effective sample size", "The number of equally weighted children that carries the same information as a weighted group."),
+    ("Intention to treat", "Counting every child approached, whether or not they went on to take part."),
+    ("Kaplan-Meier curve", "The share of children without the event at each point of the follow-up, allowing for children followed for less time."),
+    ("Matching", "Choosing, for each programme child, comparison children who were similar at the time of arrest."),
+    ("Minimum detectable difference", "The smallest true effect the study had an 80% chance of detecting at the 5% level."),
+    ("Net present value (NPV)", "Benefits minus costs, with future values discounted to today's."),
+    ("Outcome 22", "A police outcome recording that diversionary, educational or intervention activity was undertaken and no further action taken."),
+    ("Placebo test", "The same comparison run on two periods before the programme, where no effect should appear."),
+    ("Propensity score", "A child's estimated chance of being in the programme group, given what was recorded at arrest."),
+    ("Proven reoffending", "An offence committed within a year that leads to a conviction or caution within that year or a further six months (MoJ)."),
+    ("Rate ratio / ratio of rate ratios", "How many times as many events; a ratio of rate ratios of 0.80 means 20% fewer events than expected without the programme."),
+    ("Regression to the mean", "Children picked up at a peak of offending tend to offend less afterwards whatever is done, so before/after comparisons flatter a programme."),
+    ("Standardised mean difference (SMD)", "The difference between the groups' means in standard deviations; below 0.1 is usually taken as balanced."),
+    ("Statistically significant", "Unlikely to be a chance difference (the 95% CI excludes no effect); not significant is not the same as no effect."),
+]
+
+
+def glossary_table() -> pd.DataFrame:
+    return pd.DataFrame(GLOSSARY, columns=["Term", "Meaning"])
+
+
+__all__ = ["REFERENCES", "methods_table", "attrition_flow", "missingness_table", "validation_table", "glossary_table", "GLOSSARY"]

@@ -1,0 +1,281 @@
+"""The one-page executive summary: what the programme did, whom it reached, what it is estimated to
+have achieved (with the uncertainty in words), what it cost, whether it is value for money, and how
+far the evidence can carry the renewal decision. Every sentence is built from the analysis results;
+a part whose analysis could not run says so."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from ...cohort import Cohort
+from ...config import Config
+from ...costs import ValueForMoney
+from ...disclosure import DisclosureLog
+from ...engagement import EngagementResult
+from ...matching import CohortMatch
+from ...outcomes import OutcomesResult
+from ...reoffending import ReoffendingResult
+from ..formatting import money, pct
+from .outcomes import NOUNS
+
+#: The chance that benefits exceed costs needed before the summary calls the programme good value
+#: "with confidence" (a one-sided 95% level, matching the 5% significance used for the effects).
+CONFIDENT_VALUE = 0.95
+
+
+@dataclass(frozen=True)
+class Findings:
+    """The analysis results the summary and limitations read; None where a stage could not run."""
+
+    config: Config
+    engagement: EngagementResult
+    cohort: Cohort
+    matching: CohortMatch | None
+    before_after: OutcomesResult | None
+    reoffending: ReoffendingResult | None
+    value_for_money: ValueForMoney | None
+    unavailable: Mapping[str, str]
+
+
+def _number_word(n: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if 0 <= n < len(words) else f"{n:,}"
+
+
+def _join(items: list[str], word: str) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def _or(items: list[str]) -> str:
+    return _join(items, "or")
+
+
+def _and(items: list[str]) -> str:
+    return _join(items, "and")
+
+
+def pounds_pence(x: float) -> str:
+    """£1.05, or −£1.05 for a loss."""
+    return f"{'−' if x < 0 else ''}£{abs(x):,.2f}"
+
+
+def _rate(eng: EngagementResult, table: str, measure: str):
+    frame = getattr(eng, table)
+    row = frame[frame.measure == measure]
+    return None if row.empty else row.iloc[0]
+
+
+def _period(config: Config) -> str:
+    p = config.programme
+    return f"{p.start:%-d %B %Y} to {p.end:%-d %B %Y}"
+
+
+def effect_words(rr: float, lo: float, hi: float, noun: str) -> tuple[str, bool]:
+    """A ratio of rate ratios in words, and whether it is statistically significant (CI excludes 1)."""
+    if hi < 1:
+        return (f"an estimated **{100 * (1 - rr):.0f}% fewer {noun}** than expected without the programme "
+                f"(95% CI {100 * (1 - hi):.0f}% to {100 * (1 - lo):.0f}% fewer): statistically significant", True)
+    if lo > 1:
+        return (f"an estimated **{100 * (rr - 1):.0f}% more {noun}** than expected without the programme "
+                f"(95% CI {100 * (lo - 1):.0f}% to {100 * (hi - 1):.0f}% more): statistically significant", True)
+    point = f"{100 * (1 - rr):.0f}% fewer" if rr <= 1 else f"{100 * (rr - 1):.0f}% more"
+    return (f"best estimate {point} {noun}, but the data are consistent with anything from {100 * (1 - lo):.0f}% fewer to "
+            f"{100 * (hi - 1):.0f}% more: **not statistically significant**", False)
+
+
+def _programme_paragraph(f: Findings, log: DisclosureLog) -> str:
+    p = f.config.programme
+    funnel = f.engagement.funnel.set_index("stage_key").children
+    suites = ", ".join(p.suites)
+    text = (f"**The programme.** {p.name} works with children aged {p.age_min} to {p.age_max} at {suites} custody "
+            f"suite{'s' if len(p.suites) > 1 else ''}. In the period evaluated ({_period(f.config)}), "
+            f"{log.count_text(funnel['detained'])} children of that age were detained there; the programme approached "
+            f"**{log.count_text(funnel['approached'])}**")
+    if log.rate_allowed(funnel["approached"], funnel["detained"]) and funnel["detained"]:
+        text += f" ({pct(funnel['approached'] / funnel['detained'])})"
+    return text + "."
+
+
+def _engagement_paragraph(f: Findings, log: DisclosureLog) -> str:
+    eng = f.engagement
+    parts = []
+    arranged = _rate(eng, "rates", "intervention_arranged_rate")
+    refused = _rate(eng, "rates", "refusal_rate")
+    if arranged is not None and log.rate_allowed(arranged.numerator, arranged.denominator):
+        parts.append(f"of the {log.count_text(arranged.denominator)} living in the programme's areas, **{pct(arranged.rate)} had an "
+                     f"intervention arranged** (95% CI {pct(arranged.ci_low)} to {pct(arranged.ci_high)})")
+    if refused is not None and log.rate_allowed(refused.numerator, refused.denominator):
+        parts.append(f"{pct(refused.rate)} would not engage")
+    timely = _rate(eng, "timeliness", "followup_within_target")
+    if timely is not None and timely.denominator and log.rate_allowed(timely.numerator, timely.denominator):
+        parts.append(f"{pct(timely.rate)} of follow-up meetings took place within {f.config.engagement.followup_within_hours} hours of release")
+    if not parts:
+        return "**Engagement.** The numbers of children are too small to publish engagement rates."
+    text = "; ".join(parts)
+    return "**Engagement.** " + text[0].upper() + text[1:] + "."
+
+
+def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str, bool]]:
+    """Bullet lines on each outcome, and which outcomes showed a statistically significant effect."""
+    lines: list[str] = []
+    significant: dict[str, bool] = {}
+    ba = f.before_after
+    if ba is None:
+        lines.append(f"- Offending, victimisation and missing episodes: not estimated ({f.unavailable.get('before_after', 'not run')}).")
+    else:
+        for outcome, (noun, topic) in NOUNS.items():
+            window = max(ba.results[outcome])
+            r = ba.get(outcome, window)
+            words, sig = effect_words(r.did["rate_ratio"], r.did["ci_low"], r.did["ci_high"], noun)
+            significant[topic] = sig and r.did["rate_ratio"] < 1
+            lines.append(f"- **{topic.capitalize()}** in the {window} months after arrest: {words}.")
+        off = ba.get("offending", max(ba.results["offending"]))
+        if off.naive["change"] < 0:  # the programme group's own before/after change, as a proportion
+            lines.append(f"- A simple before/after count would show offending falling by {-100 * off.naive['change']:.0f}%; most of such a "
+                         "fall also happens to similar children who never met the programme (regression to the mean).")
+    reo = f.reoffending
+    if reo is None:
+        lines.append(f"- Reoffending: not estimated ({f.unavailable.get('reoffending', 'not run')}).")
+    else:
+        m = reo.measures["proven"]
+        d = m.rate
+        from .reoffending import rates_allowed
+
+        if rates_allowed(d, log):
+            lo, hi = 100 * d.ci_low, 100 * d.ci_high
+            if d.significant:
+                word = "fewer" if d.difference < 0 else "more"
+                rng = f"between {min(abs(lo), abs(hi)):.0f} and {max(abs(lo), abs(hi)):.0f} {word} per 100 children: statistically significant"
+            else:
+                rng = (f"per 100 children, anything from {abs(lo):.0f} fewer to {hi:.0f} more proven reoffenders: "
+                       "**not statistically significant**")
+            significant["proven reoffending"] = d.significant and d.difference < 0
+            lines.append(f"- **Proven reoffending** within a year (MoJ measure): {pct(d.treated_value)} of programme children against "
+                         f"{pct(d.comparison_value)} of matched comparison children; {rng}.")
+        else:
+            lines.append("- Proven reoffending: the numbers of children are too small to publish.")
+    return lines, significant
+
+
+def _cost_paragraph(f: Findings) -> str:
+    v = f.value_for_money
+    if v is None:
+        return f"**Cost and value for money.** Not assessed: {f.unavailable.get('value_for_money', 'not run')}."
+    po = v.per_outcome.set_index("measure")
+    lo, hi = v.bcr_interval
+    text = (f"**Cost.** {money(v.period.full_economic)} over the period: **{money(po.loc['engaged', 'full_economic'])} per child engaged** "
+            f"and {money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged.")
+    stated = [r for r in v.reconciliation.itertuples() if r.measure == "cost_per_child_engaged"]
+    if stated:
+        text += f" (The programme's own figure was {money(stated[0].reported)} per child; the Value for money section explains the difference.)"
+    text += (f"\n\n**Value for money.** Each £1 spent is estimated to return **{pounds_pence(v.bcr)}** in public value, but the 95% range "
+             f"runs from {pounds_pence(lo)} to {pounds_pence(hi)}; the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**.")
+    return text
+
+
+def evidence_strength(f: Findings) -> list[str]:
+    """What supports the estimates and what weakens them, from this run's diagnostics."""
+    out: list[str] = []
+    cm = f.matching
+    if cm is None:
+        out.append("There is no comparison group, so no estimate of impact: only the engagement figures can be used.")
+        return out
+    r = cm.to_results()
+    out.append("Design: a matched comparison before and after the arrest (quasi-experimental). It deals with regression to the mean "
+               "and with recorded differences between children, not with differences that police records do not show.")
+    if r["covariates_above_threshold_after"] == 0:
+        out.append(f"The matched groups are alike on every recorded characteristic (largest standardised difference "
+                   f"{r['max_abs_std_mean_diff_after']:.2f}).")
+    else:
+        out.append(f"The matched groups still differ on {r['covariates_above_threshold_after']} recorded characteristic(s), which weakens "
+                   "the comparison.")
+    ba = f.before_after
+    if ba is not None:
+        failed = [NOUNS[o][1] for o in ba.results for w, x in ba.results[o].items()
+                  if x.placebo and (x.placebo["ci_low"] > 1 or x.placebo["ci_high"] < 1)]
+        if failed:
+            out.append("Before the programme, the groups' trends already differed for " + ", ".join(sorted(set(failed))) +
+                       " (placebo test), so those estimates are less trustworthy.")
+        else:
+            out.append("Before the arrest, the two groups' trends were similar (placebo tests), as the design assumes.")
+    reo = f.reoffending
+    if reo is not None:
+        m = reo.measures["proven"]
+        mdd, base = m.min_detectable_difference, m.rate.comparison_value
+        if mdd == mdd and base > 0:  # not NaN
+            text = (f"The study is small: it could reliably detect only a fall in proven reoffending of {100 * mdd:.0f} percentage points "
+                    f"({100 * mdd / base:.0f}% fewer reoffenders) or more")
+            targets = reo.power_targets
+            if len(targets):
+                lo, hi = 100 * targets.relative_reduction.min(), 100 * targets.relative_reduction.max()
+                span = f"{lo:.0f}%" if lo == hi else f"{lo:.0f}% to {hi:.0f}%"
+                text += f"; published estimates for diversion are {span} fewer (see Reoffending)"
+            out.append(text + ".")
+    n_other = len(f.config.report.co_interventions)
+    if n_other:
+        out.append(f"{_number_word(n_other).capitalize()} other scheme{'s' if n_other > 1 else ''} ran in or around the same custody "
+                   "suite; their effects cannot be separated from the programme's.")
+    return out
+
+
+def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: DisclosureLog) -> tuple[list[str], list[str]]:
+    """What the evidence can and cannot support for the renewal decision."""
+    can: list[str] = []
+    cannot: list[str] = []
+    funnel = f.engagement.funnel.set_index("stage_key").children
+    can.append(f"that the programme reaches children at the moment of arrest ({log.count_text(funnel['approached'])} approached in "
+               f"{(f.config.programme.end - f.config.programme.start).days + 1} days) and how many go on to an intervention")
+    v = f.value_for_money
+    if v is not None:
+        po = v.per_outcome.set_index("measure")
+        can.append(f"what a child engaged costs when cost and children are counted over the same days "
+                   f"({money(po.loc['engaged', 'full_economic'])})")
+    found = [k for k, s in significant.items() if s]
+    if found:
+        can.append("a reduction in " + _and(found) + " against the matched comparison group")
+    not_found = [k for k, s in significant.items() if not s]
+    if not_found:
+        cannot.append("a claim that the programme reduced " + _or(not_found) + ": the estimates are too uncertain either way "
+                      "(which is not evidence of no effect)")
+    if v is not None:
+        if v.prob_bcr_above_1 >= CONFIDENT_VALUE and v.bcr_interval[0] > 1:
+            can.append(f"that benefits are likely to exceed costs (chance {pct(v.prob_bcr_above_1)})")
+        else:
+            cannot.append(f"a confident claim of value for money: the chance that benefits exceed costs is {pct(v.prob_bcr_above_1)}")
+        if v.renewal and (v.renewal["below_run_rate"] or v.renewal["below_staff_run_rate"]):
+            cannot.append(f"the renewal budget at today's staffing: {money(v.renewal['budget'])} for {v.renewal['months']} months is below "
+                          f"the current staff run-rate of {money(v.renewal['staff_run_rate'])}")
+    if f.matching is None:
+        cannot.append("any claim about impact: there is no comparison group")
+    cannot.append("claims about effects beyond the follow-up observed, or about children the programme did not reach")
+    return can, cannot
+
+
+def executive_summary(f: Findings, log: DisclosureLog) -> str:
+    """Markdown for the one-page summary."""
+    impact, significant = _impact_lines(f, log)
+    strength = evidence_strength(f)
+    can, cannot = renewal_can_cannot(f, significant, log)
+    parts = [
+        "## Summary",
+        _programme_paragraph(f, log) + " " + _engagement_paragraph(f, log),
+        "**Impact**, compared with similar children who never met the programme:",
+        "\n".join(impact),
+        _cost_paragraph(f),
+        "**How strong is the evidence?** " + " ".join(strength),
+        "**For the renewal decision**, this evidence can support:\n\n" + "\n".join(f"- {x};" for x in can)[:-1] + ".",
+        "It cannot support:\n\n" + "\n".join(f"- {x};" for x in cannot)[:-1] + ".",
+    ]
+    return "\n\n".join(parts)
+
+
+def summary_results(f: Findings, log: DisclosureLog) -> dict:
+    """The summary's judgements for results.json: which effects were significant, what the evidence can
+    and cannot support, and which analyses could not run (and why)."""
+    _, significant = _impact_lines(f, log)
+    can, cannot = renewal_can_cannot(f, significant, log)
+    return {"significant_reduction": dict(significant), "can_support": can, "cannot_support": cannot,
+            "not_run": dict(sorted(f.unavailable.items()))}
+
+
+__all__ = ["Findings", "executive_summary", "summary_results", "effect_words", "evidence_strength", "renewal_can_cannot", "CONFIDENT_VALUE"]
