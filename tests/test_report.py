@@ -317,6 +317,25 @@ def _h2(html: str) -> list[str]:
     return [h.unescape(re.sub(r"<[^>]+>", "", x)).strip() for x in re.findall(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)]
 
 
+def test_workbook_has_every_table_with_notes_and_source_lines(built):
+    """One sheet per published table, in order, each with its caption, the table, its notes and a source line."""
+    from openpyxl import load_workbook
+
+    html = (built / "report.html").read_text()
+    captions = re.findall(r"<caption>Table (\d+)\. ([^<]*)</caption>", html)
+    wb = load_workbook(built / "tables.xlsx", read_only=True)
+    sheets = [ws for ws in wb.worksheets if ws.title != "Contents"]
+    assert len(sheets) == len(captions) >= 35
+    import html as h
+
+    for ws, (number, caption) in zip(sheets, captions):
+        cells = [str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+        assert cells[0] == f"Table {number}. {h.unescape(caption)}"
+        if caption != "Glossary":
+            assert any(c.startswith("Source: ") for c in cells), caption
+    assert html.count("<p>Source: ") == len(captions) - 1
+
+
 def test_report_sections_in_order_with_contents_links(built):
     html = (built / "report.html").read_text()
     assert _h2(html) == SECTIONS
@@ -373,7 +392,7 @@ def test_programme_limitations_and_appendices(built):
         assert scheme in lim
     assert "https://whatworks.college.police.uk/Research/Research-Map/Pages/ResearchProject.aspx?projectid=896" in lim
     methods = html[html.index('id="Appendix-A:-methods"'):html.index('id="Appendix-B:-data-quality"')]
-    for ref in ("https://doi.org/10.18637/jss.v042.i08", "https://doi.org/10.18637/jss.v095.i01", "caliper 0.2 SD"):
+    for ref in ("https://doi.org/10.18637/jss.v042.i08", "https://doi.org/10.18637/jss.v095.i01", "caliper: 0.2 standard deviations"):
         assert ref in methods
     quality = html[html.index('id="Appendix-B:-data-quality"'):html.index('id="Appendix-C:-unit-costs-and-their-sources"')]
     for caption in ("Data used in this report", "Validation of each input table", "Missing values in optional columns",

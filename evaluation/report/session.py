@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from ..reoffending import ReoffendingResult
 from ..reoffending import analyse as analyse_reoffending
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
+
+if TYPE_CHECKING:
+    from .sections.summary import Findings
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ class ReportSession:
         if any(t.key == key for t in self.tables):
             raise ValueError(f"table key {key!r} used twice")
         notes = list(notes)
+        source = source or self.default_source(key)
         if (frame.astype(str) == SUPPRESSED).any().any():
             notes.append(self.sdc.policy.note())
         t = PublishedTable(key, len(self.tables) + 1, caption, frame.reset_index(drop=True), tuple(notes), source)
@@ -189,11 +193,37 @@ class ReportSession:
         _display({"text/html": table_html(t.frame, f"Table {t.number}. {caption}", t.notes, t.source, table_id=f"table-{key}",
                                           flags=flags)})
 
+    #: Which inputs each table is computed from, by table-key prefix (first match wins).
+    SOURCES = (("engagement", ("programme_contacts", "custody_detentions")),
+               ("attrition", ("custody_detentions", "programme_contacts")),
+               ("matching", ("custody_detentions", "programme_contacts", "events")),
+               ("balance", ("custody_detentions", "programme_contacts", "events")),
+               ("before_after", ("events", "custody_detentions", "programme_contacts")),
+               ("reoffending", ("events", "custody_detentions", "programme_contacts")),
+               ("costs", ("costs", "programme_contacts", "events", "unit_costs")),
+               ("appendix_unit_costs", ("unit_costs",)),
+               ("appendix_methods", ()), ("inputs", None), ("data_quality", None), ("glossary", ()))
+
+    def default_source(self, key: str) -> str | None:
+        """The source line of a table: the input files it is computed from, the data and the package version."""
+        tables = next((t for prefix, t in self.SOURCES if key.startswith(prefix)), None)
+        if tables == ():
+            return f"this report's config; evaluation {__version__}." if key == "appendix_methods" else None
+        if tables == ("unit_costs",) and "unit_costs" not in self.data.files:
+            return (f"evaluation/data/unit_costs.csv and gdp_deflator.csv, shipped with evaluation {__version__}; each unit cost's "
+                    "own source is in the table.")
+        files = [self.data.files[t].path.name for t in (tables or sorted(self.data.files)) if t in self.data.files]
+        if "unit_costs" in (tables or ()) and "unit_costs" not in self.data.files:
+            files.append("the unit costs shipped with evaluation (evaluation/data/unit_costs.csv)")
+        if not files:
+            return None
+        return f"{', '.join(files)} ({self.data_label}); evaluation {__version__}."
+
     def published(self, key: str) -> PublishedTable | None:
         """A table already shown (as published: after disclosure control), or None."""
         return next((t for t in self.tables if t.key == key), None)
 
-    def findings(self):
+    def findings(self) -> "Findings":
         """Every stage's result (None where it could not run), for the summary, limitations and appendices."""
         from .sections.summary import Findings
 

@@ -9,6 +9,7 @@ from ...disclosure import DisclosureLog
 from ...loading import EvaluationData
 from ...schema import TABLES, table_schema
 from ..formatting import count, pct
+from .matching import specification_table
 from .summary import Findings
 
 #: References for the methods table. Each is a published source for the method named.
@@ -46,13 +47,11 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
              "to services in their home area.", REFERENCES["wilson"])]
     cm = f.matching
     if cm is not None:
-        s = cm.result.spec
-        rows.append(("Matching",
-                     f"Nearest-neighbour matching without replacement on a propensity score ({s.get('link')}), ratio {s['ratio']}, "
-                     f"caliper {s.get('caliper')} SD, order '{s['m_order']}', as R's MatchIt 4.5 matchit(method = \"nearest\"); "
-                     "weights for the effect on the programme group (ATT)." if not s["replace"] else
-                     f"Nearest-neighbour matching with replacement on a propensity score ({s.get('link')}), ratio {s['ratio']}, as "
-                     "R's MatchIt 4.5; weights for the effect on the programme group (ATT).", REFERENCES["matchit"]))
+        spec = specification_table(cm).set_index("Setting").Value
+        settings = "; ".join(f"{k.lower()}: {spec[k]}" for k in ("Distance", "Ratio", "Caliper", "Replacement", "Matching order")
+                             if k in spec)
+        rows.append(("Matching", "Greedy nearest-neighbour matching with R's MatchIt 4.5 semantics (matchit(method = \"nearest\")), "
+                     f"weights for the effect on the programme group (ATT). {settings[:1].upper() + settings[1:]}.", REFERENCES["matchit"]))
         rows.append(("Balance", f"Standardised mean differences with the programme group's standard deviation before matching; "
                      f"|SMD| below {cm.threshold} counts as balanced.", REFERENCES["stuart"]))
     ba = f.before_after

@@ -103,8 +103,9 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
         ex = reo.measures["proven"].excluded_incomplete
         total = sum(ex.values())
         if total:
-            gaps.append(f"Children arrested too late for a full year of follow-up plus the six-month waiting period before the extract "
-                        f"date ({cfg.data.extract_date:%-d %B %Y}) are left out of the one-year reoffending measures: "
+            gaps.append(f"Children arrested too late for {reo.follow_up_months} months of follow-up plus the {reo.waiting_months}-month "
+                        f"waiting period before the extract date ({cfg.data.extract_date:%-d %B %Y}) are left out of the proven "
+                        "reoffending measures: "
                         f"{ex.get('programme', 0):,} programme and {ex.get('comparison', 0):,} comparison "
                         "children.")
         gaps.append("The MoJ proven-reoffending measure does not count community resolutions or Outcome 22, which is what diversion "

@@ -17,6 +17,7 @@ from ...outcomes import OutcomesResult
 from ...reoffending import ReoffendingResult
 from ..formatting import money, pct
 from .outcomes import NOUNS
+from .reoffending import rates_allowed
 
 #: The chance that benefits exceed costs needed before the summary calls the programme good value
 #: "with confidence" (a one-sided 95% level, matching the 5% significance used for the effects).
@@ -139,8 +140,6 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
     else:
         m = reo.measures["proven"]
         d = m.rate
-        from .reoffending import rates_allowed
-
         if rates_allowed(d, log):
             lo, hi = 100 * d.ci_low, 100 * d.ci_high
             if d.significant:
@@ -191,9 +190,11 @@ def evidence_strength(f: Findings) -> list[str]:
                    "the comparison.")
     ba = f.before_after
     if ba is not None:
-        failed = [NOUNS[o][1] for o in ba.results for w, x in ba.results[o].items()
-                  if x.placebo and (x.placebo["ci_low"] > 1 or x.placebo["ci_high"] < 1)]
-        if failed:
+        placebos = [(o, x.placebo) for o in ba.results for x in ba.results[o].values() if x.placebo]
+        failed = [NOUNS[o][1] for o, pl in placebos if pl["ci_low"] > 1 or pl["ci_high"] < 1]
+        if not placebos:
+            out.append("The data do not reach far enough back for a placebo test of the groups' earlier trends.")
+        elif failed:
             out.append("Before the programme, the groups' trends already differed for " + ", ".join(sorted(set(failed))) +
                        " (placebo test), so those estimates are less trustworthy.")
         else:
