@@ -66,7 +66,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         build_report(data_dir=args.data, config=args.config, out_dir=args.out, progress=not args.quiet,
                      say=(lambda m: None) if args.quiet else print, internal_qa=args.internal_qa,
-                     command=" ".join(["evaluation", *args.argv]))
+                     command=" ".join(["evaluation", *(a for a in args.argv if a != "--quiet")]))  # output-neutral flags left out
     except ReportBuildError as exc:
         _err(f"Report build failed: {exc}")
         return EXIT_BUILD
