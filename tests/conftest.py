@@ -52,6 +52,24 @@ def broken(tmp_path, demo_dir, demo_tables):
     return make
 
 
+#: The [programme] section of the small hand-made test datasets: Operation Alliance's suite, period and areas.
+TINY_PROGRAMME = """[programme]
+name = "Test"
+suites = ["Wood Green"]
+start = 2020-10-19
+end = 2020-12-31
+home_areas = ["Enfield", "Haringey"]
+"""
+
+
+def write_tables(folder: Path, config: str, **tables: str) -> Path:
+    """Write a small hand-made dataset: one CSV per table (given as text) and its evaluation.toml."""
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text)
+    (folder / "evaluation.toml").write_text(config)
+    return folder
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the `evaluation` console command as a user would."""
     exe = Path(sys.executable).parent / "evaluation"

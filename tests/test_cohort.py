@@ -6,6 +6,7 @@ import pytest
 
 import evaluation
 from evaluation.cohort import OFFENCE_CATEGORIES, build_cohort
+from tests.conftest import TINY_PROGRAMME, write_tables
 
 DETENTIONS = """detention_id,person_id,custody_suite,arrival_datetime,release_datetime,age_at_arrival,sex,ethnicity,residence_area,arrest_offence_group,known_to_yos,known_to_childrens_social_care
 D0,P1,Brixton,2020-03-01 10:00,2020-03-01 20:00,15,male,black,Haringey,theft,no,no
@@ -36,13 +37,7 @@ E7,P4,2020-01-01,offence,theft,,,
 E8,P4,2020-11-19,missing_episode,,,,
 E9,P4,2020-11-20,offence,robbery,,,D4
 """
-CONFIG = """[programme]
-name = "Test"
-suites = ["Wood Green"]
-start = 2020-10-19
-end = 2020-12-31
-home_areas = ["Enfield", "Haringey"]
-[comparison]
+CONFIG = TINY_PROGRAMME + """[comparison]
 suites = ["Brixton"]
 pre_period_start = 2019-10-19
 pre_period_end = 2019-12-31
@@ -53,11 +48,8 @@ extract_date = 2021-12-31
 
 
 def _folder(tmp_path, extra: str = ""):
-    (tmp_path / "custody_detentions.csv").write_text(DETENTIONS)
-    (tmp_path / "programme_contacts.csv").write_text(CONTACTS)
-    (tmp_path / "events.csv").write_text(EVENTS)
-    (tmp_path / "evaluation.toml").write_text(CONFIG.format(extra=extra))
-    return tmp_path
+    return write_tables(tmp_path, CONFIG.format(extra=extra), custody_detentions=DETENTIONS, programme_contacts=CONTACTS,
+                        events=EVENTS)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 import evaluation
 from evaluation import engagement
+from tests.conftest import TINY_PROGRAMME, write_tables
 
 DETENTIONS = """detention_id,person_id,custody_suite,arrival_datetime,release_datetime,age_at_arrival,sex,ethnicity,residence_area,arrest_offence_group,known_to_yos
 D1,P1,Wood Green,2020-10-20 10:00,2020-10-20 20:00,15,male,black,Haringey,robbery,yes
@@ -27,13 +28,7 @@ C4,P1,D4,2020-12-01,awaiting_intervention,,,,,
 C5,P4,D5,2020-12-10,awaiting_intervention,2020-12-15,mentoring,,,
 C6,P6,D7,2021-01-05,declined,,,,,
 """
-CONFIG = """[programme]
-name = "Test"
-suites = ["Wood Green"]
-start = 2020-10-19
-end = 2020-12-31
-home_areas = ["Enfield", "Haringey"]
-[data]
+CONFIG = TINY_PROGRAMME + """[data]
 extract_date = 2021-06-30
 """
 
@@ -41,10 +36,7 @@ extract_date = 2021-06-30
 @pytest.fixture(scope="module")
 def eng(tmp_path_factory):
     folder: Path = tmp_path_factory.mktemp("tiny")
-    (folder / "custody_detentions.csv").write_text(DETENTIONS)
-    (folder / "programme_contacts.csv").write_text(CONTACTS)
-    (folder / "evaluation.toml").write_text(CONFIG)
-    return engagement.analyse(evaluation.load(folder))
+    return engagement.analyse(evaluation.load(write_tables(folder, CONFIG, custody_detentions=DETENTIONS, programme_contacts=CONTACTS)))
 
 
 def test_children_counted_once_at_first_contact_in_period(eng):

@@ -15,6 +15,7 @@ from evaluation.cohort import build_cohort
 from evaluation.matching import CohortMatch, assemble_result, match_comparison
 from evaluation.reoffending import Difference
 from evaluation.report.sections.reoffending import jdl_sentence
+from tests.conftest import TINY_PROGRAMME, write_tables
 
 DETENTIONS = """detention_id,person_id,custody_suite,arrival_datetime,release_datetime,age_at_arrival,sex,ethnicity,residence_area,arrest_offence_group,known_to_yos
 DA,A,Wood Green,2020-11-01 10:00,2020-11-01 20:00,15,male,black,Haringey,robbery,yes
@@ -35,13 +36,7 @@ E5,A,2021-09-01,offence,theft,youth_caution,2022-05-10,
 E6,A,2021-11-05,offence,theft,conviction,2022-01-10,
 E7,C,2021-12-20,offence,theft,conviction,2022-03-01,
 """
-CONFIG = """[programme]
-name = "Test"
-suites = ["Wood Green"]
-start = 2020-10-19
-end = 2020-12-31
-home_areas = ["Enfield", "Haringey"]
-[comparison]
+CONFIG = TINY_PROGRAMME + """[comparison]
 suites = ["Brixton"]
 [data]
 extract_date = 2022-06-25
@@ -51,11 +46,7 @@ extract_date = 2022-06-25
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reoff")
-    (folder / "custody_detentions.csv").write_text(DETENTIONS)
-    (folder / "programme_contacts.csv").write_text(CONTACTS)
-    (folder / "events.csv").write_text(EVENTS)
-    (folder / "evaluation.toml").write_text(CONFIG)
-    return evaluation.load(folder)
+    return evaluation.load(write_tables(folder, CONFIG, custody_detentions=DETENTIONS, programme_contacts=CONTACTS, events=EVENTS))
 
 
 @pytest.fixture(scope="module")

@@ -50,12 +50,17 @@ def r_survival(survival_data, tmp_path_factory):
     return pd.read_csv(km), pd.read_csv(cox)
 
 
-@pytest.mark.needs_r
-def test_kaplan_meier_equals_survfit(survival_data, r_survival):
-    km_r, _ = r_survival
+@pytest.fixture(scope="module")
+def ours(survival_data):
     d = survival_data
-    res = reoffending.survival_comparison(d.time.to_numpy(float), d.event.to_numpy(bool), d.treated.to_numpy(), d.w.to_numpy(float),
-                                          d.cluster.to_numpy())
+    return reoffending.survival_comparison(d.time.to_numpy(float), d.event.to_numpy(bool), d.treated.to_numpy(), d.w.to_numpy(float),
+                                           d.cluster.to_numpy())
+
+
+@pytest.mark.needs_r
+def test_kaplan_meier_equals_survfit(ours, r_survival):
+    km_r, _ = r_survival
+    res = ours
     for g, label in ((1, "programme"), (0, "comparison")):
         ours = res.curves[res.curves.group == label].set_index("time").survival
         theirs = km_r[km_r.treated == g].set_index("time").surv
@@ -65,11 +70,9 @@ def test_kaplan_meier_equals_survfit(survival_data, r_survival):
 
 
 @pytest.mark.needs_r
-def test_cox_hazard_ratio_equals_coxph(survival_data, r_survival):
+def test_cox_hazard_ratio_equals_coxph(ours, r_survival):
     _, cox_r = r_survival
-    d = survival_data
-    res = reoffending.survival_comparison(d.time.to_numpy(float), d.event.to_numpy(bool), d.treated.to_numpy(), d.w.to_numpy(float),
-                                          d.cluster.to_numpy())
+    res = ours
     assert res.hazard_ratio == pytest.approx(float(np.exp(cox_r.coef.iloc[0])), abs=1e-6)
     robust_se = (np.log(res.hr_ci_high) - np.log(res.hazard_ratio)) / 1.959963984540054
     assert robust_se == pytest.approx(float(cox_r.robust_se.iloc[0]), rel=1e-3), "robust (clustered) standard error"

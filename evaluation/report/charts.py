@@ -3,6 +3,7 @@ the chart shows, so a screen-reader user or a reader of the tagged PDF gets the 
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib
 
@@ -284,8 +285,6 @@ def tornado(v) -> tuple[plt.Figure, str]:
 def attrition_flow(boxes: list[tuple[str, str]]) -> tuple[plt.Figure, str]:
     """A flow diagram of who is in the analysis: one box per step, top to bottom, with the counts as
     published ('c' where suppressed). `boxes` comes from tables already through disclosure control."""
-    import textwrap
-
     wrapped = [textwrap.wrap(label, 56 if label.startswith("Left out") else 60) or [""] for label, _ in boxes]
     heights = [0.3 + 0.36 * len(lines) for lines in wrapped]
     gap = 0.35

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -79,7 +79,13 @@ class ReportSession:
     # only the data-driven failures below are caught (a bug still fails the build).
     _EXPECTED_FAILURES = (MatchingError, CostError, np.linalg.LinAlgError)
 
-    def _stage(self, name: str, needs: Iterable[str], compute: Callable[[], Any]) -> Any:
+    def _stage(self, name: str, compute: Callable[[], Any], needs: Iterable[str] = (), tables: Mapping[str, str] | None = None) -> Any:
+        """Run stage `name`, or record why it cannot run: an input table not supplied (`tables`: table ->
+        what it holds), an earlier stage that did not run (`needs`), or a data-driven failure."""
+        for table, holds in (tables or {}).items():
+            if self.data.table(table) is None:
+                self.unavailable[name] = f"it needs the {table} table ({holds}), which was not supplied"
+                return None
         for need in needs:
             if getattr(self, need) is None:
                 self.unavailable[name] = self.unavailable.get(need, f"needs {need.replace('_', ' ')}, which could not be computed")
@@ -113,7 +119,7 @@ class ReportSession:
                     else "see the attrition table for where every child went")
             self.unavailable["matching"] = f"the cohort has no {missing} ({hint})"
             return None
-        return self._stage("matching", (), lambda: match_comparison(c, self.config))
+        return self._stage("matching", lambda: match_comparison(c, self.config))
 
     @cached_property
     def matching_engaged_only(self) -> CohortMatch | None:
@@ -122,31 +128,25 @@ class ReportSession:
         if c.n_programme == 0 or c.n_comparison == 0:
             self.unavailable["matching_engaged_only"] = "no positively engaged programme children or no comparison children"
             return None
-        return self._stage("matching_engaged_only", ("matching",), lambda: match_comparison(c, self.config))
+        return self._stage("matching_engaged_only", lambda: match_comparison(c, self.config), needs=("matching",))
 
     @cached_property
     def before_after(self) -> OutcomesResult | None:
         """Before/after comparisons, or None (with the reason)."""
-        if self.data.events is None:
-            self.unavailable["before_after"] = "it needs the events table (offences, victimisations and missing episodes), which was not supplied"
-            return None
-        return self._stage("before_after", ("matching",), lambda: compare_before_after(self.data, self.cohort, self.matching))
+        return self._stage("before_after", lambda: compare_before_after(self.data, self.cohort, self.matching), needs=("matching",),
+                           tables={"events": "offences, victimisations and missing episodes"})
 
     @cached_property
     def reoffending(self) -> ReoffendingResult | None:
         """Reoffending measures, or None (with the reason)."""
-        if self.data.events is None:
-            self.unavailable["reoffending"] = "it needs the events table (offences and their outcomes), which was not supplied"
-            return None
-        return self._stage("reoffending", ("matching",), lambda: analyse_reoffending(self.data, self.matching))
+        return self._stage("reoffending", lambda: analyse_reoffending(self.data, self.matching), needs=("matching",),
+                           tables={"events": "offences and their outcomes"})
 
     @cached_property
     def value_for_money(self) -> ValueForMoney | None:
         """Costs and value for money, or None (with the reason)."""
-        if self.data.costs is None:
-            self.unavailable["value_for_money"] = "it needs the costs table, which was not supplied"
-            return None
-        return self._stage("value_for_money", ("before_after",), lambda: analyse_costs(self.data, self.engagement, self.before_after))
+        return self._stage("value_for_money", lambda: analyse_costs(self.data, self.engagement, self.before_after),
+                           needs=("before_after",), tables={"costs": "the programme's budget lines"})
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Step", "What was done", "Reference"])
 
 
-def attrition_flow(f: Findings, attrition_shown: pd.DataFrame, sizes_shown: pd.DataFrame | None) -> list[tuple[str, str]]:
+def attrition_flow(attrition_shown: pd.DataFrame, sizes_shown: pd.DataFrame | None) -> list[tuple[str, str]]:
     """The boxes of the attrition flow chart as (label, shown count) pairs, from tables already
     through disclosure control (so the chart can reveal nothing the tables do not)."""
     boxes = []
