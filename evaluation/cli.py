@@ -106,8 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_demo)
 
     r = sub.add_parser("report", help="build the evaluation report",
-                       description="Validate the data, execute the report notebook and write report.html and results.json. "
-                                   "Without --data, demo data is generated afresh. Nothing is written if validation fails.")
+                       description="Validate the data, execute the report notebook and write the report (report.html, a tagged "
+                                   "report.pdf), every table in tables.xlsx, results.json and the disclosure log. "
+                                   "Without --data, demo data is generated afresh. Outputs are written only when the whole build "
+                                   "succeeds; nothing is written if validation fails.")
     r.add_argument("--data", metavar="DIR", help="data folder (default: freshly generated demo data)")
     r.add_argument("--config", metavar="FILE", help="config file (default: DIR/evaluation.toml)")
     r.add_argument("--out", metavar="DIR", default="reports/demo", help="output folder (default: %(default)s)")

@@ -1,4 +1,4 @@
-"""The report layer: executes the report notebook and writes HTML and results.json.
+"""The report layer: executes the report notebook and writes the HTML, PDF, workbook, results.json and disclosure log.
 
 It imports the analysis modules; the analysis modules never import it.
 """

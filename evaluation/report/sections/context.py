@@ -67,7 +67,8 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
                       "motivation, exploitation, school. Any such difference is credited to, or held against, the programme.")
         sources = f.cohort.table[f.cohort.table.treated == 0].source.value_counts()
         if len(sources):
-            design.append("The comparison children were " + " and ".join(SOURCES.get(k, k) for k in sources.index) + ". "
+            where = [SOURCES.get(k, k) for k in sources.index]
+            design.append("The comparison children were " + ("either " + " or ".join(where) if len(where) > 1 else where[0]) + ". "
                           "Children at other suites live under other local services and policing; children at the programme's suite "
                           "before it started were arrested at a different time, when practice, recording and public-health restrictions "
                           "may have differed.")
