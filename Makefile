@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test test-fast lock data-dictionary bench clean
+.PHONY: report test test-fast lock data-dictionary bench validation clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -34,6 +34,10 @@ test-fast: $(STAMP)
 ## Regenerate the human data dictionary from data_schema/*.json.
 data-dictionary: $(STAMP)
 	$(BIN)/evaluation data-dictionary > data_schema/DATA_DICTIONARY.md
+
+## The design's full simulation study (about 25 minutes on 2 cores): rewrites docs/validation.md and docs/validation/*.csv.
+validation: $(STAMP)
+	$(BIN)/python -m tests.simulation.study --replications 500 --stress-replications 200
 
 ## Benchmarks (not tests): print ratios against a floor measured in the same run.
 bench: $(STAMP)

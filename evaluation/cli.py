@@ -30,6 +30,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     summary = data.summary()
     print(f"{args.data}: all tables valid.")
     print(summary.to_string(index=False))
+    from .cohort import design_checks
+
+    checks = design_checks(data)
+    if checks:
+        print()
+        print("What the data can and cannot support in the design (not errors; the report says the same):")
+        for line in checks:
+            print(f"  - {line}")
     if data.warnings:
         from .problems import format_problems
 

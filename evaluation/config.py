@@ -74,6 +74,8 @@ class MatchingConfig:
     m_order: str | None = None
     discard: str = "none"
     balance_threshold: float = 0.1
+    comparison_design: str = "pooled"
+    risk_set_interval: str = "month"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class OutcomesConfig:
     placebo: bool = True
     overdispersion_threshold: float = 1.5
     sensitivity_without_prior_outcomes: bool = True
+    did_matching: str = "without_prior_outcomes"
+    later_approach: str = "censor"
+    placebo_equivalence_margin: float = 1.25
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,9 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     for (lo1, hi1), (lo2, hi2) in zip(sorted(bands), sorted(bands)[1:]):
         if lo2 <= hi1:
             bad("[engagement] age_bands", f"bands [{lo1}, {hi1}] and [{lo2}, {hi2}] overlap")
+    if mt["comparison_design"] == "risk_set" and not c.get("suites"):
+        bad("[matching] comparison_design", "risk-set matching compares children eligible at the same calendar time, so it needs "
+            "[comparison] suites (children detained elsewhere during the programme); a pre-programme period cannot be concurrent")
     if mt["distance"] == "mahalanobis" and mt["caliper"]:
         bad("[matching] caliper", "a caliper on the distance needs a propensity score (distance = \"glm\"); set caliper = 0")
     for key in ("date_format", "datetime_format"):
@@ -299,10 +307,13 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             ratio=mt["ratio"], max_ratio=mt["max_ratio"], min_treated_share=mt["min_treated_share"],
             caliper=mt["caliper"] or None, std_caliper=mt["std_caliper"], replace=mt["replace"], exact=tuple(mt["exact"]),
             m_order=mt.get("m_order"), discard=mt["discard"], balance_threshold=mt["balance_threshold"],
+            comparison_design=mt["comparison_design"], risk_set_interval=mt["risk_set_interval"],
         ),
         outcomes=OutcomesConfig(windows_months=tuple(sorted(oc["windows_months"])), placebo=oc["placebo"],
                                 overdispersion_threshold=oc["overdispersion_threshold"],
-                                sensitivity_without_prior_outcomes=oc["sensitivity_without_prior_outcomes"]),
+                                sensitivity_without_prior_outcomes=oc["sensitivity_without_prior_outcomes"],
+                                did_matching=oc["did_matching"], later_approach=oc["later_approach"],
+                                placebo_equivalence_margin=oc["placebo_equivalence_margin"]),
         reoffending=ReoffendingConfig(
             follow_up_months=ro["follow_up_months"], waiting_months=ro["waiting_months"],
             count_diversion_outcomes=ro["count_diversion_outcomes"], rearrest_windows_months=tuple(sorted(ro["rearrest_windows_months"])),

@@ -19,8 +19,10 @@ Principles:
   parameters adjust the result; beyond the first year benefits are discounted at the Green Book
   rate.
 * Public value = fiscal + economic + social; the financial case uses fiscal value only.
-* Uncertainty: Monte Carlo (seeded, vectorised) over the effect estimates (normal on the log rate
-  ratio) and unit-cost ranges; one-way sensitivity for a tornado chart.
+* Uncertainty: Monte Carlo (seeded, vectorised) over the effect estimates, drawn jointly (multivariate
+  normal on the log rate ratios, with the covariance of the three difference-in-differences from
+  their stacked estimating equations, since they rest on the same children and matched sets), and
+  over the unit-cost ranges; one-way sensitivity for a tornado chart.
 """
 from __future__ import annotations
 
@@ -226,15 +228,15 @@ def reconcile(as_reported, period: PeriodCosts, reached: dict[str, int]) -> pd.D
 
 def counterfactual_mix(outcomes: OutcomesResult, data, window: int) -> dict[str, pd.Series]:
     """Share of each offence group among the offences and victimisations of the matched comparison
-    group in the after-window, with the matching weights: the mix of what the programme group would
-    otherwise have had."""
+    group in the after-window (as observed, up to any later approach), with the matching weights: the
+    mix of what the programme group would otherwise have had."""
     w = outcomes.windows
-    weights = outcomes.sample[outcomes.sample.treated == 0].set_index("person_id").weight
-    after = w[(w.window_months == window) & (w.period == "after") & w.person_id.isin(weights.index)]
+    weights = outcomes.sample[outcomes.sample.treated == 0].set_index("unit_id").weight
+    after = w[(w.window_months == window) & (w.period == "after") & w.unit_id.isin(weights.index)]
     ev = data.events[data.events.event_type.isin(["offence", "victimisation"])]
     j = after.merge(ev, on="person_id")
     keep = (j.event_date >= j.start) & (j.event_date < j.stop) & (j.detention_id.isna() | (j.detention_id != j.index_detention_id))
-    j = j[keep].assign(w=lambda f: f.person_id.map(weights))
+    j = j[keep].assign(w=lambda f: f.unit_id.map(weights))
     out = {}
     for et in ("offence", "victimisation"):
         s = j[j.event_type == et].groupby("offence_group").w.sum()
@@ -430,16 +432,18 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     total_pv = float(benefits.public_value.sum())
     total_fiscal = float(benefits.fiscal.sum())
     bcr = total_pv / cost
-    # Monte Carlo: effects normal on the log scale; unit costs uniform over their ranges (shared per unit-cost key)
+    # Monte Carlo: the three effects drawn jointly (multivariate normal on the log scale with the stacked-sandwich
+    # covariance: they rest on the same children and matched sets); unit costs uniform over their ranges
     rng = np.random.default_rng(cfg.report.seed)
     draws = cc.monte_carlo_draws
     keys = sorted({v.key for v in valued.values()})
     lo_hi = {v.key: (v.low_factor, v.high_factor) for v in valued.values()}
     mult = {k: rng.uniform(lo_hi[k][0], lo_hi[k][1], draws) for k in keys}
+    effect_draws = joint_effect_draws(outcomes, effects, window, rng, draws)
     mc_pv = np.zeros(draws)
     mc_fiscal = np.zeros(draws)
     for o, e in effects.items():
-        averted = n * e.averted_per_child_year(rng.normal(e.log_rr, e.log_se, draws))
+        averted = n * e.averted_per_child_year(effect_draws[o])
         items = [("missing_episode", 1.0)] if e.event_type == "missing_episode" else \
             [(f"{e.event_type}:{g}", float(s)) for g, s in e.mix.items()]
         for applies_to, share in items:
@@ -471,6 +475,20 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     return ValueForMoney(period, reached, per_outcome, recon, price_year, effects, valued, used, n, cost, benefits,
                          total_pv - cost, bcr, total_fiscal / cost, (total_pv - cost) / cost, mc_bcr, mc_bcr_fiscal, tornado,
                          break_even, switching, renewal, params, notes)
+
+
+def joint_effect_draws(outcomes: OutcomesResult, effects: dict[str, "Effect"], window: int, rng: np.random.Generator,
+                       draws: int) -> dict[str, np.ndarray]:
+    """Log ratios of rate ratios for every outcome, drawn jointly from a multivariate normal with the
+    stacked-sandwich covariance of the three DiD fits (they share units and clusters)."""
+    names = list(effects)
+    mean = np.array([effects[o].log_rr for o in names])
+    try:
+        cov = outcomes.joint_log_rr_vcov(window)
+    except (AttributeError, ValueError):  # fits without scores (e.g. built by hand): independent draws
+        cov = np.diag([effects[o].log_se ** 2 for o in names])
+    x = rng.multivariate_normal(mean, cov, size=draws, method="eigh")
+    return {o: x[:, i] for i, o in enumerate(names)}
 
 
 def _bcr_with(effects, valued, per_event, n, adjust, cost, log_rr=None, unit_mult=1.0) -> float:

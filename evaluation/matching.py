@@ -857,10 +857,13 @@ class CohortMatch:
     covariates: list[str]
     threshold: float
     notes: list[str] = field(default_factory=list)
+    index_rule: str = ""
 
     def to_results(self) -> dict[str, Any]:
         sizes = self.result.sample_sizes()
         return {
+            "index_rule": self.index_rule,
+            "comparison_later_approached": self.comparison_approached_later(),
             "n_treated": int(sizes.loc["All", "Treated"]),
             "n_control_pool": int(sizes.loc["All", "Control"]),
             "n_treated_matched": self.result.n_treated_matched,
@@ -873,6 +876,32 @@ class CohortMatch:
             "balance_threshold": self.threshold,
             "specification": {k: v for k, v in self.result.spec.items() if k != "covariates"},
         }
+
+    def indicator_balance(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Balance after matching of 'any' indicators of count columns (e.g. any offence in the year before),
+        which the means of the counts can hide: weighted shares and the standardised difference (treated SD
+        before matching, as for the other covariates)."""
+        r = self.result
+        rows = []
+        w = r.weights.to_numpy()
+        t = r.treat == 1
+        for col in columns:
+            if col not in r.data:
+                continue
+            x = (r.data[col].to_numpy(dtype=float) > 0).astype(float)
+            p_t, p_c = np.average(x[t], weights=w[t]), np.average(x[~t & (w > 0)], weights=w[~t & (w > 0)])
+            sd = math.sqrt(x[t].mean() * (1 - x[t].mean()))
+            rows.append({"covariate": col, "share_treated": p_t, "share_control": p_c,
+                         "std_mean_diff": (p_t - p_c) / sd if sd > 0 else 0.0})
+        return pd.DataFrame(rows, columns=["covariate", "share_treated", "share_control", "std_mean_diff"])
+
+    def comparison_approached_later(self) -> int:
+        """Matched comparison units whose child was approached by the programme after the index (censored there)."""
+        d = self.result.data
+        if "approached_later_date" not in d:
+            return 0
+        matched = (self.result.weights > 0).to_numpy() & (self.result.treat == 0)
+        return int(d.approached_later_date.notna().to_numpy()[matched].sum())
 
 
 def match_cohort(table: pd.DataFrame, covariates: Sequence[str], ratio: int | str = "auto", max_ratio: int = 5,
@@ -920,7 +949,12 @@ def match_comparison(cohort, config, covariates: Sequence[str] | None = None) ->
     if missing:
         raise MatchingError(f"[matching] covariates not available in this cohort: {', '.join(missing)}"
                             + (" (the events table is needed for prior event counts)" if any(c.startswith("prior_") for c in missing) else ""))
+    exact = list(mc.exact)
+    if "index_period" in cohort.table and "index_period" not in exact:
+        exact.append("index_period")  # risk-set design: match within the calendar interval of the programme child's index
     options = dict(distance=mc.distance, link=mc.link, caliper=mc.caliper, std_caliper=mc.std_caliper, replace=mc.replace,
-                   exact=list(mc.exact) or None, m_order=mc.m_order, discard=mc.discard)
-    return match_cohort(cohort.table, covariates, ratio=mc.ratio, max_ratio=mc.max_ratio, min_treated_share=mc.min_treated_share,
-                        balance_threshold=mc.balance_threshold, random_state=config.report.seed, **options)
+                   exact=exact or None, m_order=mc.m_order, discard=mc.discard)
+    cm = match_cohort(cohort.table, covariates, ratio=mc.ratio, max_ratio=mc.max_ratio, min_treated_share=mc.min_treated_share,
+                      balance_threshold=mc.balance_threshold, random_state=config.report.seed, **options)
+    cm.index_rule = getattr(cohort, "index_rule", "")
+    return cm

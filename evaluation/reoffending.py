@@ -1,31 +1,46 @@
-"""Reoffending: MoJ proven reoffending, re-arrest, time to event, compared as the Justice Data Lab does.
+"""Reoffending: proven reoffending, re-arrest, time to event, compared as the Justice Data Lab does.
 
-Definitions:
+Definitions (each analysis uses one rule for every child in it):
 
-* Proven reoffending (Ministry of Justice): an offence committed in the 12 months after the index
-  day that is proven, by conviction, caution, youth caution or youth conditional caution, by the
-  end of that year plus a 6-month waiting period (MoJ, Guide to proven reoffending statistics;
-  PQ 15164, 29 Feb 2024). Community resolutions and Outcome 22 do not count by default; the
-  measures are also reported counting them, since diversion outcomes are what this kind of
-  programme produces. The index arrest's own offence never counts. Measures: binary rate,
-  frequency (proven reoffences per child), reoffences per reoffender, and days to the first
-  proven reoffence among reoffenders (JDL measure 3).
-* Children whose follow-up plus waiting period has not ended by the extract date leave the binary
-  and frequency measures (counted, with the reason); the matching weights are recomputed on the
-  pairs that remain. In the time-to-event analysis everyone stays, censored where follow-up ends
-  (for incomplete follow-up: 6 months before the extract date, since later offences may not yet
-  be proven).
-* Re-arrest: any new custody detention within 6 or 12 months of the index day, from police data
+* **Proven reoffending from the index arrest (MoJ counting rules).** An offence committed in the
+  12 months after the index day that is proven, by conviction, caution, youth caution or youth
+  conditional caution, by the end of that year plus a 6-month waiting period (MoJ, Guide to proven
+  reoffending statistics; PQ 15164, 29 Feb 2024). It follows the MoJ's counting rules but not its
+  index event: the MoJ follows people from a caution, conviction or release, this measure from the
+  arrest at which the programme met the child. Community resolutions and Outcome 22 do not count by
+  default; the measures are also reported counting them, since diversion outcomes are what this kind
+  of programme produces. The index arrest's own offence never counts. Measures: binary rate,
+  frequency (proven reoffences per child), reoffences per reoffender, and days to the first proven
+  reoffence among reoffenders (JDL measure 3). Children whose follow-up plus waiting period had not
+  ended by the extract date leave the binary and frequency measures (counted, with the reason); the
+  matching weights are recomputed on the matched sets that remain.
+* **Proven reoffending from the first proven disposal (JDL-comparable).** As the Justice Data Lab
+  indexes people: follow-up starts on the date of the first caution or conviction given on or after
+  the index day for an offence committed on or before it; children whose arrest led to no proven
+  disposal are left out (counted), with those whose follow-up from the disposal is incomplete.
+* **Time to the first proven reoffence** (Kaplan-Meier, log-rank, Cox): for every child, complete
+  follow-up or not, an offence counts only if it was proven within the waiting period (6 months) of
+  being committed, and follow-up ends 12 months after the index day or the waiting period before the
+  extract date, whichever is earlier. So children followed for long and short periods are measured
+  the same way.
+* **Re-arrest**: any new custody detention within 6 or 12 months of the index day, from police data
   alone; complete when the window has ended by the extract date.
+* **Comparison children approached later** are censored at the first contact and the follow-up of
+  the rest is weighted for it (evaluation.censoring): each outcome counted for a comparison child
+  stands for 1 / prod(1 - p) such outcomes, p the chance of being approached at each earlier
+  detention where the child could have been. For time to event the weights change over follow-up
+  (counting-process data with entry times).
 
 Comparison with the matched group, as the Justice Data Lab reports it: group rates with the
 matching weights; the difference (programme minus comparison) with a 95% CI and p-value from a
-weighted linear model with errors clustered on the matched set; Kaplan-Meier curves and a
-weighted log-rank test; a Cox hazard ratio with robust errors clustered on the matched set
-(lifelines). Measures resting on fewer than 30 reoffenders in the programme group are suppressed,
-as the JDL does (moj-analytical-services JDL report code). Power: the minimum detectable
-difference at 80% power and 5% two-sided significance (pooled normal approximation), and the
-sample per group needed for given relative reductions.
+weighted linear model with errors clustered on the matched set (joined with the child); the risk
+ratio from a weighted Poisson model (Zou 2004) with the same clustering, for E-values; Rosenbaum
+bounds on the matched-set differences; Kaplan-Meier curves and a weighted log-rank test; a Cox
+hazard ratio with robust errors clustered on the matched set (lifelines). Measures resting on fewer
+than 30 reoffenders in the programme group are suppressed, as the JDL does (moj-analytical-services
+JDL report code). Power: the minimum detectable difference at 80% power and 5% two-sided
+significance (pooled normal approximation), and the sample per group needed for given relative
+reductions.
 """
 from __future__ import annotations
 
@@ -38,13 +53,21 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from . import censoring
 from ._resources import package_path
 from .matching import CohortMatch, matching_weights
-from .stats import Z95, linear_fit
+from .sensitivity import HiddenBias, e_value, e_value_ci, gamma_if_significant, matched_set_differences
+from .stats import Z95, linear_fit, poisson_fit
 
 MOJ_PROVEN_OUTCOMES: tuple[str, ...] = ("conviction", "caution", "youth_caution", "youth_conditional_caution")
 DIVERSION_OUTCOMES: tuple[str, ...] = ("community_resolution", "outcome_22")
 JDL_MIN_REOFFENDERS = 30
+FROM_ARREST = "proven reoffending from the index arrest (MoJ counting rules)"
+FROM_DISPOSAL = "proven reoffending from the first proven disposal (JDL-comparable)"
+
+
+class ReoffendingError(ValueError):
+    """A reoffending measure cannot be estimated on these data (e.g. no child has complete follow-up)."""
 
 
 def benchmarks() -> pd.DataFrame:
@@ -53,68 +76,138 @@ def benchmarks() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-# Per-child outcomes
+# Per-unit outcomes
 
 
 def _add_months(ts: pd.Series, months: int) -> pd.Series:
     return ts + pd.DateOffset(months=months)
 
 
-def proven_reoffending_by_child(data, children: pd.DataFrame, follow_up_months: int = 12, waiting_months: int = 6,
-                                include_diversion: bool = False) -> pd.DataFrame:
-    """Per child: complete follow-up?, proven reoffences, first reoffence day, and survival time/event.
-
-    `children` has person_id, index_date, index_detention_id.
-    """
-    extract = pd.Timestamp(data.config.data.extract_date)
-    idx = pd.to_datetime(children.index_date).reset_index(drop=True)
-    start = idx + pd.Timedelta(days=1)
-    end = _add_months(idx, follow_up_months) + pd.Timedelta(days=1)  # exclusive
-    deadline = _add_months(idx, follow_up_months + waiting_months)
-    complete = deadline <= extract
-    counted = MOJ_PROVEN_OUTCOMES + (DIVERSION_OUTCOMES if include_diversion else ())
-    ev = data.events[data.events.event_type == "offence"][["person_id", "event_date", "proven_outcome", "proven_date", "detention_id"]]
-    frame = pd.DataFrame({"person_id": children.person_id.to_numpy(), "index_detention_id": children.index_detention_id.to_numpy(),
-                          "start": start, "end": end, "deadline": deadline, "idx": idx})
-    j = frame.merge(ev, on="person_id")
-    proven = (j.event_date >= j.start) & (j.event_date < j.end) & j.proven_outcome.isin(counted) & \
-        (j.proven_date <= j.deadline.clip(upper=extract)) & (j.detention_id.isna() | (j.detention_id != j.index_detention_id))
-    p = j[proven]
-    n = p.groupby("person_id").size()
-    first_day = p.assign(day=(p.event_date - p.idx).dt.days).groupby("person_id").day.min()
-    out = frame[["person_id"]].copy()
-    out["complete"] = complete.to_numpy()
-    out["proven_reoffences"] = out.person_id.map(n).fillna(0).astype(int)
-    out["reoffended"] = out.proven_reoffences > 0
-    out["days_to_first"] = out.person_id.map(first_day)
-    # survival: censored at the end of follow-up, or 6 months before the extract date if that is earlier
-    horizon = (end - pd.Timedelta(days=1) - idx).dt.days
-    trusted = (extract - pd.DateOffset(months=waiting_months) - idx).dt.days
-    censor = np.minimum(horizon, trusted).clip(lower=0)
-    out["time"] = np.where(out.days_to_first.notna() & (out.days_to_first <= censor), out.days_to_first, censor).astype(float)
-    out["event"] = (out.days_to_first.notna() & (out.days_to_first <= censor)).to_numpy()
+def _units(children: pd.DataFrame) -> pd.DataFrame:
+    """unit_id, person_id, idx (index day), index_detention_id, censor_stop (exclusive; NaT if never)."""
+    out = pd.DataFrame({
+        "unit_id": (children.unit_id if "unit_id" in children else children.person_id).to_numpy(),
+        "person_id": children.person_id.to_numpy(), "idx": pd.to_datetime(children.index_date).to_numpy(),
+        "index_detention_id": children.index_detention_id.to_numpy(),
+    })
+    censor = (pd.to_datetime(children.censor_date).to_numpy() if "censor_date" in children
+              else np.full(len(out), np.datetime64("NaT", "ns")))
+    out["censor_stop"] = pd.to_datetime(censor) + pd.Timedelta(days=1)
     return out
 
 
-def rearrest_by_child(data, children: pd.DataFrame, months: int) -> pd.DataFrame:
-    """Per child: a new custody detention within `months` of the index day (complete if the window has ended)."""
+def _factor_at(events: pd.DataFrame, unit_marks: pd.DataFrame | None) -> np.ndarray:
+    """For events (unit_id, event_date): the censoring weight in force that day (marks before it)."""
+    if unit_marks is None or unit_marks.empty or events.empty:
+        return np.ones(len(events))
+    e = events[["unit_id", "event_date"]].reset_index(drop=True).assign(row=lambda f: np.arange(len(f)))
+    j = e.merge(unit_marks, on="unit_id")
+    prod = j[pd.to_datetime(j.day) + pd.Timedelta(days=1) <= j.event_date].groupby("row").factor.prod()
+    return e.row.map(prod).fillna(1.0).to_numpy()
+
+
+def _first_and_count(per: pd.DataFrame, hits: pd.DataFrame, day_col: str) -> None:
+    """Fill per-unit observed count, censoring-weighted count and weighted first event from `hits`
+    (rows: unit_id, <day_col>, factor), in place."""
+    hits = hits.sort_values(["unit_id", day_col], kind="stable")
+    per["observed_count"] = per.unit_id.map(hits.groupby("unit_id").size()).fillna(0).astype(int)
+    per["count_ipcw"] = per.unit_id.map(hits.groupby("unit_id").factor.sum()).fillna(0.0)
+    first = hits.drop_duplicates("unit_id").set_index("unit_id")
+    per["any_ipcw"] = per.unit_id.map(first.factor).fillna(0.0)
+    per["first_date"] = per.unit_id.map(first[day_col])
+
+
+def proven_reoffending_by_child(data, children: pd.DataFrame, follow_up_months: int = 12, waiting_months: int = 6,
+                                include_diversion: bool = False, unit_marks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per unit: complete follow-up?, proven reoffences (MoJ counting rules from the index day), first
+    reoffence day, the censoring-weighted versions, and the time-to-event data (one rule for all).
+
+    `children` has person_id, index_date, index_detention_id (and unit_id, censor_date where a child
+    may be censored at a later approach; `unit_marks` from evaluation.censoring.marks weights for it).
+    Columns: unit_id, person_id, complete, proven_reoffences, reoffended, days_to_first,
+    proven_reoffences_ipcw, reoffended_ipcw, approached_later, time, event, idx.
+    """
     extract = pd.Timestamp(data.config.data.extract_date)
-    idx = pd.to_datetime(children.index_date).reset_index(drop=True)
-    end = _add_months(idx, months) + pd.Timedelta(days=1)
+    u = _units(children)
+    start = u.idx + pd.Timedelta(days=1)
+    end = _add_months(u.idx, follow_up_months) + pd.Timedelta(days=1)  # exclusive
+    deadline = _add_months(u.idx, follow_up_months + waiting_months)
+    counted = MOJ_PROVEN_OUTCOMES + (DIVERSION_OUTCOMES if include_diversion else ())
+    ev = data.events[data.events.event_type == "offence"][["person_id", "event_date", "proven_outcome", "proven_date", "detention_id"]]
+    frame = u.assign(start=start, end=end, deadline=deadline)
+    j = frame.merge(ev, on="person_id")
+    not_index = j.detention_id.isna() | (j.detention_id != j.index_detention_id)
+    observed = j.censor_stop.isna() | (j.event_date < j.censor_stop)
+    in_fu = (j.event_date >= j.start) & (j.event_date < j.end) & not_index & observed
+    proven = in_fu & j.proven_outcome.isin(counted) & (j.proven_date <= j.deadline.clip(upper=extract))
+    hits = j[proven].copy()
+    hits["factor"] = _factor_at(hits, unit_marks)
+    out = u[["unit_id", "person_id", "idx"]].copy()
+    _first_and_count(out, hits, "event_date")
+    out["complete"] = (deadline <= extract).to_numpy()
+    out["proven_reoffences"] = out.pop("observed_count")
+    out["reoffended"] = out.proven_reoffences > 0
+    out["days_to_first"] = (out.pop("first_date") - out.idx).dt.days
+    out["proven_reoffences_ipcw"] = out.pop("count_ipcw")
+    out["reoffended_ipcw"] = out.pop("any_ipcw")
+    out["approached_later"] = (u.censor_stop.notna() & (u.censor_stop < end)).to_numpy()
+    # time to event: one ascertainment rule for every child (see the module docstring)
+    lag_ok = j.proven_date <= _add_months(j.event_date, waiting_months)
+    timely = j[in_fu & j.proven_outcome.isin(counted) & lag_ok]
+    first_timely = out.unit_id.map(timely.assign(d=(timely.event_date - timely.idx).dt.days).groupby("unit_id").d.min())
+    horizon = (end - pd.Timedelta(days=1) - u.idx).dt.days
+    trusted = (extract - pd.DateOffset(months=waiting_months) - u.idx).dt.days
+    cut = (u.censor_stop - pd.Timedelta(days=1) - u.idx).dt.days
+    limit = np.fmin(np.minimum(horizon, trusted), cut.astype(float)).clip(lower=0)
+    hit = first_timely.notna() & (first_timely <= limit)
+    out["time"] = np.where(hit, first_timely, limit).astype(float)
+    out["event"] = hit.to_numpy()
+    return out
+
+
+def rearrest_by_child(data, children: pd.DataFrame, months: int, unit_marks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per unit: a new custody detention within `months` of the index day (complete if the window has
+    ended), its censoring-weighted version, and time-to-event data."""
+    extract = pd.Timestamp(data.config.data.extract_date)
+    u = _units(children)
+    end = _add_months(u.idx, months) + pd.Timedelta(days=1)
     det = data.custody_detentions[["person_id", "detention_id", "arrival_datetime"]]
-    frame = pd.DataFrame({"person_id": children.person_id.to_numpy(), "index_detention_id": children.index_detention_id.to_numpy(),
-                          "idx": idx, "end": end})
-    j = frame.merge(det, on="person_id")
-    later = j[(j.arrival_datetime >= j.idx + pd.Timedelta(days=1)) & (j.detention_id != j.index_detention_id)]
-    first = later.assign(day=(later.arrival_datetime.dt.normalize() - later.idx).dt.days).groupby("person_id").day.min()
-    out = frame[["person_id"]].copy()
+    j = u.assign(end=end).merge(det, on="person_id")
+    j["event_date"] = j.arrival_datetime.dt.normalize()
+    observed = j.censor_stop.isna() | (j.event_date < j.censor_stop)
+    later = j[(j.event_date >= j.idx + pd.Timedelta(days=1)) & (j.event_date < j.end) & (j.detention_id != j.index_detention_id) & observed].copy()
+    later["factor"] = _factor_at(later, unit_marks)
+    out = u[["unit_id", "person_id", "idx"]].copy()
+    _first_and_count(out, later, "event_date")
+    days = (out.pop("first_date") - out.idx).dt.days
     out["complete"] = (end - pd.Timedelta(days=1) <= extract).to_numpy()
-    days = out.person_id.map(first)
-    horizon = (end - pd.Timedelta(days=1) - idx).dt.days
-    censor = np.minimum(horizon, (extract - idx).dt.days).clip(lower=0)
-    out["rearrested"] = (days.notna() & (days <= horizon)).to_numpy()
-    out["time"] = np.where(days.notna() & (days <= censor), days, censor).astype(float)
-    out["event"] = (days.notna() & (days <= censor)).to_numpy()
+    out["rearrested"] = days.notna().to_numpy()
+    out["rearrested_ipcw"] = out.pop("any_ipcw")
+    out = out.drop(columns=["observed_count", "count_ipcw"])
+    out["approached_later"] = (u.censor_stop.notna() & (u.censor_stop < end)).to_numpy()
+    horizon = (end - pd.Timedelta(days=1) - u.idx).dt.days
+    cut = (u.censor_stop - pd.Timedelta(days=1) - u.idx).dt.days
+    limit = np.fmin(np.minimum(horizon, (extract - u.idx).dt.days), cut.astype(float)).clip(lower=0)
+    hit = days.notna() & (days <= limit)
+    out["time"] = np.where(hit, days, limit).astype(float)
+    out["event"] = hit.to_numpy()
+    return out
+
+
+def first_disposal_index(data, children: pd.DataFrame) -> pd.DataFrame:
+    """For each unit, the JDL-comparable index: the first caution or conviction (MoJ proven outcome)
+    dated on or after the index day, for an offence committed on or before it. Units without one are
+    dropped. Returns `children`'s columns with index_date replaced and `arrest_date` kept."""
+    u = _units(children)
+    ev = data.events[(data.events.event_type == "offence") & data.events.proven_outcome.isin(MOJ_PROVEN_OUTCOMES)]
+    j = u.merge(ev[["person_id", "event_date", "proven_date"]], on="person_id")
+    j = j[(j.event_date <= j.idx) & (j.proven_date >= j.idx)]
+    first = j.groupby("unit_id").proven_date.min()
+    key = children.unit_id if "unit_id" in children else children.person_id
+    keep = key.isin(first.index).to_numpy()
+    out = children[keep].copy()
+    out["arrest_date"] = out.index_date
+    out["index_date"] = key[keep].map(first).to_numpy()
     return out
 
 
@@ -122,16 +215,19 @@ def rearrest_by_child(data, children: pd.DataFrame, months: int) -> pd.DataFrame
 # Weights after attrition
 
 
-def restricted_weights(cm: CohortMatch, keep_person_ids: set[str]) -> pd.DataFrame:
-    """Matching weights recomputed (MatchIt's rule) on the pairs whose children are all kept.
+def restricted_weights(cm: CohortMatch, keep_units: set[str]) -> pd.DataFrame:
+    """Matching weights recomputed (MatchIt's rule) on the matched sets whose units are kept.
 
-    Returns person_id, treated, weight, cluster for children with weight > 0.
+    Returns unit_id, person_id, treated, weight, subclass, cluster for units with weight > 0.
     """
+    from .outcomes import joined_clusters
+
     r = cm.result
     data = r.data
+    unit = (data.unit_id if "unit_id" in data else data.person_id).to_numpy()
     person = data.person_id.to_numpy()
     pos_of_label = {lab: i for i, lab in enumerate(data.index)}
-    keep = np.isin(person, list(keep_person_ids))
+    keep = np.isin(unit, list(keep_units))
     matches: dict[int, list[int]] = {}
     for t_label, row in r.match_matrix.iterrows():
         t = pos_of_label[t_label]
@@ -141,15 +237,14 @@ def restricted_weights(cm: CohortMatch, keep_person_ids: set[str]) -> pd.DataFra
         if cs:
             matches[t] = cs
     w = matching_weights(matches, r.treat)
-    cluster = np.full(len(data), -1, dtype=np.int64)
+    subclass = np.full(len(data), np.nan)
     if r.subclass is not None:
         for t, cs in matches.items():
-            cluster[t] = int(r.subclass.iloc[t])
-            cluster[cs] = int(r.subclass.iloc[t])
-    else:
-        cluster = pd.factorize(person)[0]
+            subclass[[t, *cs]] = float(r.subclass.iloc[t])
     sel = w > 0
-    return pd.DataFrame({"person_id": person[sel], "treated": r.treat[sel], "weight": w[sel], "cluster": cluster[sel]})
+    groups = np.where(np.isnan(subclass[sel]), unit[sel].astype(str), subclass[sel].astype(str))
+    return pd.DataFrame({"unit_id": unit[sel], "person_id": person[sel], "treated": r.treat[sel], "weight": w[sel],
+                         "subclass": subclass[sel], "cluster": joined_clusters(groups, person[sel])})
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,6 +279,18 @@ def weighted_difference(y: np.ndarray, treated: np.ndarray, weights: np.ndarray,
                       float(np.average(y[~t], weights=weights[~t])), b, lo, hi, p)
 
 
+def weighted_risk_ratio(y: np.ndarray, treated: np.ndarray, weights: np.ndarray, clusters: np.ndarray) -> tuple[float, float, float]:
+    """Risk ratio (programme / comparison) with 95% CI from a weighted Poisson model with clustered
+    errors (modified Poisson, Zou 2004); NaN when either group has no events."""
+    t = treated == 1
+    if not (y[t] > 0).any() or not (y[~t] > 0).any():
+        return math.nan, math.nan, math.nan
+    X = np.column_stack([np.ones(len(y)), treated.astype(float)])
+    fit = poisson_fit(X, y.astype(float), np.zeros(len(y)), weights.astype(float), clusters, ["(Intercept)", "treated"])
+    b, lo, hi, _ = fit.wald("treated")
+    return math.exp(b), math.exp(lo), math.exp(hi)
+
+
 @dataclass(frozen=True)
 class Survival:
     """Kaplan-Meier curves by group, a weighted log-rank test and a clustered Cox hazard ratio."""
@@ -198,8 +305,34 @@ class Survival:
     events: dict[str, int]
 
 
+def weighted_logrank(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> float:
+    """Two-sided p-value of the weighted log-rank test on counting-process data (entry, exit]: at each
+    event time, observed minus expected weighted events in the programme group, with the
+    hypergeometric variance on weighted counts (as lifelines' weighted logrank_test without entry)."""
+    times = np.unique(exit[event])
+    o_e = var = 0.0
+    t1 = treated == 1
+    for t in times:
+        at_risk = (entry < t) & (exit >= t)
+        n = weights[at_risk].sum()
+        n1 = weights[at_risk & t1].sum()
+        died = at_risk & event & (exit == t)
+        d = weights[died].sum()
+        d1 = weights[died & t1].sum()
+        if n <= 0:
+            continue
+        o_e += d1 - d * n1 / n
+        if n > 1:
+            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    if var <= 0:
+        return math.nan
+    return float(stats.chi2.sf(o_e ** 2 / var, 1))
+
+
 def survival_comparison(time: np.ndarray, event: np.ndarray, treated: np.ndarray, weights: np.ndarray,
-                        clusters: np.ndarray) -> Survival:
+                        clusters: np.ndarray, entry: np.ndarray | None = None) -> Survival:
+    """Kaplan-Meier by group, weighted log-rank and clustered Cox HR. With `entry`, rows are pieces of
+    follow-up (entry, time] with their own weights (time-varying censoring weights)."""
     from lifelines import CoxPHFitter, KaplanMeierFitter
     from lifelines.statistics import logrank_test
 
@@ -208,18 +341,41 @@ def survival_comparison(time: np.ndarray, event: np.ndarray, treated: np.ndarray
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines notes that non-integer weights need robust errors: we use them
         for g, sel, label in ((1, t, "programme"), (0, ~t, "comparison")):
-            km = KaplanMeierFitter().fit(time[sel], event[sel], weights=weights[sel])
+            km = KaplanMeierFitter().fit(time[sel], event[sel], weights=weights[sel], entry=None if entry is None else entry[sel])
             sf = km.survival_function_.iloc[:, 0]
             curves.append(pd.DataFrame({"group": label, "time": sf.index.to_numpy(dtype=float), "survival": sf.to_numpy()}))
             at_end[label] = float(sf.iloc[-1])
-        lr = logrank_test(time[t], time[~t], event[t], event[~t], weights_A=weights[t], weights_B=weights[~t])
+        if entry is None or not (entry > 0).any():
+            lr_p = float(logrank_test(time[t], time[~t], event[t], event[~t], weights_A=weights[t], weights_B=weights[~t]).p_value)
+        else:
+            lr_p = weighted_logrank(entry, time, event.astype(bool), treated, weights)
         df = pd.DataFrame({"time": time, "event": event.astype(int), "treated": treated.astype(float), "w": weights, "cluster": clusters})
-        cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", cluster_col="cluster", robust=True)
+        if entry is not None and (entry > 0).any():
+            df["entry"] = entry
+            cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", cluster_col="cluster", robust=True, entry_col="entry")
+        else:
+            cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", cluster_col="cluster", robust=True)
     coef = float(cph.params_["treated"])
     se = float(cph.standard_errors_["treated"])
-    return Survival(pd.concat(curves, ignore_index=True), at_end, float(lr.p_value), math.exp(coef), math.exp(coef - Z95 * se),
+    return Survival(pd.concat(curves, ignore_index=True), at_end, lr_p, math.exp(coef), math.exp(coef - Z95 * se),
                     math.exp(coef + Z95 * se), float(2 * stats.norm.sf(abs(coef / se))),
                     {"programme": int(event[t].sum()), "comparison": int(event[~t].sum())})
+
+
+def survival_pieces(per_unit: pd.DataFrame, unit_marks: pd.DataFrame | None) -> pd.DataFrame:
+    """Split each unit's follow-up (0, time] where its censoring weight changes: unit_id, entry, time,
+    event (on the last piece only), factor."""
+    rows = pd.DataFrame({"unit_id": per_unit.unit_id.to_numpy(), "start": per_unit.idx + pd.Timedelta(days=1),
+                         "stop": per_unit.idx + pd.to_timedelta(per_unit.time.to_numpy() + 1, unit="D")})
+    pieces = censoring.segment(rows, unit_marks)
+    idx = per_unit.idx.to_numpy()[pieces.row.to_numpy()]
+    out = pd.DataFrame({"unit_id": pieces.unit_id.to_numpy(),
+                        "entry": ((pieces.start.to_numpy() - idx) / np.timedelta64(1, "D")).astype(float) - 1,
+                        "time": ((pieces.stop.to_numpy() - idx) / np.timedelta64(1, "D")).astype(float) - 1,
+                        "factor": pieces.factor.to_numpy()})
+    last = ~pieces.row.duplicated(keep="last").to_numpy()
+    out["event"] = last & per_unit.event.to_numpy()[pieces.row.to_numpy()]
+    return out[(out.time > out.entry) | out.event].reset_index(drop=True)
 
 
 def effective_sample_size(weights: np.ndarray) -> float:
@@ -236,7 +392,7 @@ def min_detectable_difference(p0: float, n1: float, n0: float, alpha: float = 0.
         need = za * math.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n0)) + zb * math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
         return (p0 - p1) - need
 
-    if p0 <= 0 or n1 < 2 or n0 < 2 or gap(1e-9) < 0:
+    if not 0 < p0 < 1 or n1 < 2 or n0 < 2 or gap(1e-9) < 0:
         return math.nan
     return p0 - optimize.brentq(gap, 1e-9, p0)
 
@@ -256,7 +412,7 @@ def sample_size_per_group(p0: float, relative_reduction: float, alpha: float = 0
 
 @dataclass
 class Measure:
-    """One outcome definition (proven, proven incl. diversion, re-arrest m): comparisons and survival."""
+    """One outcome definition (proven from the arrest, from the disposal, re-arrest m): comparisons and survival."""
 
     key: str
     label: str
@@ -270,10 +426,23 @@ class Measure:
     min_detectable_difference: float
     comparison_ess: float
     min_reoffenders: int = JDL_MIN_REOFFENDERS
+    hidden_bias: HiddenBias | None = None
+    approached_later: int = 0  # comparison units censored at a later contact within the follow-up
+    excluded_no_disposal: dict[str, int] | None = None  # JDL-comparable measure only
+    definition: str = ""
+    matched: dict[str, int] | None = None  # units entering the measure before exclusions, by group
+    units: pd.DataFrame | None = field(default=None, repr=False)  # record-level: unit_id, treated, weight, y (never published)
+
+    def excluded_partner(self) -> dict[str, int]:
+        """Units with complete follow-up left out because every child they were matched with was left out."""
+        m = self.matched or {"programme": 0, "comparison": 0}
+        return {"programme": m["programme"] - self.excluded_incomplete["programme"] - self.rate.n_treated,
+                "comparison": m["comparison"] - self.excluded_incomplete["comparison"] - self.rate.n_comparison}
 
     def to_results(self) -> dict[str, Any]:
         r = self.rate
         out = {
+            "definition": self.definition,
             "n_treated": r.n_treated, "n_comparison": r.n_comparison,
             "treated_rate": r.treated_value, "comparison_rate": r.comparison_value, "difference": r.difference,
             "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
@@ -281,8 +450,16 @@ class Measure:
             "hazard_ratio_p_value": self.survival.hr_p_value, "logrank_p_value": self.survival.logrank_p,
             "min_detectable_difference": self.min_detectable_difference,
             "excluded_incomplete_follow_up": dict(self.excluded_incomplete),
+            "excluded_matched_partner_left_out": self.excluded_partner(),
+            "comparison_approached_later": self.approached_later,
             "treated_reoffenders": self.reoffenders["programme"],
         }
+        if self.excluded_no_disposal is not None:
+            out["excluded_no_proven_disposal"] = dict(self.excluded_no_disposal)
+        if self.hidden_bias is not None:
+            out["risk_ratio"] = self.hidden_bias.ratio
+            out["risk_ratio_ci"] = list(self.hidden_bias.ratio_ci)
+            out.update(self.hidden_bias.to_results())
         if self.frequency is not None:
             f = self.frequency
             out.update({"treated_frequency": f.treated_value, "comparison_frequency": f.comparison_value,
@@ -312,9 +489,13 @@ class ReoffendingResult:
     waiting_months: int
     extract_date: Any
     notes: list[str] = field(default_factory=list)
+    censoring_method: str = ""
+    unavailable: dict[str, str] = field(default_factory=dict)  # measure -> why it could not be estimated
 
     def to_results(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: m.to_results() for k, m in self.measures.items()}
+        if self.unavailable:
+            out["not_estimated"] = dict(self.unavailable)
         out["power_targets"] = [{"key": r.key, "relative_reduction": r.relative_reduction, "baseline_rate": _round(r.baseline),
                                  "needed_per_group": int(r.needed_per_group)} for r in self.power_targets.itertuples()]
         if self.benchmark is not None:
@@ -324,53 +505,99 @@ class ReoffendingResult:
 
 
 def _measure(key: str, label: str, per_child: pd.DataFrame, sample: pd.DataFrame, cm: CohortMatch, outcome: str,
-             count: str | None, min_reoffenders: int) -> Measure:
-    complete_ids = set(per_child.person_id[per_child.complete])
-    incomplete = per_child[~per_child.complete].merge(sample[["person_id", "treated"]], on="person_id")
+             count: str | None, min_reoffenders: int, unit_marks: pd.DataFrame | None = None, definition: str = "") -> Measure:
+    """Compare one outcome: `outcome` and `count` name per-unit columns whose `_ipcw` versions carry the
+    censoring weights; the observed versions decide suppression."""
+    complete_ids = set(per_child.unit_id[per_child.complete])
+    incomplete = per_child[~per_child.complete].merge(sample[["unit_id", "treated"]], on="unit_id")
     excluded = {"programme": int((incomplete.treated == 1).sum()), "comparison": int((incomplete.treated == 0).sum())}
-    rw = restricted_weights(cm, complete_ids).merge(per_child, on="person_id")
-    y = rw[outcome].to_numpy().astype(float)
+    rw = restricted_weights(cm, complete_ids).merge(per_child.drop(columns="person_id"), on="unit_id")
+    if (rw.treated == 1).sum() < 2 or (rw.treated == 0).sum() < 2:
+        raise ReoffendingError(f"fewer than two matched programme or comparison children have complete follow-up for {label.lower()} "
+                               f"by the extract date ({excluded['programme']} programme and {excluded['comparison']} comparison children "
+                               "do not)")
+    y = rw[f"{outcome}_ipcw"].to_numpy(float)
     tr, w, cl = rw.treated.to_numpy(), rw.weight.to_numpy(float), rw.cluster.to_numpy()
     rate = weighted_difference(y, tr, w, cl)
-    freq = weighted_difference(rw[count].to_numpy(float), tr, w, cl) if count else None
+    freq = weighted_difference(rw[f"{count}_ipcw"].to_numpy(float), tr, w, cl) if count else None
     t = tr == 1
-    reoffenders = {"programme": int(y[t].sum()), "comparison": int(y[~t].sum())}
+    observed = rw[outcome].to_numpy().astype(bool)
+    reoffenders = {"programme": int(observed[t].sum()), "comparison": int(observed[~t].sum())}
     per_reoff = days = None
-    if count and reoffenders["programme"] >= min_reoffenders:
+    if count and reoffenders["programme"] >= min_reoffenders and freq is not None:
         per_reoff, days = {}, {}
         for label_g, sel in (("programme", t), ("comparison", ~t)):
-            r = sel & (y > 0)
-            per_reoff[label_g] = float(np.average(rw[count].to_numpy(float)[r], weights=w[r]))
-            days[label_g] = float(np.average(rw.days_to_first.to_numpy(float)[r], weights=w[r]))
-    # survival on every matched child, incomplete ones censored, original weights and matched sets
-    sv = sample.merge(per_child, on="person_id")
-    surv = survival_comparison(sv.time.to_numpy(float), sv.event.to_numpy(bool), sv.treated.to_numpy(), sv.weight.to_numpy(float),
-                               sv.cluster.to_numpy())
+            share = np.average(y[sel], weights=w[sel])
+            per_reoff[label_g] = float(np.average(rw[f"{count}_ipcw"].to_numpy(float)[sel], weights=w[sel]) / share) if share else math.nan
+            wy = w[sel] * y[sel]
+            d = rw.days_to_first.to_numpy(float)[sel]
+            ok = wy > 0
+            days[label_g] = float(np.average(d[ok], weights=wy[ok])) if ok.any() else math.nan
+    rr = weighted_risk_ratio(y, tr, w, cl)
+    diffs = matched_set_differences(rw.assign(v=y), "v") if rw.subclass.notna().any() else None
+    gamma = gamma_if_significant((rate.ci_low, rate.ci_high), 0.0, diffs)
+    hidden = HiddenBias(rr[0], (rr[1], rr[2]), e_value(rr[0]), e_value_ci(rr[1], rr[2]) if math.isfinite(rr[1]) else math.nan,
+                        gamma, "risk ratio")
+    # survival on every matched unit, incomplete ones censored, original weights and matched sets
+    sv = sample.merge(per_child.drop(columns="person_id"), on="unit_id")
+    pieces = survival_pieces(sv, unit_marks).merge(sv[["unit_id", "treated", "weight", "cluster"]], on="unit_id")
+    surv = survival_comparison(pieces.time.to_numpy(float), pieces.event.to_numpy(bool), pieces.treated.to_numpy(),
+                               (pieces.weight * pieces.factor).to_numpy(float), pieces.cluster.to_numpy(), pieces.entry.to_numpy(float))
     ess = effective_sample_size(w[~t])
     mdd = min_detectable_difference(rate.comparison_value, int(t.sum()), ess)
-    return Measure(key, label, rate, freq, surv, per_reoff, days, reoffenders, excluded, mdd, ess, min_reoffenders)
+    later = int((rw.approached_later & (rw.treated == 0)).sum())
+    units = rw[["unit_id", "treated", "weight"]].assign(y=y)
+    matched = {"programme": int((sample.treated == 1).sum()), "comparison": int((sample.treated == 0).sum())}
+    return Measure(key, label, rate, freq, surv, per_reoff, days, reoffenders, excluded, mdd, ess, min_reoffenders, hidden, later,
+                   definition=definition, units=units, matched=matched)
 
 
-def analyse(data, cm: CohortMatch) -> ReoffendingResult:
-    """Proven reoffending (both definitions), re-arrest windows, survival, power and benchmark context."""
+def analyse(data, cm: CohortMatch, model: censoring.ApproachModel | None = None, mode: str | None = None) -> ReoffendingResult:
+    """Proven reoffending (both definitions, from the arrest and from the first proven disposal),
+    re-arrest windows, survival, power and benchmark context."""
     from .outcomes import matched_sample
 
     if data.events is None:
         raise ValueError("the reoffending measures need the events table (offences with their outcomes)")
     rc = data.config.reoffending
+    mode = mode or getattr(data.config.outcomes, "later_approach", "censor")
     sample = matched_sample(cm)
+    if mode == "ignore":
+        sample = sample.assign(censor_date=pd.NaT)
+        unit_marks = None
+    else:
+        model = model or censoring.fit_approach_model(data)
+        unit_marks = censoring.marks(model, sample)
     measures: dict[str, Measure] = {}
+    unavailable: dict[str, str] = {}
     fu, wait = rc.follow_up_months, rc.waiting_months
     main_is_diversion = rc.count_diversion_outcomes
-    for key, include, label in (("proven", main_is_diversion, "Proven reoffending" + (" (including community resolutions and Outcome 22)" if main_is_diversion else "")),
+    arrest = "Proven reoffending from the index arrest (MoJ counting rules)"
+    for key, include, label in ((("proven", main_is_diversion, arrest + (", including community resolutions and Outcome 22" if main_is_diversion else ""))),
                                 ("proven_including_diversion" if not main_is_diversion else "proven_excluding_diversion", not main_is_diversion,
-                                 "Proven reoffending, " + ("counting community resolutions and Outcome 22" if not main_is_diversion else "MoJ definition (without community resolutions and Outcome 22)"))):
-        per_child = proven_reoffending_by_child(data, sample, fu, wait, include_diversion=include)
-        measures[key] = _measure(key, label, per_child, sample, cm, "reoffended", "proven_reoffences", rc.min_reoffenders)
-    for m in rc.rearrest_windows_months:
-        per_child = rearrest_by_child(data, sample, m)
-        measures[f"rearrest_{m}m"] = _measure(f"rearrest_{m}m", f"Re-arrest within {m} months", per_child, sample, cm, "rearrested",
-                                              None, rc.min_reoffenders)
+                                 arrest + (", counting community resolutions and Outcome 22" if not main_is_diversion else
+                                           ", without community resolutions and Outcome 22"))):
+        per_child = proven_reoffending_by_child(data, sample, fu, wait, include_diversion=include, unit_marks=unit_marks)
+        measures[key] = _measure(key, label, per_child, sample, cm, "reoffended", "proven_reoffences", rc.min_reoffenders, unit_marks,
+                                 FROM_ARREST)  # the main measure: if it cannot be estimated, the section says why
+    # JDL-comparable: from the first proven disposal
+    disposed = first_disposal_index(data, sample)
+    none = sample[~sample.unit_id.isin(disposed.unit_id)]
+    try:
+        per_child = proven_reoffending_by_child(data, disposed, fu, wait, include_diversion=main_is_diversion, unit_marks=unit_marks)
+        m = _measure("proven_from_disposal", "Proven reoffending from the first proven disposal (JDL-comparable)", per_child,
+                     disposed, cm, "reoffended", "proven_reoffences", rc.min_reoffenders, unit_marks, FROM_DISPOSAL)
+        m.excluded_no_disposal = {"programme": int((none.treated == 1).sum()), "comparison": int((none.treated == 0).sum())}
+        measures["proven_from_disposal"] = m
+    except ReoffendingError as exc:
+        unavailable["proven_from_disposal"] = str(exc)
+    for m_ in rc.rearrest_windows_months:
+        per_child = rearrest_by_child(data, sample, m_, unit_marks)
+        try:
+            measures[f"rearrest_{m_}m"] = _measure(f"rearrest_{m_}m", f"Re-arrest within {m_} months", per_child, sample, cm, "rearrested",
+                                                   None, rc.min_reoffenders, unit_marks, f"any new custody detention within {m_} months of the index day")
+        except ReoffendingError as exc:
+            unavailable[f"rearrest_{m_}m"] = str(exc)
     bm = benchmarks()
     base = measures["proven"].rate.comparison_value
     targets = pd.DataFrame([{"key": k, "relative_reduction": float(bm.loc[k, "value"]), "baseline": base,
@@ -384,4 +611,5 @@ def analyse(data, cm: CohortMatch) -> ReoffendingResult:
         notes.append(f"{p.excluded_incomplete['programme']} programme and {p.excluded_incomplete['comparison']} comparison children are "
                      f"left out of the one-year proven measures: their {fu}-month follow-up plus the {wait}-month waiting period had not "
                      f"ended by the extract date ({data.config.data.extract_date:%-d %B %Y}). They stay, censored, in the time-to-reoffence analysis.")
-    return ReoffendingResult(measures, targets, benchmark, fu, wait, data.config.data.extract_date, notes)
+    return ReoffendingResult(measures, targets, benchmark, fu, wait, data.config.data.extract_date, notes,
+                             censoring.describe(model if mode != "ignore" else None, mode), unavailable)

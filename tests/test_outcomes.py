@@ -72,11 +72,18 @@ def test_duckdb_counts_equal_the_pandas_reference(demo_dir, tmp_path):
     pd.testing.assert_frame_equal(count_events(win, path), duck)
 
 
-def test_results_json_section_and_regression_to_the_mean_warning(demo_dir):
+@pytest.fixture(scope="module")
+def demo_outcomes(demo_dir):
     data = evaluation.load(demo_dir)
     cohort = build_cohort(data)
-    cm = match_comparison(cohort, data.config)
-    res = outcomes.compare_before_after(data, cohort, cm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cm = match_comparison(cohort, data.config)
+        return outcomes.compare_before_after(data, cohort, cm)
+
+
+def test_results_json_section_and_the_matchings_beside_the_main_one(demo_outcomes):
+    res = demo_outcomes
     out = res.to_results()
     for o in ("offending", "victimisation", "missing_episodes"):
         for w in ("6", "12"):
@@ -84,9 +91,15 @@ def test_results_json_section_and_regression_to_the_mean_warning(demo_dir):
                     "naive_change", "rate_ratio", "ci_low", "ci_high", "p_value"}
             assert keys <= set(out[o][w])
             assert out[o][w]["ci_low"] < out[o][w]["rate_ratio"] < out[o][w]["ci_high"]
-    assert out["prior_outcomes_used_in_matching"] is True
-    assert any("Daw & Hatfield" in n for n in res.notes)
-    assert "rate_ratio_without_prior_outcome_matching" in out["offending"]["12"]
+            assert {"e_value", "e_value_ci", "rosenbaum_gamma", "placebo_verdict"} <= set(out[o][w])
+            assert out[o][w]["e_value"] >= 1 and out[o][w]["e_value_ci"] >= 1
+    # the main DiD rests on the matching without earlier outcome counts (Daw & Hatfield 2018); the others are beside it
+    assert out["primary_specification"] == "without_prior_outcomes" and out["prior_outcomes_used_in_matching"] is False
+    specs = out["offending"]["12"]["specifications"]
+    assert {"with_prior_outcomes", "followed_through_later_approach"} <= set(specs)
+    assert "earlier_window" in specs or "earlier_window" in out["specifications_not_available"]
+    assert out["offending"]["12"]["rate_ratio_without_prior_outcome_matching"] == out["offending"]["12"]["rate_ratio"]
+    assert set(res.matchings["without_prior_outcomes"]["covariates"]).isdisjoint(outcomes.PRIOR_PROXY_COVARIATES)
 
 
 def simulate_matched_panel(rng: np.random.Generator, n_sets: int = 200, k: int = 2, theta: float = 0.75) -> pd.DataFrame:
@@ -150,3 +163,50 @@ def test_pipeline_recovers_planted_effects_across_demo_seeds(tmp_path):
     assert np.mean(hits) >= 0.85, f"coverage across seeds {np.mean(hits):.2f}"
     for o, errors in logs.items():
         assert abs(np.mean(errors)) < 0.15, f"{o}: mean log error {np.mean(errors):.3f}"
+
+
+def test_placebo_verdict_follows_its_numbers():
+    from evaluation.outcomes import placebo_verdict
+
+    did = {"rate_ratio": 0.80}
+    # significant on its own: the trends differed
+    assert placebo_verdict({"rate_ratio": 0.7, "log_se": 0.1, "p_value": 0.0004}, did, 1.25)["verdict"] == "differing_trends"
+    # tight around 1 and far smaller than the effect: supports similar trends
+    assert placebo_verdict({"rate_ratio": 1.01, "log_se": 0.05, "p_value": 0.84}, did, 1.25)["verdict"] == "parallel_supported"
+    # as large as the effect, in the same direction, though not significant (the demo's 0.85 against 0.86 case)
+    v = placebo_verdict({"rate_ratio": 0.85, "log_se": 0.09, "p_value": 0.07}, {"rate_ratio": 0.86}, 1.25)
+    assert v["verdict"] == "inconclusive" and v["at_least_half_the_effect"]
+    # too wide to say
+    assert placebo_verdict({"rate_ratio": 1.05, "log_se": 0.3, "p_value": 0.87}, did, 1.25)["verdict"] == "inconclusive"
+    assert placebo_verdict(None, did, 1.25)["verdict"] == "not_run"
+
+
+def test_placebo_needs_the_earlier_pre_period_observed(demo_dir, tmp_path):
+    """The placebo runs only where events cover at least half of the earlier pre-period's child-days (the
+    old condition counted rows already filtered to observed days, so it could never fail)."""
+    import shutil
+
+    from evaluation.cohort import build_cohort
+    from evaluation.matching import match_comparison
+
+    folder = tmp_path / "late_events"
+    shutil.copytree(demo_dir, folder)
+    cfg = (folder / "evaluation.toml").read_text().replace("[data]\n", "[data]\nevents_start = 2019-09-01\n")
+    (folder / "evaluation.toml").write_text(cfg)
+    data = evaluation.load(folder)
+    cohort = build_cohort(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cm = match_comparison(cohort, data.config)
+        res = outcomes.analyse(data, cm, [12])
+    assert res.get("offending", 12).placebo is None
+    assert res.get("offending", 12).placebo_check["verdict"] == "not_run"
+
+
+def test_joint_covariance_of_the_three_effects_has_each_fits_variance_on_its_diagonal(demo_outcomes):
+    res = demo_outcomes
+    v = res.joint_log_rr_vcov(12)
+    ses = [res.get(o, 12).did["log_se"] for o in outcomes.OUTCOMES]
+    np.testing.assert_allclose(np.sqrt(np.diag(v)), ses, rtol=1e-10)
+    corr = v / np.sqrt(np.outer(np.diag(v), np.diag(v)))
+    assert np.all(np.abs(corr) <= 1 + 1e-12) and np.linalg.eigvalsh(v).min() > -1e-12

@@ -74,6 +74,26 @@ def test_incomplete_follow_up_leaves_the_binary_measure_and_is_censored(data, ch
     assert p.loc["C", "event"] and p.loc["C", "time"] == 355
 
 
+def test_time_to_event_uses_one_ascertainment_rule_for_everyone(tmp_path):
+    """An offence proven 8 months after it was committed counts in the one-year measure (proven within
+    12 + 6 months of the index) but not in the time-to-event data, where an offence counts only if proven
+    within the 6-month waiting period of being committed, for complete and incomplete children alike."""
+    events = EVENTS + "E8,B,2021-01-20,offence,theft,conviction,2021-09-25,\n"
+    folder = write_tables(tmp_path, CONFIG, custody_detentions=DETENTIONS, programme_contacts=CONTACTS, events=events)
+    d = evaluation.load(folder)
+    kids = build_cohort(d).table[["person_id", "index_date", "index_detention_id"]]
+    p = reoffending.proven_reoffending_by_child(d, kids).set_index("person_id")
+    assert p.loc["B", "reoffended"] and p.loc["B", "proven_reoffences"] == 1
+    assert not p.loc["B", "event"], "proven more than 6 months after the offence: not in the time-to-event data"
+
+
+def test_jdl_comparable_index_is_the_first_proven_disposal(data, children):
+    d = reoffending.first_disposal_index(data, children).set_index("person_id")
+    # A: the index offence E1 (1 Nov 2020) was convicted on 1 Mar 2021; B and C had no disposal for an offence by their arrest
+    assert d.index.tolist() == ["A"]
+    assert d.loc["A", "index_date"] == pd.Timestamp("2021-03-01") and d.loc["A", "arrest_date"] == pd.Timestamp("2020-11-01")
+
+
 def test_rearrest_windows(data, children):
     r6 = reoffending.rearrest_by_child(data, children, 6).set_index("person_id")
     assert r6.loc["A", "rearrested"] and r6.loc["A", "time"] == (pd.Timestamp("2021-04-10") - pd.Timestamp("2020-11-01")).days
@@ -105,8 +125,9 @@ def test_sample_size_per_group_reproduces_the_methods_table():
 
 
 @pytest.mark.parametrize("lo, hi, expected", [
-    (-0.20, -0.05, "between 5 and 20 fewer were proven to reoffend within a year than would have done without the programme. This is a statistically significant result."),
-    (0.02, 0.11, "between 2 and 11 more were proven to reoffend"),
+    (-0.20, -0.05, "between 5 and 20 fewer were proven to have reoffended within a year of the arrest than would have done without the "
+                   "programme. This is a statistically significant result."),
+    (0.02, 0.11, "between 2 and 11 more were proven to have reoffended"),
     (-0.18, 0.07, "could be lower by as many as 18 or higher by as many as 7 than without the programme. This is not a statistically significant result"),
 ])
 def test_jdl_wording(lo, hi, expected):

@@ -23,3 +23,47 @@ def test_money_and_provenance_formatting():
     value = {"a": [1, 2], "b": {"c": "x", "d": [[9, 10]]}, "e": [{"n": 1}], "f": []}
     text = compact_json(value)
     assert json.loads(text) == value and '"a": [1, 2]' in text and '"d": [[9, 10]]' in text
+
+
+def test_balance_sentence_claims_only_what_the_numbers_show(demo_dir):
+    """'Alike' only on what was matched on, and any 'any prior event' share that still differs is named
+    (the demo summary once said 'alike on every recorded characteristic' beside 73% against 82%)."""
+    import warnings
+
+    import numpy as np
+
+    import evaluation
+    from evaluation.cohort import build_cohort
+    from evaluation.matching import match_comparison
+    from evaluation.report.sections.summary import balance_sentence
+
+    data = evaluation.load(demo_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cm = match_comparison(build_cohort(data), data.config)
+    text = balance_sentence(cm)
+    assert "every recorded characteristic" not in text
+    assert f"the {len(cm.covariates)} characteristics matched on" in text
+    extra = cm.indicator_balance([c for c in cm.covariates if c.startswith("prior_")])
+    off = extra[extra.std_mean_diff.abs() > cm.threshold]
+    assert (("differ in the share with" in text) == bool(len(off)))
+    # and the check has teeth: a matched comparison group with no prior offences at all is named
+    r = cm.result
+    r.data = r.data.assign(prior_offences_12m=np.where(r.data.treated == 1, r.data.prior_offences_12m, 0))
+    assert "any recorded offence in the year before" in balance_sentence(cm)
+
+
+def test_placebo_words_follow_the_verdict():
+    from evaluation.outcomes import BeforeAfter
+    from evaluation.report.sections.outcomes import placebo_text
+
+    def ba(verdict, rr=0.85, p=0.07, half=False):
+        check = {"verdict": verdict, "ci90": (0.73, 0.99), "margin": 1.25, "at_least_half_the_effect": half}
+        return BeforeAfter("offending", 12, None, {"rate_ratio": 0.86}, {}, {}, None,
+                           {"rate_ratio": rr, "ci_low": 0.7, "ci_high": 1.02, "p_value": p, "log_se": 0.09}, 1.0, check)
+
+    assert "already differed" in placebo_text(ba("differing_trends", p=0.01), "offences")
+    assert "were similar" in placebo_text(ba("parallel_supported", rr=1.0, p=0.9), "offences")
+    text = placebo_text(ba("inconclusive", half=True), "offences")
+    assert "cannot confirm" in text and "at least half as large as the estimated effect" in text
+    assert "value near 1 supports" not in text

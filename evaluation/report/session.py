@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..cohort import Cohort, build_cohort
+from ..censoring import ApproachModel, fit_approach_model
+from ..cohort import Cohort, build_cohort, design_checks
 from ..config import Config
 from ..loading import EvaluationData, load
 from ..matching import CohortMatch, MatchingError, match_comparison
@@ -29,7 +30,7 @@ from ..costs import CostError, ValueForMoney
 from ..costs import analyse as analyse_costs
 from ..engagement import EngagementResult
 from ..engagement import analyse as analyse_engagement
-from ..reoffending import ReoffendingResult
+from ..reoffending import ReoffendingError, ReoffendingResult
 from ..reoffending import analyse as analyse_reoffending
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
@@ -77,7 +78,7 @@ class ReportSession:
     # ------------------------------------------------------------------ analysis stages (each computed once)
     # A stage that cannot run on the data given returns None and says why in `self.unavailable`;
     # only the data-driven failures below are caught (a bug still fails the build).
-    _EXPECTED_FAILURES = (MatchingError, CostError, np.linalg.LinAlgError)
+    _EXPECTED_FAILURES = (MatchingError, CostError, ReoffendingError, np.linalg.LinAlgError)
 
     def _stage(self, name: str, compute: Callable[[], Any], needs: Iterable[str] = (), tables: Mapping[str, str] | None = None) -> Any:
         """Run stage `name`, or record why it cannot run: an input table not supplied (`tables`: table ->
@@ -131,15 +132,20 @@ class ReportSession:
         return self._stage("matching_engaged_only", lambda: match_comparison(c, self.config), needs=("matching",))
 
     @cached_property
+    def approach_model(self) -> ApproachModel:
+        """P(approach) at each detention where a comparison child could have been approached (censoring weights)."""
+        return fit_approach_model(self.data)
+
+    @cached_property
     def before_after(self) -> OutcomesResult | None:
         """Before/after comparisons, or None (with the reason)."""
-        return self._stage("before_after", lambda: compare_before_after(self.data, self.cohort, self.matching), needs=("matching",),
-                           tables={"events": "offences, victimisations and missing episodes"})
+        return self._stage("before_after", lambda: compare_before_after(self.data, self.cohort, self.matching, self.approach_model),
+                           needs=("matching",), tables={"events": "offences, victimisations and missing episodes"})
 
     @cached_property
     def reoffending(self) -> ReoffendingResult | None:
         """Reoffending measures, or None (with the reason)."""
-        return self._stage("reoffending", lambda: analyse_reoffending(self.data, self.matching), needs=("matching",),
+        return self._stage("reoffending", lambda: analyse_reoffending(self.data, self.matching, self.approach_model), needs=("matching",),
                            tables={"events": "offences and their outcomes"})
 
     @cached_property
@@ -228,7 +234,7 @@ class ReportSession:
         from .sections.summary import Findings
 
         return Findings(self.config, self.engagement, self.cohort, self.matching, self.before_after, self.reoffending,
-                        self.value_for_money, self.unavailable)
+                        self.value_for_money, self.unavailable, tuple(design_checks(self.data, self.cohort)))
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:
         """Show a chart as a PNG with its alt text and a numbered caption."""

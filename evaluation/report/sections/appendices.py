@@ -26,6 +26,20 @@ REFERENCES = {
     "lifelines": "Davidson-Pilon (2019), lifelines, J. Open Source Softw. 4(40): 1317, https://doi.org/10.21105/joss.01317",
     "greenbook": "HM Treasury, The Green Book, https://www.gov.uk/government/publications/the-green-book-appraisal-and-evaluation-in-central-government",
     "mojsuppression": "MoJ mojSuppression (primary and secondary suppression), https://github.com/moj-analytical-services/mojSuppression",
+    "target_trial": "Hernán & Robins (2016), Using big data to emulate a target trial, Am. J. Epidemiol. 183(8): 758-764, "
+                    "https://doi.org/10.1093/aje/kwv254",
+    "risk_set": "Li, Propert & Rosenbaum (2001), Balanced risk set matching, J. Am. Stat. Assoc. 96(455): 870-882, "
+                "https://doi.org/10.1198/016214501753208573",
+    "ipcw": "Robins & Finkelstein (2000), Correcting for noncompliance and dependent censoring in an AIDS clinical trial with "
+            "inverse probability of censoring weighted (IPCW) log-rank tests, Biometrics 56(3): 779-788, "
+            "https://doi.org/10.1111/j.0006-341X.2000.00779.x",
+    "evalue": "VanderWeele & Ding (2017), Sensitivity analysis in observational research: introducing the E-value, Ann. Intern. Med. "
+              "167(4): 268-274, https://doi.org/10.7326/M16-2607",
+    "rosenbaum": "Rosenbaum (2002), Observational Studies, 2nd ed., Springer, ch. 4, https://doi.org/10.1007/978-1-4757-3692-2",
+    "zou": "Zou (2004), A modified Poisson regression approach to prospective studies with binary data, Am. J. Epidemiol. 159(7): "
+           "702-706, https://doi.org/10.1093/aje/kwh090",
+    "cameron_miller": "Cameron & Miller (2015), A practitioner's guide to cluster-robust inference, J. Human Resources 50(2): "
+                      "317-372, https://doi.org/10.3368/jhr.50.2.317",
 }
 
 
@@ -38,11 +52,16 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
         designs.append(f"at {', '.join(c.suites)} in the same period")
     if c.pre_period_start:
         designs.append(f"at {', '.join(p.suites)} from {c.pre_period_start:%-d %B %Y} to {c.pre_period_end:%-d %B %Y}")
-    pool = (f"Comparison pool: children never approached, with an eligible detention {' or '.join(designs)}; their first such "
-            "detention is the index." if designs else "Comparison pool: none (the config names no comparison suites or pre-period).")
-    rows = [("Cohort",
-             f"Programme group: every child with a programme contact between {p.start:%-d %B %Y} and {p.end:%-d %B %Y}, aged "
-             f"{p.age_min}-{p.age_max} at the detention linked to their first contact (intention to treat). " + pool, ""),
+    areas = (f", living in {', '.join(c.residence_areas)} (applied to both groups)" if c.residence_areas is not None else "")
+    pool = (f"Comparison: children with an eligible detention {' or '.join(designs)} before any contact with the programme; "
+            "their first such detention is the index. A comparison child approached later keeps that index and is censored at the "
+            "first contact (and, if the contact falls in the programme period, is also in the programme group from then)."
+            if designs else "Comparison pool: none (the config names no comparison suites or pre-period).")
+    rows = [("Cohort (target-trial emulation)",
+             f"Eligibility is decided at the index date, by one rule for both groups: a custody detention at which the child was aged "
+             f"{p.age_min}-{p.age_max}{areas} and had not yet been approached. Programme group: every child whose first contact with "
+             f"the programme fell between {p.start:%-d %B %Y} and {p.end:%-d %B %Y}, indexed at the detention of that contact "
+             "(intention to treat). " + pool, REFERENCES["target_trial"]),
             ("Engagement rates", "Shares of children with Wilson score 95% confidence intervals; the base leaves out children referred "
              "to services in their home area.", REFERENCES["wilson"])]
     cm = f.matching
@@ -50,8 +69,16 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
         spec = specification_table(cm).set_index("Setting").Value
         settings = "; ".join(f"{k.lower()}: {spec[k]}" for k in ("Distance", "Ratio", "Caliper", "Replacement", "Matching order")
                              if k in spec)
-        rows.append(("Matching", "Greedy nearest-neighbour matching with R's MatchIt 4.5 semantics (matchit(method = \"nearest\")), "
-                     f"weights for the effect on the programme group (ATT). {settings[:1].upper() + settings[1:]}.", REFERENCES["matchit"]))
+        design = cfg.matching.comparison_design
+        why = ("Risk-set matching (comparison_design = \"risk_set\"): each programme child was matched only with children eligible in "
+               f"the same calendar {cfg.matching.risk_set_interval}, so that practice, policing and season are the same for both. "
+               if design == "risk_set" else
+               "Pooled design (the default): every comparison child's first eligible detention, from every comparison source, matched "
+               "on characteristics; risk-set matching within calendar intervals is available (comparison_design = \"risk_set\") "
+               "where concurrent comparison suites are large enough to match within each interval. ")
+        rows.append(("Matching", why + "Greedy nearest-neighbour matching with R's MatchIt semantics (matchit(method = \"nearest\")), "
+                     f"weights for the effect on the programme group (ATT). {settings[:1].upper() + settings[1:]}.",
+                     REFERENCES["matchit"] + ("; " + REFERENCES["risk_set"] if design == "risk_set" else "")))
         rows.append(("Balance", f"Standardised mean differences with the programme group's standard deviation before matching; "
                      f"|SMD| below {cm.threshold} counts as balanced.", REFERENCES["stuart"]))
     ba = f.before_after
@@ -59,18 +86,32 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
         windows = ", ".join(str(w) for w in sorted(ba.results["offending"]))
         rows.append(("Before and after", f"Events counted in {windows}-month windows before and after the index day (the index arrest "
                      "excluded); difference-in-differences by weighted Poisson regression with a log-exposure offset, standard errors "
-                     "clustered on the matched set; placebo test on two pre-periods; re-estimated without prior outcomes in the "
-                     "matching.", REFERENCES["sandwich"] + "; " + REFERENCES["daw"]))
+                     "clustered on the matched set joined with the child, intervals from Student's t with (clusters - 1) degrees of "
+                     "freedom. Main estimate on the matching "
+                     f"'{ba.primary.replace('_', ' ')}' ([outcomes] did_matching), with the other matchings and the estimate without "
+                     "censoring beside it. Placebo test on two pre-periods, read as supporting similar trends only when its 90% CI lies "
+                     f"within ±{100 * (cfg.outcomes.placebo_equivalence_margin - 1):.0f}% and it is under half the estimated effect.",
+                     REFERENCES["sandwich"] + "; " + REFERENCES["daw"] + "; " + REFERENCES["cameron_miller"]))
+        if ba.censoring_method:
+            rows.append(("Comparison children approached later", ba.censoring_method, REFERENCES["ipcw"]))
     reo = f.reoffending
     if reo is not None:
-        rows.append(("Reoffending", f"MoJ proven reoffending: an offence in the {reo.follow_up_months} months after the index arrest "
-                     f"proven by conviction or caution within that time or a further {reo.waiting_months} months; also counting "
-                     "out-of-court outcomes; re-arrest from custody records. Differences per 100 children from a weighted linear model "
-                     "with clustered errors, as the Justice Data Lab reports them.", REFERENCES["moj"] + "; " + REFERENCES["jdl"]))
+        rows.append(("Reoffending", f"Proven reoffending from the index arrest (MoJ counting rules): an offence in the "
+                     f"{reo.follow_up_months} months after the index arrest proven by caution or conviction within that time or a "
+                     f"further {reo.waiting_months} months; also counting out-of-court outcomes; and from the first proven disposal "
+                     "(JDL-comparable). Re-arrest from custody records. Differences per 100 children from a weighted linear model with "
+                     "clustered errors, as the Justice Data Lab reports them; risk ratios from a weighted Poisson model.",
+                     REFERENCES["moj"] + "; " + REFERENCES["jdl"] + "; " + REFERENCES["zou"]))
         rows.append(("Time to reoffence", "Kaplan-Meier curves, log-rank test and a weighted Cox model with robust errors clustered on "
-                     "the matched set; children with incomplete follow-up censored.", REFERENCES["lifelines"]))
+                     f"the matched set. One rule for every child: an offence counts if proven within {reo.waiting_months} months of "
+                     f"being committed; follow-up ends after {reo.follow_up_months} months or {reo.waiting_months} months before the "
+                     "extract date.", REFERENCES["lifelines"]))
         rows.append(("Power", "Minimum detectable difference between two proportions (80% power, two-sided 5% level), normal "
                      "approximation, with the comparison group's effective sample size.", ""))
+    if ba is not None or reo is not None:
+        rows.append(("Hidden bias", "E-values for every headline ratio and its confidence limit nearer 1 (a difference in proportions "
+                     "as a risk ratio); Rosenbaum's Gamma for the Wilcoxon signed-rank test on matched-set differences (one-sided "
+                     "2.5%), for results that are statistically significant.", REFERENCES["evalue"] + "; " + REFERENCES["rosenbaum"]))
     v = f.value_for_money
     if v is not None:
         cc = cfg.costs
@@ -81,7 +122,7 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
                      f"{cc.horizon_years} year(s), persistence {cc.persistence:g}, discounted at {100 * cc.discount_rate:g}% a year; "
                      f"attribution {cc.attribution:g}; optimism bias {100 * cc.optimism_bias_costs:g}% on costs and "
                      f"{100 * cc.optimism_bias_benefits:g}% on benefits; {cc.monte_carlo_draws:,} Monte Carlo draws (seed "
-                     f"{cfg.report.seed}).", REFERENCES["greenbook"]))
+                     f"{cfg.report.seed}), the three effects drawn jointly with the covariance of their estimates.", REFERENCES["greenbook"]))
     pol = log.policy
     rows.append(("Disclosure control",
                  f"Counts of 1 to {pol.threshold - 1} children suppressed, with secondary suppression so none can be worked out from "
@@ -157,10 +198,16 @@ GLOSSARY: list[tuple[str, str]] = [
     ("Attrition", "Children or records that leave the analysis at a step, with the reason."),
     ("Benefit-cost ratio (BCR)", "The value of the harm averted divided by the programme's cost; above 1 means benefits exceed costs."),
     ("Caliper", "The largest difference in propensity score allowed between matched children."),
+    ("Censoring at a later approach", "A comparison child approached by the programme after their index arrest is followed only until "
+     "that approach; similar children who could have been approached but were not count for them (inverse probability of censoring weights)."),
     ("Confidence interval (95% CI)", "The range of values compatible with the data; a different sample would give a somewhat different range."),
     ("Difference-in-differences (DiD)", "The programme group's change from before to after, minus the comparison group's change."),
     ("Disclosure control", "Hiding small numbers (shown as 'c') so no child can be identified from a published table."),
+    ("E-value", "How strongly an unmeasured factor would have to be linked both to being in the programme group and to the outcome "
+     "(as a risk ratio, over and above what was matched on) to explain an estimate away; 1 means no such factor is needed."),
     ("Effective sample size", "The number of equally weighted children that carries the same information as a weighted group."),
+    ("Eligible at the index date", "Whether a child could be in the analysis is decided at the arrest, with what was known then, by one "
+     "rule for both groups; nothing that happened afterwards decides it (target-trial emulation)."),
     ("Intention to treat", "Counting every child approached, whether or not they went on to take part."),
     ("Kaplan-Meier curve", "The share of children without the event at each point of the follow-up, allowing for children followed for less time."),
     ("Matching", "Choosing, for each programme child, comparison children who were similar at the time of arrest."),
@@ -169,8 +216,13 @@ GLOSSARY: list[tuple[str, str]] = [
     ("Outcome 22", "A police outcome recording that diversionary, educational or intervention activity was undertaken and no further action taken."),
     ("Placebo test", "The same comparison run on two periods before the programme, where no effect should appear."),
     ("Propensity score", "A child's estimated chance of being in the programme group, given what was recorded at arrest."),
-    ("Proven reoffending", "An offence committed within a year that leads to a conviction or caution within that year or a further six months (MoJ)."),
+    ("Proven reoffending from the index arrest", "An offence committed within a year of the arrest that leads to a conviction or "
+     "caution within that year or a further six months (the MoJ's counting rules, starting at the arrest)."),
+    ("Proven reoffending from the first proven disposal", "The same, starting at the first caution or conviction after the arrest, as "
+     "the Justice Data Lab does; children without one are left out."),
     ("Rate ratio / ratio of rate ratios", "How many times as many events; a ratio of rate ratios of 0.80 means 20% fewer events than expected without the programme."),
+    ("Rosenbaum's Gamma", "How much hidden bias within matched sets (one child up to Gamma times as likely as another to be the "
+     "programme child) it would take before a statistically significant result stopped being significant."),
     ("Regression to the mean", "Children picked up at a peak of offending tend to offend less afterwards whatever is done, so before/after comparisons flatter a programme."),
     ("Standardised mean difference (SMD)", "The difference between the groups' means in standard deviations; below 0.1 is usually taken as balanced."),
     ("Statistically significant", "Unlikely to be a chance difference (the 95% CI excludes no effect); not significant is not the same as no effect."),

@@ -77,7 +77,7 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
                       "compare children who chose to engage with children who were never asked.")
         if cm.result.n_treated_matched < len(cm.result.data[cm.result.data.treated == 1]):
             design.append("Some programme children found no match, so the estimates describe the matched programme children only.")
-    sections.append("### Design\n\n" + " ".join(design))
+    sections.append("### Design\n\n" + " ".join(design) + "".join(f"\n\n- {n}" for n in f.design_notes))
 
     power = []
     reo = f.reoffending
@@ -109,8 +109,8 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
                         "reoffending measures: "
                         f"{ex.get('programme', 0):,} programme and {ex.get('comparison', 0):,} comparison "
                         "children.")
-        gaps.append("The MoJ proven-reoffending measure does not count community resolutions or Outcome 22, which is what diversion "
-                    "often produces; the report shows the measure both ways.")
+        gaps.append("Proven reoffending counted by the MoJ's rules does not count community resolutions or Outcome 22, which is what "
+                    "diversion often produces; the report shows the measure both ways.")
     yos = f.engagement.tables.get("known_to_yos")
     if yos is not None and "Not checked" in yos.index and yos.loc["Not checked", "Total"] > 0:
         gaps.append(f"Youth offending service status was not checked for {log.count_text(yos.loc['Not checked', 'Total'])} of the "

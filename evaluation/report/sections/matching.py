@@ -193,15 +193,37 @@ def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: Disc
     pool = "; ".join(f"{n:,} {SOURCES.get(k, k)}" for k, n in src.items())  # design counts: see evaluation.disclosure
     after, before = res["max_abs_std_mean_diff_after"], res["max_abs_std_mean_diff_before"]
     above = res["covariates_above_threshold_after"]
+    units = "index events" if cohort.design == "risk_set" else "children"
     lines = [
-        f"The comparison pool holds **{count(res['n_control_pool'])} children** who were never approached by the programme ({pool}). "
-        f"Each of the **{count(res['n_treated'])} programme children** was matched to similar children from that pool; "
-        f"**{count(res['n_treated_matched'])}** found matches, with **{count(res['n_control_matched'])}** comparison children in all.",
+        f"The comparison pool holds **{count(res['n_control_pool'])} {units}**: children who had not been approached by the programme "
+        f"when they were arrested ({pool}). Each of the **{count(res['n_treated'])} programme children** was matched to similar "
+        f"children from that pool; **{count(res['n_treated_matched'])}** found matches, with **{count(res['n_control_matched'])}** "
+        "comparison children in all.",
         f"Before matching, the groups differed by up to **{before:.2f}** standard deviations on a covariate; after matching the largest "
         f"standardised difference is **{after:.3f}**" + (f", below the {cm.threshold} threshold on every covariate." if above == 0 else
                                                          f"; {above} covariate(s) remain above the {cm.threshold} threshold (marked †)."),
     ]
+    later_pool = cohort.n_comparison_approached_later
+    if later_pool:
+        lines.append(f"Whether a child could be a comparison was decided at their arrest, as it was for the programme children. "
+                     f"{log.count_text(later_pool)} of the comparison pool were approached by the programme later "
+                     f"({log.count_text(res['comparison_later_approached'])} of those matched): they stay in the comparison group, "
+                     "followed only until that approach, and similar children who could have been approached but were not count for "
+                     "them. Leaving them out instead would drop exactly the children who were arrested again, and make the comparison "
+                     "group look better than it was.")
+    if cohort.design == "risk_set":
+        lines.append("Each programme child was matched only with children eligible in the same calendar "
+                     f"{config.matching.risk_set_interval} (risk-set matching), so a comparison child can appear at more than one arrest.")
     return "\n\n".join(lines)
+
+
+def matching_results(cm: CohortMatch, log: DisclosureLog) -> dict:
+    """results.json's matching section with the same disclosure control as the text."""
+    out = cm.to_results()
+    if log.policy.small(out["comparison_later_approached"]):
+        out["comparison_later_approached"] = None
+        log.add("results_matching", "comparison_later_approached", "count", "small number of children")
+    return out
 
 
 def matching_why(cm: CohortMatch) -> str:
@@ -249,4 +271,4 @@ def balance_alt_text(cm: CohortMatch, drop: set[str] = frozenset()) -> str:
             f"{max_abs_smd(cm.result):.3f}.")
 
 
-__all__ = ["hidden_balance", "covariate_label", "attrition_table", "specification_table", "candidates_table", "sample_size_table", "balance_table", "matching_headline", "matching_why", "matching_cautions", "balance_alt_text"]
+__all__ = ["matching_results", "hidden_balance", "covariate_label", "attrition_table", "specification_table", "candidates_table", "sample_size_table", "balance_table", "matching_headline", "matching_why", "matching_cautions", "balance_alt_text"]

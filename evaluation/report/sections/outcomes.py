@@ -7,7 +7,7 @@ import pandas as pd
 
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
-from ...outcomes import OUTCOMES, BeforeAfter, OutcomesResult
+from ...outcomes import DID_MATCHINGS, FOLLOWED_THROUGH, OUTCOMES, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
 from ..formatting import count, pct
 
 NOUNS = {"offending": ("offences", "offending"), "victimisation": ("victimisations", "victimisation"),
@@ -46,19 +46,31 @@ def before_after_table(res: OutcomesResult, outcome: str, log: DisclosureLog) ->
     return pd.DataFrame(rows)
 
 
+PLACEBO_WORDS = {
+    "parallel_supported": "supports similar trends",
+    "inconclusive": "cannot rule out different trends",
+    "differing_trends": "trends differed",
+    "not_run": "not run",
+}
+
+
 def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
-    """Measures as rows, windows as columns: the naive change, the matched estimate and its checks."""
+    """Measures as rows, windows as columns: the naive change, the matched estimate and its checks, and
+    the same estimate under the other specifications."""
     columns: dict[str, list[str]] = {}
     labels = ["Programme change (naive before/after)", "Matched comparison change",
-              "Matched estimate: ratio of rate ratios (95% CI)", "p-value",
+              f"Matched estimate: ratio of rate ratios (95% CI) [{DID_MATCHINGS.get(res.primary, res.primary).lower()}]", "p-value",
               "Any event: difference in percentage points (95% CI)", "Negative-binomial check (95% CI)",
-              "Placebo on two pre-periods (95% CI)"]
-    with_sens = outcome in res.sensitivity
-    if with_sens:
-        labels.append("Matched without prior outcome counts (95% CI)")
+              "Placebo on two pre-periods (95% CI)", "Placebo verdict",
+              "E-value (estimate / CI limit nearer 1)", "Rosenbaum's Gamma"]
+    others = [name for name in SPECIFICATION_LABELS if name in res.specifications]
+    labels += [f"{SPECIFICATION_LABELS[name]} (95% CI)" for name in others]
+    missing = [name for name in DID_MATCHINGS if name in res.unavailable_specifications]
+    labels += [f"{SPECIFICATION_LABELS[name]}" for name in missing]
     for window, ba in sorted(res.results[outcome].items()):
         comp = ba.rate("comparison", "after") / ba.rate("comparison", "before")
         a = ba.any_event_did
+        hb = ba.hidden_bias
         col = [
             _change(ba.naive["rate_ratio"]), _change(comp),
             _ratio_text(ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"]), _p(ba.did["p_value"]),
@@ -67,12 +79,51 @@ def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
             else "not needed (no overdispersion)",
             _ratio_text(ba.placebo["rate_ratio"], ba.placebo["ci_low"], ba.placebo["ci_high"]) if ba.placebo
             else "pre-period not covered by the data",
+            PLACEBO_WORDS[(ba.placebo_check or {"verdict": "not_run"})["verdict"]],
+            f"{hb.e_value:.2f} / {hb.e_value_ci:.2f}" if hb is not None else "–",
+            (f"{hb.rosenbaum_gamma:.2f}" if hb is not None and hb.rosenbaum_gamma is not None else "– (no matched sets)"),
         ]
-        if with_sens:
-            sv = res.sensitivity[outcome].get(window)
+        for name in others:
+            sv = res.specifications[name][outcome].get(window)
             col.append(_ratio_text(sv["rate_ratio"], sv["ci_low"], sv["ci_high"]) if sv else "–")
+        col += [f"not available: {res.unavailable_specifications[name]}" for name in missing]
         columns[f"{window} months"] = col
     return pd.DataFrame({"Measure": labels, **columns})
+
+
+def outcomes_results(res: OutcomesResult, log: DisclosureLog) -> dict:
+    """results.json's before/after section with the same disclosure control as the text."""
+    out = res.to_results()
+    if log.policy.small(out.get("comparison_approached_later")):
+        out["comparison_approached_later"] = None
+        log.add("results_before_after", "comparison_approached_later", "count", "small number of children")
+    return out
+
+
+def design_text(res: OutcomesResult, log: DisclosureLog) -> str:
+    """Which matching the before/after comparison rests on, and why, in plain words."""
+    m = res.matchings.get(res.primary, {})
+    label = DID_MATCHINGS.get(res.primary, res.primary)
+    why = {
+        "without_prior_outcomes": ("the comparison of changes already allows for the groups starting at different levels, and "
+                                   "matching on the very counts it compares can manufacture a change through regression to the mean "
+                                   "when the groups' underlying levels differ (Daw & Hatfield 2018)"),
+        "with_prior_outcomes": "the config asks for it ([outcomes] did_matching)",
+        "earlier_window": ("matching on a window the comparison does not use balances the children's longer-run level of offending "
+                           "without matching on the peak just before the arrest"),
+    }.get(res.primary, "the config asks for it")
+    text = (f"**How the groups were compared.** {label}: children are matched on what was recorded at the arrest "
+            f"({count(m.get('n_treated_matched', 0))} programme children with {count(m.get('n_control_matched', 0))} comparison "
+            f"children; largest standardised difference {m.get('max_abs_std_mean_diff_after', float('nan')):.2f}). This is the "
+            f"main estimate because {why}. The tables also show the estimate when children are matched on the 12 months before "
+            "the arrest (as for reoffending), on an earlier window (13 to 24 months before) where the data reach that far, and "
+            "when comparison children later approached by the programme are followed through that approach.")
+    if res.approached_later:
+        text += (f" {log.count_text(res.approached_later).capitalize()} matched comparison children were approached by the programme during the "
+                 f"{max(res.results['offending'])}-month follow-up; their follow-up stops at that approach, and similar children who "
+                 "could have been approached but were not count for them (inverse probability of censoring weights), so the "
+                 "comparison still shows what would have happened without the programme.")
+    return text
 
 
 def outcome_headline(res: OutcomesResult, outcome: str) -> str:
@@ -100,7 +151,32 @@ def outcome_headline(res: OutcomesResult, outcome: str) -> str:
         lines.append(f"Comparing the two changes gives a ratio of rate ratios of **{rr:.2f}** (95% CI {lo:.2f} to {hi:.2f}, p = {_p(p)}): "
                      f"the data are consistent with anything from {abs(100 * (1 - lo)):.0f}% fewer to {abs(100 * (hi - 1)):.0f}% "
                      f"{'more' if hi >= 1 else 'fewer'} {noun}. This is not statistically significant, which is not the same as no effect.")
+    lines.append(placebo_text(ba, noun))
+    if ba.hidden_bias is not None and (lo > 1 or hi < 1):
+        lines.append(ba.hidden_bias.words(f"the difference in {noun}"))
     return "\n\n".join(lines)
+
+
+def placebo_text(ba: BeforeAfter, noun: str) -> str:
+    """The placebo check in words that follow its numbers."""
+    check = ba.placebo_check or {"verdict": "not_run"}
+    verdict = check["verdict"]
+    if verdict == "not_run" or ba.placebo is None:
+        return (f"The data do not reach far enough back to compare the groups' trends in {noun} before the arrest (placebo test), "
+                "so the assumption that they would have moved alike cannot be checked here.")
+    pl = ba.placebo
+    est = f"{pl['rate_ratio']:.2f} (95% CI {pl['ci_low']:.2f} to {pl['ci_high']:.2f})"
+    if verdict == "differing_trends":
+        return (f"**Before the arrest the groups' trends in {noun} already differed** (placebo ratio {est}, p = {_p(pl['p_value'])}): "
+                "the comparison of changes rests on the groups moving alike, so this estimate is not trustworthy.")
+    lo90, hi90 = check["ci90"]
+    if verdict == "parallel_supported":
+        return (f"Before the arrest the groups' trends in {noun} were similar: the placebo ratio, {est}, is within "
+                f"{100 * (check['margin'] - 1):.0f}% of no difference (90% CI {lo90:.2f} to {hi90:.2f}) and well short of the estimated effect.")
+    reason = ("it is at least half as large as the estimated effect, in the same direction" if check.get("at_least_half_the_effect")
+              else f"its 90% interval ({lo90:.2f} to {hi90:.2f}) reaches beyond ±{100 * (check['margin'] - 1):.0f}%")
+    return (f"The placebo test cannot confirm that the groups' trends in {noun} were similar before the arrest: its ratio is {est} and "
+            f"{reason}. A difference in trends of that size would be enough to produce or hide an effect like the one estimated.")
 
 
 def outcomes_cautions(res: OutcomesResult) -> str:
@@ -121,4 +197,5 @@ def before_after_alt(res: OutcomesResult, outcome: str) -> str:
             "and matched comparison groups. " + "; ".join(parts) + ".")
 
 
-__all__ = ["before_after_table", "estimates_table", "outcome_headline", "outcomes_cautions", "before_after_alt", "OUTCOMES"]
+__all__ = ["before_after_table", "estimates_table", "outcome_headline", "outcomes_cautions", "before_after_alt", "OUTCOMES", "design_text",
+           "placebo_text", "outcomes_results"]

@@ -12,9 +12,11 @@ from ...reoffending import Difference, ReoffendingResult
 from ..formatting import pct
 
 VERBS = {
-    "proven": "were proven to reoffend within a year",
-    "proven_including_diversion": "had a reoffence within a year proven or resolved out of court (including community resolutions and Outcome 22)",
-    "proven_excluding_diversion": "were proven to reoffend within a year (MoJ definition)",
+    "proven": "were proven to have reoffended within a year of the arrest",
+    "proven_including_diversion": "had a reoffence within a year of the arrest proven or resolved out of court (including community "
+                                  "resolutions and Outcome 22)",
+    "proven_excluding_diversion": "were proven to have reoffended within a year of the arrest (without community resolutions and Outcome 22)",
+    "proven_from_disposal": "were proven to have reoffended within a year of their first caution or conviction",
 }
 
 
@@ -49,15 +51,24 @@ def rates_allowed(d: Difference, log: DisclosureLog) -> bool:
             and log.rate_allowed(round(d.comparison_value * d.n_comparison), d.n_comparison))
 
 
+def headline_keys(res: ReoffendingResult) -> list[str]:
+    """The main proven measure and the longest re-arrest window estimated."""
+    rearrest = sorted((int(k.split("_")[1][:-1]), k) for k in res.measures if k.startswith("rearrest_"))
+    return ["proven"] + ([rearrest[-1][1]] if rearrest else [])
+
+
 def reoffending_headline(res: ReoffendingResult, log: DisclosureLog) -> str:
     lines = []
-    for key in ("proven", f"rearrest_{max(int(k.split('_')[1][:-1]) for k in res.measures if k.startswith('rearrest_'))}m"):
+    for key in headline_keys(res):
         m = res.measures[key]
         if not rates_allowed(m.rate, log):
             lines.append(f"**{m.label}.** Not shown: the numbers of children are too small to publish.")
             continue
-        lines.append(f"**{m.label}.** {pct(m.rate.treated_value)} of programme children {_verb(key)}, against {pct(m.rate.comparison_value)} "
-                     f"of matched comparison children. {jdl_sentence(key, m.rate)}")
+        text = (f"**{m.label}.** {pct(m.rate.treated_value)} of programme children {_verb(key)}, against {pct(m.rate.comparison_value)} "
+                f"of matched comparison children. {jdl_sentence(key, m.rate)}")
+        if m.rate.significant and m.hidden_bias is not None and m.hidden_bias.e_value == m.hidden_bias.e_value:
+            text += " " + m.hidden_bias.words("this difference")
+        lines.append(text)
     return "\n\n".join(lines)
 
 
@@ -65,21 +76,25 @@ def per_hundred_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFram
     """JDL's 'for 100 typical children' table: group values per 100, the difference with its CI."""
     rows = []
 
-    def row(label: str, d: Difference, scale: float = 100.0, dp: int = 0, children: bool = False):
+    def row(label: str, d: Difference, scale: float = 100.0, dp: int = 0, children: bool = False, hidden: str = "–"):
         if children and not rates_allowed(d, log):
             log.add("reoffending_per_100", label, "all", "rate standing for a small number of children")
             rows.append({"Measure": label, "Programme": sdc.SYMBOL, "Matched comparison": sdc.SYMBOL, "Difference (95% CI)": sdc.SYMBOL,
-                         "p": sdc.SYMBOL, "Significant?": sdc.SYMBOL, "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}"})
+                         "p": sdc.SYMBOL, "Significant?": sdc.SYMBOL, "E-value (estimate / CI)": sdc.SYMBOL,
+                         "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}"})
             return
         rows.append({
             "Measure": label, "Programme": f"{scale * d.treated_value:.{dp}f}",
             "Matched comparison": f"{scale * d.comparison_value:.{dp}f}",
             "Difference (95% CI)": f"{scale * d.difference:+.{dp}f} ({scale * d.ci_low:+.{dp}f} to {scale * d.ci_high:+.{dp}f})",
             "p": _p(d.p_value), "Significant?": "yes" if d.significant else "no",
-            "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}",
+            "E-value (estimate / CI)": hidden, "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}",
         })
     for key, m in res.measures.items():
-        row(f"{m.label}: children per 100", m.rate, children=True)
+        hb = m.hidden_bias
+        hidden = (f"{hb.e_value:.2f} / {hb.e_value_ci:.2f}" if hb is not None and math.isfinite(hb.e_value) and math.isfinite(hb.e_value_ci)
+                  else "–")
+        row(f"{m.label}: children per 100", m.rate, children=True, hidden=hidden)
         if m.frequency is not None:
             row(f"{m.label}: reoffences per 100 children", m.frequency)
     return pd.DataFrame(rows)
@@ -120,13 +135,42 @@ def survival_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
 
 
 def exclusions_text(res: ReoffendingResult, log: DisclosureLog) -> str:
-    p = res.measures["proven"].excluded_incomplete
-    if not (p["programme"] or p["comparison"]):
-        return ""
-    # design counts (analysis sample sizes), published exactly: see evaluation.disclosure
-    return (f"*{p['programme']:,} programme and {p['comparison']:,} comparison children are left "
-            f"out of the one-year proven measures: their {res.follow_up_months}-month follow-up plus the {res.waiting_months}-month waiting "
-            f"period had not ended by the extract date ({res.extract_date:%-d %B %Y}). They stay, censored, in the time-to-reoffence analysis.*")
+    """Who each measure leaves out and why, with numbers that add up to the table's (design counts,
+    published exactly: see evaluation.disclosure)."""
+    m = res.measures["proven"]
+    p = m.excluded_incomplete
+    lines = [f"**Definitions.** The main measure is **{m.definition}**: an offence committed in the {res.follow_up_months} months after "
+             f"the arrest that brought the child into the analysis, proven by a caution or conviction within that year or a further "
+             f"{res.waiting_months} months. It follows the Ministry of Justice's counting rules but starts at the arrest, not at a "
+             "caution, conviction or release as the official measure does."]
+    if "proven_from_disposal" in res.measures:
+        d = res.measures["proven_from_disposal"]
+        nd = d.excluded_no_disposal or {"programme": 0, "comparison": 0}
+        lines.append(f"The Justice Data Lab's way, **{d.definition}**, starts the year at the first caution or conviction for an offence "
+                     f"committed by the time of the arrest: {nd['programme']:,} programme and {nd['comparison']:,} comparison children had "
+                     f"none and are left out, and {d.excluded_incomplete['programme']:,} and {d.excluded_incomplete['comparison']:,} more "
+                     "had not been followed for long enough from it.")
+    elif "proven_from_disposal" in res.unavailable:
+        lines.append(f"The Justice Data Lab's way (from the first caution or conviction) could not be estimated: "
+                     f"{res.unavailable['proven_from_disposal']}.")
+    partner = m.excluded_partner()
+    if p["programme"] or p["comparison"] or partner["programme"] or partner["comparison"]:
+        matched = m.matched or {"programme": 0, "comparison": 0}
+        text = (f"Of the {matched['programme']:,} programme and {matched['comparison']:,} comparison children matched, "
+                f"{p['programme']:,} and {p['comparison']:,} are left out of the one-year proven measures because their follow-up plus "
+                f"the waiting period had not ended by the extract date ({res.extract_date:%-d %B %Y})")
+        if partner["programme"] or partner["comparison"]:
+            text += (f", and {partner['programme']:,} and {partner['comparison']:,} more because every child they were matched with "
+                     "was left out")
+        lines.append(text + f", leaving {m.rate.n_treated:,} and {m.rate.n_comparison:,}.")
+    if m.approached_later:
+        lines.append(f"{log.count_text(m.approached_later).capitalize()} of those comparison children were approached by the programme "
+                     "during their follow-up: "
+                     "their follow-up stops at that approach and is weighted back as the methods appendix describes.")
+    lines.append(f"In the time-to-reoffence analysis every child stays in, and one rule applies to all: an offence counts only if it was "
+                 f"proven within {res.waiting_months} months of being committed, and follow-up ends {res.follow_up_months} months after "
+                 f"the arrest or {res.waiting_months} months before the extract date, whichever comes first.")
+    return "\n\n".join(lines)
 
 
 def reoffending_results(res: ReoffendingResult, log: DisclosureLog) -> dict:
@@ -139,6 +183,9 @@ def reoffending_results(res: ReoffendingResult, log: DisclosureLog) -> dict:
                 r[f] = None
         if log.policy.small(m.reoffenders["programme"]):
             r["treated_reoffenders"] = None
+        if log.policy.small(r.get("comparison_approached_later")):
+            r["comparison_approached_later"] = None
+            log.add("results_reoffending", f"{key} comparison_approached_later", "count", "small number of children")
     return out
 
 
@@ -197,5 +244,5 @@ def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
     return "Kaplan-Meier curves of the share of children without the event over the follow-up, by group. " + "; ".join(parts) + "."
 
 
-__all__ = ["rates_allowed", "exclusions_text", "reoffending_results", "jdl_sentence", "reoffending_headline", "per_hundred_table", "reoffender_measures_table", "survival_table",
+__all__ = ["headline_keys", "rates_allowed", "exclusions_text", "reoffending_results", "jdl_sentence", "reoffending_headline", "per_hundred_table", "reoffender_measures_table", "survival_table",
            "can_and_cannot_say", "power_statement", "benchmark_statement", "km_alt"]

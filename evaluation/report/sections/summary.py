@@ -36,6 +36,7 @@ class Findings:
     reoffending: ReoffendingResult | None
     value_for_money: ValueForMoney | None
     unavailable: Mapping[str, str]
+    design_notes: tuple[str, ...] = ()  # what the data cannot support in the design (evaluation.cohort.design_checks)
 
 
 def _number_word(n: int) -> str:
@@ -128,7 +129,12 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
             window = max(ba.results[outcome])
             r = ba.get(outcome, window)
             words, sig = effect_words(r.did["rate_ratio"], r.did["ci_low"], r.did["ci_high"], noun)
-            significant[topic] = sig and r.did["rate_ratio"] < 1
+            trends_differ = (r.placebo_check or {}).get("verdict") == "differing_trends"
+            significant[topic] = sig and r.did["rate_ratio"] < 1 and not trends_differ
+            if sig and trends_differ:
+                words += ", but the groups' trends already differed before the arrest, so it cannot be relied on"
+            elif sig and r.hidden_bias is not None:
+                words += f" (E-value {r.hidden_bias.e_value:.1f}: how strong a hidden factor would have to be; see the section)"
             lines.append(f"- **{topic.capitalize()}** in the {window} months after arrest: {words}.")
         off = ba.get("offending", max(ba.results["offending"]))
         if off.naive["change"] < 0:  # the programme group's own before/after change, as a proportion
@@ -149,8 +155,8 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
                 rng = (f"per 100 children, anything from {abs(lo):.0f} fewer to {hi:.0f} more proven reoffenders: "
                        "**not statistically significant**")
             significant["proven reoffending"] = d.significant and d.difference < 0
-            lines.append(f"- **Proven reoffending** within a year (MoJ measure): {pct(d.treated_value)} of programme children against "
-                         f"{pct(d.comparison_value)} of matched comparison children; {rng}.")
+            lines.append(f"- **Proven reoffending** within a year of the arrest (MoJ counting rules): {pct(d.treated_value)} of programme "
+                         f"children against {pct(d.comparison_value)} of matched comparison children; {rng}.")
         else:
             lines.append("- Proven reoffending: the numbers of children are too small to publish.")
     return lines, significant
@@ -172,6 +178,35 @@ def _cost_paragraph(f: Findings) -> str:
     return text
 
 
+def balance_sentence(cm: CohortMatch) -> str:
+    """What the balance numbers support, and nothing more: alike on the characteristics matched on (if
+    every standardised difference is under the threshold), and any 'any event in the year before'
+    indicator that still differs."""
+    r = cm.to_results()
+    n = len(cm.covariates)
+    if r["covariates_above_threshold_after"] == 0:
+        text = (f"The matched groups are alike on the {n} characteristics matched on (largest standardised difference "
+                f"{r['max_abs_std_mean_diff_after']:.2f})")
+    else:
+        text = (f"The matched groups still differ on {r['covariates_above_threshold_after']} of the characteristics matched on, which "
+                "weakens the comparison")
+    extra = cm.indicator_balance([c for c in cm.covariates if c.startswith("prior_")])
+    off = extra[extra.std_mean_diff.abs() > cm.threshold]
+    if len(off):
+        names = [INDICATOR_NAMES.get(c, c) for c in off.covariate]
+        text += f", but differ in the share with {_or(names)} (standardised difference {off.std_mean_diff.abs().max():.2f})"
+    return text + "."
+
+
+INDICATOR_NAMES = {
+    "prior_offences_12m": "any recorded offence in the year before", "prior_victimisations_12m": "any victimisation in the year before",
+    "prior_missing_episodes_12m": "any missing episode in the year before", "prior_detentions_12m": "any detention in the year before",
+    "prior_offences_13_24m": "any offence 13 to 24 months before", "prior_victimisations_13_24m": "any victimisation 13 to 24 months before",
+    "prior_missing_episodes_13_24m": "any missing episode 13 to 24 months before",
+    "prior_detentions_13_24m": "any detention 13 to 24 months before",
+}
+
+
 def evidence_strength(f: Findings) -> list[str]:
     """What supports the estimates and what weakens them, from this run's diagnostics."""
     out: list[str] = []
@@ -180,25 +215,25 @@ def evidence_strength(f: Findings) -> list[str]:
         out.append("There is no comparison group, so no estimate of impact: only the engagement figures can be used.")
         return out
     r = cm.to_results()
-    out.append("Design: a matched comparison before and after the arrest (quasi-experimental). It deals with regression to the mean "
-               "and with recorded differences between children, not with differences that police records do not show.")
-    if r["covariates_above_threshold_after"] == 0:
-        out.append(f"The matched groups are alike on every recorded characteristic (largest standardised difference "
-                   f"{r['max_abs_std_mean_diff_after']:.2f}).")
-    else:
-        out.append(f"The matched groups still differ on {r['covariates_above_threshold_after']} recorded characteristic(s), which weakens "
-                   "the comparison.")
+    out.append("Design: a matched comparison before and after the arrest (quasi-experimental), each child's group decided at the "
+               "arrest; it deals with regression to the mean and recorded differences, not with what records do not show.")
+    out.append(balance_sentence(cm))
     ba = f.before_after
     if ba is not None:
-        placebos = [(o, x.placebo) for o in ba.results for x in ba.results[o].values() if x.placebo]
-        failed = [NOUNS[o][1] for o, pl in placebos if pl["ci_low"] > 1 or pl["ci_high"] < 1]
-        if not placebos:
+        verdicts = {NOUNS[o][1]: (ba.get(o, max(ba.results[o])).placebo_check or {"verdict": "not_run"})["verdict"] for o in ba.results}
+        differ = [k for k, v in verdicts.items() if v == "differing_trends"]
+        unsure = [k for k, v in verdicts.items() if v == "inconclusive"]
+        if all(v == "not_run" for v in verdicts.values()):
             out.append("The data do not reach far enough back for a placebo test of the groups' earlier trends.")
-        elif failed:
-            out.append("Before the programme, the groups' trends already differed for " + ", ".join(sorted(set(failed))) +
-                       " (placebo test), so those estimates are less trustworthy.")
         else:
-            out.append("Before the arrest, the two groups' trends were similar (placebo tests), as the design assumes.")
+            if differ:
+                out.append("Before the arrest, the groups' trends already differed for " + _and(differ) +
+                           " (placebo test), so those estimates are not trustworthy.")
+            if unsure:
+                out.append("For " + _and(unsure) + ", the placebo test cannot confirm similar trends before the arrest, so differing "
+                           "trends could explain effects of the size estimated.")
+            if not differ and not unsure:
+                out.append("Before the arrest, the two groups' trends were similar (placebo tests), as the design assumes.")
     reo = f.reoffending
     if reo is not None:
         m = reo.measures["proven"]
@@ -233,7 +268,11 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
                    f"({money(po.loc['engaged', 'full_economic'])})")
     found = [k for k, s in significant.items() if s]
     if found:
-        can.append("a reduction in " + _and(found) + " against the matched comparison group")
+        ba = f.before_after
+        unsure = [NOUNS[o][1] for o in (ba.results if ba is not None else {})
+                  if NOUNS[o][1] in found and (ba.get(o, max(ba.results[o])).placebo_check or {}).get("verdict") == "inconclusive"]
+        can.append("a reduction in " + _and(found) + " against the matched comparison group" +
+                   (" (for " + _and(unsure) + ", if earlier trends were similar: the placebo test cannot confirm it)" if unsure else ""))
     not_found = [k for k, s in significant.items() if not s]
     if not_found:
         cannot.append("a claim that the programme reduced " + _or(not_found) + ": the estimates are too uncertain either way "
