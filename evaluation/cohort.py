@@ -223,11 +223,10 @@ def build_cohort(data: EvaluationData) -> Cohort:
     prog_design = det.custody_suite.isin(p.suites) & _between(det.arrival_datetime, p.start, p.end)
     at_comp_suite = det.custody_suite.isin(c.suites) & _between(det.arrival_datetime, p.start, p.end)
     at_pre = (det.custody_suite.isin(p.suites) & _between(det.arrival_datetime, c.pre_period_start, c.pre_period_end)
-              if c.pre_period_start else pd.Series(False, index=det.index))
-    comp_design = at_comp_suite if design == "risk_set" else (at_comp_suite | at_pre)
+              if c.pre_period_start and design != "risk_set"  # a pre-programme period cannot be concurrent
+              else pd.Series(False, index=det.index))
+    comp_design = at_comp_suite | at_pre
     eligible = in_age & area_ok & at_or_before_contact
-    if design == "risk_set":
-        at_pre = pd.Series(False, index=det.index)  # a pre-programme period cannot be concurrent
 
     # ---- time zero: each child's first eligible detention in each calendar window of the design (the programme period;
     # the pre-programme period, comparison only). In the programme period the programme and comparison suites compete for

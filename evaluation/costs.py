@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ._resources import package_path
-from .outcomes import EVENT_TYPES, OUTCOMES, OutcomesResult
+from .outcomes import OUTCOMES, OutcomesResult
 from .stats import Z95
 
 VALUE_TYPES = ("fiscal", "economic", "social")

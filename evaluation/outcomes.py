@@ -333,9 +333,10 @@ def _group_summary(panel: pd.DataFrame) -> pd.DataFrame:
 
 def placebo_verdict(placebo: dict[str, float] | None, did: dict[str, float], margin: float) -> dict[str, Any]:
     """Read the placebo from its numbers. 'differing_trends': the placebo itself is significant (p <= 0.05);
-    'parallel_supported': its 90% CI lies within [1/margin, margin] (two one-sided tests at 5%) and it is
-    less than half the size of the estimated effect on the log scale; otherwise 'inconclusive' (the check
-    cannot rule out a pre-existing difference in trends as large as the effect)."""
+    'parallel_supported': its 90% CI lies within [1/margin, margin] (two one-sided tests at 5%) and, when the
+    estimated effect is statistically significant, the placebo is less than half its size on the log scale or
+    points the other way; otherwise 'inconclusive' (the check cannot rule out a pre-existing difference in trends
+    as large as the effect, or as large as the margin)."""
     if placebo is None:
         return {"verdict": "not_run"}
     b, se = math.log(placebo["rate_ratio"]), placebo["log_se"]
@@ -343,16 +344,15 @@ def placebo_verdict(placebo: dict[str, float] | None, did: dict[str, float], mar
     lo90, hi90 = math.exp(b - z90 * se), math.exp(b + z90 * se)
     equivalent = lo90 >= 1 / margin and hi90 <= margin
     effect = math.log(did["rate_ratio"])
-    as_large = abs(b) >= 0.5 * abs(effect) if effect != 0 else abs(b) > 0
-    same_direction = b * effect > 0
+    effect_significant = did["ci_low"] > 1 or did["ci_high"] < 1 if "ci_low" in did else False
+    as_large = bool(effect_significant and b * effect > 0 and abs(b) >= 0.5 * abs(effect))
     if placebo["p_value"] <= 0.05:
         verdict = "differing_trends"
-    elif equivalent and not (as_large and same_direction):
+    elif equivalent and not as_large:
         verdict = "parallel_supported"
     else:
         verdict = "inconclusive"
-    return {"verdict": verdict, "equivalent": equivalent, "ci90": (lo90, hi90), "margin": margin,
-            "at_least_half_the_effect": bool(as_large and same_direction)}
+    return {"verdict": verdict, "equivalent": equivalent, "ci90": (lo90, hi90), "margin": margin, "at_least_half_the_effect": as_large}
 
 
 def _hidden_bias(panel: pd.DataFrame, did: dict[str, float]) -> HiddenBias:

@@ -168,14 +168,20 @@ def test_pipeline_recovers_planted_effects_across_demo_seeds(tmp_path):
 def test_placebo_verdict_follows_its_numbers():
     from evaluation.outcomes import placebo_verdict
 
-    did = {"rate_ratio": 0.80}
+    did = {"rate_ratio": 0.80, "ci_low": 0.65, "ci_high": 0.98}
     # significant on its own: the trends differed
     assert placebo_verdict({"rate_ratio": 0.7, "log_se": 0.1, "p_value": 0.0004}, did, 1.25)["verdict"] == "differing_trends"
     # tight around 1 and far smaller than the effect: supports similar trends
     assert placebo_verdict({"rate_ratio": 1.01, "log_se": 0.05, "p_value": 0.84}, did, 1.25)["verdict"] == "parallel_supported"
-    # as large as the effect, in the same direction, though not significant (the demo's 0.85 against 0.86 case)
-    v = placebo_verdict({"rate_ratio": 0.85, "log_se": 0.09, "p_value": 0.07}, {"rate_ratio": 0.86}, 1.25)
-    assert v["verdict"] == "inconclusive" and v["at_least_half_the_effect"]
+    # the demo's old case: a placebo of 0.85 beside an effect of 0.86 was read as support; its 90% CI reaches past -25%
+    v = placebo_verdict({"rate_ratio": 0.85, "log_se": 0.09, "p_value": 0.07}, {"rate_ratio": 0.86, "ci_low": 0.67, "ci_high": 1.10}, 1.25)
+    assert v["verdict"] == "inconclusive" and not v["equivalent"]
+    # within the margin, but at least half as large as a significant effect, in the same direction
+    v = placebo_verdict({"rate_ratio": 0.94, "log_se": 0.05, "p_value": 0.22}, {"rate_ratio": 0.90, "ci_low": 0.82, "ci_high": 0.99}, 1.25)
+    assert v["verdict"] == "inconclusive" and v["equivalent"] and v["at_least_half_the_effect"]
+    # beside an effect that is not significant, a small placebo within the margin supports similar trends
+    v = placebo_verdict({"rate_ratio": 1.03, "log_se": 0.09, "p_value": 0.74}, {"rate_ratio": 1.06, "ci_low": 0.82, "ci_high": 1.37}, 1.25)
+    assert v["verdict"] == "parallel_supported"
     # too wide to say
     assert placebo_verdict({"rate_ratio": 1.05, "log_se": 0.3, "p_value": 0.87}, did, 1.25)["verdict"] == "inconclusive"
     assert placebo_verdict(None, did, 1.25)["verdict"] == "not_run"
@@ -210,3 +216,24 @@ def test_joint_covariance_of_the_three_effects_has_each_fits_variance_on_its_dia
     np.testing.assert_allclose(np.sqrt(np.diag(v)), ses, rtol=1e-10)
     corr = v / np.sqrt(np.outer(np.diag(v), np.diag(v)))
     assert np.all(np.abs(corr) <= 1 + 1e-12) and np.linalg.eigvalsh(v).min() > -1e-12
+
+
+def test_risk_set_design_matches_each_programme_child_within_its_calendar_month(demo_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "risk_set"
+    shutil.copytree(demo_dir, folder)
+    with open(folder / "evaluation.toml", "a") as f:
+        f.write('\n[matching]\ncomparison_design = "risk_set"\nrisk_set_interval = "month"\n')
+    data = evaluation.load(folder)
+    cohort = build_cohort(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cm = match_comparison(cohort, data.config)
+        res = outcomes.compare_before_after(data, cohort, cm)
+    period = cm.result.data.index_period
+    pairs = cm.result.pairs()
+    assert len(pairs) and (period.loc[pairs.treated].to_numpy() == period.loc[pairs.control].to_numpy()).all()
+    assert cohort.table[cohort.table.treated == 0].person_id.duplicated().any()  # a child can be eligible in several months
+    assert "index_period" in cm.result.spec["exact"]
+    assert 0 < res.get("offending", 12).did["rate_ratio"] < 10

@@ -17,6 +17,7 @@ from scipy import stats
 from tests.simulation import study
 
 REPLICATIONS = 24
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

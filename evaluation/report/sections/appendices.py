@@ -53,15 +53,15 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
     if c.pre_period_start:
         designs.append(f"at {', '.join(p.suites)} from {c.pre_period_start:%-d %B %Y} to {c.pre_period_end:%-d %B %Y}")
     areas = (f", living in {', '.join(c.residence_areas)} (applied to both groups)" if c.residence_areas is not None else "")
-    pool = (f"Comparison: children with an eligible detention {' or '.join(designs)} before any contact with the programme; "
-            "their first such detention is the index. A comparison child approached later keeps that index and is censored at the "
-            "first contact (and, if the contact falls in the programme period, is also in the programme group from then)."
-            if designs else "Comparison pool: none (the config names no comparison suites or pre-period).")
+    pool = (f"Comparison: children whose first eligible detention in a window was {' or '.join(designs)}. A comparison child "
+            "approached later keeps that index and is censored at the first contact." if designs else
+            "Comparison pool: none (the config names no comparison suites or pre-period).")
     rows = [("Cohort (target-trial emulation)",
              f"Eligibility is decided at the index date, by one rule for both groups: a custody detention at which the child was aged "
-             f"{p.age_min}-{p.age_max}{areas} and had not yet been approached. Programme group: every child whose first contact with "
-             f"the programme fell between {p.start:%-d %B %Y} and {p.end:%-d %B %Y}, indexed at the detention of that contact "
-             "(intention to treat). " + pool, REFERENCES["target_trial"]),
+             f"{p.age_min}-{p.age_max}{areas} and had not yet been approached; each child enters at their first such detention in "
+             f"each calendar window of the design. Programme group: children whose first eligible detention between "
+             f"{p.start:%-d %B %Y} and {p.end:%-d %B %Y} was at {', '.join(p.suites)} and who were approached there (intention to "
+             "treat; a child approached only at a later detention is left out and counted). " + pool, REFERENCES["target_trial"]),
             ("Engagement rates", "Shares of children with Wilson score 95% confidence intervals; the base leaves out children referred "
              "to services in their home area.", REFERENCES["wilson"])]
     cm = f.matching
@@ -90,7 +90,8 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
                      "freedom. Main estimate on the matching "
                      f"'{ba.primary.replace('_', ' ')}' ([outcomes] did_matching), with the other matchings and the estimate without "
                      "censoring beside it. Placebo test on two pre-periods, read as supporting similar trends only when its 90% CI lies "
-                     f"within ±{100 * (cfg.outcomes.placebo_equivalence_margin - 1):.0f}% and it is under half the estimated effect.",
+                     f"within ±{100 * (cfg.outcomes.placebo_equivalence_margin - 1):.0f}% and, beside a statistically significant effect, it "
+                     "is under half that effect.",
                      REFERENCES["sandwich"] + "; " + REFERENCES["daw"] + "; " + REFERENCES["cameron_miller"]))
         if ba.censoring_method:
             rows.append(("Comparison children approached later", ba.censoring_method, REFERENCES["ipcw"]))

@@ -248,9 +248,10 @@ def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: 
             continue
         out.append(f"- {w}")
     if any(c.startswith("prior_") for c in cm.covariates):
-        out.append("- Prior counts of offences, victimisations and missing episodes are both matching covariates and the 'before' "
-                   "measures of the outcome comparisons. Matching on pre-period outcomes can bias a before/after comparison through "
-                   "regression to the mean when the groups' underlying levels differ (Daw & Hatfield 2018).")
+        out.append("- This matching includes the children's earlier offences, victimisations, missing episodes and detentions, as a "
+                   "comparison of later outcomes (reoffending) needs. The before/after comparisons rest by default on a matching "
+                   "without them, since matching on the very counts a before/after comparison uses can bias it through regression to "
+                   "the mean when the groups' underlying levels differ (Daw & Hatfield 2018); the section shows both.")
     if engaged is not None:
         r = engaged.to_results()
         out.append(f"- Secondary view, prone to selection bias: matching only the {count(r['n_treated'])} positively engaged children gives "

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
-from ...outcomes import DID_MATCHINGS, FOLLOWED_THROUGH, OUTCOMES, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
+from ...outcomes import DID_MATCHINGS, OUTCOMES, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
 from ..formatting import count, pct
 
 NOUNS = {"offending": ("offences", "offending"), "victimisation": ("victimisations", "victimisation"),
@@ -134,13 +134,21 @@ def outcome_headline(res: OutcomesResult, outcome: str) -> str:
     tb, ta = ba.rate("programme", "before"), ba.rate("programme", "after")
     cb, ca = ba.rate("comparison", "before"), ba.rate("comparison", "after")
     rr, lo, hi, p = ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"], ba.did["p_value"]
+    both_fell, both_rose = ta < tb and ca < cb, ta > tb and ca > cb
+    if both_fell:
+        why = ("Children are picked up at a peak, so part of any fall after an arrest would have happened anyway; this is regression "
+               "to the mean.")
+    elif both_rose:
+        why = ("Children's offending, victimisation and missing episodes change with age and circumstances whatever a programme "
+               "does, so a rise after an arrest is no more the programme's doing than a fall would be.")
+    else:
+        why = "The two groups moved in different directions; only the comparison of the two changes estimates the programme's effect."
     lines = [
         f"In the {window} months after the arrest that brought them in, programme children had **{ta:.2f} {noun} per child-year**, "
         f"against {tb:.2f} in the {window} months before: a change of **{_change(ta / tb)}**. Taken on its own, as before/after "
-        f"tables usually are, that looks like the programme's effect.",
-        f"But matched comparison children, who were arrested in the same way and never approached, also changed: from {cb:.2f} to "
-        f"{ca:.2f} ({_change(ca / cb)}). Children are picked up at a peak, so part of any fall after an arrest would have happened "
-        f"anyway; this is regression to the mean.",
+        f"tables usually are, that would be read as the programme's effect.",
+        f"But matched comparison children, who were arrested in the same way but not approached, also changed: from {cb:.2f} to "
+        f"{ca:.2f} ({_change(ca / cb)}). " + why,
     ]
     if lo > 1 or hi < 1:
         direction = "fewer" if rr < 1 else "more"

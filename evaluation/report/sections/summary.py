@@ -139,7 +139,7 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
         off = ba.get("offending", max(ba.results["offending"]))
         if off.naive["change"] < 0:  # the programme group's own before/after change, as a proportion
             lines.append(f"- A simple before/after count would show offending falling by {-100 * off.naive['change']:.0f}%; most of such a "
-                         "fall also happens to similar children who never met the programme (regression to the mean).")
+                         "fall also happens to similar children the programme had not approached (regression to the mean).")
     reo = f.reoffending
     if reo is None:
         lines.append(f"- Reoffending: not estimated ({f.unavailable.get('reoffending', 'not run')}).")
@@ -214,7 +214,6 @@ def evidence_strength(f: Findings) -> list[str]:
     if cm is None:
         out.append("There is no comparison group, so no estimate of impact: only the engagement figures can be used.")
         return out
-    r = cm.to_results()
     out.append("Design: a matched comparison before and after the arrest (quasi-experimental), each child's group decided at the "
                "arrest; it deals with regression to the mean and recorded differences, not with what records do not show.")
     out.append(balance_sentence(cm))
@@ -299,7 +298,7 @@ def executive_summary(f: Findings, log: DisclosureLog) -> str:
     parts = [
         "## Summary",
         _programme_paragraph(f, log) + " " + _engagement_paragraph(f, log),
-        "**Impact**, compared with similar children who never met the programme:",
+        "**Impact**, compared with similar children the programme had not approached when arrested:",
         "\n".join(impact),
         _cost_paragraph(f),
         "**How strong is the evidence?** " + " ".join(strength),
