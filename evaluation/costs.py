@@ -413,6 +413,9 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     effects: dict[str, Effect] = {}
     for outcome, (event_type, _) in OUTCOMES.items():
         ba = outcomes.get(outcome, window)
+        if not math.isfinite(ba.did["rate_ratio"]):
+            raise CostError(f"the effect on {OUTCOMES[outcome][1].lower()} could not be estimated "
+                            f"({ba.did.get('not_estimable', 'too few events')}), so the harm averted cannot be valued")
         effects[outcome] = Effect(outcome, event_type, math.log(ba.did["rate_ratio"]), ba.did["log_se"],
                                   ba.rate("programme", "after"), mix.get(event_type))
     needed = ["missing_episode"] + [f"{et}:{g}" for et in ("offence", "victimisation")

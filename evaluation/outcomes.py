@@ -285,8 +285,33 @@ def _ratio(fit: Fit, name: str) -> dict[str, float]:
     return {"rate_ratio": math.exp(b), "ci_low": math.exp(lo), "ci_high": math.exp(hi), "p_value": p, "log_se": fit.se(name)}
 
 
-def did_poisson(panel: pd.DataFrame, alpha: float = 0.0) -> tuple[dict[str, float], Fit]:
-    """Ratio of rate ratios exp(b_treated:post) from a weighted Poisson (or NB2) DiD with log-exposure offset."""
+def not_estimable(reason: str) -> dict[str, Any]:
+    """A ratio that cannot be estimated (e.g. no events in one group and period), with the reason."""
+    nan = float("nan")
+    return {"rate_ratio": nan, "ci_low": nan, "ci_high": nan, "p_value": nan, "log_se": nan, "not_estimable": reason}
+
+
+def estimable(est: dict[str, Any] | None) -> bool:
+    return est is not None and "not_estimable" not in est and math.isfinite(est["rate_ratio"])
+
+
+def _empty_cells(panel: pd.DataFrame) -> list[str]:
+    """Group x period cells with no events (weighted): a ratio of rates with a zero in it has no estimate."""
+    out = []
+    for g, gname in ((1, "programme"), (0, "comparison")):
+        for q, qname in ((0, "before"), (1, "after")):
+            sel = (panel.treated == g) & (panel.post == q)
+            if not (panel.y[sel] * panel.weight[sel]).sum() > 0:
+                out.append(f"{gname} group {qname}" if len(panel[sel]) else f"{gname} group {qname} (no children)")
+    return out
+
+
+def did_poisson(panel: pd.DataFrame, alpha: float = 0.0) -> tuple[dict[str, Any], Fit | None]:
+    """Ratio of rate ratios exp(b_treated:post) from a weighted Poisson (or NB2) DiD with log-exposure offset;
+    not estimable (NaN, with the reason) when a group and period has no events."""
+    empty = _empty_cells(panel)
+    if empty:
+        return not_estimable("no events in the " + " or ".join(empty)), None
     X, names = _did_design(panel)
     fit = poisson_fit(X, panel.y.to_numpy(float), np.log(panel.exposure_years.to_numpy()), panel.weight.to_numpy(float),
                       panel.cluster.to_numpy(), names, alpha=alpha)
@@ -314,18 +339,26 @@ def _group_summary(panel: pd.DataFrame) -> pd.DataFrame:
     """Per group and period: weighted mean count, rate per child-year with 95% CI (saturated weighted
     Poisson model, clustered), share with any event, children, censored windows."""
     cells = [(g, p) for g in (1, 0) for p in (0, 1)]
-    X = np.column_stack([((panel.treated == g) & (panel.post == p)).to_numpy(float) for g, p in cells])
-    fit = poisson_fit(X, panel.y.to_numpy(float), np.log(panel.exposure_years.to_numpy()), panel.weight.to_numpy(float),
-                      panel.cluster.to_numpy(), [f"{g}{p}" for g, p in cells])
+    has_events = [bool((panel.y * panel.weight)[(panel.treated == g) & (panel.post == p)].sum() > 0) for g, p in cells]
+    fitted = [c for c, ok in zip(cells, has_events) if ok]
+    fit = None
+    if fitted:
+        keep = np.zeros(len(panel), dtype=bool)
+        for g, p in fitted:
+            keep |= ((panel.treated == g) & (panel.post == p)).to_numpy()
+        sub = panel[keep]
+        X = np.column_stack([((sub.treated == g) & (sub.post == p)).to_numpy(float) for g, p in fitted])
+        fit = poisson_fit(X, sub.y.to_numpy(float), np.log(sub.exposure_years.to_numpy()), sub.weight.to_numpy(float),
+                          sub.cluster.to_numpy(), [f"{g}{p}" for g, p in fitted])
     rows = []
     for j, (g, p) in enumerate(cells):
         sel = ((panel.treated == g) & (panel.post == p)).to_numpy()
         w = panel.weight.to_numpy()[sel]
-        b, lo, hi, _ = fit.wald(f"{g}{p}")
+        b, lo, hi, _ = fit.wald(f"{g}{p}") if has_events[j] and fit is not None else (-math.inf, -math.inf, math.nan, math.nan)
         rows.append({"group": "programme" if g == 1 else "comparison", "period": "after" if p == 1 else "before",
-                     "children": int(sel.sum()), "mean_count": float(np.average(panel.y.to_numpy()[sel], weights=w)),
-                     "rate": math.exp(b), "rate_ci_low": math.exp(lo), "rate_ci_high": math.exp(hi),
-                     "share_any": float(np.average(panel["any"].to_numpy()[sel], weights=w)),
+                     "children": int(sel.sum()), "mean_count": float(np.average(panel.y.to_numpy()[sel], weights=w)) if sel.any() else 0.0,
+                     "rate": math.exp(b), "rate_ci_low": math.exp(lo), "rate_ci_high": math.exp(hi) if math.isfinite(hi) else math.nan,
+                     "share_any": float(np.average(panel["any"].to_numpy()[sel], weights=w)) if sel.any() else 0.0,
                      "censored": int(panel.censored.to_numpy()[sel].sum()),
                      "approached_later": int(panel.approached_later.to_numpy()[sel].sum())})
     return pd.DataFrame(rows)
@@ -337,7 +370,7 @@ def placebo_verdict(placebo: dict[str, float] | None, did: dict[str, float], mar
     estimated effect is statistically significant, the placebo is less than half its size on the log scale or
     points the other way; otherwise 'inconclusive' (the check cannot rule out a pre-existing difference in trends
     as large as the effect, or as large as the margin)."""
-    if placebo is None:
+    if not estimable(placebo) or not estimable(did):
         return {"verdict": "not_run"}
     b, se = math.log(placebo["rate_ratio"]), placebo["log_se"]
     z90 = 1.6448536269514722
@@ -355,9 +388,11 @@ def placebo_verdict(placebo: dict[str, float] | None, did: dict[str, float], mar
     return {"verdict": verdict, "equivalent": equivalent, "ci90": (lo90, hi90), "margin": margin, "at_least_half_the_effect": as_large}
 
 
-def _hidden_bias(panel: pd.DataFrame, did: dict[str, float]) -> HiddenBias:
+def _hidden_bias(panel: pd.DataFrame, did: dict[str, float]) -> HiddenBias | None:
     """E-values for the ratio of rate ratios; Rosenbaum's Gamma for the matched-set differences in the
-    change of the rate per child-year (after minus before)."""
+    change of the rate per child-year (after minus before). None when the ratio is not estimable."""
+    if not estimable(did):
+        return None
     diffs = None
     if panel.subclass.notna().any():
         rate = panel.assign(r=panel.y / panel.exposure_years)
@@ -379,10 +414,13 @@ def before_after(counts: pd.DataFrame, sample: pd.DataFrame, outcome: str, windo
     did, fit = did_poisson(panel)
     # naive: the programme group's own before/after change (children are their own clusters)
     tp = panel[panel.treated == 1]
-    Xn = np.column_stack([np.ones(len(tp)), tp.post.to_numpy(float)])
-    nfit = poisson_fit(Xn, tp.y.to_numpy(float), np.log(tp.exposure_years.to_numpy()), tp.weight.to_numpy(float),
-                       tp.unit_id.to_numpy(), ["(Intercept)", "post"])
-    naive = _ratio(nfit, "post")
+    if (tp.y[tp.post == 0] * tp.weight[tp.post == 0]).sum() > 0 and (tp.y[tp.post == 1] * tp.weight[tp.post == 1]).sum() > 0:
+        Xn = np.column_stack([np.ones(len(tp)), tp.post.to_numpy(float)])
+        nfit = poisson_fit(Xn, tp.y.to_numpy(float), np.log(tp.exposure_years.to_numpy()), tp.weight.to_numpy(float),
+                           tp.unit_id.to_numpy(), ["(Intercept)", "post"])
+        naive = _ratio(nfit, "post")
+    else:
+        naive = not_estimable("no events in the programme group before or after")
     naive["change"] = naive["rate_ratio"] - 1
     # linear DiD on any event
     X, names = _did_design(panel)
@@ -390,7 +428,7 @@ def before_after(counts: pd.DataFrame, sample: pd.DataFrame, outcome: str, windo
     b, lo, hi, p = lfit.wald("treated:post")
     any_did = {"difference_pp": 100 * b, "ci_low_pp": 100 * lo, "ci_high_pp": 100 * hi, "p_value": p}
     nb = None
-    if fit.dispersion > overdispersion_threshold:
+    if fit is not None and fit.dispersion > overdispersion_threshold:
         alpha = nb2_alpha(panel.y.to_numpy(float), fit.mu, panel.weight.to_numpy(float))
         nb, _ = did_poisson(panel, alpha=alpha)
         nb["alpha"] = alpha
@@ -399,7 +437,8 @@ def before_after(counts: pd.DataFrame, sample: pd.DataFrame, outcome: str, windo
     # the placebo needs the earlier pre-period observed for at least half of its child-days
     if placebo and len(b2) and b2.days.sum() >= 0.5 * b2.full_days.sum():
         plc, _ = did_poisson(_panel(wc, sample, event_type, "before_2", "before"))
-    return BeforeAfter(outcome, window, _group_summary(panel), did, naive, any_did, nb, plc, fit.dispersion,
+        plc = plc if estimable(plc) else None
+    return BeforeAfter(outcome, window, _group_summary(panel), did, naive, any_did, nb, plc, fit.dispersion if fit else math.nan,
                        placebo_verdict(plc, did, equivalence_margin) if placebo else None, _hidden_bias(panel, did), fit)
 
 

@@ -130,10 +130,10 @@ class HiddenBias:
         if self.e_value_ci <= 1:
             return (f"Because the confidence interval for {what} includes no effect, no unmeasured factor is needed to explain the "
                     f"estimate away; to move the point estimate ({self.ratio:.2f}) to no effect, an unmeasured factor would need to "
-                    f"make children about {self.e_value:.1f} times as likely to be in the programme group and, separately, "
+                    f"make children about {self.e_value:.1f} times as likely to be in the programme group and also about "
                     f"{self.e_value:.1f} times as likely to have the outcome.")
         text = (f"To explain away {what}, an unmeasured factor would need to make children about {self.e_value:.1f} times as likely "
-                f"to be in the programme group and, separately, {self.e_value:.1f} times as likely to have the outcome, over and "
+                f"to be in the programme group and also about {self.e_value:.1f} times as likely to have the outcome, over and "
                 f"above everything matched on; to move the confidence interval to include no effect, {self.e_value_ci:.1f} times each "
                 "(E-values).")
         if self.rosenbaum_gamma is not None and self.rosenbaum_gamma > 1:

@@ -237,3 +237,24 @@ def test_risk_set_design_matches_each_programme_child_within_its_calendar_month(
     assert cohort.table[cohort.table.treated == 0].person_id.duplicated().any()  # a child can be eligible in several months
     assert "index_period" in cm.result.spec["exact"]
     assert 0 < res.get("offending", 12).did["rate_ratio"] < 10
+
+
+def test_a_group_without_events_gives_no_estimate_and_says_why():
+    """No missing episodes at all in the comparison group after the arrest: a ratio of rates with a zero in it has
+    no estimate. The analysis says so instead of failing or printing an infinite ratio."""
+    from evaluation.outcomes import before_after, estimable
+    from evaluation.report.sections.outcomes import estimates_table, outcome_headline
+
+    sample = pd.DataFrame({"unit_id": ["a", "b", "c", "d"], "person_id": ["a", "b", "c", "d"], "treated": [1, 1, 0, 0],
+                           "weight": 1.0, "cluster": [1, 2, 1, 2], "subclass": [1.0, 2.0, 1.0, 2.0]})
+    rows = []
+    for u, t in zip(sample.unit_id, sample.treated):
+        for period, y in (("before", 2), ("after", 1 if t else 0), ("before_2", 1)):
+            rows.append({"unit_id": u, "person_id": u, "window_months": 12, "period": period, "days": 365, "full_days": 365,
+                         "censored": False, "approached_later": False, "offence": y, "victimisation": y, "missing_episode": y})
+    ba = before_after(pd.DataFrame(rows), sample, "missing_episodes", 12)
+    assert not estimable(ba.did) and "comparison group after" in ba.did["not_estimable"]
+    assert ba.hidden_bias is None and ba.placebo_check["verdict"] == "not_run"
+    res = outcomes.OutcomesResult({"missing_episodes": {12: ba}}, pd.DataFrame(), pd.DataFrame(), False)
+    assert "not estimable" in estimates_table(res, "missing_episodes").iloc[2, 1]
+    assert "cannot be estimated" in outcome_headline(res, "missing_episodes")

@@ -76,9 +76,10 @@ def run_one(args: tuple[int, bool] | tuple[int, bool, dict]) -> list[dict]:
         for o, (et, _) in outcomes.OUTCOMES.items():
             d = res.get(o, 12).did
             truth = s.effect[et]
+            ba = res.get(o, 12)
             rows.append(dict(base, estimate=f"did_{o}_12m", value=d["rate_ratio"], ci_low=d["ci_low"], ci_high=d["ci_high"],
-                             p_value=d["p_value"], truth=truth, scale="ratio",
-                             placebo=(res.get(o, 12).placebo_check or {}).get("verdict")))
+                             p_value=d["p_value"], truth=truth, scale="ratio", placebo=(ba.placebo_check or {}).get("verdict"),
+                             placebo_p=ba.placebo["p_value"] if ba.placebo else math.nan))
             for name, spec in res.specifications.items():
                 sd = spec[o][12]
                 rows.append(dict(base, estimate=f"did_{o}_12m:{name}", value=sd["rate_ratio"], ci_low=sd["ci_low"],
@@ -179,12 +180,18 @@ def markdown(results: pd.DataFrame, stress: pd.DataFrame | None, replications: i
                            f"{_fmt(float(n0.significant.iloc[0]) if len(n0) else float('nan'), True)} | "
                            f"{_fmt(float(n1.coverage.iloc[0]) if len(n1) else float('nan'), True)} |")
     not_estimable = results[results.estimate.isin(["proven"]) & results.value.isna()].shape[0]
+    plc = results[results.estimate.str.match(r"did_[a-z_]+_12m$") & results.placebo_p.notna()]
+    placebo_rows = ["| Outcome | Placebo run | Placebo significant (no effect) | Verdict 'similar trends' (no effect) |", "|---|---|---|---|"]
+    for key, g in plc[~plc.planted].groupby("estimate"):
+        placebo_rows.append(f"| {LABELS[key].split(',')[0]} | {len(g)} | {_fmt(float((g.placebo_p <= 0.05).mean()), True)} | "
+                            f"{_fmt(float((g.placebo == 'parallel_supported').mean()), True)} |")
     out = [f"Replications per arm: {replications} (no effect, and effects planted: offending x{PLANTED['offence']}, victimisation "
            f"x{PLANTED['victimisation']}, missing episodes x{PLANTED['missing_episode']}). Run time: {seconds / 60:.0f} minutes on "
            f"2 cores. Proven reoffending could not be estimated in {not_estimable} replications (no child with complete follow-up "
            "by the extract date: the report says so instead of estimating).", "", "\n".join(lines), "",
            "### The other specifications reported beside the main estimate", "", "\n".join(spec_rows), "",
-           "### By comparison design", "", "\n".join(design_rows)]
+           "### By comparison design", "", "\n".join(design_rows), "",
+           "### The placebo test under no effect (it should be significant about 5% of the time)", "", "\n".join(placebo_rows)]
     if stress is not None and len(stress):
         st = summarise(stress).set_index("estimate")
         rows = ["| Headline estimate | False-positive rate | Bias |", "|---|---|---|"]

@@ -90,9 +90,10 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
     ba = f.before_after
     if ba is not None:
         off = ba.get("offending", max(ba.results["offending"]))
-        power.append(f"The 95% confidence interval for the effect on offending runs from {off.did['ci_low']:.2f} to "
-                     f"{off.did['ci_high']:.2f} (ratio of rate ratios); victimisation and missing episodes are rarer and their "
-                     "intervals wider.")
+        if off.did["ci_low"] == off.did["ci_low"]:  # estimable
+            power.append(f"The 95% confidence interval for the effect on offending runs from {off.did['ci_low']:.2f} to "
+                         f"{off.did['ci_high']:.2f} (ratio of rate ratios); victimisation and missing episodes are rarer and their "
+                         "intervals wider.")
     power.append("Monthly engagement figures rest on a few dozen children and are shown with that in mind. Several outcomes and "
                  "windows are estimated; with that many comparisons, one statistically significant result can arise by chance.")
     sections.append("### Power\n\n" + " ".join(power))

@@ -203,14 +203,14 @@ def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: Disc
         f"standardised difference is **{after:.3f}**" + (f", below the {cm.threshold} threshold on every covariate." if above == 0 else
                                                          f"; {above} covariate(s) remain above the {cm.threshold} threshold (marked †)."),
     ]
-    later_pool = cohort.n_comparison_approached_later
-    if later_pool:
+    # the matched count only: the pool's count is a sum of attrition rows, which disclosure control may hide
+    later = res["comparison_later_approached"]
+    if later:
         lines.append(f"Whether a child could be a comparison was decided at their arrest, as it was for the programme children. "
-                     f"{log.count_text(later_pool)} of the comparison pool were approached by the programme later "
-                     f"({log.count_text(res['comparison_later_approached'])} of those matched): they stay in the comparison group, "
-                     "followed only until that approach, and similar children who could have been approached but were not count for "
-                     "them. Leaving them out instead would drop exactly the children who were arrested again, and make the comparison "
-                     "group look better than it was.")
+                     f"{log.count_text(later).capitalize()} of the matched comparison children were approached by the programme later: "
+                     "they stay in the comparison group, followed only until that approach, and similar children who could have been "
+                     "approached but were not count for them. Leaving them out instead would drop exactly the children who were "
+                     "arrested again, and make the comparison group look better than it was.")
     if cohort.design == "risk_set":
         lines.append("Each programme child was matched only with children eligible in the same calendar "
                      f"{config.matching.risk_set_interval} (risk-set matching), so a comparison child can appear at more than one arrest.")

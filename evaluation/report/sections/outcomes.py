@@ -2,6 +2,7 @@
 and regression to the mean explained in plain words."""
 from __future__ import annotations
 
+import math
 
 import pandas as pd
 
@@ -15,17 +16,28 @@ NOUNS = {"offending": ("offences", "offending"), "victimisation": ("victimisatio
 
 
 def _ratio_text(rr: float, lo: float, hi: float) -> str:
+    if not math.isfinite(rr):
+        return "not estimable (too few events)"
     return f"{rr:.2f} ({lo:.2f} to {hi:.2f})"
 
 
 def _change(rr: float) -> str:
     """Rate ratio as a signed percentage change: 0.75 -> '−25%'."""
+    if not math.isfinite(rr):
+        return "not estimable"
     c = 100 * (rr - 1)
     return f"{'+' if c > 0 else '−' if c < 0 else ''}{abs(c):.0f}%"
 
 
 def _p(p: float) -> str:
+    if not math.isfinite(p):
+        return "–"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _p_is(p: float) -> str:
+    """'p < 0.001' or 'p = 0.123' for a sentence."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def before_after_table(res: OutcomesResult, outcome: str, log: DisclosureLog) -> pd.DataFrame:
@@ -134,6 +146,9 @@ def outcome_headline(res: OutcomesResult, outcome: str) -> str:
     tb, ta = ba.rate("programme", "before"), ba.rate("programme", "after")
     cb, ca = ba.rate("comparison", "before"), ba.rate("comparison", "after")
     rr, lo, hi, p = ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"], ba.did["p_value"]
+    if not math.isfinite(rr):
+        return (f"The programme's effect on {topic} cannot be estimated from these data: there were "
+                f"{ba.did.get('not_estimable', 'too few events')}. A ratio of rates needs events in both groups before and after.")
     both_fell, both_rose = ta < tb and ca < cb, ta > tb and ca > cb
     if both_fell:
         why = ("Children are picked up at a peak, so part of any fall after an arrest would have happened anyway; this is regression "
@@ -153,10 +168,10 @@ def outcome_headline(res: OutcomesResult, outcome: str) -> str:
     if lo > 1 or hi < 1:
         direction = "fewer" if rr < 1 else "more"
         lines.append(f"Comparing the two changes, programme children had about **{abs(100 * (1 - rr)):.0f}% {direction} {noun}** than "
-                     f"expected without the programme (ratio of rate ratios {rr:.2f}, 95% CI {lo:.2f} to {hi:.2f}, p = {_p(p)}). "
+                     f"expected without the programme (ratio of rate ratios {rr:.2f}, 95% CI {lo:.2f} to {hi:.2f}, {_p_is(p)}). "
                      "This difference is statistically significant.")
     else:
-        lines.append(f"Comparing the two changes gives a ratio of rate ratios of **{rr:.2f}** (95% CI {lo:.2f} to {hi:.2f}, p = {_p(p)}): "
+        lines.append(f"Comparing the two changes gives a ratio of rate ratios of **{rr:.2f}** (95% CI {lo:.2f} to {hi:.2f}, {_p_is(p)}): "
                      f"the data are consistent with anything from {abs(100 * (1 - lo)):.0f}% fewer to {abs(100 * (hi - 1)):.0f}% "
                      f"{'more' if hi >= 1 else 'fewer'} {noun}. This is not statistically significant, which is not the same as no effect.")
     lines.append(placebo_text(ba, noun))
@@ -175,7 +190,7 @@ def placebo_text(ba: BeforeAfter, noun: str) -> str:
     pl = ba.placebo
     est = f"{pl['rate_ratio']:.2f} (95% CI {pl['ci_low']:.2f} to {pl['ci_high']:.2f})"
     if verdict == "differing_trends":
-        return (f"**Before the arrest the groups' trends in {noun} already differed** (placebo ratio {est}, p = {_p(pl['p_value'])}): "
+        return (f"**Before the arrest the groups' trends in {noun} already differed** (placebo ratio {est}, {_p_is(pl['p_value'])}): "
                 "the comparison of changes rests on the groups moving alike, so this estimate is not trustworthy.")
     lo90, hi90 = check["ci90"]
     if verdict == "parallel_supported":

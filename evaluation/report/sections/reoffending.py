@@ -146,10 +146,11 @@ def exclusions_text(res: ReoffendingResult, log: DisclosureLog) -> str:
     if "proven_from_disposal" in res.measures:
         d = res.measures["proven_from_disposal"]
         nd = d.excluded_no_disposal or {"programme": 0, "comparison": 0}
+        gone = {g: d.excluded_incomplete[g] + d.excluded_partner()[g] for g in ("programme", "comparison")}
         lines.append(f"The Justice Data Lab's way, **{d.definition}**, starts the year at the first caution or conviction for an offence "
                      f"committed by the time of the arrest: {nd['programme']:,} programme and {nd['comparison']:,} comparison children had "
-                     f"none and are left out, and {d.excluded_incomplete['programme']:,} and {d.excluded_incomplete['comparison']:,} more "
-                     "had not been followed for long enough from it.")
+                     f"none and are left out, and {gone['programme']:,} and {gone['comparison']:,} more had not been followed for long "
+                     f"enough from it or lost every child they were matched with, leaving {d.rate.n_treated:,} and {d.rate.n_comparison:,}.")
     elif "proven_from_disposal" in res.unavailable:
         lines.append(f"The Justice Data Lab's way (from the first caution or conviction) could not be estimated: "
                      f"{res.unavailable['proven_from_disposal']}.")

@@ -4,6 +4,7 @@ far the evidence can carry the renewal decision. Every sentence is built from th
 a part whose analysis could not run says so."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -74,6 +75,8 @@ def _period(config: Config) -> str:
 
 def effect_words(rr: float, lo: float, hi: float, noun: str) -> tuple[str, bool]:
     """A ratio of rate ratios in words, and whether it is statistically significant (CI excludes 1)."""
+    if not math.isfinite(rr):
+        return f"**not estimable**: too few {noun} in a group before or after the arrest", False
     if hi < 1:
         return (f"an estimated **{100 * (1 - rr):.0f}% fewer {noun}** than expected without the programme "
                 f"(95% CI {100 * (1 - hi):.0f}% to {100 * (1 - lo):.0f}% fewer): statistically significant", True)
