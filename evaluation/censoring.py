@@ -5,8 +5,8 @@ A comparison child is followed from their comparison index until their first pro
 (`approached_later_date`; the day of the contact is still observed, since the arrest that led to it
 came first). Such censoring is informative: it happens at a re-arrest at a programme suite, so the
 children it removes are those whose offending had flared up again. Dropping their later follow-up
-would make the comparison group look better than it was and the programme worse (the false harm of
-issue 10). Following Robins & Finkelstein (2000) and Hernán & Robins (2016, target-trial emulation),
+would make the comparison group look better than it was and the programme worse (a false "harm"
+found on independent data with no effect). Following Robins & Finkelstein (2000) and Hernán & Robins (2016, target-trial emulation),
 inverse probability of censoring weights (IPCW) put that follow-up back:
 
 * An *approachable detention* is a detention at a programme suite during the programme period of a
@@ -42,7 +42,6 @@ from .cohort import OFFENCE_CATEGORIES
 
 #: Approach probabilities are capped here, so that no censoring weight exceeds 1 / (1 - 0.95) = 20.
 MAX_APPROACH_PROBABILITY = 0.95
-MODES = ("censor", "ignore")
 _MODEL_COLUMNS = ("sex", "ethnicity", "known_to_yos", "known_to_childrens_social_care", "arrest_offence_category")
 
 

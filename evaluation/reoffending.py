@@ -398,7 +398,9 @@ def min_detectable_difference(p0: float, n1: float, n0: float, alpha: float = 0.
 
 
 def sample_size_per_group(p0: float, relative_reduction: float, alpha: float = 0.05, power: float = 0.8) -> int:
-    """Children per group needed to detect p0 -> p0 (1 - relative_reduction), equal groups."""
+    """Children per group needed to detect p0 -> p0 (1 - relative_reduction), equal groups (0 < p0 < 1)."""
+    if not 0 < p0 < 1 or not 0 < relative_reduction < 1:
+        raise ValueError(f"a baseline proportion in (0, 1) and a reduction in (0, 1) are needed, not {p0} and {relative_reduction}")
     p1 = p0 * (1 - relative_reduction)
     za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
     pbar = (p0 + p1) / 2
@@ -497,7 +499,8 @@ class ReoffendingResult:
         if self.unavailable:
             out["not_estimated"] = dict(self.unavailable)
         out["power_targets"] = [{"key": r.key, "relative_reduction": r.relative_reduction, "baseline_rate": _round(r.baseline),
-                                 "needed_per_group": int(r.needed_per_group)} for r in self.power_targets.itertuples()]
+                                 "needed_per_group": None if pd.isna(r.needed_per_group) else int(r.needed_per_group)}
+                                for r in self.power_targets.itertuples()]
         if self.benchmark is not None:
             out["national_benchmark"] = {"key": self.benchmark.name, "rate": float(self.benchmark.value),
                                          "period": self.benchmark.period, "like_for_like": False}
@@ -601,7 +604,7 @@ def analyse(data, cm: CohortMatch, model: censoring.ApproachModel | None = None,
     bm = benchmarks()
     base = measures["proven"].rate.comparison_value
     targets = pd.DataFrame([{"key": k, "relative_reduction": float(bm.loc[k, "value"]), "baseline": base,
-                             "needed_per_group": sample_size_per_group(base, float(bm.loc[k, "value"])) if base > 0 else 0,
+                             "needed_per_group": sample_size_per_group(base, float(bm.loc[k, "value"])) if 0 < base < 1 else None,
                              "citation": bm.loc[k, "citation"], "applies_to": bm.loc[k, "applies_to"], "url": bm.loc[k, "url"]}
                             for k in rc.power_targets])
     benchmark = bm.loc[rc.national_benchmark] if rc.national_benchmark else None

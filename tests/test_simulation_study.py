@@ -30,6 +30,10 @@ def _headlines(results, planted: bool):
     return r.assign(significant=(r.p_value <= 0.05), covered=(r.ci_low <= r.truth) & (r.truth <= r.ci_high))
 
 
+def test_no_replication_fails(results):
+    assert "error" not in results or results.error.isna().all(), results[results.estimate == "(error)"].error.tolist()
+
+
 def test_no_effect_is_found_where_there_is_none_beyond_chance(results):
     r = _headlines(results, planted=False)
     n = len(r)

@@ -124,13 +124,23 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def run_safely(args: tuple) -> list[dict]:
+    """run_one, with a failure recorded as a row (estimate '(error)') instead of ending the whole study: every
+    error is a bug, counted in the results and failing the CI-sized test."""
+    try:
+        return run_one(args)
+    except Exception as exc:  # noqa: BLE001 - recorded, never silent
+        return [{"replication": args[0], "planted": args[1], "estimate": "(error)", "value": math.nan,
+                 "error": f"{type(exc).__name__}: {exc}"}]
+
+
 def run(replications: int, workers: int = 2, arms: tuple[bool, ...] = (False, True), progress: bool = True,
         override: dict | None = None) -> pd.DataFrame:
     jobs = [(i, planted, override or {}) for planted in arms for i in range(replications)]
     rows: list[dict] = []
     t0 = time.time()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for k, res in enumerate(pool.map(run_one, jobs, chunksize=1), 1):
+        for k, res in enumerate(pool.map(run_safely, jobs, chunksize=1), 1):
             rows.extend(res)
             if progress and (k % 10 == 0 or k == len(jobs)):
                 print(f"  {k}/{len(jobs)} replications, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
@@ -180,6 +190,9 @@ def markdown(results: pd.DataFrame, stress: pd.DataFrame | None, replications: i
                            f"{_fmt(float(n0.significant.iloc[0]) if len(n0) else float('nan'), True)} | "
                            f"{_fmt(float(n1.coverage.iloc[0]) if len(n1) else float('nan'), True)} |")
     not_estimable = results[results.estimate.isin(["proven"]) & results.value.isna()].shape[0]
+    errors = results[results.estimate == "(error)"]
+    error_text = (f" {len(errors)} replications failed with an error (a bug, listed in docs/validation/results.csv.gz)."
+                  if len(errors) else " No replication failed.")
     plc = results[results.estimate.str.match(r"did_[a-z_]+_12m$") & results.placebo_p.notna()]
     placebo_rows = ["| Outcome | Placebo run | Placebo significant (no effect) | Verdict 'similar trends' (no effect) |", "|---|---|---|---|"]
     for key, g in plc[~plc.planted].groupby("estimate"):
@@ -188,7 +201,7 @@ def markdown(results: pd.DataFrame, stress: pd.DataFrame | None, replications: i
     out = [f"Replications per arm: {replications} (no effect, and effects planted: offending x{PLANTED['offence']}, victimisation "
            f"x{PLANTED['victimisation']}, missing episodes x{PLANTED['missing_episode']}). Run time: {seconds / 60:.0f} minutes on "
            f"2 cores. Proven reoffending could not be estimated in {not_estimable} replications (no child with complete follow-up "
-           "by the extract date: the report says so instead of estimating).", "", "\n".join(lines), "",
+           "by the extract date: the report says so instead of estimating)." + error_text, "", "\n".join(lines), "",
            "### The other specifications reported beside the main estimate", "", "\n".join(spec_rows), "",
            "### By comparison design", "", "\n".join(design_rows), "",
            "### The placebo test under no effect (it should be significant about 5% of the time)", "", "\n".join(placebo_rows)]
@@ -211,11 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="docs", help="folder for validation.md and validation/*.csv")
     a = ap.parse_args(argv)
     t0 = time.time()
-    results = run(a.replications, a.workers)
-    stress = run(a.stress_replications, a.workers, arms=(False,), override=STRESS) if a.stress_replications else None
-    seconds = time.time() - t0
     out = Path(a.out)
     (out / "validation").mkdir(parents=True, exist_ok=True)
+    results = run(a.replications, a.workers)
+    results.to_csv(out / "validation" / "results.csv.gz", index=False, lineterminator="\n")  # kept if a later arm fails
+    stress = run(a.stress_replications, a.workers, arms=(False,), override=STRESS) if a.stress_replications else None
+    seconds = time.time() - t0
     summarise(results).to_csv(out / "validation" / "summary.csv", index=False, lineterminator="\n", float_format="%.4f")
     if stress is not None:
         summarise(stress).to_csv(out / "validation" / "stress_summary.csv", index=False, lineterminator="\n", float_format="%.4f")

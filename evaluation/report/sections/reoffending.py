@@ -218,7 +218,8 @@ def power_statement(res: ReoffendingResult) -> str:
                 f"detect (80% power, 5% significance) is **{100 * mdd:.1f} percentage points** from a comparison rate of {pct(base)}: "
                 f"a fall to {pct(base - mdd)}, or {100 * mdd / base:.0f}% fewer reoffenders.")
     items = [f"- Detecting a {100 * t.relative_reduction:.0f}% reduction from {pct(t.baseline)} (estimate for {t.applies_to}) would need "
-             f"about **{t.needed_per_group:,} children per group**." for t in res.power_targets.itertuples()]
+             f"about **{int(t.needed_per_group):,} children per group**." for t in res.power_targets.itertuples()
+             if not pd.isna(t.needed_per_group)]
     sources = sorted({f"{t.citation}, {t.url}" for t in res.power_targets.itertuples()})
     tail = ["", "So a result that is not statistically significant here is not evidence that the programme has no effect.", "",
             "*Sources: " + "; ".join(sources) + ".*"] if sources else []
