@@ -4,8 +4,8 @@ Data flows one way: load & validate → cohort → match → outcomes → costs 
 
     >>> import evaluation
     >>> data = evaluation.load("path/to/extracts")          # reads evaluation.toml in that folder
-    >>> eng = evaluation.engagement.analyse(data)
-    >>> eng.rates
+    >>> ev = evaluation.evaluate(data)                     # every stage, once (evaluation.pipeline)
+    >>> ev.engagement.rates
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "Config", "ConfigError", "EvaluationData", "InputError", "Problem", "ValidationError",
-    "load", "load_config", "__version__",
+    "evaluate", "load", "load_config", "__version__",
 ]
 
 
@@ -30,6 +30,10 @@ def __getattr__(name: str):
     # analysis modules load on first use, so `import evaluation` stays light
     import importlib
 
-    if name in {"engagement", "demo", "stats", "report", "schema"}:
+    if name == "evaluate":
+        from .pipeline import evaluate
+
+        return evaluate
+    if name in {"pipeline", "engagement", "demo", "stats", "report", "schema"}:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)

@@ -8,7 +8,12 @@ Rules (configurable in `[disclosure]`; defaults follow the conventions in method
   table with totals, or the levels of one factor), a suppressed cell must not be the only one
   suppressed in that line, or it could be worked out by subtraction. The smallest other cell in
   the line is suppressed too (zeros only when nothing else is left, then the total), repeating
-  until no line has exactly one suppressed cell.
+  until no line has exactly one suppressed cell, and the suppressed cells of every line add up to at
+  least the threshold (so that together they are not a small group either). Among candidates, cells
+  whose other lines already have a suppressed cell come first, so one suppression serves several lines.
+* Linked tables are protected jointly: each count is registered against the quantity it counts
+  (evaluation.publication); a quantity hidden in one table is hidden in every later one, and an
+  intruder audit over all published figures runs before anything is written.
 * Rates and percentages are not shown on a base of fewer than `min_rate_base` children, nor when
   their numerator, or the base minus the numerator, is a suppressed count.
 * Shares of a known group (e.g. covariate balance) are suppressed when the number of children they
@@ -28,10 +33,13 @@ audit log records where and why, never the value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .publication import Publication
 
 SYMBOL = "c"
 NOTE = ("c: not shown to protect children's confidentiality (fewer than {t} children, a rate on fewer than {b}, "
@@ -68,6 +76,18 @@ class DisclosureLog:
 
     policy: DisclosurePolicy
     entries: list[Suppressed] = field(default_factory=list)
+    publication: "Publication | None" = None
+
+    def __post_init__(self) -> None:
+        if self.publication is None:
+            from .publication import Publication
+
+            self.publication = Publication(self.policy)
+
+    @property
+    def pub(self) -> "Publication":
+        assert self.publication is not None
+        return self.publication
 
     def add(self, table: str, row, column, reason: str) -> None:
         self.entries.append(Suppressed(table, str(row), str(column), reason))
@@ -89,11 +109,16 @@ class DisclosureLog:
 
 
 def suppress(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], policy: DisclosurePolicy,
-             count_cells: Iterable[Cell] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             count_cells: Iterable[Cell] | None = None, hidden_elsewhere: Iterable[Cell] = (),
+             public: Iterable[Cell] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Primary and secondary suppression masks for a table of counts.
 
     `lines` are groups of cells that add up to a shown total (the total cell included); only
-    `count_cells` (default: every cell) are checked for primary suppression.
+    `count_cells` (default: every cell) are checked for primary suppression. `hidden_elsewhere` are
+    cells whose quantity another table already hides (they are hidden here too, as secondary); `public` cells
+    are already shown elsewhere, so hiding them would protect nothing and they are never chosen.
+    In every line, a hidden cell is never alone, and the hidden cells add up to at least the threshold
+    (or every cell of the line is hidden).
     """
     primary = pd.DataFrame(False, index=values.index, columns=values.columns)
     secondary = primary.copy()
@@ -103,17 +128,40 @@ def suppress(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], policy: Disc
     for r, c in cells:
         if policy.small(values.at[r, c]):
             primary.at[r, c] = True
+    for cell in hidden_elsewhere:
+        if not primary.at[cell]:
+            secondary.at[cell] = True
     lines = [list(line) for line in lines]
     totals = {cell for line in lines for cell in line[-1:]}  # by convention the total is the last cell of a line
+    known = set(public)
+
+    def is_hidden(cell: Cell) -> bool:
+        return bool(primary.at[cell] or secondary.at[cell])
+
+    lines_of: dict[Cell, list[list[Cell]]] = {}
+    for line in lines:
+        for cell in line:
+            lines_of.setdefault(cell, []).append(line)
+
+    def _clean_lines(cell: Cell) -> int:
+        """Lines through `cell` with nothing hidden yet: hiding it there would start a new problem."""
+        return sum(1 for other in lines_of.get(cell, []) if not any(is_hidden(c) for c in other))
+
     changed = True
     while changed:
         changed = False
         for line in lines:
-            hidden = [cell for cell in line if primary.at[cell] or secondary.at[cell]]
-            if len(hidden) != 1:
+            hidden = [cell for cell in line if is_hidden(cell)]
+            if not hidden:
                 continue
-            open_cells = [cell for cell in line if not (primary.at[cell] or secondary.at[cell])]
-            ranked = sorted(open_cells, key=lambda cell: (cell in totals, float(values.at[cell]) <= 0, float(values.at[cell])))
+            hidden_sum = sum(float(values.at[cell]) for cell in hidden if cell != line[-1])
+            if len(hidden) > 1 and (is_hidden(line[-1]) or hidden_sum >= policy.threshold):
+                continue
+            open_cells = [cell for cell in line if not is_hidden(cell) and cell not in known]
+            if len(hidden) > 1:  # together too small: a zero would not help
+                open_cells = [cell for cell in open_cells if cell == line[-1] or float(values.at[cell]) > 0]
+            ranked = sorted(open_cells, key=lambda cell: (cell in totals, float(values.at[cell]) <= 0, _clean_lines(cell),
+                                                          float(values.at[cell])))
             if ranked:
                 secondary.at[ranked[0]] = True
                 changed = True
@@ -136,15 +184,35 @@ def table_lines(frame: pd.DataFrame, total_row: Hashable | None = None, total_co
 
 
 def apply(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], log: DisclosureLog, table: str,
-          fmt=lambda v: f"{int(v):,}", count_cells: Iterable[Cell] | None = None) -> pd.DataFrame:
-    """Suppress a count table and format it for display ('c' where suppressed), logging each cell."""
-    primary, secondary = suppress(values, lines, log.policy, count_cells)
+          fmt=lambda v: f"{int(v):,}", count_cells: Iterable[Cell] | None = None,
+          quantity: Callable[[Hashable, Hashable], str | None] | None = None) -> pd.DataFrame:
+    """Suppress a count table and format it for display ('c' where suppressed), logging each cell.
+
+    With `quantity` (cell -> the name of what it counts, or None), every cell and every line's sum is
+    registered in the publication model, and cells whose quantity is already hidden elsewhere are
+    hidden here too."""
+    lines = [list(line) for line in lines]
+    pub = log.pub
+    keys = {(r, c): quantity(r, c) for r in values.index for c in values.columns} if quantity else {}
+    elsewhere = [cell for cell, q in keys.items() if q is not None and pub.hidden(q)]
+    public = [cell for cell, q in keys.items() if q is not None and pub.public(q)]
+    primary, secondary = suppress(values, lines, log.policy, count_cells, elsewhere, public)
     shown = values.astype(object).map(lambda v: "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt(v))
     for mask, reason in ((primary, f"primary: fewer than {log.policy.threshold} children"),
-                         (secondary, "secondary: would let a suppressed cell be worked out from a total")):
+                         (secondary, "secondary: would let a suppressed cell be worked out from a total, or hidden in a linked table")):
         for r, c in zip(*np.nonzero(mask.to_numpy())):
             shown.iat[r, c] = SYMBOL
             log.add(table, values.index[r], values.columns[c], reason)
+    for (r, c), q in keys.items():
+        v = values.at[r, c]
+        if q is None or v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        status = "primary" if primary.at[r, c] else "secondary" if secondary.at[r, c] else "shown"
+        pub.count(q, float(v), table, r, c, status)
+    for line in lines:
+        qs = [keys.get(cell) for cell in line]
+        if qs and all(q is not None for q in qs):
+            pub.relation(qs[-1], qs[:-1], table)  # type: ignore[arg-type]
     return shown
 
 

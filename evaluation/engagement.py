@@ -38,6 +38,40 @@ PATHWAYS: dict[str, str] = {
 }
 
 
+def quantity(month: str, table: str | None = None, row: str | None = None) -> str:
+    """The name of an engagement count in the publication model (evaluation.publication): children first
+    contacted in `month` ('Total' for the period), optionally those in `row` of breakdown `table`."""
+    return f"engaged[{month}]" if table is None else f"engaged[{month}|{table}={row}]"
+
+
+#: Each rate's numerator and denominator as sums of engagement counts: (table, row) -> coefficient,
+#: where (None, None) is all children engaged.
+RATE_TERMS: dict[str, tuple[dict[tuple[str | None, str | None], float], dict[tuple[str | None, str | None], float]]] = {
+    "intervention_arranged_rate": ({("outcome", "intervention_arranged"): 1.0},
+                                   {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0}),
+    "positive_engagement_rate": ({("outcome", "intervention_arranged"): 1.0, ("outcome", "awaiting_intervention"): 1.0},
+                                 {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0}),
+    "refusal_rate": ({("outcome", "declined"): 1.0}, {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0}),
+    "known_to_yos_rate": ({("known_to_yos", "Yes"): 1.0}, {("known_to_yos", "Yes"): 1.0, ("known_to_yos", "No"): 1.0}),
+}
+
+
+def rate_expressions(measure: str, month: str) -> tuple[dict[str, float], dict[str, float]]:
+    """A rate's numerator and denominator over named quantities, for the publication model."""
+    num, den = RATE_TERMS[measure]
+    return ({quantity(month, t, r): c for (t, r), c in num.items()}, {quantity(month, t, r): c for (t, r), c in den.items()})
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note for a table, by topic; `{name}` placeholders in `text` are counts (quantity, value) that
+    the report writes through disclosure control."""
+
+    topic: str
+    text: str
+    counts: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
 def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion; (nan, nan) when there are no trials."""
     if trials <= 0:
@@ -60,7 +94,13 @@ class EngagementResult:
     timeliness: pd.DataFrame
     followup_days: pd.DataFrame
     pathways: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[Note, ...] = ()
+    contacts_in_period: int = 0
+    followup_target_days: int = 2
+
+    def notes_for(self, topic: str) -> tuple[Note, ...]:
+        """The notes that belong under one table ('months', 'funnel', 'repeat_contacts')."""
+        return tuple(n for n in self.notes if n.topic == topic)
 
     @property
     def n_children(self) -> int:
@@ -72,7 +112,7 @@ class EngagementResult:
     def to_results(self) -> dict:
         """Headline figures for results.json (machine-readable, nested by section)."""
         counts = self.children.outcome.value_counts()
-        out: dict = {"children_engaged": self.n_children, "contacts_in_period": int(self.children.attrs.get("contacts_in_period", self.n_children))}
+        out: dict = {"children_engaged": self.n_children, "contacts_in_period": self.contacts_in_period}
         for key in OUTCOMES:
             out[key] = int(counts.get(key, 0))
         for r in self.rates.itertuples():
@@ -135,9 +175,7 @@ def engaged_children(data: EvaluationData) -> pd.DataFrame:
     area = kids.residence_area.fillna("unknown")
     kids["residence_group"] = np.where(area.isin(home), area, np.where(area.str.lower() == "unknown", "Unknown", "Other"))
     kids["age_band"] = _age_band(kids.age_at_arrival, data.config.engagement.age_bands)
-    kids = kids.reset_index(drop=True)
-    kids.attrs["contacts_in_period"] = len(in_period)
-    return kids
+    return kids.reset_index(drop=True)
 
 
 def _band_label(lo: int, hi: int) -> str:
@@ -185,7 +223,13 @@ def _rates(kids: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def _contacts_in_period(data: EvaluationData) -> int:
+    cfg = data.config.programme
+    c = data.programme_contacts.contact_date
+    return int(((c >= pd.Timestamp(cfg.start)) & (c <= pd.Timestamp(cfg.end))).sum())
+
+
+def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
     cfg = data.config.programme
     start, end = pd.Timestamp(cfg.start), pd.Timestamp(cfg.end) + pd.Timedelta(days=1)
     det = data.custody_detentions
@@ -193,11 +237,12 @@ def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, lis
                    & det.age_at_arrival.between(cfg.age_min, cfg.age_max)]
     detained = set(in_suite.person_id)
     approached = kids[kids.person_id.isin(detained)]
-    notes = []
+    notes: list[Note] = []
     outside = len(kids) - len(approached)
     if outside:
-        notes.append(f"{outside} engaged child(ren) are not in the first stage (no detention at the programme suite in the period "
-                     f"within ages {cfg.age_min}–{cfg.age_max}) and are left out of the funnel.")
+        notes.append(Note("funnel", "{outside} engaged children are not in the first stage (no detention at the programme suite in the "
+                          f"period within ages {cfg.age_min}–{cfg.age_max}) and are left out of the funnel.",
+                          {"outside": ("engaged_outside_funnel", outside)}))
     positive = approached.outcome.isin(["intervention_arranged", "awaiting_intervention"])
     arranged = approached.outcome == "intervention_arranged"
     started = arranged & approached.intervention_start_date.notna()
@@ -211,7 +256,7 @@ def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, lis
         ("intervention_ended", "Intervention ended (end date recorded)", int(ended.sum())),
     ]
     if approached.intervention_start_date.notna().sum() == 0:
-        notes.append("No intervention start dates are recorded, so the last stages of the funnel cannot be shown from the data.")
+        notes.append(Note("funnel", "No intervention start dates are recorded, so the last stages of the funnel cannot be shown from the data."))
         stages = stages[:4]
     f = pd.DataFrame(stages, columns=["stage_key", "stage", "children"])
     f["share_of_previous"] = f.children / f.children.shift(1)
@@ -236,7 +281,6 @@ def _timeliness(kids: pd.DataFrame, hours: int) -> tuple[pd.DataFrame, pd.DataFr
     labels = ["Same day", "1 day", "2 days", "3 days", "4 or more days"]
     bucket = pd.cut(days, bins=[-1, 0, 1, 2, 3, np.inf], labels=labels)
     dist = bucket.value_counts().reindex(labels, fill_value=0).rename_axis("days_after_release").reset_index(name="meetings")
-    dist.attrs["median_days"] = float(days.median()) if len(days) else math.nan
     return table, dist
 
 
@@ -279,10 +323,14 @@ def analyse(data: EvaluationData) -> EngagementResult:
     timeliness, follow_days = _timeliness(kids, cfg.engagement.followup_within_hours)
     partial = [m for m in months if days[m] < pd.Period(m).days_in_month]
     if partial:
-        notes.append("Months are not comparable: " + ", ".join(f"{pd.Period(m).strftime('%B %Y')} covers {days[m]} days" for m in partial) + ".")
-    repeat = int(kids.attrs["contacts_in_period"]) - len(kids)
+        notes.append(Note("months", "Months are not comparable: " + ", ".join(f"{pd.Period(m).strftime('%B %Y')} covers {days[m]} days"
+                                                                               for m in partial) + "."))
+    contacts = _contacts_in_period(data)
+    repeat = contacts - len(kids)
     if repeat:
-        notes.append(f"{repeat} contact(s) in the period were repeat approaches to a child already counted; each child is counted once.")
+        notes.append(Note("months", "{repeat} contacts in the period were repeat approaches to a child already counted; each child is "
+                          "counted once.", {"repeat": ("repeat_contacts", repeat)}))
     return EngagementResult(children=kids, months=months, days_in_month=days, tables=tables, rates=rates,
                             monthly_rates=monthly_rates, funnel=funnel, timeliness=timeliness, followup_days=follow_days,
-                            pathways=_pathways(kids), notes=notes)
+                            pathways=_pathways(kids), notes=tuple(notes), contacts_in_period=contacts,
+                            followup_target_days=math.ceil(cfg.engagement.followup_within_hours / 24))

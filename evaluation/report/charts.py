@@ -102,10 +102,11 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.F
     return fig, alt
 
 
-def rates_with_ci(rates: pd.DataFrame, title: str, log=None) -> tuple[plt.Figure, str]:
+def rates_with_ci(rates: pd.DataFrame, title: str, published=None) -> tuple[plt.Figure, str]:
+    """Rates with their intervals; `published(measure)` (the rates table's decisions) selects those shown."""
     rates = rates.reset_index(drop=True)
-    if log is not None:
-        rates = rates[[log.rate_allowed(k, n) for k, n in zip(rates.numerator, rates.denominator)]].reset_index(drop=True)
+    if published is not None:
+        rates = rates[[bool(published(m)) for m in rates.measure]].reset_index(drop=True)
     with plt.rc_context(STYLE):
         fig, ax = _fig(height=0.45 * max(len(rates), 1) + 1.0)
         y = np.arange(len(rates))[::-1]
@@ -133,7 +134,7 @@ def funnel(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]
         top = max([v for v in vals if v is not None] + [1])
         for yi, v in zip(y, vals):
             if v is None:
-                ax.text(top * 0.01, yi, "not shown (small number)", va="center", fontsize=8, color="#555555")
+                ax.text(top * 0.01, yi, "not shown (protects small numbers)", va="center", fontsize=8, color="#555555")
             else:
                 ax.barh(yi, v, color=ACCENT, height=0.6)
                 ax.text(v + top * 0.01, yi, f"{int(v)}", va="center", fontsize=8)
@@ -159,7 +160,7 @@ def pathway_demand(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figu
             elif t is not None:
                 ax.barh(yi, t, height=0.6, **HATCH)
             else:
-                ax.text(0.2, yi, "not shown (small number)", va="center", fontsize=8, color="#555555")
+                ax.text(0.2, yi, "not shown (protects small numbers)", va="center", fontsize=8, color="#555555")
         ax.set_yticks(y, p.Pathway)
         ax.set_xlabel("Children")
         from matplotlib.patches import Patch

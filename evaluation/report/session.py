@@ -9,29 +9,18 @@ import base64
 import json
 import math
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable
 
-import numpy as np
 
 import pandas as pd
 
 from .. import __version__
-from ..censoring import ApproachModel, fit_approach_model
-from ..cohort import Cohort, build_cohort, design_checks
 from ..config import Config
-from ..loading import EvaluationData, load
-from ..matching import CohortMatch, MatchingError, match_comparison
-from ..outcomes import OutcomesResult, compare_before_after
 from ..disclosure import SYMBOL as SUPPRESSED
 from ..disclosure import DisclosureLog, DisclosurePolicy
-from ..costs import CostError, ValueForMoney
-from ..costs import analyse as analyse_costs
-from ..engagement import EngagementResult
-from ..engagement import analyse as analyse_engagement
-from ..reoffending import ReoffendingError, ReoffendingResult
-from ..reoffending import analyse as analyse_reoffending
+from ..loading import EvaluationData, load
+from ..pipeline import Evaluation, evaluate
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
 
@@ -64,6 +53,7 @@ class ReportSession:
                  internal_qa: bool = False, command: str | None = None, data_label: str | None = None):
         self.data: EvaluationData = load(data_dir, config_path)
         self.config: Config = self.data.config
+        self.evaluation: Evaluation = evaluate(self.data)
         self.out_dir = Path(out_dir)
         self.internal_qa = bool(internal_qa)
         self.command = command or "evaluation report"
@@ -72,87 +62,25 @@ class ReportSession:
         self.sdc = DisclosureLog(DisclosurePolicy(dc.threshold, dc.min_rate_base, enabled=not self.internal_qa))
         self.tables: list[PublishedTable] = []
         self._figures = 0
-        self.unavailable: dict[str, str] = {}
         self.results: dict[str, Any] = {"meta": self._meta()}
 
-    # ------------------------------------------------------------------ analysis stages (each computed once)
-    # A stage that cannot run on the data given returns None and says why in `self.unavailable`;
-    # only the data-driven failures below are caught (a bug still fails the build).
-    _EXPECTED_FAILURES = (MatchingError, CostError, ReoffendingError, np.linalg.LinAlgError)
-
-    def _stage(self, name: str, compute: Callable[[], Any], needs: Iterable[str] = (), tables: Mapping[str, str] | None = None) -> Any:
-        """Run stage `name`, or record why it cannot run: an input table not supplied (`tables`: table ->
-        what it holds), an earlier stage that did not run (`needs`), or a data-driven failure."""
-        for table, holds in (tables or {}).items():
-            if self.data.table(table) is None:
-                self.unavailable[name] = f"it needs the {table} table ({holds}), which was not supplied"
-                return None
-        for need in needs:
-            if getattr(self, need) is None:
-                self.unavailable[name] = self.unavailable.get(need, f"needs {need.replace('_', ' ')}, which could not be computed")
-                return None
-        try:
-            return compute()
-        except self._EXPECTED_FAILURES as exc:
-            self.unavailable[name] = f"the analysis could not be run on these data: {exc}"
-            return None
+    # ------------------------------------------------------------------ analysis (read from the Evaluation)
+    @property
+    def unavailable(self) -> dict[str, str]:
+        return self.evaluation.unavailable
 
     def why_not(self, name: str) -> str:
         """A sentence for the reader: why section `name` is not in the report."""
-        return f"*This analysis is not in the report: {self.unavailable.get(name, 'it was not run')}.*"
+        return f"*This analysis is not in the report: {self.evaluation.why_not(name)}.*"
 
-    @cached_property
-    def engagement(self) -> EngagementResult:
-        return analyse_engagement(self.data)
-
-    @cached_property
-    def cohort(self) -> Cohort:
-        return build_cohort(self.data)
-
-    @cached_property
-    def matching(self) -> CohortMatch | None:
-        """The matched comparison group, or None (with the reason) when there is nothing to match."""
-        c = self.cohort
-        if c.n_programme == 0 or c.n_comparison == 0:
-            missing = "programme children" if c.n_programme == 0 else "comparison children"
-            hint = ("the config names no comparison suites or pre-period ([comparison])" if missing == "comparison children"
-                    and not (self.config.comparison.suites or self.config.comparison.pre_period_start)
-                    else "see the attrition table for where every child went")
-            self.unavailable["matching"] = f"the cohort has no {missing} ({hint})"
-            return None
-        return self._stage("matching", lambda: match_comparison(c, self.config))
-
-    @cached_property
-    def matching_engaged_only(self) -> CohortMatch | None:
-        """Secondary view, prone to selection bias: positively engaged programme children only."""
-        c = self.cohort.engaged_only()
-        if c.n_programme == 0 or c.n_comparison == 0:
-            self.unavailable["matching_engaged_only"] = "no positively engaged programme children or no comparison children"
-            return None
-        return self._stage("matching_engaged_only", lambda: match_comparison(c, self.config), needs=("matching",))
-
-    @cached_property
-    def approach_model(self) -> ApproachModel:
-        """P(approach) at each detention where a comparison child could have been approached (censoring weights)."""
-        return fit_approach_model(self.data)
-
-    @cached_property
-    def before_after(self) -> OutcomesResult | None:
-        """Before/after comparisons, or None (with the reason)."""
-        return self._stage("before_after", lambda: compare_before_after(self.data, self.cohort, self.matching, self.approach_model),
-                           needs=("matching",), tables={"events": "offences, victimisations and missing episodes"})
-
-    @cached_property
-    def reoffending(self) -> ReoffendingResult | None:
-        """Reoffending measures, or None (with the reason)."""
-        return self._stage("reoffending", lambda: analyse_reoffending(self.data, self.matching, self.approach_model), needs=("matching",),
-                           tables={"events": "offences and their outcomes"})
-
-    @cached_property
-    def value_for_money(self) -> ValueForMoney | None:
-        """Costs and value for money, or None (with the reason)."""
-        return self._stage("value_for_money", lambda: analyse_costs(self.data, self.engagement, self.before_after),
-                           needs=("before_after",), tables={"costs": "the programme's budget lines"})
+    engagement = property(lambda self: self.evaluation.engagement)
+    cohort = property(lambda self: self.evaluation.cohort)
+    matching = property(lambda self: self.evaluation.matching)
+    matching_engaged_only = property(lambda self: self.evaluation.matching_engaged_only)
+    approach_model = property(lambda self: self.evaluation.approach_model)
+    before_after = property(lambda self: self.evaluation.before_after)
+    reoffending = property(lambda self: self.evaluation.reoffending)
+    value_for_money = property(lambda self: self.evaluation.value_for_money)
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
@@ -233,8 +161,9 @@ class ReportSession:
         """Every stage's result (None where it could not run), for the summary, limitations and appendices."""
         from .sections.summary import Findings
 
-        return Findings(self.config, self.engagement, self.cohort, self.matching, self.before_after, self.reoffending,
-                        self.value_for_money, self.unavailable, tuple(design_checks(self.data, self.cohort)))
+        ev = self.evaluation
+        return Findings(self.config, ev.engagement, ev.cohort, ev.matching, ev.before_after, ev.reoffending,
+                        ev.value_for_money, ev.unavailable, ev.design_checks)
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:
         """Show a chart as a PNG with its alt text and a numbered caption."""
@@ -252,10 +181,15 @@ class ReportSession:
 
     def inputs_table(self) -> None:
         """The data used: per table its file, rows, people and date range."""
+        from .sections.appendices import input_count
+
         s = self.data.summary()
         shown = pd.DataFrame({
-            "Table": s.table, "File": s.file, "Format": s.format, "Rows": s.rows.map(count),
-            "People": s.people.map(count), "From": s["from"].map(month_label), "To": s["to"].map(month_label),
+            "Table": s.table, "File": s.file, "Format": s.format,
+            "Rows": [input_count(self.sdc, t, "rows", n, "inputs", t) if f != "(not supplied)" else count(n)
+                     for t, f, n in zip(s.table, s.file, s.rows)],
+            "People": [input_count(self.sdc, t, "people", n, "inputs", t) for t, n in zip(s.table, s.people)],
+            "From": s["from"].map(month_label), "To": s["to"].map(month_label),
         })
         self.table("inputs", shown, "Data used in this report",
                    notes=["All tables passed validation against the data contract (data_schema/).",
@@ -292,13 +226,21 @@ class ReportSession:
 
     def save_results(self) -> Path:
         """Write results.json, tables.xlsx and the disclosure audit log into the output folder."""
+        from ..publication import DisclosureAuditError
         from .workbook import write_workbook
 
-        log = self.sdc.frame()
+        exposures = self.sdc.pub.audit()  # the intruder: every hidden cell against everything published
+        if exposures:
+            raise DisclosureAuditError(exposures)
+        log = pd.concat([self.sdc.frame(), self.sdc.pub.audit_frame(exposures)], ignore_index=True)
         self.results["meta"]["provenance"] = {k: v for k, v in self.provenance().items() if k != "config"}
         self.results["disclosure"] = {
             "enabled": self.sdc.policy.enabled, "threshold": self.sdc.policy.threshold, "min_rate_base": self.sdc.policy.min_rate_base,
-            "suppressed_cells": int(len(log)), "by_table": {k: int(v) for k, v in log.groupby("table").size().items()},
+            "suppressed_cells": int(len(self.sdc.frame())),
+            "by_table": {k: int(v) for k, v in self.sdc.frame().groupby("table").size().items()},
+            "intruder_audit": {"hidden_counts_audited": int((log.table == "(intruder audit)").sum()), "exposed": 0,
+                               "protection": f"a hidden count of 1 to {self.sdc.policy.threshold - 1} keeps a range at least "
+                                             f"{max(self.sdc.policy.threshold - 2, 1)} wide; no hidden count can be worked out exactly"},
         }
         path = self.out_dir / "results.json"
         path.write_text(json.dumps(_clean(self.results), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")

@@ -2,6 +2,8 @@
 missingness, validation summary) and the glossary."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ... import disclosure as sdc
@@ -149,6 +151,19 @@ def attrition_flow(attrition_shown: pd.DataFrame, sizes_shown: pd.DataFrame | No
     return boxes
 
 
+def input_count(log: DisclosureLog, table: str, what: str, n, where: str, row: str) -> str:
+    """A count of an input table's records or people (for the data appendices): a small one is a small group
+    of children's records, so it is hidden like any other and registered in the publication model."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return "–"
+    small = log.policy.small(int(n))
+    log.pub.count(f"input[{table}]:{what}", int(n), where, row, what, "primary" if small else "shown")
+    if small:
+        log.add(where, row, what, f"primary: fewer than {log.policy.threshold} records")
+        return sdc.SYMBOL
+    return count(int(n))
+
+
 def missingness_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
     """Missing values per column of every table supplied (columns the contract requires are never missing)."""
     rows = []
@@ -167,7 +182,9 @@ def missingness_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
                 shown, share = sdc.SYMBOL, sdc.SYMBOL
             else:
                 shown, share = count(missing), pct(missing / n, 1) if n else "–"
-            rows.append({"Table": name, "Column": fld.name, "Records": count(n), "Missing": shown, "Share missing": share})
+            rows.append({"Table": name, "Column": fld.name, "Records": input_count(log, name, "rows", n, "data_quality_missing", name),
+                         "Missing": shown if not log.policy.small(n) else sdc.SYMBOL,
+                         "Share missing": share if not log.policy.small(n) else sdc.SYMBOL})
     return pd.DataFrame(rows, columns=["Table", "Column", "Records", "Missing", "Share missing"])
 
 
@@ -188,7 +205,8 @@ def validation_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
             if log.policy.small(int(n)):
                 log.add("data_quality_validation", name, rule_id, f"primary: fewer than {log.policy.threshold} records")
             parts.append(f"{log.count_text(int(n))} {rule_id}")
-        rows.append({"Table": name, "Records": count(data.files[name].rows), "Columns checked": str(len(schema.fields)),
+        rows.append({"Table": name, "Records": input_count(log, name, "rows", data.files[name].rows, "data_quality_validation", name),
+                     "Columns checked": str(len(schema.fields)),
                      "Cross-field rules": ", ".join(r for r, _ in schema.rules) or "none", "Errors": "0",
                      "Warnings": "; ".join(parts) or "0"})
     return pd.DataFrame(rows)
@@ -234,4 +252,4 @@ def glossary_table() -> pd.DataFrame:
     return pd.DataFrame(GLOSSARY, columns=["Term", "Meaning"])
 
 
-__all__ = ["REFERENCES", "methods_table", "attrition_flow", "missingness_table", "validation_table", "glossary_table", "GLOSSARY"]
+__all__ = ["input_count", "REFERENCES", "methods_table", "attrition_flow", "missingness_table", "validation_table", "glossary_table", "GLOSSARY"]

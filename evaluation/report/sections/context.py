@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...disclosure import DisclosureLog
+from ...engagement import quantity
 from ..formatting import money
 from .matching import SOURCES, TITLES
 from .summary import Findings
@@ -114,7 +115,8 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
                     "diversion often produces; the report shows the measure both ways.")
     yos = f.engagement.tables.get("known_to_yos")
     if yos is not None and "Not checked" in yos.index and yos.loc["Not checked", "Total"] > 0:
-        gaps.append(f"Youth offending service status was not checked for {log.count_text(yos.loc['Not checked', 'Total'])} of the "
+        not_checked = log.pub.words(quantity("Total", "known_to_yos", "Not checked"), yos.loc["Not checked", "Total"], "limitations")
+        gaps.append(f"Youth offending service status was not checked for {not_checked} of the "
                     "children engaged.")
     funnel = f.engagement.funnel.set_index("stage_key").children
     if "intervention_started" in funnel and not pd.isna(funnel["intervention_started"]) and \

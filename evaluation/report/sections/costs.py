@@ -8,7 +8,9 @@ import math
 import pandas as pd
 
 from ... import disclosure as sdc
+from ...costs import _RECON_DENOMINATOR as _RECON_COUNT
 from ...costs import ValueForMoney
+from ...engagement import quantity
 from ...disclosure import DisclosureLog
 from ...outcomes import OUTCOMES
 from ..formatting import money, pct
@@ -25,12 +27,19 @@ def costs_headline(v: ValueForMoney, log: DisclosureLog) -> str:
     po = v.per_outcome.set_index("measure")
     start, end = v.period.start, v.period.end
     lo, hi = v.bcr_interval
+    for measure in ("engaged", "intervention_arranged"):
+        if cost_per_child_published(v, measure, log):
+            for basis, amount in (("full_economic", v.period.full_economic), ("staff", v.period.of("staff"))):
+                log.pub.ratio(amount, {COUNT_OF[measure]: 1.0}, po.loc[measure, basis], 0, "costs summary")
     lines = [
         f"Over the period evaluated ({start:%-d %B %Y} to {end:%-d %B %Y}, {v.period.days} days) the programme cost "
-        f"**{money(v.period.full_economic)}**, of which staff {money(v.period.of('staff'))}. It engaged {log.count_text(v.reached['engaged'])} children: "
-        f"**{money(po.loc['engaged', 'full_economic'])} per child engaged** ({money(po.loc['engaged', 'staff'])} in staff costs alone) and "
-        f"**{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged**. Cost and children are counted over the "
-        "same days.",
+        f"**{money(v.period.full_economic)}**, of which staff {money(v.period.of('staff'))}. "
+        + (f"It engaged {v.reached['engaged']:,} children: **{money(po.loc['engaged', 'full_economic'])} per child engaged** "
+           f"({money(po.loc['engaged', 'staff'])} in staff costs alone)" if cost_per_child_published(v, "engaged", log)
+           else "The number of children engaged is too small to publish a cost per child")
+        + (f" and **{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged"
+           if cost_per_child_published(v, "intervention_arranged", log) else "")
+        + ". Cost and children are counted over the same days.",
         f"Valuing the offences, victimisations and missing episodes the programme is estimated to have averted, every £1 spent returned "
         f"an estimated **£{v.bcr:.2f}** in public value (fiscal, economic and social), a net present value of {money(v.npv)}. Allowing for "
         f"the uncertainty in the effect estimates and unit costs, the return lies between **£{lo:.2f} and £{hi:.2f}** per £1 in 95% of "
@@ -55,22 +64,89 @@ def period_costs_table(v: ValueForMoney) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The count each cost-per-child row divides by, in the publication model (the engagement tables' counts).
+COUNT_OF = {"engaged": quantity("Total"), "positively_engaged": "positively_engaged[Total]",
+            "intervention_arranged": quantity("Total", "outcome", "intervention_arranged"),
+            "intervention_started": "intervention_started[Total]"}
+
+
+def _register_reached(v: ValueForMoney, log: DisclosureLog) -> dict[str, bool]:
+    """Register the children reached at each stage; True where the count (and so its cost per child) can be shown:
+    not small and not hidden in any earlier table (a cost per child on a published total reveals the count)."""
+    pub = log.pub
+    pub.derived("positively_engaged[Total]", {COUNT_OF["intervention_arranged"]: 1.0,
+                                              quantity("Total", "outcome", "awaiting_intervention"): 1.0}, "costs_per_outcome")
+    ok = {}
+    for r in v.per_outcome.itertuples():
+        q = COUNT_OF[r.measure]
+        show = not log.policy.small(r.children) and not pub.hidden(q)
+        pub.count(q, r.children, "costs_per_outcome", r.label, "children",
+                  "shown" if show else "primary" if log.policy.small(r.children) else "secondary")
+        if not show:
+            log.add("costs_per_outcome", r.label, "children", "small or hidden elsewhere (cost per child would reveal it)")
+        ok[r.measure] = show
+    return ok
+
+
 def per_outcome_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
-    """Cost per child at each stage; a small count is suppressed, and so its cost per child (cost / n reveals n)."""
+    """Cost per child at each stage; a count that is small or hidden in another table is suppressed, and so is
+    its cost per child (cost / n reveals n)."""
     p = v.per_outcome
-    small = p.children.map(log.policy.small)
-    for label in p.label[small]:
-        log.add("costs_per_outcome", label, "children", "small number of children (cost per child would reveal it)")
-    money_or_c = lambda col: [sdc.SYMBOL if sm else _pounds(x) for x, sm in zip(p[col], small)]  # noqa: E731
-    return pd.DataFrame({"Cost per": p.label, "Children": [sdc.SYMBOL if sm else f"{n:,}" for n, sm in zip(p.children, small)],
-                         "Full economic cost": money_or_c("full_economic"), "Cost to the funder": money_or_c("to_funder"),
-                         "Staff cost only": money_or_c("staff")})
+    ok = _register_reached(v, log)
+    amounts = {"full_economic": v.period.full_economic, "to_funder": v.period.to_funder, "staff": v.period.of("staff")}
+    cols = {}
+    for col in amounts:
+        cells = []
+        for r in p.itertuples():
+            x = getattr(r, col)
+            if ok[r.measure] and r.children:
+                log.pub.ratio(amounts[col], {COUNT_OF[r.measure]: 1.0}, x, 0 if abs(x) >= 100 else 2, "costs_per_outcome")
+                cells.append(_pounds(x))
+            else:
+                cells.append(sdc.SYMBOL if r.children else "–")
+        cols[col] = cells
+    return pd.DataFrame({"Cost per": p.label, "Children": [f"{n:,}" if ok[m] else sdc.SYMBOL for n, m in zip(p.children, p.measure)],
+                         "Full economic cost": cols["full_economic"], "Cost to the funder": cols["to_funder"],
+                         "Staff cost only": cols["staff"]})
 
 
-def reconciliation_table(v: ValueForMoney) -> pd.DataFrame:
+def cost_per_child_published(v: ValueForMoney, measure: str, log: DisclosureLog) -> bool:
+    """Whether a cost per child at `measure` may be published: its count is registered (by the engagement tables or
+    per_outcome_table), not small and hidden nowhere."""
+    q = COUNT_OF[measure]
+    return q in log.pub.values and not log.pub.hidden(q) and not log.policy.small(log.pub.values[q])
+
+
+def costs_results(v: ValueForMoney, log: DisclosureLog) -> dict:
+    """results.json's costs section: the analysis figures, with each cost per child only where its count is published."""
+    out = v.to_results()
+    for measure, key in (("engaged", "cost_per_child_engaged"), ("engaged", "staff_cost_per_child_engaged"),
+                         ("positively_engaged", "cost_per_positively_engaged"), ("intervention_arranged", "cost_per_intervention_arranged"),
+                         ("intervention_started", "cost_per_intervention_started")):
+        if not cost_per_child_published(v, measure, log):
+            out[key] = None
+    for item in out["as_reported"]:
+        if item["measure"] in _RECON_COUNT and not cost_per_child_published(v, _RECON_COUNT[item["measure"]], log):
+            item["recomputed"] = None
+    return out
+
+
+def reconciliation_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
+    """As-reported cost figures beside the same figures recomputed over the period; a recomputed cost per child
+    only where its count is published."""
     r = v.reconciliation
-    return pd.DataFrame({"As stated": r.statement, "Stated": r.reported.map(_pounds),
-                         "Recomputed, same period": [f"{_pounds(x)} ({'staff' if b == 'staff' else 'all costs'})" for x, b in zip(r.recomputed, r.basis)],
+    recomputed = []
+    for x in r.itertuples():
+        count_of = _RECON_COUNT.get(x.measure)
+        if count_of is not None and not cost_per_child_published(v, count_of, log):
+            log.add("costs_reconciliation", x.statement, "recomputed", "its number of children is not published")
+            recomputed.append(sdc.SYMBOL)
+            continue
+        if count_of is not None:
+            log.pub.ratio(v.period.of(x.basis), {COUNT_OF[count_of]: 1.0}, x.recomputed, 0 if abs(x.recomputed) >= 100 else 2,
+                          "costs_reconciliation")
+        recomputed.append(f"{_pounds(x.recomputed)} ({'staff' if x.basis == 'staff' else 'all costs'})")
+    return pd.DataFrame({"As stated": r.statement, "Stated": r.reported.map(_pounds), "Recomputed, same period": recomputed,
                          "Why they differ": r.reasons})
 
 
@@ -177,5 +253,6 @@ def tornado_alt(v: ValueForMoney) -> str:
     return f"Tornado chart of the benefit-cost ratio (base {t.base.iloc[0]:.2f}) as each input varies over its range: {parts}."
 
 
-__all__ = ["costs_headline", "period_costs_table", "per_outcome_table", "reconciliation_table", "benefits_table", "vfm_table",
+__all__ = ["costs_headline", "period_costs_table", "per_outcome_table", "cost_per_child_published", "costs_results",
+           "reconciliation_table", "benefits_table", "vfm_table",
            "break_even_table", "switching_text", "renewal_text", "unit_cost_appendix", "deflator_note", "tornado_alt"]

@@ -7,7 +7,7 @@ import pandas as pd
 from ... import disclosure as sdc
 from ...config import Config
 from ...disclosure import DisclosureLog
-from ...engagement import OUTCOMES, EngagementResult
+from ...engagement import OUTCOMES, EngagementResult, Note, quantity, rate_expressions
 from ..formatting import count, month_label, pct, pct_ci
 
 _TABLE_LABELS = {
@@ -38,21 +38,25 @@ def _col_label(m: str) -> str:
 
 def engagement_monthly_shown(eng: EngagementResult, key: str, log: DisclosureLog) -> pd.DataFrame:
     """A monthly table as shown (text, 'c' where suppressed), indexed like the analysis table, with
-    an 'All children engaged' row so that every suppression is protected against subtraction."""
+    an 'All children engaged' row so that every suppression is protected against subtraction. Each
+    cell is registered against the count it shows, so the tables are protected jointly."""
     t = eng.tables[key][_month_cols(eng)].copy()
     if key == "total":
-        return sdc.apply(t, sdc.table_lines(t, total_col="Total"), log, f"engagement_{key}")
+        return sdc.apply(t, sdc.table_lines(t, total_col="Total"), log, f"engagement_{key}", quantity=lambda r, m: quantity(m))
     t.loc[ALL] = eng.tables["total"][_month_cols(eng)].iloc[0]
-    shown = sdc.apply(t, sdc.table_lines(t, total_row=ALL, total_col="Total"), log, f"engagement_{key}")
+    shown = sdc.apply(t, sdc.table_lines(t, total_row=ALL, total_col="Total"), log, f"engagement_{key}",
+                      quantity=lambda r, m: quantity(m) if r == ALL else quantity(m, key, r))
     if key == "known_to_yos":
         yes, no = t.loc["Yes"], t.loc["No"]
-        hidden = sdc.hidden_cells(shown)
         row = {}
         for m in _month_cols(eng):
             base = int(yes[m] + no[m])
-            ok = base and log.rate_allowed(int(yes[m]), base) and ("Yes", m) not in hidden and ("No", m) not in hidden
+            num, den = rate_expressions("known_to_yos_rate", m)
+            ok = base and log.pub.publishable_rate(num, den, int(yes[m]), base)
             row[m] = pct(yes[m] / base) if ok else (sdc.SYMBOL if base else "–")
-            if base and not ok:
+            if ok:
+                log.pub.rate(num, den, yes[m] / base, 0, f"engagement_{key}")
+            elif base:
                 log.add(f"engagement_{key}", "% known to YOS", m, f"rate on a base below {log.policy.min_rate_base} or revealing a suppressed count")
         shown.loc["% known to YOS (of those checked)"] = pd.Series(row)
     return shown
@@ -65,20 +69,41 @@ def engagement_monthly_table(shown: pd.DataFrame, eng: EngagementResult, key: st
     return out
 
 
-def _rate_cells(log: DisclosureLog, table: str, label: str, k: int, n: int, lo: float, hi: float, r: float, dp: int = 1):
-    if not log.rate_allowed(k, n):
-        log.add(table, label, "rate", f"rate on a base below {log.policy.min_rate_base} or with a small numerator or complement")
-        shown_k = sdc.SYMBOL if log.policy.small(k) or log.policy.small(n - k) else count(k)
-        return shown_k, count(n) if not log.policy.small(n) else sdc.SYMBOL, sdc.SYMBOL, sdc.SYMBOL
+def _rate_cells(log: DisclosureLog, table: str, label: str, k: int, n: int, lo: float, hi: float, r: float, name: str,
+                num: dict[str, float] | None = None, den: dict[str, float] | None = None, dp: int = 1):
+    """Children, base, rate and CI of one rate, registered as `name:numerator` and `name:base` (defined from
+    the engagement counts `num` and `den` when given). A count is shown only when it is not small and
+    none of the counts it is made of is hidden; the rate only when both its counts are shown."""
+    pub = log.pub
+    k_name, n_name = f"{name}:numerator", f"{name}:base"
+    show_k, show_n = pub.publishable_count(num or {}, k), pub.publishable_count(den or {}, n)
+    for q, expr, v, shown, column in ((k_name, num, k, show_k, "children"), (n_name, den, n, show_n, "base")):
+        if expr:
+            pub.derived(q, expr, table)
+        pub.count(q, v, table, label, column, "shown" if shown else "primary" if log.policy.small(v) else "secondary")
+    if not pub.publishable_rate({k_name: 1.0}, {n_name: 1.0}, k, n):
+        log.add(table, label, "rate", f"rate on a base below {log.policy.min_rate_base}, with a small numerator or complement, "
+                                      "or made of a count hidden elsewhere")
+        return count(k) if show_k else sdc.SYMBOL, count(n) if show_n else sdc.SYMBOL, sdc.SYMBOL, sdc.SYMBOL
+    pub.rate({k_name: 1.0}, {n_name: 1.0}, r, dp, table)
     return count(k), count(n), pct(r, dp), pct_ci(lo, hi, dp)
 
 
 def engagement_rates_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
     rows = []
     for r in eng.rates.itertuples():
-        k, n, rate, ci = _rate_cells(log, "engagement_rates", r.label, r.numerator, r.denominator, r.ci_low, r.ci_high, r.rate)
+        num, den = rate_expressions(r.measure, "Total")
+        k, n, rate, ci = _rate_cells(log, "engagement_rates", r.label, r.numerator, r.denominator, r.ci_low, r.ci_high, r.rate,
+                                     f"{r.measure}[Total]", num, den)
         rows.append({"Measure": r.label, "Children": k, "Base": n, "Rate": rate, "95% CI": ci, "Definition": r.definition})
     return pd.DataFrame(rows)
+
+
+def monthly_rate_publishable(eng: EngagementResult, measure: str, month: str, log: DisclosureLog) -> bool:
+    """One rule for a monthly rate in every output: its numerator and denominator could be published."""
+    s = eng.monthly_rates[(eng.monthly_rates.month == month) & (eng.monthly_rates.measure == measure)].iloc[0]
+    num, den = rate_expressions(measure, month)
+    return bool(s.denominator) and log.pub.publishable_rate(num, den, s.numerator, s.denominator)
 
 
 def engagement_monthly_rates_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
@@ -92,62 +117,158 @@ def engagement_monthly_rates_table(eng: EngagementResult, log: DisclosureLog) ->
             s = sub.loc[m]
             if not s.denominator:
                 text = "–"
-            elif log.rate_allowed(s.numerator, s.denominator):
+            elif monthly_rate_publishable(eng, measure, m, log):
+                num, den = rate_expressions(measure, m)
+                log.pub.rate(num, den, s.rate, 0, "engagement_rates_by_month")
                 text = f"{pct(s.rate)} ({s.numerator}/{s.denominator})"
             else:
                 text = sdc.SYMBOL
-                log.add("engagement_rates_by_month", labels[measure], m, f"rate on a base below {log.policy.min_rate_base} or with a small numerator or complement")
+                log.add("engagement_rates_by_month", labels[measure], m, f"rate on a base below {log.policy.min_rate_base}, with a "
+                        "small numerator or complement, or made of a count hidden elsewhere")
             row[_col_label(m)] = text
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+def _funnel_outside(eng: EngagementResult) -> int:
+    return eng.n_children - int(eng.funnel.set_index("stage_key").children.get("approached", eng.n_children))
+
+
+def funnel_names(eng: EngagementResult) -> dict[str, str]:
+    """The count each funnel stage shows: the engagement tables' counts when the funnel covers every engaged
+    child, otherwise its own (with the children outside as the difference)."""
+    if _funnel_outside(eng) == 0:
+        return {"detained": "funnel[detained]", "approached": quantity("Total"), "positively_engaged": "positively_engaged[Total]",
+                "intervention_arranged": quantity("Total", "outcome", "intervention_arranged"),
+                "intervention_started": "intervention_started[Total]", "intervention_ended": "intervention_ended[Total]"}
+    return {k: f"funnel[{k}]" for k in eng.funnel.stage_key}
+
+
+def _funnel_quantities(eng: EngagementResult, log: DisclosureLog) -> dict[str, str]:
+    names = funnel_names(eng)
+    if _funnel_outside(eng) == 0:
+        log.pub.derived("positively_engaged[Total]", {quantity("Total", "outcome", "intervention_arranged"): 1.0,
+                                                      quantity("Total", "outcome", "awaiting_intervention"): 1.0}, "engagement_funnel")
+    else:
+        log.pub.relation(quantity("Total"), [names["approached"], "engaged_outside_funnel"], "engagement_funnel")
+    return names
+
+
 def funnel_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
-    """Counts at each stage; a stage that differs from the one before by a small number is not shown
-    (the difference would be a small group of children)."""
+    """Counts at each stage. A stage is hidden when it is small or hidden in another table; and when two
+    stages shown one after the other differ by a small number (a small group of children), one of them is
+    hidden too: the later one, unless another table already shows it. Stages are nested (each within the
+    one before) and each small difference is registered as a count to protect, so the intruder audit
+    checks all of this."""
+    pub = log.pub
     f = eng.funnel.reset_index(drop=True)
-    shown_n, prev_shown = [], None
+    names = _funnel_quantities(eng, log)
+    qs = [names[k] for k in f.stage_key]
+    vals = [int(v) for v in f.children]
+    hide = [log.policy.enabled and (log.policy.small(v) or pub.hidden(q)) for q, v in zip(qs, vals)]
+    changed = True
+    while changed:
+        changed = False
+        shown_idx = [i for i in range(len(qs)) if not hide[i]]
+        for j, i in zip(shown_idx, shown_idx[1:]):
+            if log.policy.small(vals[j] - vals[i]):
+                k = i if not pub.public(qs[i]) else j if not pub.public(qs[j]) else None
+                if k is not None:
+                    hide[k] = changed = True
+                    break
+    shown_n: list[str] = []
     for i, r in f.iterrows():
-        small = log.policy.small(r.children)
-        diff_small = i > 0 and log.policy.small(f.children[i - 1] - r.children) and prev_shown is not None
-        if small or diff_small:
-            log.add("engagement_funnel", r.stage, "children", "small count or a small difference from the stage before")
+        if i > 0:
+            pub.at_most(qs[i], qs[i - 1], "engagement_funnel")
+            if log.policy.small(vals[i - 1] - vals[i]):
+                gap = f"funnel_gap[{r.stage_key}]"
+                pub.derived(gap, {qs[i - 1]: 1.0, qs[i]: -1.0}, "engagement_funnel")
+                pub.count(gap, vals[i - 1] - vals[i], "engagement_funnel", r.stage, "difference from the stage before", "primary")
+        pub.count(qs[i], vals[i], "engagement_funnel", r.stage, "children",
+                  "shown" if not hide[i] else ("primary" if log.policy.small(vals[i]) else "secondary"))
+        if hide[i]:
+            log.add("engagement_funnel", r.stage, "children", "small count, hidden elsewhere, or a small difference from a stage shown")
             shown_n.append(sdc.SYMBOL)
-            prev_shown = None
         else:
-            shown_n.append(count(r.children))
-            prev_shown = r.children
-    share_prev = [pct(x) if s != sdc.SYMBOL and (i == 0 or shown_n[i - 1] != sdc.SYMBOL) else (sdc.SYMBOL if s == sdc.SYMBOL else "–")
-                  for i, (x, s) in enumerate(zip(f.share_of_previous, shown_n))]
-    share_app = [pct(x) if s != sdc.SYMBOL else sdc.SYMBOL for x, s in zip(f.share_of_approached, shown_n)]
+            shown_n.append(count(vals[i]))
+    approached = names.get("approached")
+    share_prev, share_app = [], []
+    for i, (x, y, s) in enumerate(zip(f.share_of_previous, f.share_of_approached, shown_n)):
+        prev_ok = i > 0 and shown_n[i - 1] != sdc.SYMBOL
+        if s == sdc.SYMBOL:
+            share_prev.append(sdc.SYMBOL)
+            share_app.append(sdc.SYMBOL)
+            continue
+        share_prev.append(pct(x) if prev_ok else "–")
+        if prev_ok:
+            pub.rate({names[f.stage_key[i]]: 1.0}, {names[f.stage_key[i - 1]]: 1.0}, x, 0, "engagement_funnel")
+        ok_app = i >= 1 and approached is not None and shown_n[1] != sdc.SYMBOL
+        share_app.append(pct(y) if ok_app else ("–" if i == 0 else sdc.SYMBOL))
+        if ok_app and approached is not None:
+            pub.rate({names[f.stage_key[i]]: 1.0}, {approached: 1.0}, y, 0, "engagement_funnel")
     return pd.DataFrame({"Stage": f.stage, "Children": shown_n, "% of previous stage": share_prev, "% of those approached": share_app})
 
 
+def note_text(note: Note, log: DisclosureLog, where: str) -> str:
+    """A structured note with its counts written through disclosure control."""
+    return note.text.format(**{k: log.pub.words(q, v, where) for k, (q, v) in note.counts.items()})
+
+
 def timeliness_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
+    """Follow-up after release. The base of 'follow-up recorded' is the positively engaged children (from the
+    outcome table); the meetings within the target are the first buckets of the days table that follows."""
     rows = []
+    positive = {quantity("Total", "outcome", "intervention_arranged"): 1.0, quantity("Total", "outcome", "awaiting_intervention"): 1.0}
     for r in eng.timeliness.itertuples():
-        k, n, rate, ci = _rate_cells(log, "engagement_timeliness", r.label, r.numerator, r.denominator, r.ci_low, r.ci_high, r.rate, dp=0)
+        den = positive if r.measure == "followup_recorded" else None
+        k, n, rate, ci = _rate_cells(log, "engagement_timeliness", r.label, r.numerator, r.denominator, r.ci_low, r.ci_high, r.rate,
+                                     f"timeliness[{r.measure}]", None, den, dp=0)
         rows.append({"Measure": r.label, "Meetings": k, "Base": n, "Rate": rate, "95% CI": ci})
     return pd.DataFrame(rows)
 
 
 def followup_days_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
+    """Days from release to the follow-up meeting, with the subtotal within the target (the timeliness
+    table's count, so the two tables are protected together)."""
     d = eng.followup_days.set_index("days_after_release")[["meetings"]]
-    d.loc["All meetings with dates"] = d.meetings.sum()
-    shown = sdc.apply(d, [[(r, "meetings") for r in d.index]], log, "engagement_followup_days")
+    buckets = list(d.index)
+    total = "All meetings with dates"
+    t = eng.timeliness.set_index("measure")
+    within_label = None
+    lines = [[(r, "meetings") for r in buckets + [total]]]
+    if "followup_within_target" in t.index and eng.followup_target_days < len(buckets) - 1:
+        first, later = buckets[: eng.followup_target_days + 1], buckets[eng.followup_target_days + 1:]
+        within_label = t.loc["followup_within_target", "label"]
+        d.loc[within_label] = d.loc[first, "meetings"].sum()
+        lines += [[(r, "meetings") for r in first + [within_label]], [(r, "meetings") for r in [within_label, *later, total]]]
+    d.loc[total] = d.loc[buckets, "meetings"].sum()
+    names = {total: "timeliness[followup_within_target]:base", within_label: "timeliness[followup_within_target]:numerator"}
+    shown = sdc.apply(d, lines, log, "engagement_followup_days",
+                      quantity=lambda r, c: names.get(r, f"followup_days[{r}]"))
     return pd.DataFrame({"Follow-up meeting after release": shown.index.astype(str), "Meetings": shown.meetings.to_numpy()})
 
 
 def pathways_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
     p = eng.pathways.set_index("pathway")[["arranged", "wanted_awaiting", "total"]]
     p.loc["All pathways recorded"] = p.sum()
-    shown = sdc.apply(p, sdc.table_lines(p, total_row="All pathways recorded", total_col="total"), log, "engagement_pathways")
+    shown = sdc.apply(p, sdc.table_lines(p, total_row="All pathways recorded", total_col="total"), log, "engagement_pathways",
+                      quantity=lambda r, c: f"pathways[{r}|{c}]")
     return pd.DataFrame({"Pathway": shown.index, "Arranged": shown.arranged.to_numpy(),
                          "Wanted (awaiting)": shown.wanted_awaiting.to_numpy(), "Total": shown.total.to_numpy()})
 
 
+def rate_published(log: DisclosureLog, measure: str) -> bool:
+    """Whether the period rate of `measure` was published by its table (engagement rates, or timeliness for
+    'followup_within_target'); False before that table is built."""
+    name = f"timeliness[{measure}]" if measure.startswith("followup_") else f"{measure}[Total]"
+    pub = log.pub
+    return (f"{name}:numerator" in pub.values and pub.publishable_rate({f"{name}:numerator": 1.0}, {f"{name}:base": 1.0},
+                                                                       pub.values[f"{name}:numerator"], pub.values[f"{name}:base"]))
+
+
 def engagement_headline(eng: EngagementResult, config: Config, log: DisclosureLog) -> str:
-    """Plain-English summary of engagement, every number computed and disclosure-checked."""
+    """Plain-English summary of engagement, every number computed and passed through the publication model
+    (call after the engagement tables, whose counts and rates it repeats)."""
     p = config.programme
     n = eng.n_children
     arranged = eng.rate("intervention_arranged_rate")
@@ -158,62 +279,92 @@ def engagement_headline(eng: EngagementResult, config: Config, log: DisclosureLo
     per_month = n / days * 30.44 if days else float("nan")
     out_of_area = int((eng.children.outcome == "out_of_area_referral").sum())
     home = int(eng.children.residence_group.isin(p.home_areas).sum())
-    c = log.count_text
+    words = log.pub.words
+    where = "engagement summary"
+    if p.home_areas:
+        log.pub.derived("engaged[Total|home_areas]", {quantity("Total", "residence", a): 1.0 for a in p.home_areas}, where)
+    shown_n = words(quantity("Total"), n, where)
+    home_n = (log.pub.words_or_none("engaged[Total|home_areas]", home, where, [quantity("Total", "residence", a) for a in p.home_areas])
+              if p.home_areas else None)
     lines = [
         f"Between {p.start.strftime('%-d %B %Y')} and {p.end.strftime('%-d %B %Y')} ({days} days) the programme engaged "
-        f"**{c(n)} children** at {', '.join(p.suites)}, about {per_month:.0f} a month; {c(home)} lived in "
-        f"{' or '.join(p.home_areas) if p.home_areas else 'the home areas'}."]
-    parts = [f"Leaving out the {c(out_of_area)} referred to services in their own area"]
-    if log.rate_allowed(arranged.numerator, arranged.denominator):
+        f"**{shown_n} children** at {', '.join(p.suites)}"
+        + (f", about {per_month:.0f} a month" if shown_n[0].isdigit() else "")
+        + (f"; {home_n} lived in {' or '.join(p.home_areas)}." if home_n else ".")]
+    ooa = log.pub.words_or_none(quantity("Total", "outcome", "out_of_area_referral"), out_of_area, where)
+    parts = [f"Leaving out the {ooa} referred to services in their own area" if ooa else "Leaving out those referred to services in "
+             "their own area"]
+    if rate_published(log, "intervention_arranged_rate"):
         parts.append(f", **{pct(arranged.rate)}** ({arranged.numerator} of {arranged.denominator}) had an intervention arranged "
                      f"(95% CI {pct_ci(arranged.ci_low, arranged.ci_high)})")
-    if log.rate_allowed(positive.numerator, positive.denominator):
+    if rate_published(log, "positive_engagement_rate"):
         parts.append(f", **{pct(positive.rate)}** engaged positively (arranged or awaiting an intervention)")
-    if log.rate_allowed(refusal.numerator, refusal.denominator):
+    if rate_published(log, "refusal_rate"):
         parts.append(f" and **{pct(refusal.rate)}** ({refusal.numerator}) would not engage")
     lines.append("".join(parts) + ".")
-    if log.rate_allowed(yos.numerator, yos.denominator):
+    if rate_published(log, "known_to_yos_rate"):
         lines.append(f"Of the {yos.denominator} children whose status was checked, {pct(yos.rate)} ({yos.numerator}) were already "
                      "known to the youth offending service.")
     return "\n\n".join(lines)
 
 
-def engagement_results(eng: EngagementResult, shown: dict[str, pd.DataFrame], log: DisclosureLog) -> dict:
-    """results.json's engagement section, with exactly the suppression the published tables have."""
-    out = eng.to_results()
-
-    def value(table: str, row: str, col: str):
-        v = shown[table].at[row, col]
-        return None if v == sdc.SYMBOL else int(str(v).replace(",", ""))
-
-    for key in ("intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral"):
-        out[key] = value("outcome", key, "Total")
-    out["children_engaged"] = value("total", "Children engaged", "Total")
+def engagement_results(eng: EngagementResult, log: DisclosureLog) -> dict:
+    """results.json's engagement section, read from the publication model: a count is there only as the
+    tables published it (null where hidden), and a rate only where its table showed it."""
+    pub = log.pub
+    out: dict = {"children_engaged": pub.published(quantity("Total")),
+                 "contacts_in_period": None}
+    repeat = "repeat_contacts"
+    if repeat in pub.values and pub.published(repeat) is not None and out["children_engaged"] is not None:
+        out["contacts_in_period"] = int(out["children_engaged"] + pub.published(repeat))
+    elif repeat not in pub.values:
+        out["contacts_in_period"] = out["children_engaged"]
+    for key in OUTCOMES:
+        out[key] = pub.published(quantity("Total", "outcome", key))
     for r in eng.rates.itertuples():
-        if not log.rate_allowed(r.numerator, r.denominator):
-            out[r.measure] = out[f"{r.measure}_ci"] = None
-    for m, entry in out["by_month"].items():
-        entry["children_engaged"] = value("total", "Children engaged", m)
+        ok = rate_published(log, r.measure)
+        out[r.measure] = round(float(r.rate), 6) if ok else None
+        out[f"{r.measure}_ci"] = [round(float(r.ci_low), 6), round(float(r.ci_high), 6)] if ok else None
+        out[f"{r.measure}_base"] = pub.published(f"{r.measure}[Total]:base")
+    by_month = {}
+    for m in eng.months:
+        entry: dict = {"days_covered": eng.days_in_month[m], "children_engaged": pub.published(quantity(m))}
         for key in OUTCOMES:
-            entry[key] = value("outcome", key, m)
-        for table, field in (("residence", "residence"), ("age_band", "age_band")):
-            entry[field] = {r: value(table, r, m) for r in eng.tables[table].index}
-        entry["known_to_yos"] = {r: value("known_to_yos", r, m) for r in ("Yes", "No", "Not checked")}
-        sub = eng.monthly_rates[(eng.monthly_rates.month == m)].set_index("measure")
+            entry[key] = pub.published(quantity(m, "outcome", key))
+        for table in ("residence", "age_band", "known_to_yos"):
+            entry[table] = {str(r): pub.published(quantity(m, table, r)) for r in eng.tables[table].index}
         for measure in eng.rates.measure:
-            if not log.rate_allowed(sub.at[measure, "numerator"], sub.at[measure, "denominator"]):
-                entry[measure] = None
-    funnel = dict(zip(eng.funnel.stage_key, shown["funnel"].Children))
-    out["funnel"] = {k: (None if funnel[k] == sdc.SYMBOL else v) for k, v in out["funnel"].items()}
-    label_of = dict(zip(eng.pathways.pathway_key, eng.pathways.pathway))
-    pathways = dict(zip(shown["pathways"].Pathway, shown["pathways"].Total))
-    out["pathway_demand"] = {k: (None if pathways[label_of[k]] == sdc.SYMBOL else v) for k, v in out["pathway_demand"].items()}
-    if "followup_within_target_base" in out:
-        t = eng.timeliness.set_index("measure").loc["followup_within_target"]
-        if not log.rate_allowed(t.numerator, t.denominator):
-            out["followup_within_target_rate"] = None
+            s = eng.monthly_rates[(eng.monthly_rates.month == m) & (eng.monthly_rates.measure == measure)].iloc[0]
+            entry[measure] = round(float(s.rate), 6) if monthly_rate_publishable(eng, measure, m, log) else None
+        by_month[m] = entry
+    out["by_month"] = by_month
+    names = funnel_names(eng)
+    out["funnel"] = {k: pub.published(names[k]) for k in eng.funnel.stage_key}
+    out["pathway_demand"] = {k: pub.published(f"pathways[{label}|total]") for k, label in zip(eng.pathways.pathway_key, eng.pathways.pathway)}
+    t = eng.timeliness.set_index("measure")
+    if "followup_within_target" in t.index:
+        name = "timeliness[followup_within_target]"
+        ok = rate_published(log, "followup_within_target")
+        out["followup_within_target_rate"] = round(float(t.loc["followup_within_target"].rate), 6) if ok else None
+        out["followup_within_target_base"] = pub.published(f"{name}:base")
     return out
 
 
+def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, pd.DataFrame | list[str]]:
+    """Every engagement table and note as published, built before anything is shown (so that sentences
+    anywhere in the report, the summary included, read the same disclosure decisions)."""
+    shown: dict[str, pd.DataFrame | list[str]] = {
+        key: engagement_monthly_shown(eng, key, log) for key in ("total", "residence", "age_band", "known_to_yos", "outcome")}
+    shown["rates"] = engagement_rates_table(eng, log)
+    shown["rates_by_month"] = engagement_monthly_rates_table(eng, log)
+    shown["funnel"] = funnel_table(eng, log)
+    shown["timeliness"] = timeliness_table(eng, log)
+    shown["followup_days"] = followup_days_table(eng, log)
+    shown["pathways"] = pathways_table(eng, log)
+    for topic in ("months", "funnel"):
+        shown[f"notes:{topic}"] = [note_text(n, log, f"engagement_{topic} note") for n in eng.notes_for(topic)]
+    return shown
+
+
 __all__ = ["engagement_monthly_shown", "engagement_monthly_table", "engagement_rates_table", "engagement_monthly_rates_table",
-           "funnel_table", "timeliness_table", "followup_days_table", "pathways_table", "engagement_headline", "engagement_results"]
+           "funnel_table", "monthly_rate_publishable", "note_text", "funnel_names", "rate_published", "publish_engagement", "timeliness_table", "followup_days_table", "pathways_table", "engagement_headline", "engagement_results"]

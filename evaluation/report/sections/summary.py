@@ -17,6 +17,8 @@ from ...matching import CohortMatch
 from ...outcomes import OutcomesResult
 from ...reoffending import ReoffendingResult
 from ..formatting import money, pct
+from .costs import COUNT_OF, cost_per_child_published
+from .engagement import funnel_names, rate_published
 from .outcomes import NOUNS
 from .reoffending import rates_allowed
 
@@ -91,12 +93,16 @@ def effect_words(rr: float, lo: float, hi: float, noun: str) -> tuple[str, bool]
 def _programme_paragraph(f: Findings, log: DisclosureLog) -> str:
     p = f.config.programme
     funnel = f.engagement.funnel.set_index("stage_key").children
+    names = funnel_names(f.engagement)
     suites = ", ".join(p.suites)
+    where = "executive summary"
     text = (f"**The programme.** {p.name} works with children aged {p.age_min} to {p.age_max} at {suites} custody "
             f"suite{'s' if len(p.suites) > 1 else ''}. In the period evaluated ({_period(f.config)}), "
-            f"{log.count_text(funnel['detained'])} children of that age were detained there; the programme approached "
-            f"**{log.count_text(funnel['approached'])}**")
-    if log.rate_allowed(funnel["approached"], funnel["detained"]) and funnel["detained"]:
+            f"{log.pub.words(names['detained'], funnel['detained'], where)} children of that age were detained there; the programme approached "
+            f"**{log.pub.words(names['approached'], funnel['approached'], where)}**")
+    num, den = {names["approached"]: 1.0}, {names["detained"]: 1.0}
+    if funnel["detained"] and log.pub.publishable_rate(num, den, funnel["approached"], funnel["detained"]):
+        log.pub.rate(num, den, funnel["approached"] / funnel["detained"], 0, where)
         text += f" ({pct(funnel['approached'] / funnel['detained'])})"
     return text + "."
 
@@ -106,13 +112,13 @@ def _engagement_paragraph(f: Findings, log: DisclosureLog) -> str:
     parts = []
     arranged = _rate(eng, "rates", "intervention_arranged_rate")
     refused = _rate(eng, "rates", "refusal_rate")
-    if arranged is not None and log.rate_allowed(arranged.numerator, arranged.denominator):
-        parts.append(f"of the {log.count_text(arranged.denominator)} living in the programme's areas, **{pct(arranged.rate)} had an "
+    if arranged is not None and rate_published(log, "intervention_arranged_rate"):
+        parts.append(f"of the {arranged.denominator:,} not referred to services in their own area, **{pct(arranged.rate)} had an "
                      f"intervention arranged** (95% CI {pct(arranged.ci_low)} to {pct(arranged.ci_high)})")
-    if refused is not None and log.rate_allowed(refused.numerator, refused.denominator):
+    if refused is not None and rate_published(log, "refusal_rate"):
         parts.append(f"{pct(refused.rate)} would not engage")
     timely = _rate(eng, "timeliness", "followup_within_target")
-    if timely is not None and timely.denominator and log.rate_allowed(timely.numerator, timely.denominator):
+    if timely is not None and timely.denominator and rate_published(log, "followup_within_target"):
         parts.append(f"{pct(timely.rate)} of follow-up meetings took place within {f.config.engagement.followup_within_hours} hours of release")
     if not parts:
         return "**Engagement.** The numbers of children are too small to publish engagement rates."
@@ -165,14 +171,20 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
     return lines, significant
 
 
-def _cost_paragraph(f: Findings) -> str:
+def _cost_paragraph(f: Findings, log: DisclosureLog) -> str:
     v = f.value_for_money
     if v is None:
         return f"**Cost and value for money.** Not assessed: {f.unavailable.get('value_for_money', 'not run')}."
     po = v.per_outcome.set_index("measure")
     lo, hi = v.bcr_interval
-    text = (f"**Cost.** {money(v.period.full_economic)} over the period: **{money(po.loc['engaged', 'full_economic'])} per child engaged** "
-            f"and {money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged.")
+    per = [f"**{money(po.loc[m, 'full_economic'])} per {label}**" for m, label in (("engaged", "child engaged"),
+                                                                                   ("intervention_arranged", "intervention arranged"))
+           if cost_per_child_published(v, m, log)]
+    for m in ("engaged", "intervention_arranged"):
+        if cost_per_child_published(v, m, log):
+            log.pub.ratio(v.period.full_economic, {COUNT_OF[m]: 1.0}, po.loc[m, "full_economic"], 0, "executive summary")
+    text = (f"**Cost.** {money(v.period.full_economic)} over the period" + (": " + " and ".join(per) if per else
+            " (too few children to publish a cost per child)") + ".")
     stated = [r for r in v.reconciliation.itertuples() if r.measure == "cost_per_child_engaged"]
     if stated:
         text += f" (The programme's own figure was {money(stated[0].reported)} per child; the Value for money section explains the difference.)"
@@ -261,13 +273,15 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
     can: list[str] = []
     cannot: list[str] = []
     funnel = f.engagement.funnel.set_index("stage_key").children
-    can.append(f"that the programme reaches children at the moment of arrest ({log.count_text(funnel['approached'])} approached in "
+    approached = log.pub.words(funnel_names(f.engagement)["approached"], funnel["approached"], "executive summary")
+    can.append(f"that the programme reaches children at the moment of arrest ({approached} approached in "
                f"{(f.config.programme.end - f.config.programme.start).days + 1} days) and how many go on to an intervention")
     v = f.value_for_money
     if v is not None:
         po = v.per_outcome.set_index("measure")
-        can.append(f"what a child engaged costs when cost and children are counted over the same days "
-                   f"({money(po.loc['engaged', 'full_economic'])})")
+        if cost_per_child_published(v, "engaged", log):
+            can.append(f"what a child engaged costs when cost and children are counted over the same days "
+                       f"({money(po.loc['engaged', 'full_economic'])})")
     found = [k for k, s in significant.items() if s]
     if found:
         ba = f.before_after
@@ -303,7 +317,7 @@ def executive_summary(f: Findings, log: DisclosureLog) -> str:
         _programme_paragraph(f, log) + " " + _engagement_paragraph(f, log),
         "**Impact**, compared with similar children the programme had not approached when arrested:",
         "\n".join(impact),
-        _cost_paragraph(f),
+        _cost_paragraph(f, log),
         "**How strong is the evidence?** " + " ".join(strength),
         "**For the renewal decision**, this evidence can support:\n\n" + "\n".join(f"- {x};" for x in can)[:-1] + ".",
         "It cannot support:\n\n" + "\n".join(f"- {x};" for x in cannot)[:-1] + ".",

@@ -1,0 +1,134 @@
+"""The whole analysis, once: load & validate → cohort → match → outcomes → reoffending → costs.
+
+`evaluate(data)` returns an `Evaluation` holding each stage's result object. Stages run on first
+use and once only; a stage the data cannot support is None, with the reason in `unavailable` (an
+input table not supplied, an earlier stage that could not run, or a data-driven failure such as
+nothing to match). Anything else is a bug and is raised. The report layer reads an `Evaluation`
+and never computes; this module never imports the report layer.
+
+    >>> import evaluation
+    >>> ev = evaluation.evaluate(evaluation.load("path/to/extracts"))
+    >>> ev.before_after.summary() if ev.before_after else ev.unavailable["before_after"]
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from .censoring import ApproachModel, fit_approach_model
+from .cohort import Cohort, build_cohort, design_checks
+from .config import Config
+from .costs import CostError, ValueForMoney
+from .costs import analyse as analyse_costs
+from .engagement import EngagementResult
+from .engagement import analyse as analyse_engagement
+from .loading import EvaluationData
+from .matching import CohortMatch, MatchingError, match_comparison
+from .outcomes import OutcomesResult, compare_before_after
+from .reoffending import ReoffendingError, ReoffendingResult
+from .reoffending import analyse as analyse_reoffending
+
+#: Failures that mean "these data cannot support this analysis" (reported), not bugs (raised).
+EXPECTED_FAILURES: tuple[type[BaseException], ...] = (MatchingError, CostError, ReoffendingError, np.linalg.LinAlgError)
+
+
+class Evaluation:
+    """Every stage's result for one dataset and config, computed on first use and kept."""
+
+    def __init__(self, data: EvaluationData):
+        self.data = data
+        self.config: Config = data.config
+        #: stage name -> why it is not available (a sentence fragment for the reader)
+        self.unavailable: dict[str, str] = {}
+
+    def _stage(self, name: str, compute: Callable[[], Any], needs: Iterable[str] = (),
+               tables: Mapping[str, str] | None = None) -> Any:
+        for table, holds in (tables or {}).items():
+            if self.data.table(table) is None:
+                self.unavailable[name] = f"it needs the {table} table ({holds}), which was not supplied"
+                return None
+        for need in needs:
+            if getattr(self, need) is None:
+                self.unavailable[name] = self.unavailable.get(need, f"needs {need.replace('_', ' ')}, which could not be computed")
+                return None
+        try:
+            return compute()
+        except EXPECTED_FAILURES as exc:
+            self.unavailable[name] = f"the analysis could not be run on these data: {exc}"
+            return None
+
+    @cached_property
+    def engagement(self) -> EngagementResult:
+        return analyse_engagement(self.data)
+
+    @cached_property
+    def cohort(self) -> Cohort:
+        return build_cohort(self.data)
+
+    @cached_property
+    def design_checks(self) -> tuple:
+        return tuple(design_checks(self.data, self.cohort))
+
+    @cached_property
+    def matching(self) -> CohortMatch | None:
+        """The matched comparison group, or None (with the reason) when there is nothing to match."""
+        c = self.cohort
+        if c.n_programme == 0 or c.n_comparison == 0:
+            missing = "programme children" if c.n_programme == 0 else "comparison children"
+            hint = ("the config names no comparison suites or pre-period ([comparison])" if missing == "comparison children"
+                    and not (self.config.comparison.suites or self.config.comparison.pre_period_start)
+                    else "see the attrition table for where every child went")
+            self.unavailable["matching"] = f"the cohort has no {missing} ({hint})"
+            return None
+        return self._stage("matching", lambda: match_comparison(c, self.config))
+
+    @cached_property
+    def matching_engaged_only(self) -> CohortMatch | None:
+        """Secondary view, prone to selection bias: positively engaged programme children only."""
+        c = self.cohort.engaged_only()
+        if c.n_programme == 0 or c.n_comparison == 0:
+            self.unavailable["matching_engaged_only"] = "no positively engaged programme children or no comparison children"
+            return None
+        return self._stage("matching_engaged_only", lambda: match_comparison(c, self.config), needs=("matching",))
+
+    @cached_property
+    def approach_model(self) -> ApproachModel:
+        """P(approach) at each detention where a comparison child could have been approached (censoring weights)."""
+        return fit_approach_model(self.data)
+
+    @cached_property
+    def before_after(self) -> OutcomesResult | None:
+        return self._stage("before_after", lambda: compare_before_after(self.data, self.cohort, self.matching, self.approach_model),
+                           needs=("matching",), tables={"events": "offences, victimisations and missing episodes"})
+
+    @cached_property
+    def reoffending(self) -> ReoffendingResult | None:
+        return self._stage("reoffending", lambda: analyse_reoffending(self.data, self.matching, self.approach_model),
+                           needs=("matching",), tables={"events": "offences and their outcomes"})
+
+    @cached_property
+    def value_for_money(self) -> ValueForMoney | None:
+        return self._stage("value_for_money", lambda: analyse_costs(self.data, self.engagement, self.before_after),
+                           needs=("before_after",), tables={"costs": "the programme's budget lines"})
+
+    def run_all(self) -> "Evaluation":
+        """Compute every stage now (the report then only reads)."""
+        for name in ("engagement", "cohort", "design_checks", "matching", "matching_engaged_only", "before_after",
+                     "reoffending", "value_for_money"):
+            getattr(self, name)
+        return self
+
+    def why_not(self, name: str) -> str:
+        """Why stage `name` is not available, as a clause for the reader."""
+        return self.unavailable.get(name, "it was not run")
+
+
+def evaluate(data: EvaluationData, run: bool = True) -> Evaluation:
+    """Run every stage of the evaluation on validated data (`evaluation.load`) and return the results."""
+    ev = Evaluation(data)
+    return ev.run_all() if run else ev
+
+
+__all__ = ["EXPECTED_FAILURES", "Evaluation", "evaluate"]

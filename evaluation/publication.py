@@ -1,0 +1,317 @@
+"""Published figures as one model, and the intruder audit that attacks them before anything is written.
+
+Every count of children the report publishes (or hides) is registered here against a *quantity*: a
+name for what it counts, such as ``engaged[2020-12|outcome=intervention_arranged]``. The same
+quantity in two tables is one variable, so a count hidden in one table and shown in another is found;
+and once a quantity is hidden anywhere, `hidden()` says so to every later table (linked tables are
+protected jointly). Besides the counts, the model keeps what else the outputs reveal about them:
+
+* additive relations (a row or column adds up to its total; a stage equals the sum of others);
+* rates as published, with their rounding (``65%`` means the numerator lies within 64.5%-65.5% of
+  the denominator);
+* ratios such as a cost per child beside the total cost (``£17,130.58`` per child on a known total
+  pins the number of children);
+* bounds published in words ("fewer than 5").
+
+`audit()` is the intruder: for every hidden quantity it solves two linear programmes (SciPy's HiGHS)
+for the smallest and largest value consistent with everything published, and reports each hidden
+cell whose interval is narrower than the policy's protection (Hundepool et al. 2012, *Statistical
+Disclosure Control*, §4.3 on the audit of suppression patterns and protection intervals):
+
+* every small count shown nowhere (1 to threshold - 1 children, whether hidden by primary suppression or
+  only bounded in words) must keep an interval at least ``threshold - 2`` wide: as wide as "1 to
+  threshold - 1", which is all the symbol itself says. Secondary suppressions exist to protect these
+  and are not sensitive themselves; zeros are published by policy.
+
+Integer values are relaxed to real numbers (the usual audit, slightly conservative for the intruder).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from .disclosure import DisclosurePolicy
+
+#: A linear expression over quantities: quantity -> coefficient.
+Expression = Mapping[str, float]
+
+
+class DisclosureAuditError(RuntimeError):
+    """Published figures let an intruder narrow a hidden cell below the policy's protection."""
+
+    def __init__(self, exposures: list["Exposure"]):
+        self.exposures = exposures
+        lines = [f"- {e.describe()}" for e in exposures]
+        super().__init__("The disclosure audit failed: hidden cells could be worked out from the published figures. Nothing was "
+                         "written.\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """Where a quantity appears: table, row and column as the reader sees them, and whether it is shown."""
+
+    table: str
+    row: str
+    column: str
+    shown: bool
+    status: str  # "shown" | "primary" | "secondary" | "words"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A hidden cell narrowed by the intruder: its interval and the published figures that did it."""
+
+    quantity: str
+    appearances: tuple[Appearance, ...]
+    low: float
+    high: float
+    required: float
+    via: tuple[str, ...]
+
+    def describe(self) -> str:
+        where = "; ".join(f"table {a.table!r}, row {a.row!r}, column {a.column!r}" for a in self.appearances if not a.shown) or "(hidden)"
+        width = self.high - self.low
+        how = ", ".join(self.via) if self.via else "published totals"
+        exact = "pinned to one value" if width < 0.5 else f"narrowed to {width:.1f} wide (at least {self.required:g} required)"
+        return f"{where} [{self.quantity}]: {exact}, using {how}."
+
+
+@dataclass
+class _Rate:
+    numerator: dict[str, float]
+    denominator: dict[str, float]
+    value: float
+    half_width: float
+    where: str
+
+
+@dataclass
+class _Ratio:
+    amount: float
+    denominator: dict[str, float]
+    value: float
+    half_width: float
+    where: str
+
+
+@dataclass
+class Publication:
+    """Every published count with its status, and what else the outputs reveal about the counts."""
+
+    policy: DisclosurePolicy
+    values: dict[str, float] = field(default_factory=dict)
+    appearances: dict[str, list[Appearance]] = field(default_factory=dict)
+    relations: list[tuple[dict[str, float], str]] = field(default_factory=list)
+    inequalities: list[tuple[dict[str, float], str]] = field(default_factory=list)  # expr <= 0
+    rates: list[_Rate] = field(default_factory=list)
+    ratios: list[_Ratio] = field(default_factory=list)
+    word_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: quantities an earlier audit round found exposing a hidden cell: hidden wherever they appear
+    forced: frozenset[str] = frozenset()
+
+    # ---------------------------------------------------------------- registering
+    def count(self, quantity: str, value: float, table: str, row: object, column: object, status: str, reason: str = "") -> None:
+        """A count cell as published: status 'shown', 'primary' or 'secondary' (hidden)."""
+        self._value(quantity, value)
+        self.appearances.setdefault(quantity, []).append(Appearance(table, str(row), str(column), status == "shown", status, reason))
+
+    def words(self, quantity: str, value: float, where: str, parts: Iterable[str] = ()) -> str:
+        """A count for a sentence: the number, or 'fewer than t' (registered as a bound) when small, or a pointer
+        to the tables when it (or any count it is the sum of, `parts`) is hidden."""
+        self._value(quantity, value)
+        t = self.policy.threshold
+        if self.policy.enabled and (self.policy.small(value) or self.hidden(quantity) or any(self.hidden(p) for p in parts)):
+            if self.policy.small(value):
+                self.word_bounds[quantity] = (1.0, float(t - 1))
+                self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", False, "words", f"fewer than {t}"))
+                return f"fewer than {t}"
+            self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", False, "secondary", "hidden in a table"))
+            return "a number not shown (see the tables)"
+        self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", True, "shown"))
+        return f"{int(value):,}"
+
+    def words_or_none(self, quantity: str, value: float, where: str, parts: Iterable[str] = ()) -> str | None:
+        """As `words`, but None (leave the clause out) when the count is hidden in a table."""
+        if self.policy.enabled and not self.policy.small(value) and (self.hidden(quantity) or any(self.hidden(p) for p in parts)):
+            self._value(quantity, value)
+            self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", False, "secondary", "hidden in a table"))
+            return None
+        return self.words(quantity, value, where, parts)
+
+    def relation(self, total: str, parts: Iterable[str], where: str) -> None:
+        """total = sum(parts), as a reader can see from a table's margins or a definition."""
+        expr: dict[str, float] = {total: -1.0}
+        for p in parts:
+            expr[p] = expr.get(p, 0.0) + 1.0
+        self.relations.append((expr, where))
+
+    def equal(self, a: str, b: str, where: str) -> None:
+        if a != b:
+            self.relations.append(({a: 1.0, b: -1.0}, where))
+
+    def derived(self, name: str, expression: Expression, where: str) -> None:
+        """name = sum(coefficient x quantity): a count defined from others (a rate's base, a funnel stage)."""
+        expr = {q: float(c) for q, c in expression.items()}
+        expr[name] = expr.get(name, 0.0) - 1.0
+        self.relations.append((expr, where))
+
+    def at_most(self, a: str, b: str, where: str) -> None:
+        """a <= b, as a reader knows of nested groups (a funnel's later stage is within the earlier one)."""
+        self.inequalities.append(({a: 1.0, b: -1.0}, where))
+
+    def rate(self, numerator: Expression, denominator: Expression, value: float, decimals: int, where: str,
+             percent: bool = True) -> None:
+        """A rate published to `decimals` places (of a percentage when `percent`)."""
+        scale = 100.0 if percent else 1.0
+        if not math.isfinite(float(value)):
+            return  # nothing was published
+        self.rates.append(_Rate(dict(numerator), dict(denominator), float(value), 0.5 * 10.0 ** (-decimals) / scale, where))
+
+    def ratio(self, amount: float, denominator: Expression, value: float, decimals: int, where: str) -> None:
+        """amount / denominator published to `decimals` places, with `amount` itself published."""
+        if not (math.isfinite(float(value)) and math.isfinite(float(amount))):
+            return
+        self.ratios.append(_Ratio(float(amount), dict(denominator), float(value), 0.5 * 10.0 ** (-decimals), where))
+
+    def _value(self, quantity: str, value: float) -> None:
+        v = float(value)
+        old = self.values.get(quantity)
+        if old is not None and not math.isclose(old, v):
+            raise ValueError(f"quantity {quantity!r} registered as {old} and as {v}: two different counts share a name")
+        self.values[quantity] = v
+
+    # ---------------------------------------------------------------- reading
+    def public(self, quantity: str) -> bool:
+        """Shown somewhere already (exactly): every intruder knows it, so hiding it elsewhere protects nothing."""
+        return quantity not in self.forced and any(a.shown for a in self.appearances.get(quantity, ()))
+
+    def hidden(self, quantity: str) -> bool:
+        """Hidden by an earlier output (and shown by none), bounded in words, or forced hidden by the audit:
+        every later output must hide it too (linked tables are protected jointly)."""
+        if not self.policy.enabled:
+            return False
+        if quantity in self.forced or quantity in self.word_bounds:
+            return True
+        apps = self.appearances.get(quantity, ())
+        return bool(apps) and not any(a.shown for a in apps)
+
+    def publishable_rate(self, numerator: Expression, denominator: Expression, n: float, d: float) -> bool:
+        """A rate is published only when its numerator and denominator could be: every count they are made
+        of registered and hidden nowhere, and the rate rule (base, small numerator or complement) met."""
+        p = self.policy
+        if not p.enabled:
+            return True
+        parts = [*numerator, *denominator]
+        return (d >= p.min_rate_base and not p.small(n) and not p.small(d - n)
+                and all(q in self.values and not self.hidden(q) for q in parts))
+
+    def publishable_count(self, parts: Iterable[str], value: float) -> bool:
+        """A count made of registered counts is shown only when it is not small and none of its parts is hidden."""
+        if not self.policy.enabled:
+            return True
+        return not self.policy.small(value) and all(q in self.values and not self.hidden(q) for q in parts)
+
+    def published(self, quantity: str) -> int | float | None:
+        """The value as published (None when hidden). Every machine-readable figure is read through here, so
+        a count that was never registered (never passed disclosure control) is an error, not a leak."""
+        if quantity not in self.values:
+            raise KeyError(f"{quantity!r} was never registered with disclosure control")
+        if not self.public(quantity):
+            return None
+        v = self.values[quantity]
+        return int(v) if float(v).is_integer() else v
+
+    def status_frame(self) -> pd.DataFrame:
+        """Every registered cell with its status and reason (never the value)."""
+        rows = [{"quantity": q, **a.__dict__} for q, apps in self.appearances.items() for a in apps]
+        return pd.DataFrame(rows, columns=["quantity", "table", "row", "column", "shown", "status", "reason"])
+
+    # ---------------------------------------------------------------- the intruder
+    def protected(self) -> list[str]:
+        """The counts the audit protects: small (1 to threshold - 1 children) and shown nowhere. Other hidden
+        cells (secondary suppressions) exist to protect these and are not sensitive themselves."""
+        return [q for q in self.values if not self.public(q) and self.policy.small(self.values[q])]
+
+    def audit(self) -> list[Exposure]:
+        """The interval each hidden quantity could take given everything published; the exposed ones."""
+        if not self.policy.enabled:
+            return []
+        hidden = self.protected()
+        if not hidden:
+            return []
+        names = sorted(set(self.values) | {q for e, _ in self.relations for q in e} | {q for e, _ in self.inequalities for q in e}
+                       | {q for r in self.rates for q in (*r.numerator, *r.denominator)}
+                       | {q for r in self.ratios for q in r.denominator})
+        idx = {q: i for i, q in enumerate(names)}
+        n = len(names)
+        bounds = []
+        for q in names:
+            if q in self.values and self.public(q):
+                bounds.append((self.values[q], self.values[q]))
+            elif q in self.word_bounds:
+                bounds.append(self.word_bounds[q])
+            else:
+                bounds.append((0.0, None))
+        a_eq, b_eq, a_ub, b_ub = [], [], [], []
+
+        def row(expr: Mapping[str, float], scale: float = 1.0) -> np.ndarray:
+            r = np.zeros(n)
+            for q, c in expr.items():
+                r[idx[q]] += c * scale
+            return r
+
+        for expr, _ in self.relations:
+            a_eq.append(row(expr))
+            b_eq.append(0.0)
+        for expr, _ in self.inequalities:
+            a_ub.append(row(expr))
+            b_ub.append(0.0)
+        for r in self.rates:  # (v - h) * den <= num <= (v + h) * den
+            a_ub.append(row(r.numerator) - row(r.denominator, r.value + r.half_width))
+            a_ub.append(row(r.denominator, r.value - r.half_width) - row(r.numerator))
+            b_ub += [0.0, 0.0]
+        for r in self.ratios:  # amount / (v + h) <= den <= amount / (v - h)
+            if r.value - r.half_width <= 0:
+                continue
+            a_ub.append(-row(r.denominator))
+            b_ub.append(-r.amount / (r.value + r.half_width))
+            a_ub.append(row(r.denominator))
+            b_ub.append(r.amount / (r.value - r.half_width))
+        kw = dict(A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
+                  A_ub=np.array(a_ub) if a_ub else None, b_ub=np.array(b_ub) if b_ub else None, bounds=bounds, method="highs")
+        exposures = []
+        for q in hidden:
+            c = np.zeros(n)
+            c[idx[q]] = 1.0
+            lo = linprog(c, **kw)
+            hi = linprog(-c, **kw)
+            if lo.status == 2 or hi.status == 2:
+                raise RuntimeError(f"the published figures are inconsistent with the counts behind them (quantity {q!r}): a bug")
+            low = lo.fun if lo.status == 0 else 0.0
+            high = -hi.fun if hi.status == 0 else math.inf
+            required = max(self.policy.threshold - 2, 1)
+            if high - low < required - 1e-6:
+                via = tuple(sorted({r.where for r in self.rates if q in r.numerator or q in r.denominator}
+                                   | {r.where for r in self.ratios if q in r.denominator}
+                                   | {w for e, w in self.relations if q in e}))
+                exposures.append(Exposure(q, tuple(self.appearances.get(q, ())), low, high, required, via))
+        return exposures
+
+    def audit_frame(self, exposures: list[Exposure] | None = None) -> pd.DataFrame:
+        """The audit as rows for disclosure_log.csv (never a value: the interval's width only)."""
+        exposures = self.audit() if exposures is None else exposures
+        hidden = self.protected()
+        exposed = {e.quantity for e in exposures}
+        rows = [{"table": "(intruder audit)", "row": q, "column": "", "reason":
+                 ("EXPOSED: " + next(e.describe() for e in exposures if e.quantity == q)) if q in exposed
+                 else "audited: interval given every published figure is at least the required protection"} for q in hidden]
+        return pd.DataFrame(rows, columns=["table", "row", "column", "reason"])
+
+
+__all__ = ["Appearance", "DisclosureAuditError", "Exposure", "Publication"]
