@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test test-fast lock data-dictionary bench validation clean
+.PHONY: report test test-fast lint lock data-dictionary bench validation clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -23,9 +23,14 @@ $(STAMP): pyproject.toml requirements.lock
 report: $(STAMP)
 	$(BIN)/evaluation report --out reports/demo
 
-## The whole test suite (CI runs this through .ci/run).
-test: $(STAMP)
+## The whole test suite (CI runs this through .ci/run): lint and format check, then pytest.
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+## ruff: lint rules and formatting (configured in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check evaluation tests benchmarks
+	$(BIN)/ruff format --check evaluation tests benchmarks
 
 ## Everything except tests marked slow.
 test-fast: $(STAMP)

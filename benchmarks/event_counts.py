@@ -8,6 +8,7 @@ the same windows; the counts must be identical. Times exclude generating the dat
 reference includes reading the Parquet file into memory, which is what it would have to do.
 Peak memory of each is measured in its own subprocess.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,13 @@ def make_windows(n_people: int):
     from evaluation.outcomes import person_windows
 
     rng = np.random.default_rng(20201019)
-    sample = pd.DataFrame({
-        "person_id": [f"P{i}" for i in range(n_people)],
-        "index_date": pd.Timestamp("2019-06-01") + pd.to_timedelta(rng.integers(0, 400, n_people), unit="D"),
-        "index_detention_id": [f"D{i}" for i in range(n_people)],
-    })
+    sample = pd.DataFrame(
+        {
+            "person_id": [f"P{i}" for i in range(n_people)],
+            "index_date": pd.Timestamp("2019-06-01") + pd.to_timedelta(rng.integers(0, 400, n_people), unit="D"),
+            "index_detention_id": [f"D{i}" for i in range(n_people)],
+        }
+    )
     import datetime as dt
 
     return person_windows(sample, [6, 12], dt.date(2022, 6, 30), dt.date(2017, 1, 1))
@@ -66,14 +69,23 @@ def run_one(kind: str, parquet: str, n_people: int) -> None:
         ev["event_date"] = pd.to_datetime(ev.event_date)
         counts = count_events_pandas(win, ev)
     elapsed = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-    print(json.dumps({"seconds": elapsed, "peak_gb": peak, "checksum": int(counts.to_numpy().sum()),
-                      "digest": int((counts.to_numpy() * np.arange(1, counts.shape[1] + 1)).sum() % 1_000_003)}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "peak_gb": peak,
+                "checksum": int(counts.to_numpy().sum()),
+                "digest": int((counts.to_numpy() * np.arange(1, counts.shape[1] + 1)).sum() % 1_000_003),
+            }
+        )
+    )
 
 
 def _has_pyarrow() -> bool:
     try:
         import pyarrow  # noqa: F401
+
         return True
     except ImportError:
         return False
@@ -103,8 +115,9 @@ def main() -> None:
         print(f"== {args.events:,} events, {args.people:,} children x 2 windows x 3 periods ==")
         res = {}
         for kind in ("duckdb", "pandas"):
-            out = subprocess.run([sys.executable, __file__, "--people", str(args.people), "--one", kind, str(path)],
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--people", str(args.people), "--one", kind, str(path)], capture_output=True, text=True
+            )
             if out.returncode != 0:
                 print(f"  {kind}: failed ({out.stderr.strip().splitlines()[-1] if out.stderr else 'no output'})")
                 continue
@@ -112,8 +125,10 @@ def main() -> None:
             print(f"  {kind:8s} {res[kind]['seconds']:7.2f} s   peak memory {res[kind]['peak_gb']:.2f} GB")
         if len(res) == 2:
             same = res["duckdb"]["checksum"] == res["pandas"]["checksum"] and res["duckdb"]["digest"] == res["pandas"]["digest"]
-            print(f"  DuckDB is {res['pandas']['seconds'] / res['duckdb']['seconds']:.1f}x faster and uses "
-                  f"{res['pandas']['peak_gb'] / res['duckdb']['peak_gb']:.1f}x less memory; counts identical: {same}")
+            print(
+                f"  DuckDB is {res['pandas']['seconds'] / res['duckdb']['seconds']:.1f}x faster and uses "
+                f"{res['pandas']['peak_gb'] / res['duckdb']['peak_gb']:.1f}x less memory; counts identical: {same}"
+            )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Two comparisons, each timed inside its own process after imports and data loadin
 Then 200,000 x 2,000,000 with our package alone, in a subprocess, reporting time and peak memory.
 Not a test: it prints numbers; run it on a quiet machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -103,11 +104,17 @@ def compare_with_matchit(n1: int, n0: int) -> None:
     same_dist = _pairs_from_ours(m_dist) == r_dist
     ps_gap = float(np.abs(r_ps - m_glm.distance.to_numpy()).max())
     print(f"{'':44s}{'MatchIt 4.5.1':>14s}{'evaluation':>12s}{'speed-up':>10s}")
-    print(f"  {'A. whole call (propensity model + matching)':42s}{r_times['glm']:>12.2f} s{t_ours_glm:>10.2f} s{r_times['glm'] / t_ours_glm:>9.1f}x")
-    print(f"  {'B. matching on a supplied distance':42s}{r_times['dist']:>12.2f} s{t_ours_dist:>10.2f} s{r_times['dist'] / t_ours_dist:>9.1f}x")
+    print(
+        f"  {'A. whole call (propensity model + matching)':42s}{r_times['glm']:>12.2f} s{t_ours_glm:>10.2f} s{r_times['glm'] / t_ours_glm:>9.1f}x"
+    )
+    print(
+        f"  {'B. matching on a supplied distance':42s}{r_times['dist']:>12.2f} s{t_ours_dist:>10.2f} s{r_times['dist'] / t_ours_dist:>9.1f}x"
+    )
     print(f"  B: matched pairs identical to MatchIt: {same_dist} ({len(r_dist):,} pairs in R, {len(_pairs_from_ours(m_dist)):,} in ours)")
-    print(f"  A: propensity scores agree to {ps_gap:.1e}; pairs differ in {len(r_glm ^ _pairs_from_ours(m_glm)):,} places "
-          f"because MatchIt 4.5.1 truncates fractional distance differences (#163); R matched {len(r_glm):,} treated, ours {m_glm.n_treated_matched:,}")
+    print(
+        f"  A: propensity scores agree to {ps_gap:.1e}; pairs differ in {len(r_glm ^ _pairs_from_ours(m_glm)):,} places "
+        f"because MatchIt 4.5.1 truncates fractional distance differences (#163); R matched {len(r_glm):,} treated, ours {m_glm.n_treated_matched:,}"
+    )
 
 
 def big_run(n1: int, n0: int) -> None:
@@ -122,7 +129,7 @@ def big_run(n1: int, n0: int) -> None:
         warnings.simplefilter("ignore")
         m = match(d, "treat", COVS, caliper=0.2)
     elapsed = time.perf_counter() - t0
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(json.dumps({"n1": n1, "n0": n0, "seconds": elapsed, "peak_rss_gb": peak_gb, "treated_matched": m.n_treated_matched}))
 
 
@@ -142,8 +149,10 @@ def main() -> None:
     print(f"\n== {n1:,} treated x {n0:,} controls, ours only (whole call, separate process) ==")
     res = subprocess.run([sys.executable, __file__, "--big-run", str(n1), str(n0)], capture_output=True, text=True, check=True)
     r = json.loads(res.stdout.strip().splitlines()[-1])
-    print(f"  {r['seconds']:.1f} s (target < 60 s), peak memory {r['peak_rss_gb']:.2f} GB (target < 4 GB), "
-          f"{r['treated_matched']:,} treated matched")
+    print(
+        f"  {r['seconds']:.1f} s (target < 60 s), peak memory {r['peak_rss_gb']:.2f} GB (target < 4 GB), "
+        f"{r['treated_matched']:,} treated matched"
+    )
 
 
 if __name__ == "__main__":

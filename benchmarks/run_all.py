@@ -1,4 +1,5 @@
 """Run every benchmark in this folder (make bench)."""
+
 import runpy
 from pathlib import Path
 

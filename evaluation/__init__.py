@@ -7,6 +7,7 @@ Data flows one way: load & validate → cohort → match → outcomes → costs 
     >>> ev = evaluation.evaluate(data)                     # every stage, once (evaluation.pipeline)
     >>> ev.engagement.rates
 """
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
@@ -21,8 +22,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 __all__ = [
-    "Config", "ConfigError", "EvaluationData", "InputError", "Problem", "ValidationError",
-    "evaluate", "load", "load_config", "__version__",
+    "Config",
+    "ConfigError",
+    "EvaluationData",
+    "InputError",
+    "Problem",
+    "ValidationError",
+    "evaluate",
+    "load",
+    "load_config",
+    "__version__",
 ]
 
 

@@ -3,6 +3,7 @@
 In a source checkout (the usual, editable install) they are the repository's own top-level
 `data_schema/` and `notebooks/`; a built wheel carries copies under `evaluation/_bundled/`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

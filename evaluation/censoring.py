@@ -30,6 +30,7 @@ inverse probability of censoring weights (IPCW) put that follow-up back:
 treat as assigned at the index): unbiased when the programme has no effect, and biased towards no
 effect when it has one. It is reported beside the main estimate as a sensitivity check.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -99,10 +100,13 @@ def fit_approach_model(data) -> ApproachModel:
     prob[in_range] = share
     method = "pooled share"
     if len(inside) >= 50 and 10 <= inside.approached.sum() <= len(inside) - 10:
-        cats = inside.assign(age_year=inside.age_at_arrival.astype(int).astype(str),
-                             arrest_offence_category=inside.arrest_offence_group.map(OFFENCE_CATEGORIES),
-                             known_to_childrens_social_care=inside.known_to_childrens_social_care.astype(object).where(
-                                 inside.known_to_childrens_social_care.notna(), "unknown"))
+        cats = inside.assign(
+            age_year=inside.age_at_arrival.astype(int).astype(str),
+            arrest_offence_category=inside.arrest_offence_group.map(OFFENCE_CATEGORIES),
+            known_to_childrens_social_care=inside.known_to_childrens_social_care.astype(object).where(
+                inside.known_to_childrens_social_care.notna(), "unknown"
+            ),
+        )
         X = pd.DataFrame(index=inside.index)
         for col in ("age_year", *_MODEL_COLUMNS):
             X = X.join(pd.get_dummies(cats[col].astype(str), prefix=col, drop_first=True, dtype=float))
@@ -117,8 +121,10 @@ def fit_approach_model(data) -> ApproachModel:
             fitted = np.asarray(fit.fittedvalues)
             if np.isfinite(fitted).all():
                 prob[in_range] = fitted
-                method = ("logistic regression on year of age, sex, ethnicity, known to YOS, known to children's social care and "
-                          "arrest offence (children in the age range; others at their own share)")
+                method = (
+                    "logistic regression on year of age, sex, ethnicity, known to YOS, known to children's social care and "
+                    "arrest offence (children in the age range; others at their own share)"
+                )
         except (np.linalg.LinAlgError, ValueError):
             pass
     det["p"] = np.minimum(prob, MAX_APPROACH_PROBABILITY)
@@ -139,8 +145,14 @@ def segment(rows: pd.DataFrame, unit_marks: pd.DataFrame | None) -> pd.DataFrame
     """Split rows (unit_id, start, stop; stop exclusive) where a mark's weight starts to apply (the day
     after the mark), giving each piece the cumulative censoring factor in force (`factor`) and the
     position of the row it came from (`row`)."""
-    base = pd.DataFrame({"unit_id": rows.unit_id.to_numpy(), "start": pd.to_datetime(rows.start).to_numpy(),
-                         "stop": pd.to_datetime(rows.stop).to_numpy(), "row": np.arange(len(rows))})
+    base = pd.DataFrame(
+        {
+            "unit_id": rows.unit_id.to_numpy(),
+            "start": pd.to_datetime(rows.start).to_numpy(),
+            "stop": pd.to_datetime(rows.stop).to_numpy(),
+            "row": np.arange(len(rows)),
+        }
+    )
     if unit_marks is None or unit_marks.empty or base.empty:
         return base.assign(factor=1.0)[["unit_id", "row", "start", "stop", "factor"]]
     j = base.merge(unit_marks, on="unit_id")
@@ -148,10 +160,18 @@ def segment(rows: pd.DataFrame, unit_marks: pd.DataFrame | None) -> pd.DataFrame
     in_force = j[j.from_day <= j.start].groupby("row").factor.prod()
     inside = j[(j.from_day > j.start) & (j.from_day < j.stop)].sort_values(["row", "from_day"], kind="stable")
     first = base.assign(factor=base.row.map(in_force).fillna(1.0).to_numpy(), order=0)
-    cuts = inside.assign(factor=inside.groupby("row").factor.cumprod() * inside.row.map(in_force).fillna(1.0),
-                         order=inside.groupby("row").cumcount() + 1, start=inside.from_day)
-    pieces = pd.concat([first[["unit_id", "row", "start", "factor", "order"]], cuts[["unit_id", "row", "start", "factor", "order"]]],
-                       ignore_index=True).sort_values(["row", "order"], kind="stable").reset_index(drop=True)
+    cuts = inside.assign(
+        factor=inside.groupby("row").factor.cumprod() * inside.row.map(in_force).fillna(1.0),
+        order=inside.groupby("row").cumcount() + 1,
+        start=inside.from_day,
+    )
+    pieces = (
+        pd.concat(
+            [first[["unit_id", "row", "start", "factor", "order"]], cuts[["unit_id", "row", "start", "factor", "order"]]], ignore_index=True
+        )
+        .sort_values(["row", "order"], kind="stable")
+        .reset_index(drop=True)
+    )
     nxt = pieces.groupby("row").start.shift(-1)
     pieces["stop"] = nxt.where(nxt.notna(), pieces.row.map(base.set_index("row").stop))
     return pieces[["unit_id", "row", "start", "stop", "factor"]]
@@ -172,11 +192,12 @@ def weighted_total(piece_counts: np.ndarray, pieces: pd.DataFrame, n_rows: int) 
 def describe(model: ApproachModel | None, mode: str) -> str:
     """One sentence for the methods appendix."""
     if mode == "ignore":
-        return ("Comparison children approached later were followed through that approach (intention to treat as assigned at "
-                "the index).")
+        return "Comparison children approached later were followed through that approach (intention to treat as assigned at the index)."
     if model is None or model.n_detentions == 0:
         return "No comparison child could be approached later: no censoring was needed."
-    return (f"Comparison children approached later were censored at their first contact; the follow-up of those not approached at "
-            f"a detention where they could have been was weighted by 1 / (1 - p) (inverse probability of censoring weights), with p "
-            f"from a {model.method} over {model.n_detentions:,} approachable detentions ({100 * model.pooled_share:.0f}% approached; "
-            f"p capped at {MAX_APPROACH_PROBABILITY}).")
+    return (
+        f"Comparison children approached later were censored at their first contact; the follow-up of those not approached at "
+        f"a detention where they could have been was weighted by 1 / (1 - p) (inverse probability of censoring weights), with p "
+        f"from a {model.method} over {model.n_detentions:,} approachable detentions ({100 * model.pooled_share:.0f}% approached; "
+        f"p capped at {MAX_APPROACH_PROBABILITY})."
+    )

@@ -7,6 +7,7 @@
 
 Exit status: 0 success; 1 problems in the inputs (all listed); 2 wrong usage; 3 the build failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from .demo import DEMO_SEED
 
-    written = write_demo(out, seed=DEMO_SEED if args.seed is None else args.seed, file_format=args.format,
-                         progress=lambda m: print(f"  {m}…"))
+    written = write_demo(
+        out, seed=DEMO_SEED if args.seed is None else args.seed, file_format=args.format, progress=lambda m: print(f"  {m}…")
+    )
     print(f"Demo data written to {out}:")
     for name, path in written.items():
         print(f"  {path.name}")
@@ -72,9 +74,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportBuildError, build_report
 
     try:
-        build_report(data_dir=args.data, config=args.config, out_dir=args.out, progress=not args.quiet,
-                     say=(lambda m: None) if args.quiet else print, internal_qa=args.internal_qa,
-                     command=" ".join(["evaluation", *(a for a in args.argv if a != "--quiet")]))  # output-neutral flags left out
+        build_report(
+            data_dir=args.data,
+            config=args.config,
+            out_dir=args.out,
+            progress=not args.quiet,
+            say=(lambda m: None) if args.quiet else print,
+            internal_qa=args.internal_qa,
+            command=" ".join(["evaluation", *(a for a in args.argv if a != "--quiet")]),
+        )  # output-neutral flags left out
     except ReportBuildError as exc:
         _err(f"Report build failed: {exc}")
         return EXIT_BUILD
@@ -96,34 +104,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    v = sub.add_parser("validate", help="check a data folder against the contract (writes nothing)",
-                       description="Read every table in DATA, check it against the data contract and print what loaded. "
-                                   "All problems are listed at once with file, row and column. Nothing is written.")
+    v = sub.add_parser(
+        "validate",
+        help="check a data folder against the contract (writes nothing)",
+        description="Read every table in DATA, check it against the data contract and print what loaded. "
+        "All problems are listed at once with file, row and column. Nothing is written.",
+    )
     v.add_argument("data", metavar="DATA", help="folder holding the extracts (CSV, XLSX or Parquet, named after the tables)")
     v.add_argument("--config", metavar="FILE", help="config file (default: DATA/evaluation.toml)")
     v.add_argument("--all", action="store_true", help="list every problem (default: at most 50 per file, column and rule)")
     v.set_defaults(func=_cmd_validate)
 
-    d = sub.add_parser("demo-data", help="write the synthetic demo dataset and its config",
-                       description="Write a deterministic synthetic dataset in the contract, calibrated to Operation Alliance "
-                                   "(Wood Green custody, 19 Oct - 31 Dec 2020), plus its evaluation.toml.")
+    d = sub.add_parser(
+        "demo-data",
+        help="write the synthetic demo dataset and its config",
+        description="Write a deterministic synthetic dataset in the contract, calibrated to Operation Alliance "
+        "(Wood Green custody, 19 Oct - 31 Dec 2020), plus its evaluation.toml.",
+    )
     d.add_argument("out", metavar="OUT", help="folder to write into (created if needed)")
     d.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's own, DEMO_SEED)")
     d.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv", help="file format (default: %(default)s)")
     d.add_argument("--force", action="store_true", help="overwrite tables already in OUT")
     d.set_defaults(func=_cmd_demo)
 
-    r = sub.add_parser("report", help="build the evaluation report",
-                       description="Validate the data, execute the report notebook and write the report (report.html, a tagged "
-                                   "report.pdf), every table in tables.xlsx, results.json and the disclosure log. "
-                                   "Without --data, demo data is generated afresh. Outputs are written only when the whole build "
-                                   "succeeds; nothing is written if validation fails.")
+    r = sub.add_parser(
+        "report",
+        help="build the evaluation report",
+        description="Validate the data, execute the report notebook and write the report (report.html, a tagged "
+        "report.pdf), every table in tables.xlsx, results.json and the disclosure log. "
+        "Without --data, demo data is generated afresh. Outputs are written only when the whole build "
+        "succeeds; nothing is written if validation fails.",
+    )
     r.add_argument("--data", metavar="DIR", help="data folder (default: freshly generated demo data)")
     r.add_argument("--config", metavar="FILE", help="config file (default: DIR/evaluation.toml)")
     r.add_argument("--out", metavar="DIR", default="reports/demo", help="output folder (default: %(default)s)")
     r.add_argument("--quiet", action="store_true", help="no progress output")
-    r.add_argument("--internal-qa", action="store_true",
-                   help="turn disclosure control off for internal quality assurance; every page is stamped NOT FOR PUBLICATION")
+    r.add_argument(
+        "--internal-qa",
+        action="store_true",
+        help="turn disclosure control off for internal quality assurance; every page is stamped NOT FOR PUBLICATION",
+    )
     r.set_defaults(func=_cmd_report)
 
     dd = sub.add_parser("data-dictionary", help="print the data dictionary (Markdown) generated from the schemas")

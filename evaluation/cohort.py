@@ -49,6 +49,7 @@ offences dated before the index day count.
 An engaged-only view (positively engaged children: intervention arranged or awaiting one) is
 available for secondary analyses; it is prone to selection bias because engagement is not random.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -62,43 +63,74 @@ from .loading import EvaluationData
 #: for a cohort of tens or hundreds (a level held by 5% of children moves the standardised difference
 #: by about 0.05 per child). The detailed group stays in the table.
 OFFENCE_CATEGORIES: dict[str, str] = {
-    "violence_with_injury": "violence", "violence_without_injury": "violence", "sexual": "violence",
-    "robbery": "robbery_or_weapons", "possession_of_weapons": "robbery_or_weapons",
-    "burglary": "acquisitive", "theft": "acquisitive", "drugs": "drugs",
-    "criminal_damage": "other", "public_order": "other", "other": "other",
+    "violence_with_injury": "violence",
+    "violence_without_injury": "violence",
+    "sexual": "violence",
+    "robbery": "robbery_or_weapons",
+    "possession_of_weapons": "robbery_or_weapons",
+    "burglary": "acquisitive",
+    "theft": "acquisitive",
+    "drugs": "drugs",
+    "criminal_damage": "other",
+    "public_order": "other",
+    "other": "other",
 }
 #: Covariates at index used for matching by default (the prior counts need the events table).
 DEMOGRAPHIC_COVARIATES: tuple[str, ...] = (
-    "age", "sex", "ethnicity", "arrest_offence_category", "known_to_yos", "known_to_childrens_social_care",
+    "age",
+    "sex",
+    "ethnicity",
+    "arrest_offence_category",
+    "known_to_yos",
+    "known_to_childrens_social_care",
 )
 PRIOR_COUNT_COVARIATES: tuple[str, ...] = (
-    "prior_offences_12m", "prior_victimisations_12m", "prior_missing_episodes_12m", "prior_detentions_12m",
+    "prior_offences_12m",
+    "prior_victimisations_12m",
+    "prior_missing_episodes_12m",
+    "prior_detentions_12m",
 )
 EARLIER_COUNT_COVARIATES: tuple[str, ...] = (
-    "prior_offences_13_24m", "prior_victimisations_13_24m", "prior_missing_episodes_13_24m", "prior_detentions_13_24m",
+    "prior_offences_13_24m",
+    "prior_victimisations_13_24m",
+    "prior_missing_episodes_13_24m",
+    "prior_detentions_13_24m",
 )
 #: Roles of cohort columns: matching refuses anything that is not a covariate.
 COLUMN_ROLES: dict[str, str] = {
-    "unit_id": "identifier", "person_id": "identifier", "index_detention_id": "identifier", "group": "treatment",
-    "treated": "treatment", "source": "design", "index_date": "design", "index_suite": "design", "residence_area": "design",
-    "index_period": "design", "approached_later_date": "design",
-    "engagement_outcome": "post_index", "positively_engaged": "post_index",
+    "unit_id": "identifier",
+    "person_id": "identifier",
+    "index_detention_id": "identifier",
+    "group": "treatment",
+    "treated": "treatment",
+    "source": "design",
+    "index_date": "design",
+    "index_suite": "design",
+    "residence_area": "design",
+    "index_period": "design",
+    "approached_later_date": "design",
+    "engagement_outcome": "post_index",
+    "positively_engaged": "post_index",
     "arrest_offence_group": "covariate",
     **{c: "covariate" for c in DEMOGRAPHIC_COVARIATES + PRIOR_COUNT_COVARIATES + EARLIER_COUNT_COVARIATES},
 }
 
 PROGRAMME, COMPARISON, BOTH = "programme", "comparison", "both"
 INDEX_RULES = {
-    "pooled": ("Eligibility decided at the index date, by one rule for both groups: a child enters at their first eligible detention "
-               "in each calendar window of the design (the programme period; the pre-programme period) before any contact with the "
-               "programme; in the programme period, programme group if that detention was at a programme suite and the programme "
-               "approached them there, comparison if it was at a comparison suite. Comparison children approached later keep that "
-               "index and are censored at the first contact."),
-    "risk_set": ("Risk-set design: programme children are indexed at their first eligible detention at a programme suite in the "
-                 "programme period, where the programme approached them; comparison children contribute their first eligible "
-                 "detention at a comparison suite in each calendar interval of the programme period before any contact, and are "
-                 "matched within the programme child's interval; comparison children approached later are censored at the first "
-                 "contact."),
+    "pooled": (
+        "Eligibility decided at the index date, by one rule for both groups: a child enters at their first eligible detention "
+        "in each calendar window of the design (the programme period; the pre-programme period) before any contact with the "
+        "programme; in the programme period, programme group if that detention was at a programme suite and the programme "
+        "approached them there, comparison if it was at a comparison suite. Comparison children approached later keep that "
+        "index and are censored at the first contact."
+    ),
+    "risk_set": (
+        "Risk-set design: programme children are indexed at their first eligible detention at a programme suite in the "
+        "programme period, where the programme approached them; comparison children contribute their first eligible "
+        "detention at a comparison suite in each calendar interval of the programme period before any contact, and are "
+        "matched within the programme child's interval; comparison children approached later are censored at the first "
+        "contact."
+    ),
 }
 
 
@@ -145,9 +177,12 @@ class Cohort:
         covariates may not capture. Label any result from it as such.
         """
         keep = ~self.table.treated.astype(bool) | self.table.positively_engaged.eq(True)
-        return replace(self, table=self.table[keep].reset_index(drop=True),
-                       notes=self.notes + ["Engaged-only view: programme children who did not engage positively are left out; "
-                                           "prone to selection bias."])
+        return replace(
+            self,
+            table=self.table[keep].reset_index(drop=True),
+            notes=self.notes
+            + ["Engaged-only view: programme children who did not engage positively are left out; prone to selection bias."],
+        )
 
 
 def _between(ts: pd.Series, start, end) -> pd.Series:
@@ -168,8 +203,9 @@ def _window_counts(index: pd.DataFrame, data: EvaluationData, months_from: int, 
     key["hi"] = key.index_date - pd.DateOffset(months=months_from) if months_from else key.index_date
     det = data.custody_detentions[["person_id", "detention_id", "arrival_datetime"]]
     merged = det.merge(key, on="person_id")
-    in_window = (merged.arrival_datetime >= merged.lo) & (merged.arrival_datetime < merged.hi) & \
-        (merged.detention_id != merged.index_detention_id)
+    in_window = (
+        (merged.arrival_datetime >= merged.lo) & (merged.arrival_datetime < merged.hi) & (merged.detention_id != merged.index_detention_id)
+    )
     counts = merged[in_window].groupby("row").size()
     out[f"prior_detentions{suffix}"] = key.row.map(counts).fillna(0).astype(int).to_numpy()
     if data.events is None:
@@ -179,8 +215,11 @@ def _window_counts(index: pd.DataFrame, data: EvaluationData, months_from: int, 
     in_window = (merged.event_date >= merged.lo) & (merged.event_date < merged.hi)
     not_index_offence = merged.detention_id.isna() | (merged.detention_id != merged.index_detention_id)
     kept = merged[in_window & not_index_offence]
-    for event_type, name in (("offence", "prior_offences"), ("victimisation", "prior_victimisations"),
-                             ("missing_episode", "prior_missing_episodes")):
+    for event_type, name in (
+        ("offence", "prior_offences"),
+        ("victimisation", "prior_victimisations"),
+        ("missing_episode", "prior_missing_episodes"),
+    ):
         counts = kept[kept.event_type == event_type].groupby("row").size()
         out[f"{name}{suffix}"] = key.row.map(counts).fillna(0).astype(int).to_numpy()
     return out
@@ -222,9 +261,11 @@ def build_cohort(data: EvaluationData) -> Cohort:
     at_or_before_contact = not_yet | (det.detention_id == first_det)
     prog_design = det.custody_suite.isin(p.suites) & _between(det.arrival_datetime, p.start, p.end)
     at_comp_suite = det.custody_suite.isin(c.suites) & _between(det.arrival_datetime, p.start, p.end)
-    at_pre = (det.custody_suite.isin(p.suites) & _between(det.arrival_datetime, c.pre_period_start, c.pre_period_end)
-              if c.pre_period_start and design != "risk_set"  # a pre-programme period cannot be concurrent
-              else pd.Series(False, index=det.index))
+    at_pre = (
+        det.custody_suite.isin(p.suites) & _between(det.arrival_datetime, c.pre_period_start, c.pre_period_end)
+        if c.pre_period_start and design != "risk_set"  # a pre-programme period cannot be concurrent
+        else pd.Series(False, index=det.index)
+    )
     comp_design = at_comp_suite | at_pre
     eligible = in_age & area_ok & at_or_before_contact
 
@@ -255,13 +296,18 @@ def build_cohort(data: EvaluationData) -> Cohort:
     later = set(first_contact.index)
     for pid in sorted(programme_ids | comparison_ids):
         if pid in programme_ids and pid in comparison_ids:
-            status[pid] = (BOTH, "comparison pool at an eligible detention before their first approach (censored at it), then "
-                                 "programme group from that approach")
+            status[pid] = (
+                BOTH,
+                "comparison pool at an eligible detention before their first approach (censored at it), then "
+                "programme group from that approach",
+            )
         elif pid in programme_ids:
             status[pid] = (PROGRAMME, "approached by the programme in the period: programme group")
         elif pid in later:
-            status[pid] = (COMPARISON, "comparison pool at their first eligible detention, approached by the programme later "
-                                       "(censored at that approach)")
+            status[pid] = (
+                COMPARISON,
+                "comparison pool at their first eligible detention, approached by the programme later (censored at that approach)",
+            )
         else:
             status[pid] = (COMPARISON, "never approached, eligible detention in the comparison design: comparison pool")
     first_by_person = first.set_index("person_id")
@@ -269,11 +315,12 @@ def build_cohort(data: EvaluationData) -> Cohort:
     for pid, g in det[~det.person_id.isin(list(status))].groupby("person_id", sort=True):
         idx = g.index
         if pid in approached_later_in_period:
-            reason = ("approached in the period, but not at their first eligible detention, where time zero is set for both groups "
-                      "(not approached there; the programme is not credited with a later start)")
+            reason = (
+                "approached in the period, but not at their first eligible detention, where time zero is set for both groups "
+                "(not approached there; the programme is not credited with a later start)"
+            )
         elif pid in entered_unapproached:
-            reason = ("first eligible detention at the programme suite during the programme, not approached there (not a comparison "
-                      "design)")
+            reason = "first eligible detention at the programme suite during the programme, not approached there (not a comparison design)"
         elif pid in first_by_person.index:
             f = first_by_person.loc[pid]
             if not _between(pd.Series([f.contact_date]), p.start, p.end).iloc[0]:
@@ -310,34 +357,39 @@ def build_cohort(data: EvaluationData) -> Cohort:
     comp_rows["source"] = np.where(comp_rows.custody_suite.isin(p.suites), "pre_programme_period", "comparison_suite")
     comp_rows["approached_later_date"] = comp_rows.first_contact
     rows = pd.concat([prog_rows, comp_rows], ignore_index=True)
-    table = pd.DataFrame({
-        "unit_id": rows.person_id.astype(str) + "@" + rows.detention_id.astype(str),
-        "person_id": rows.person_id,
-        "index_detention_id": rows.detention_id,
-        "treated": rows.treated.astype(int),
-        "group": np.where(rows.treated == 1, PROGRAMME, COMPARISON),
-        "source": rows.source,
-        "index_date": rows.day,
-        "index_suite": rows.custody_suite,
-        "residence_area": rows.residence_area,
-        "approached_later_date": pd.to_datetime(rows.approached_later_date),
-        "age": rows.age_at_arrival.astype(int),
-        "sex": rows.sex.astype(object),
-        "ethnicity": rows.ethnicity.astype(object),
-        "arrest_offence_group": rows.arrest_offence_group.astype(object),
-        "arrest_offence_category": rows.arrest_offence_group.map(OFFENCE_CATEGORIES).astype(object),
-        "known_to_yos": rows.known_to_yos.astype(object),
-        "known_to_childrens_social_care": rows.known_to_childrens_social_care.astype(object).where(
-            rows.known_to_childrens_social_care.notna(), "unknown"),
-        "engagement_outcome": rows.outcome.astype(object),
-    })
+    table = pd.DataFrame(
+        {
+            "unit_id": rows.person_id.astype(str) + "@" + rows.detention_id.astype(str),
+            "person_id": rows.person_id,
+            "index_detention_id": rows.detention_id,
+            "treated": rows.treated.astype(int),
+            "group": np.where(rows.treated == 1, PROGRAMME, COMPARISON),
+            "source": rows.source,
+            "index_date": rows.day,
+            "index_suite": rows.custody_suite,
+            "residence_area": rows.residence_area,
+            "approached_later_date": pd.to_datetime(rows.approached_later_date),
+            "age": rows.age_at_arrival.astype(int),
+            "sex": rows.sex.astype(object),
+            "ethnicity": rows.ethnicity.astype(object),
+            "arrest_offence_group": rows.arrest_offence_group.astype(object),
+            "arrest_offence_category": rows.arrest_offence_group.map(OFFENCE_CATEGORIES).astype(object),
+            "known_to_yos": rows.known_to_yos.astype(object),
+            "known_to_childrens_social_care": rows.known_to_childrens_social_care.astype(object).where(
+                rows.known_to_childrens_social_care.notna(), "unknown"
+            ),
+            "engagement_outcome": rows.outcome.astype(object),
+        }
+    )
     if design == "risk_set":
         table.insert(table.columns.get_loc("index_suite"), "index_period", _period_key(rows.arrival_datetime, interval).to_numpy())
-    table["positively_engaged"] = table.engagement_outcome.isin(["intervention_arranged", "awaiting_intervention"]).where(table.treated == 1)
+    table["positively_engaged"] = table.engagement_outcome.isin(["intervention_arranged", "awaiting_intervention"]).where(
+        table.treated == 1
+    )
     table = pd.concat([table, prior_counts(table, data), earlier_counts(table, data)], axis=1)
-    table = table.sort_values(["treated", "index_date", "person_id", "unit_id"], ascending=[False, True, True, True],
-                              kind="stable").reset_index(drop=True)
-    table.attrs["column_roles"] = dict(COLUMN_ROLES)
+    table = table.sort_values(
+        ["treated", "index_date", "person_id", "unit_id"], ascending=[False, True, True, True], kind="stable"
+    ).reset_index(drop=True)
     covariates = DEMOGRAPHIC_COVARIATES + tuple(col for col in PRIOR_COUNT_COVARIATES if col in table)
     notes = []
     if data.events is None:
@@ -353,8 +405,16 @@ def build_cohort(data: EvaluationData) -> Cohort:
 
     person_status = pd.DataFrame([(pid, g, r) for pid, (g, r) in sorted(status.items())], columns=["person_id", "status", "reason"])
     det_status = _detention_status(det, table, person_status)
-    return Cohort(table=table, attrition=_attrition(det, person_status), person_status=person_status,
-                  detention_status=det_status, covariates=covariates, notes=notes, design=design, earlier_window_observed=earlier_ok)
+    return Cohort(
+        table=table,
+        attrition=_attrition(det, person_status),
+        person_status=person_status,
+        detention_status=det_status,
+        covariates=covariates,
+        notes=notes,
+        design=design,
+        earlier_window_observed=earlier_ok,
+    )
 
 
 def _detention_status(det: pd.DataFrame, table: pd.DataFrame, person_status: pd.DataFrame) -> pd.DataFrame:
@@ -380,12 +440,17 @@ def _attrition(det: pd.DataFrame, person_status: pd.DataFrame) -> pd.DataFrame:
     """Aggregate flow: every person and detention is in exactly one row below the totals."""
     rows = [{"step": "In the custody extract", "reason": "", "people": int(det.person_id.nunique()), "detentions": len(det)}]
     dets_by_person = det.groupby("person_id").size()
-    for status, label in ((PROGRAMME, "Programme group"), (BOTH, "Both groups, at different detentions"),
-                          (COMPARISON, "Comparison pool"), ("excluded", "Left out")):
+    for status, label in (
+        (PROGRAMME, "Programme group"),
+        (BOTH, "Both groups, at different detentions"),
+        (COMPARISON, "Comparison pool"),
+        ("excluded", "Left out"),
+    ):
         sub = person_status[person_status.status == status]
         for reason, g in sub.groupby("reason", sort=True):
-            rows.append({"step": label, "reason": reason, "people": len(g),
-                         "detentions": int(dets_by_person.reindex(g.person_id).fillna(0).sum())})
+            rows.append(
+                {"step": label, "reason": reason, "people": len(g), "detentions": int(dets_by_person.reindex(g.person_id).fillna(0).sum())}
+            )
     # people who appear only in the contact log would not be in the custody extract: validation forbids that
     return pd.DataFrame(rows)
 
@@ -400,23 +465,28 @@ def design_checks(data: EvaluationData, cohort: Cohort | None = None) -> list[st
     out: list[str] = []
     n_prog, n_comp = cohort.n_programme, cohort.n_comparison
     if n_prog == 0:
-        out.append("No programme children: no contact in the programme period falls at an eligible detention, so nothing can be "
-                   "compared.")
+        out.append("No programme children: no contact in the programme period falls at an eligible detention, so nothing can be compared.")
     if n_comp == 0:
         if not (cfg.comparison.suites or cfg.comparison.pre_period_start):
-            out.append("No comparison group: the config names no comparison suites or pre-programme period ([comparison]); only "
-                       "engagement and costs can be reported.")
+            out.append(
+                "No comparison group: the config names no comparison suites or pre-programme period ([comparison]); only "
+                "engagement and costs can be reported."
+            )
         else:
-            out.append("No comparison children are eligible at any date: nobody has an eligible detention in the comparison design "
-                       "before being approached (see the attrition table for where everyone went); impact cannot be estimated.")
+            out.append(
+                "No comparison children are eligible at any date: nobody has an eligible detention in the comparison design "
+                "before being approached (see the attrition table for where everyone went); impact cannot be estimated."
+            )
     if cohort.design == "risk_set" and n_prog and n_comp:
         prog_periods = set(t[t.treated == 1].index_period)
         comp_periods = set(t[t.treated == 0].index_period)
         lonely = sorted(prog_periods - comp_periods)
         if lonely:
             n_lonely = int(t[(t.treated == 1) & t.index_period.isin(lonely)].shape[0])
-            out.append(f"Risk-set design: {n_lonely} programme children were indexed in a {cfg.matching.risk_set_interval} with no "
-                       f"eligible comparison child ({', '.join(lonely)}); they cannot be matched.")
+            out.append(
+                f"Risk-set design: {n_lonely} programme children were indexed in a {cfg.matching.risk_set_interval} with no "
+                f"eligible comparison child ({', '.join(lonely)}); they cannot be matched."
+            )
     extract = pd.Timestamp(cfg.data.extract_date)
     if n_prog:
         prog = t[t.treated == 1]
@@ -425,18 +495,24 @@ def design_checks(data: EvaluationData, cohort: Cohort | None = None) -> list[st
         complete = int((need <= extract).sum())
         if complete == 0:
             last_ok = (extract - pd.DateOffset(months=rc.follow_up_months + rc.waiting_months)).date()
-            out.append(f"Follow-up too short for proven reoffending: a child needs {rc.follow_up_months} months plus a "
-                       f"{rc.waiting_months}-month waiting period before the extract date ({cfg.data.extract_date:%-d %B %Y}), so only "
-                       f"children indexed by {last_ok:%-d %B %Y} can be counted, and no programme child was. The one-year measures "
-                       "cannot be estimated; a later extract would allow them.")
+            out.append(
+                f"Follow-up too short for proven reoffending: a child needs {rc.follow_up_months} months plus a "
+                f"{rc.waiting_months}-month waiting period before the extract date ({cfg.data.extract_date:%-d %B %Y}), so only "
+                f"children indexed by {last_ok:%-d %B %Y} can be counted, and no programme child was. The one-year measures "
+                "cannot be estimated; a later extract would allow them."
+            )
         elif complete < n_prog:
-            out.append(f"{n_prog - complete} of {n_prog} programme children were indexed too late for {rc.follow_up_months} months "
-                       f"of follow-up plus the {rc.waiting_months}-month waiting period before the extract date: they are left out of "
-                       "the one-year proven reoffending measures (counted in the report).")
+            out.append(
+                f"{n_prog - complete} of {n_prog} programme children were indexed too late for {rc.follow_up_months} months "
+                f"of follow-up plus the {rc.waiting_months}-month waiting period before the extract date: they are left out of "
+                "the one-year proven reoffending measures (counted in the report)."
+            )
         longest = max(cfg.outcomes.windows_months)
         after_end = prog.index_date + pd.DateOffset(months=longest)
         short = int((after_end > extract).sum())
         if short == n_prog:
-            out.append(f"No programme child has a complete {longest}-month after-window before the extract date: those before/after "
-                       "rates rest on shortened windows.")
+            out.append(
+                f"No programme child has a complete {longest}-month after-window before the extract date: those before/after "
+                "rates rest on shortened windows."
+            )
     return out

@@ -3,6 +3,7 @@ defaults filled in, and returned as a small typed object.
 
 Every problem in the config is reported at once, each naming the key (`[programme] start`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -242,8 +243,10 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     if problems:
         raise ConfigError(problems)
     resolved = _fill_defaults(schema, data)
-    p, c, d, e, mt, oc, ro, co, ds, r = (resolved.get(k, {}) for k in ("programme", "comparison", "data", "engagement", "matching",
-                                                                       "outcomes", "reoffending", "costs", "disclosure", "report"))
+    p, c, d, e, mt, oc, ro, co, ds, r = (
+        resolved.get(k, {})
+        for k in ("programme", "comparison", "data", "engagement", "matching", "outcomes", "reoffending", "costs", "disclosure", "report")
+    )
 
     def bad(key: str, message: str) -> None:
         problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
@@ -264,7 +267,10 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             bad("[comparison] pre_period_end", f"the pre-programme period must end before the programme starts ({start}), not on {pre_end}")
     overlap = sorted(set(c.get("suites", [])) & set(p["suites"]))
     if overlap:
-        bad("[comparison] suites", f"{', '.join(overlap)} is a programme suite; use pre_period_start/pre_period_end for a pre-programme comparison there")
+        bad(
+            "[comparison] suites",
+            f"{', '.join(overlap)} is a programme suite; use pre_period_start/pre_period_end for a pre-programme comparison there",
+        )
     bands = [tuple(b) for b in e["age_bands"]]
     for i, (lo, hi) in enumerate(bands):
         if hi < lo:
@@ -273,10 +279,13 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         if lo2 <= hi1:
             bad("[engagement] age_bands", f"bands [{lo1}, {hi1}] and [{lo2}, {hi2}] overlap")
     if mt["comparison_design"] == "risk_set" and not c.get("suites"):
-        bad("[matching] comparison_design", "risk-set matching compares children eligible at the same calendar time, so it needs "
-            "[comparison] suites (children detained elsewhere during the programme); a pre-programme period cannot be concurrent")
+        bad(
+            "[matching] comparison_design",
+            "risk-set matching compares children eligible at the same calendar time, so it needs "
+            "[comparison] suites (children detained elsewhere during the programme); a pre-programme period cannot be concurrent",
+        )
     if mt["distance"] == "mahalanobis" and mt["caliper"]:
-        bad("[matching] caliper", "a caliper on the distance needs a propensity score (distance = \"glm\"); set caliper = 0")
+        bad("[matching] caliper", 'a caliper on the distance needs a propensity score (distance = "glm"); set caliper = 0')
     for key in ("date_format", "datetime_format"):
         fmt = d.get(key)
         if fmt is not None and "%" not in fmt:
@@ -286,52 +295,104 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
 
     return Config(
         programme=ProgrammeConfig(
-            name=p["name"], suites=tuple(p["suites"]), start=start, end=end,
-            home_areas=tuple(p["home_areas"]), age_min=p["age_min"], age_max=p["age_max"],
-            description=p.get("description"), description_source=p.get("description_source"),
+            name=p["name"],
+            suites=tuple(p["suites"]),
+            start=start,
+            end=end,
+            home_areas=tuple(p["home_areas"]),
+            age_min=p["age_min"],
+            age_max=p["age_max"],
+            description=p.get("description"),
+            description_source=p.get("description_source"),
         ),
         comparison=ComparisonConfig(
-            suites=tuple(c.get("suites", [])), pre_period_start=pre_start, pre_period_end=pre_end,
+            suites=tuple(c.get("suites", [])),
+            pre_period_start=pre_start,
+            pre_period_end=pre_end,
             residence_areas=tuple(c["residence_areas"]) if "residence_areas" in c else None,
         ),
         data=DataConfig(
-            extract_date=extract, date_format=d["date_format"], datetime_format=d.get("datetime_format"),
-            encoding=d["encoding"], events_start=_date(d.get("events_start")), columns=d.get("columns", {}), values=d.get("values", {}),
+            extract_date=extract,
+            date_format=d["date_format"],
+            datetime_format=d.get("datetime_format"),
+            encoding=d["encoding"],
+            events_start=_date(d.get("events_start")),
+            columns=d.get("columns", {}),
+            values=d.get("values", {}),
         ),
         engagement=EngagementConfig(
             age_bands=tuple((int(lo), int(hi)) for lo, hi in bands),
             followup_within_hours=e["followup_within_hours"],
         ),
         matching=MatchingConfig(
-            covariates=tuple(mt["covariates"]) if "covariates" in mt else None, distance=mt["distance"], link=mt["link"],
-            ratio=mt["ratio"], max_ratio=mt["max_ratio"], min_treated_share=mt["min_treated_share"],
-            caliper=mt["caliper"] or None, std_caliper=mt["std_caliper"], replace=mt["replace"], exact=tuple(mt["exact"]),
-            m_order=mt.get("m_order"), discard=mt["discard"], balance_threshold=mt["balance_threshold"],
-            comparison_design=mt["comparison_design"], risk_set_interval=mt["risk_set_interval"],
+            covariates=tuple(mt["covariates"]) if "covariates" in mt else None,
+            distance=mt["distance"],
+            link=mt["link"],
+            ratio=mt["ratio"],
+            max_ratio=mt["max_ratio"],
+            min_treated_share=mt["min_treated_share"],
+            caliper=mt["caliper"] or None,
+            std_caliper=mt["std_caliper"],
+            replace=mt["replace"],
+            exact=tuple(mt["exact"]),
+            m_order=mt.get("m_order"),
+            discard=mt["discard"],
+            balance_threshold=mt["balance_threshold"],
+            comparison_design=mt["comparison_design"],
+            risk_set_interval=mt["risk_set_interval"],
         ),
-        outcomes=OutcomesConfig(windows_months=tuple(sorted(oc["windows_months"])), placebo=oc["placebo"],
-                                overdispersion_threshold=oc["overdispersion_threshold"],
-                                sensitivity_without_prior_outcomes=oc["sensitivity_without_prior_outcomes"],
-                                did_matching=oc["did_matching"], later_approach=oc["later_approach"],
-                                placebo_equivalence_margin=oc["placebo_equivalence_margin"]),
+        outcomes=OutcomesConfig(
+            windows_months=tuple(sorted(oc["windows_months"])),
+            placebo=oc["placebo"],
+            overdispersion_threshold=oc["overdispersion_threshold"],
+            sensitivity_without_prior_outcomes=oc["sensitivity_without_prior_outcomes"],
+            did_matching=oc["did_matching"],
+            later_approach=oc["later_approach"],
+            placebo_equivalence_margin=oc["placebo_equivalence_margin"],
+        ),
         reoffending=ReoffendingConfig(
-            follow_up_months=ro["follow_up_months"], waiting_months=ro["waiting_months"],
-            count_diversion_outcomes=ro["count_diversion_outcomes"], rearrest_windows_months=tuple(sorted(ro["rearrest_windows_months"])),
-            min_reoffenders=ro["min_reoffenders"], national_benchmark=ro["national_benchmark"], power_targets=tuple(ro["power_targets"]),
+            follow_up_months=ro["follow_up_months"],
+            waiting_months=ro["waiting_months"],
+            count_diversion_outcomes=ro["count_diversion_outcomes"],
+            rearrest_windows_months=tuple(sorted(ro["rearrest_windows_months"])),
+            min_reoffenders=ro["min_reoffenders"],
+            national_benchmark=ro["national_benchmark"],
+            power_targets=tuple(ro["power_targets"]),
         ),
         costs=CostsConfig(
-            price_year=co.get("price_year"), discount_rate=co["discount_rate"], horizon_years=co["horizon_years"],
-            persistence=co["persistence"], attribution=co["attribution"], optimism_bias_costs=co["optimism_bias_costs"],
-            optimism_bias_benefits=co["optimism_bias_benefits"], unit_cost_uncertainty=co["unit_cost_uncertainty"],
-            monte_carlo_draws=co["monte_carlo_draws"], window_months=co.get("window_months"), benefit_map=co.get("benefit_map", {}),
-            renewal_budget=co.get("renewal_budget"), renewal_months=co["renewal_months"],
-            as_reported=tuple(AsReported(measure=a["measure"], value=a["value"], statement=a["statement"], source=a["source"],
-                                         numerator=a.get("numerator"), denominator=a.get("denominator"), basis=a.get("basis", "all"))
-                              for a in co.get("as_reported", [])),
+            price_year=co.get("price_year"),
+            discount_rate=co["discount_rate"],
+            horizon_years=co["horizon_years"],
+            persistence=co["persistence"],
+            attribution=co["attribution"],
+            optimism_bias_costs=co["optimism_bias_costs"],
+            optimism_bias_benefits=co["optimism_bias_benefits"],
+            unit_cost_uncertainty=co["unit_cost_uncertainty"],
+            monte_carlo_draws=co["monte_carlo_draws"],
+            window_months=co.get("window_months"),
+            benefit_map=co.get("benefit_map", {}),
+            renewal_budget=co.get("renewal_budget"),
+            renewal_months=co["renewal_months"],
+            as_reported=tuple(
+                AsReported(
+                    measure=a["measure"],
+                    value=a["value"],
+                    statement=a["statement"],
+                    source=a["source"],
+                    numerator=a.get("numerator"),
+                    denominator=a.get("denominator"),
+                    basis=a.get("basis", "all"),
+                )
+                for a in co.get("as_reported", [])
+            ),
         ),
         disclosure=DisclosureConfig(threshold=ds["threshold"], min_rate_base=ds["min_rate_base"]),
-        report=ReportConfig(title=r.get("title") or f"{p['name']}: evaluation report", author=r.get("author"), seed=r["seed"],
-                            co_interventions=tuple(CoIntervention(**ci) for ci in r["co_interventions"])),
+        report=ReportConfig(
+            title=r.get("title") or f"{p['name']}: evaluation report",
+            author=r.get("author"),
+            seed=r["seed"],
+            co_interventions=tuple(CoIntervention(**ci) for ci in r["co_interventions"]),
+        ),
         source=source,
         sha256=sha256,
         _resolved=resolved,
@@ -345,12 +406,16 @@ def load_config(path: str | Path) -> Config:
     if not path.exists():
         raise ConfigError([Problem(file=str(path), message="config file not found", rule="config_missing")])
     if path.is_dir():
-        raise ConfigError([Problem(file=str(path), message="is a folder; expected the path of an evaluation.toml file", rule="config_missing")])
+        raise ConfigError(
+            [Problem(file=str(path), message="is a folder; expected the path of an evaluation.toml file", rule="config_missing")]
+        )
     blob = path.read_bytes()
     try:
         raw = tomllib.loads(blob.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(file=name, message=f"is not UTF-8 text ({exc.reason} at byte {exc.start})", rule="config_toml")]) from None
+        raise ConfigError(
+            [Problem(file=name, message=f"is not UTF-8 text ({exc.reason} at byte {exc.start})", rule="config_toml")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(file=name, message=f"is not valid TOML: {exc}", rule="config_toml")]) from None
     return config_from_dict(raw, source=name, sha256=hashlib.sha256(blob).hexdigest())

@@ -24,6 +24,7 @@ Principles:
   their stacked estimating equations, since they rest on the same children and matched sets), and
   over the unit-cost ranges; one-way sensitivity for a tornado chart.
 """
+
 from __future__ import annotations
 
 import math
@@ -169,23 +170,34 @@ def children_reached(eng) -> dict[str, int]:
 
 
 MEASURE_LABELS = {
-    "engaged": "Child engaged (approached)", "positively_engaged": "Child positively engaged",
-    "intervention_arranged": "Intervention arranged", "intervention_started": "Intervention started",
+    "engaged": "Child engaged (approached)",
+    "positively_engaged": "Child positively engaged",
+    "intervention_arranged": "Intervention arranged",
+    "intervention_started": "Intervention started",
 }
 
 
 def cost_per_outcome(period: PeriodCosts, reached: dict[str, int]) -> pd.DataFrame:
     rows = []
     for key, n in reached.items():
-        rows.append({"measure": key, "label": MEASURE_LABELS[key], "children": n,
-                     "full_economic": period.full_economic / n if n else math.nan,
-                     "to_funder": period.to_funder / n if n else math.nan,
-                     "staff": period.of("staff") / n if n else math.nan})
+        rows.append(
+            {
+                "measure": key,
+                "label": MEASURE_LABELS[key],
+                "children": n,
+                "full_economic": period.full_economic / n if n else math.nan,
+                "to_funder": period.to_funder / n if n else math.nan,
+                "staff": period.of("staff") / n if n else math.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-_RECON_DENOMINATOR = {"cost_per_child_engaged": "engaged", "cost_per_positive_outcome": "intervention_arranged",
-                      "cost_per_intervention_arranged": "intervention_arranged"}
+_RECON_DENOMINATOR = {
+    "cost_per_child_engaged": "engaged",
+    "cost_per_positive_outcome": "intervention_arranged",
+    "cost_per_intervention_arranged": "intervention_arranged",
+}
 
 
 def reconcile(as_reported, period: PeriodCosts, reached: dict[str, int]) -> pd.DataFrame:
@@ -203,22 +215,38 @@ def reconcile(as_reported, period: PeriodCosts, reached: dict[str, int]) -> pd.D
         if a.numerator is not None and a.measure != "total_cost":
             days_covered = a.numerator / per_day[a.basis] if per_day[a.basis] else math.nan
             if abs(a.numerator - cost) > 0.01 * cost:
-                reasons.append(f"the cost divided (£{a.numerator:,.0f}) is about {days_covered:.0f} days of spending "
-                               f"({days_covered / DAYS_PER_MONTH:.1f} months), but the children were reached over the whole "
-                               f"{period.days}-day period ({period.days / DAYS_PER_MONTH:.1f} months), which cost £{cost:,.0f}")
+                reasons.append(
+                    f"the cost divided (£{a.numerator:,.0f}) is about {days_covered:.0f} days of spending "
+                    f"({days_covered / DAYS_PER_MONTH:.1f} months), but the children were reached over the whole "
+                    f"{period.days}-day period ({period.days / DAYS_PER_MONTH:.1f} months), which cost £{cost:,.0f}"
+                )
         if a.denominator is not None and n is not None and abs(a.denominator - n) > 0.5:
             reasons.append(f"the figure counts {a.denominator:g} children where the programme's own records give {n}")
         if a.numerator is not None and a.denominator:
             stated_ratio = a.numerator / a.denominator
             if abs(stated_ratio - a.value) > 0.01 * a.value:
                 implied = a.numerator / a.value
-                reasons.append(f"£{a.numerator:,.0f} / {a.denominator:g} is £{stated_ratio:,.0f}, not £{a.value:,.0f}; "
-                               f"£{a.value:,.0f} implies dividing by {implied:.1f}")
+                reasons.append(
+                    f"£{a.numerator:,.0f} / {a.denominator:g} is £{stated_ratio:,.0f}, not £{a.value:,.0f}; "
+                    f"£{a.value:,.0f} implies dividing by {implied:.1f}"
+                )
         if not reasons:
-            reasons.append("consistent with the data" if abs(recomputed - a.value) <= 0.01 * a.value else
-                           "the stated working is not given, so the difference cannot be traced")
-        rows.append({"measure": a.measure, "statement": a.statement, "source": a.source, "reported": a.value,
-                     "recomputed": recomputed, "basis": a.basis, "reasons": "; ".join(reasons)})
+            reasons.append(
+                "consistent with the data"
+                if abs(recomputed - a.value) <= 0.01 * a.value
+                else "the stated working is not given, so the difference cannot be traced"
+            )
+        rows.append(
+            {
+                "measure": a.measure,
+                "statement": a.statement,
+                "source": a.source,
+                "reported": a.value,
+                "recomputed": recomputed,
+                "basis": a.basis,
+                "reasons": "; ".join(reasons),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -262,14 +290,18 @@ class Valued:
         return self.fiscal + self.economic + self.social + self.total_only
 
 
-def value_outcome_types(library: pd.DataFrame, mapping: dict[str, str], needed: list[str], price_year: str,
-                        uncertainty: float) -> tuple[dict[str, Valued], pd.DataFrame]:
+def value_outcome_types(
+    library: pd.DataFrame, mapping: dict[str, str], needed: list[str], price_year: str, uncertainty: float
+) -> tuple[dict[str, Valued], pd.DataFrame]:
     """Uprated unit costs for every needed outcome type; stops naming any outcome without one."""
     missing = [a for a in needed if a not in mapping]
     unknown = [f"{a} -> {mapping[a]}" for a in needed if a in mapping and mapping[a] not in library.index]
     if missing or unknown:
-        raise CostError("no unit cost for: " + ", ".join(missing + unknown) +
-                        ". Add a row to the data folder's unit_costs table (with applies_to) or map the outcome in [costs] benefit_map.")
+        raise CostError(
+            "no unit cost for: "
+            + ", ".join(missing + unknown)
+            + ". Add a row to the data folder's unit_costs table (with applies_to) or map the outcome in [costs] benefit_map."
+        )
     target, _ = deflator_index(price_year)
     out, used = {}, {}
     for a in needed:
@@ -287,12 +319,29 @@ def value_outcome_types(library: pd.DataFrame, mapping: dict[str, str], needed: 
         else:
             lo, hi = 1 - uncertainty, 1 + uncertainty
         out[a] = Valued(a, key, vals["fiscal"], vals["economic"], vals["social"], total_only, lo, hi)
-        used.setdefault(key, {"key": key, "item": row["item"], "price_year": row.price_year, "uprate_factor": factor,
-                              "deflator_interpolated": interp, "fiscal": row.get("fiscal"), "economic": row.get("economic"),
-                              "social": row.get("social"), "total": row.get("total"), "uprated_public_value": central,
-                              "covers": row.get("covers"), "citation": row.citation, "url": row.get("url"),
-                              "confidence": row.get("confidence"), "status": row.status, "notes": row.get("notes"),
-                              "origin": row.origin, "applies_to": []})
+        used.setdefault(
+            key,
+            {
+                "key": key,
+                "item": row["item"],
+                "price_year": row.price_year,
+                "uprate_factor": factor,
+                "deflator_interpolated": interp,
+                "fiscal": row.get("fiscal"),
+                "economic": row.get("economic"),
+                "social": row.get("social"),
+                "total": row.get("total"),
+                "uprated_public_value": central,
+                "covers": row.get("covers"),
+                "citation": row.citation,
+                "url": row.get("url"),
+                "confidence": row.get("confidence"),
+                "status": row.status,
+                "notes": row.get("notes"),
+                "origin": row.origin,
+                "applies_to": [],
+            },
+        )
         used[key]["applies_to"].append(a)
     table = pd.DataFrame(list(used.values()))
     table["applies_to"] = table.applies_to.map(lambda xs: ", ".join(xs))
@@ -315,8 +364,11 @@ class Effect:
 def benefits_per_averted_event(effect: Effect, valued: dict[str, Valued]) -> dict[str, float]:
     """Value of one averted event of this outcome, by value type, averaged over its type mix."""
     out = {v: 0.0 for v in (*VALUE_TYPES, "unsplit")}
-    items = [("missing_episode", 1.0)] if effect.event_type == "missing_episode" else \
-        [(f"{effect.event_type}:{g}", float(s)) for g, s in effect.mix.items()]
+    items = (
+        [("missing_episode", 1.0)]
+        if effect.event_type == "missing_episode"
+        else [(f"{effect.event_type}:{g}", float(s)) for g, s in effect.mix.items()]
+    )
     for applies_to, share in items:
         u = valued[applies_to]
         out["fiscal"] += share * u.fiscal
@@ -371,18 +423,28 @@ class ValueForMoney:
         return {
             "period": {"start": self.period.start.date().isoformat(), "end": self.period.end.date().isoformat(), "days": self.period.days},
             "price_year": self.price_year,
-            "total_cost": r(self.cost), "cost_to_funder": r(self.period.to_funder), "in_kind": r(self.period.in_kind),
+            "total_cost": r(self.cost),
+            "cost_to_funder": r(self.period.to_funder),
+            "in_kind": r(self.period.in_kind),
             "staff_cost": r(self.period.of("staff")),
             "cost_per_child_engaged": r(po.loc["engaged", "full_economic"]),
             "staff_cost_per_child_engaged": r(po.loc["engaged", "staff"]),
             "cost_per_positively_engaged": r(po.loc["positively_engaged", "full_economic"]),
             "cost_per_intervention_arranged": r(po.loc["intervention_arranged", "full_economic"]),
             "cost_per_intervention_started": r(po.loc["intervention_started", "full_economic"]),
-            "as_reported": [{"measure": x.measure, "reported": r(x.reported), "recomputed": r(x.recomputed), "basis": x.basis,
-                             "reasons": x.reasons} for x in self.reconciliation.itertuples()],
-            "benefits_public_value": r(self.benefits.public_value.sum()), "benefits_fiscal": r(self.benefits.fiscal.sum()),
-            "npv": r(self.npv), "bcr": r(self.bcr), "bcr_fiscal": r(self.bcr_fiscal), "roi": r(self.roi),
-            "bcr_ci_low": r(lo), "bcr_ci_high": r(hi), "prob_bcr_above_1": r(self.prob_bcr_above_1),
+            "as_reported": [
+                {"measure": x.measure, "reported": r(x.reported), "recomputed": r(x.recomputed), "basis": x.basis, "reasons": x.reasons}
+                for x in self.reconciliation.itertuples()
+            ],
+            "benefits_public_value": r(self.benefits.public_value.sum()),
+            "benefits_fiscal": r(self.benefits.fiscal.sum()),
+            "npv": r(self.npv),
+            "bcr": r(self.bcr),
+            "bcr_fiscal": r(self.bcr_fiscal),
+            "roi": r(self.roi),
+            "bcr_ci_low": r(lo),
+            "bcr_ci_high": r(hi),
+            "prob_bcr_above_1": r(self.prob_bcr_above_1),
             "monte_carlo_draws": int(len(self.mc_bcr)),
             "break_even": {x.applies_to: r(x.averted_needed) for x in self.break_even.itertuples()},
             "switching_values": {k: r(v) if isinstance(v, float) else v for k, v in self.switching.items()},
@@ -392,7 +454,7 @@ class ValueForMoney:
 
 def _discount_factor(cfg, horizon: int) -> float:
     """Sum over benefit years of persistence^t / (1 + r)^t (year 0 undiscounted)."""
-    return float(sum((cfg.persistence ** t) / (1 + cfg.discount_rate) ** t for t in range(horizon)))
+    return float(sum((cfg.persistence**t) / (1 + cfg.discount_rate) ** t for t in range(horizon)))
 
 
 def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
@@ -401,8 +463,9 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     cc = cfg.costs
     if data.costs is None:
         raise CostError("the value-for-money analysis needs the costs table")
-    period = PeriodCosts(pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end),
-                         apportion(data.costs, cfg.programme.start, cfg.programme.end))
+    period = PeriodCosts(
+        pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end), apportion(data.costs, cfg.programme.start, cfg.programme.end)
+    )
     reached = children_reached(eng)
     per_outcome = cost_per_outcome(period, reached)
     recon = reconcile(cc.as_reported, period, reached)
@@ -414,12 +477,14 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     for outcome, (event_type, _) in OUTCOMES.items():
         ba = outcomes.get(outcome, window)
         if not math.isfinite(ba.did["rate_ratio"]):
-            raise CostError(f"the effect on {OUTCOMES[outcome][1].lower()} could not be estimated "
-                            f"({ba.did.get('not_estimable', 'too few events')}), so the harm averted cannot be valued")
-        effects[outcome] = Effect(outcome, event_type, math.log(ba.did["rate_ratio"]), ba.did["log_se"],
-                                  ba.rate("programme", "after"), mix.get(event_type))
-    needed = ["missing_episode"] + [f"{et}:{g}" for et in ("offence", "victimisation")
-                                    for g in (mix.get(et, pd.Series(dtype=float)).index)]
+            raise CostError(
+                f"the effect on {OUTCOMES[outcome][1].lower()} could not be estimated "
+                f"({ba.did.get('not_estimable', 'too few events')}), so the harm averted cannot be valued"
+            )
+        effects[outcome] = Effect(
+            outcome, event_type, math.log(ba.did["rate_ratio"]), ba.did["log_se"], ba.rate("programme", "after"), mix.get(event_type)
+        )
+    needed = ["missing_episode"] + [f"{et}:{g}" for et in ("offence", "victimisation") for g in (mix.get(et, pd.Series(dtype=float)).index)]
     valued, used = value_outcome_types(unit_cost_library(data), benefit_map(data), needed, price_year, cc.unit_cost_uncertainty)
 
     n = reached["engaged"]
@@ -447,8 +512,11 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     mc_fiscal = np.zeros(draws)
     for o, e in effects.items():
         averted = n * e.averted_per_child_year(effect_draws[o])
-        items = [("missing_episode", 1.0)] if e.event_type == "missing_episode" else \
-            [(f"{e.event_type}:{g}", float(s)) for g, s in e.mix.items()]
+        items = (
+            [("missing_episode", 1.0)]
+            if e.event_type == "missing_episode"
+            else [(f"{e.event_type}:{g}", float(s)) for g, s in e.mix.items()]
+        )
         for applies_to, share in items:
             u = valued[applies_to]
             m = mult[u.key]
@@ -467,21 +535,57 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
         "Proven reoffences are a subset of the offences counted, so their criminal justice costs are not added again.",
     ]
     if any(v.key == "gmca_cr8_0_all_crime" for v in valued.values()):
-        notes.append("Offence groups without a specific unit cost (drugs, possession of weapons, public order, other) are valued at "
-                     "the GMCA average across all crime: a proxy.")
+        notes.append(
+            "Offence groups without a specific unit cost (drugs, possession of weapons, public order, other) are valued at "
+            "the GMCA average across all crime: a proxy."
+        )
     if used.deflator_interpolated.any():
-        notes.append("Some price years fall between years of the shipped GDP deflator series; their deflators are interpolated "
-                     "geometrically (marked in the appendix).")
-    params = {"attribution": cc.attribution, "optimism_bias_costs": cc.optimism_bias_costs, "optimism_bias_benefits": cc.optimism_bias_benefits,
-              "discount_rate": cc.discount_rate, "horizon_years": cc.horizon_years, "persistence": cc.persistence,
-              "unit_cost_uncertainty": cc.unit_cost_uncertainty, "window_months": window, "monte_carlo_draws": draws, "seed": cfg.report.seed}
-    return ValueForMoney(period, reached, per_outcome, recon, price_year, effects, valued, used, n, cost, benefits,
-                         total_pv - cost, bcr, total_fiscal / cost, (total_pv - cost) / cost, mc_bcr, mc_bcr_fiscal, tornado,
-                         break_even, switching, renewal, params, notes)
+        notes.append(
+            "Some price years fall between years of the shipped GDP deflator series; their deflators are interpolated "
+            "geometrically (marked in the appendix)."
+        )
+    params = {
+        "attribution": cc.attribution,
+        "optimism_bias_costs": cc.optimism_bias_costs,
+        "optimism_bias_benefits": cc.optimism_bias_benefits,
+        "discount_rate": cc.discount_rate,
+        "horizon_years": cc.horizon_years,
+        "persistence": cc.persistence,
+        "unit_cost_uncertainty": cc.unit_cost_uncertainty,
+        "window_months": window,
+        "monte_carlo_draws": draws,
+        "seed": cfg.report.seed,
+    }
+    return ValueForMoney(
+        period,
+        reached,
+        per_outcome,
+        recon,
+        price_year,
+        effects,
+        valued,
+        used,
+        n,
+        cost,
+        benefits,
+        total_pv - cost,
+        bcr,
+        total_fiscal / cost,
+        (total_pv - cost) / cost,
+        mc_bcr,
+        mc_bcr_fiscal,
+        tornado,
+        break_even,
+        switching,
+        renewal,
+        params,
+        notes,
+    )
 
 
-def joint_effect_draws(outcomes: OutcomesResult, effects: dict[str, "Effect"], window: int, rng: np.random.Generator,
-                       draws: int) -> dict[str, np.ndarray]:
+def joint_effect_draws(
+    outcomes: OutcomesResult, effects: dict[str, "Effect"], window: int, rng: np.random.Generator, draws: int
+) -> dict[str, np.ndarray]:
     """Log ratios of rate ratios for every outcome, drawn jointly from a multivariate normal with the
     stacked-sandwich covariance of the three DiD fits (they share units and clusters)."""
     names = list(effects)
@@ -512,8 +616,13 @@ def _tornado(effects, valued, per_event, n, adjust, cost, cc) -> pd.DataFrame:
         rows.append({"parameter": f"Effect on {OUTCOMES[o][1].lower()} (95% CI)", "low": lo, "high": hi})
     u = cc.unit_cost_uncertainty
     rows.append({"parameter": f"All unit costs ±{100 * u:.0f}%", "low": base * (1 - u), "high": base * (1 + u)})
-    rows.append({"parameter": "Attribution to this programme: 50% to 100%", "low": base * 0.5 / cc.attribution if cc.attribution else 0,
-                 "high": base / cc.attribution if cc.attribution else 0})
+    rows.append(
+        {
+            "parameter": "Attribution to this programme: 50% to 100%",
+            "low": base * 0.5 / cc.attribution if cc.attribution else 0,
+            "high": base / cc.attribution if cc.attribution else 0,
+        }
+    )
     rows.append({"parameter": "Programme cost +20% (optimism bias)", "low": base / 1.2, "high": base})
     t = pd.DataFrame(rows)
     t["swing"] = (t.high - t.low).abs()
@@ -524,9 +633,15 @@ def _break_even(valued: dict[str, Valued], cost: float) -> pd.DataFrame:
     rows = []
     for a, v in sorted(valued.items()):
         if a.startswith("offence:"):
-            rows.append({"applies_to": a, "offence_group": a.split(":", 1)[1], "unit_public_value": v.public_value,
-                         "averted_needed": cost / v.public_value if v.public_value else math.inf,
-                         "averted_needed_fiscal": cost / v.fiscal if v.fiscal else math.inf})
+            rows.append(
+                {
+                    "applies_to": a,
+                    "offence_group": a.split(":", 1)[1],
+                    "unit_public_value": v.public_value,
+                    "averted_needed": cost / v.public_value if v.public_value else math.inf,
+                    "averted_needed_fiscal": cost / v.fiscal if v.fiscal else math.inf,
+                }
+            )
     return pd.DataFrame(rows).sort_values("averted_needed").reset_index(drop=True)
 
 
@@ -571,10 +686,16 @@ def _renewal(data, period: PeriodCosts, reached: dict[str, int], cc) -> dict[str
     same_team = per_day * months * 365.25 / 12
     scaled = same_team * min(budget / funder_run, 1.0) if funder_run else math.nan
     return {
-        "budget": budget, "months": months, "reference_month": first.strftime("%Y-%m"),
-        "staff_run_rate": staff_run, "funder_run_rate": funder_run,
-        "below_staff_run_rate": bool(budget < staff_run), "below_run_rate": bool(budget < funder_run),
+        "budget": budget,
+        "months": months,
+        "reference_month": first.strftime("%Y-%m"),
+        "staff_run_rate": staff_run,
+        "funder_run_rate": funder_run,
+        "below_staff_run_rate": bool(budget < staff_run),
+        "below_run_rate": bool(budget < funder_run),
         "children_per_month_observed": per_day * DAYS_PER_MONTH,
-        "children_if_current_team": same_team, "cost_per_child_if_current_team": budget / same_team if same_team else math.nan,
-        "children_if_staffing_scaled": scaled, "cost_per_child_if_staffing_scaled": budget / scaled if scaled else math.nan,
+        "children_if_current_team": same_team,
+        "cost_per_child_if_current_team": budget / same_team if same_team else math.nan,
+        "children_if_staffing_scaled": scaled,
+        "cost_per_child_if_staffing_scaled": budget / scaled if scaled else math.nan,
     }

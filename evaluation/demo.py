@@ -33,6 +33,7 @@ advance and never chosen by what the analyses show on it: the report must read c
 the demo's estimates turn out to be. The published engagement tables are reproduced exactly whatever
 the seed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,8 +45,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-SOURCE = ("Operation Alliance slide deck, 'Serious Organised Crime – Community Coordinator for Haringey & "
-          "Enfield', Engagement Rates p1/p2 (figures for 19 Oct – 31 Dec 2020)")
+SOURCE = (
+    "Operation Alliance slide deck, 'Serious Organised Crime – Community Coordinator for Haringey & "
+    "Enfield', Engagement Rates p1/p2 (figures for 19 Oct – 31 Dec 2020)"
+)
 
 PROGRAMME_START = dt.date(2020, 10, 19)
 PROGRAMME_END = dt.date(2020, 12, 31)
@@ -90,8 +93,19 @@ _PEAK = {  # type: (A before, tau before, A after, tau after)
     "missing_episode": (2.0, 90.0, 0.4, 90.0),
 }
 _P_ARREST = 0.22
-_OFFENCE_GROUPS = ["violence_with_injury", "violence_without_injury", "robbery", "sexual", "burglary", "theft",
-                   "criminal_damage", "drugs", "possession_of_weapons", "public_order", "other"]
+_OFFENCE_GROUPS = [
+    "violence_with_injury",
+    "violence_without_injury",
+    "robbery",
+    "sexual",
+    "burglary",
+    "theft",
+    "criminal_damage",
+    "drugs",
+    "possession_of_weapons",
+    "public_order",
+    "other",
+]
 _ETHNICITY = ["asian", "black", "mixed", "white", "other", "unknown"]
 _PATHWAYS = ["sport", "mentoring", "education_training", "employment_apprenticeship", "health_substance_misuse", "other"]
 _PATHWAY_WEIGHTS = [0.38, 0.2, 0.1, 0.22, 0.05, 0.05]  # sport (boxing) most sought, then apprenticeships
@@ -111,7 +125,7 @@ def _dates_in(rng: np.random.Generator, start: dt.date, end: dt.date, n: int) ->
 
 def _month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
     first = dt.date(year, month, 1)
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
     return max(first, PROGRAMME_START), min(last, PROGRAMME_END)
 
 
@@ -163,11 +177,17 @@ def _treated(rng: np.random.Generator) -> pd.DataFrame:
             area = residence[i]
             if area == "Other":
                 area = str(rng.choice(["Barnet", "Waltham Forest", "Hackney", "Islington", "Camden", "Hertfordshire"]))
-            rows.append({
-                "group": "treated", "age": age, "residence_area": area, "outcome": outcome[i],
-                "known_to_yos": ("yes" if i in yes else "no") if residence[i] != "Other" else "unknown",
-                "index_date": _dates_in(rng, first, last, 1)[0], "index_suite": PROGRAMME_SUITE,
-            })
+            rows.append(
+                {
+                    "group": "treated",
+                    "age": age,
+                    "residence_area": area,
+                    "outcome": outcome[i],
+                    "known_to_yos": ("yes" if i in yes else "no") if residence[i] != "Other" else "unknown",
+                    "index_date": _dates_in(rng, first, last, 1)[0],
+                    "index_suite": PROGRAMME_SUITE,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -180,12 +200,17 @@ def _pool(rng: np.random.Generator, n: int, group: str, start: dt.date, end: dt.
     ages = rng.choice(np.arange(10, 18), n, p=_AGE_P_YOUNGER if younger else _AGE_P_WG)
     yos_p = 0.3 if younger else 0.45
     yos = np.where(rng.random(n) < 0.1, "unknown", np.where(rng.random(n) < yos_p, "yes", "no"))
-    return pd.DataFrame({
-        "group": group, "age": ages,
-        "residence_area": [suites[s][0] if loc else str(rng.choice(other_areas)) for s, loc in zip(suite, local)],
-        "outcome": None, "known_to_yos": yos,
-        "index_date": _dates_in(rng, start, end, n), "index_suite": suite,
-    })
+    return pd.DataFrame(
+        {
+            "group": group,
+            "age": ages,
+            "residence_area": [suites[s][0] if loc else str(rng.choice(other_areas)) for s, loc in zip(suite, local)],
+            "outcome": None,
+            "known_to_yos": yos,
+            "index_date": _dates_in(rng, start, end, n),
+            "index_suite": suite,
+        }
+    )
 
 
 _AGE_P_WG = np.array([0.01, 0.02, 0.04, 0.08, 0.13, 0.18, 0.24, 0.30])  # ages 10..17
@@ -212,7 +237,9 @@ def _people(rng: np.random.Generator, comparison_scale: float) -> pd.DataFrame:
     adults["known_to_yos"] = "unknown"
     other = _pool(rng, int(round(480 * comparison_scale)), "other_suite", PROGRAMME_START, PROGRAMME_END, COMPARISON_SUITES)
     pre = _pool(rng, int(round(110 * comparison_scale)), "wood_green_2019", *PRE_PERIOD, {PROGRAMME_SUITE: ("Haringey", 1.0)})
-    pre["residence_area"] = rng.choice(["Haringey", "Enfield", "Barnet", "Waltham Forest", "unknown"], len(pre), p=[0.42, 0.33, 0.1, 0.1, 0.05])
+    pre["residence_area"] = rng.choice(
+        ["Haringey", "Enfield", "Barnet", "Waltham Forest", "unknown"], len(pre), p=[0.42, 0.33, 0.1, 0.1, 0.05]
+    )
     people = pd.concat([treated, wg_missed, adults, other, pre], ignore_index=True)
     n = len(people)
     people["sex"] = rng.choice(["male", "female", "unknown"], n, p=[0.84, 0.15, 0.01])
@@ -224,8 +251,10 @@ def _people(rng: np.random.Generator, comparison_scale: float) -> pd.DataFrame:
     yos_yes = (people.known_to_yos == "yes").to_numpy()
     csc_p = np.where(yos_yes, 0.4, 0.18)
     people["known_to_childrens_social_care"] = np.where(
-        people.known_to_yos == "unknown", rng.choice(["unknown", "no", "yes"], n, p=[0.6, 0.3, 0.1]),
-        np.where(rng.random(n) < csc_p, "yes", "no"))
+        people.known_to_yos == "unknown",
+        rng.choice(["unknown", "no", "yes"], n, p=[0.6, 0.3, 0.1]),
+        np.where(rng.random(n) < csc_p, "yes", "no"),
+    )
     people["birth_date"] = [_birth_for_age(rng, int(a), d) for a, d in zip(people.age, people.index_date)]
     people["person_key"] = np.arange(n)
     return people
@@ -287,8 +316,12 @@ _OUTCOMES = ["conviction", "caution", "youth_caution", "youth_conditional_cautio
 _P_OUTCOME_ARRESTED = np.array([0.25, 0.0, 0.12, 0.10, 0.18, 0.05, 0.30])
 _P_OUTCOME_NOT_ARRESTED = np.array([0.05, 0.0, 0.04, 0.02, 0.08, 0.01, 0.80])
 _OUTCOME_LAG = {  # days from offence to outcome: (minimum, gamma shape, gamma scale)
-    "conviction": (45, 2.0, 70.0), "caution": (7, 1.5, 20.0), "youth_caution": (10, 1.5, 25.0),
-    "youth_conditional_caution": (14, 1.5, 30.0), "community_resolution": (0, 1.0, 5.0), "outcome_22": (21, 1.5, 25.0),
+    "conviction": (45, 2.0, 70.0),
+    "caution": (7, 1.5, 20.0),
+    "youth_caution": (10, 1.5, 25.0),
+    "youth_conditional_caution": (14, 1.5, 30.0),
+    "community_resolution": (0, 1.0, 5.0),
+    "outcome_22": (21, 1.5, 25.0),
 }
 
 
@@ -336,44 +369,68 @@ def generate(seed: int = DEMO_SEED, comparison_scale: float = 1.0, progress: Cal
     det = _detentions(rng, people, events)
     offences = events[events.event_type == "offence"].copy()
     offences["detention_pos"] = det.attrs.pop("offence_detention")
-    offences["offence_group"] = _offence_mix(rng, len(offences), (offences.person_key.map(dict(zip(people.person_key, people.index_suite))) == PROGRAMME_SUITE).to_numpy())
+    offences["offence_group"] = _offence_mix(
+        rng, len(offences), (offences.person_key.map(dict(zip(people.person_key, people.index_suite))) == PROGRAMME_SUITE).to_numpy()
+    )
     arrested_offence = offences.detention_pos.dropna()
     det.loc[arrested_offence.astype(int).to_numpy(), "offence_group"] = offences.loc[arrested_offence.index, "offence_group"].to_numpy()
 
     say("ids, outcomes and dates")
     det["person_id"], det["detention_id"], pid = _identifiers(rng, people, det)
-    custody = pd.DataFrame({
-        "detention_id": det.detention_id, "person_id": det.person_id, "custody_suite": det.suite,
-        "arrival_datetime": det.arrival.map(lambda x: x.strftime("%Y-%m-%d %H:%M")),
-        "release_datetime": det.release.map(lambda x: "" if pd.isna(x) else x.strftime("%Y-%m-%d %H:%M")),
-        "age_at_arrival": det.age, "sex": det.sex, "ethnicity": det.ethnicity, "residence_area": det.residence_area,
-        "arrest_offence_group": det.offence_group, "known_to_yos": det.known_to_yos,
-        "known_to_childrens_social_care": det.known_to_childrens_social_care,
-    })
+    custody = pd.DataFrame(
+        {
+            "detention_id": det.detention_id,
+            "person_id": det.person_id,
+            "custody_suite": det.suite,
+            "arrival_datetime": det.arrival.map(lambda x: x.strftime("%Y-%m-%d %H:%M")),
+            "release_datetime": det.release.map(lambda x: "" if pd.isna(x) else x.strftime("%Y-%m-%d %H:%M")),
+            "age_at_arrival": det.age,
+            "sex": det.sex,
+            "ethnicity": det.ethnicity,
+            "residence_area": det.residence_area,
+            "arrest_offence_group": det.offence_group,
+            "known_to_yos": det.known_to_yos,
+            "known_to_childrens_social_care": det.known_to_childrens_social_care,
+        }
+    )
     # the index arrests' own offences, linked to their detention, join the simulated offences
-    index_offences = pd.DataFrame({
-        "person_key": det.person_key, "event_type": "offence", "event_date": det.day,
-        "offence_group": det.offence_group, "detention_pos": det.index.astype(float),
-    })[det.is_index.to_numpy()]
-    all_offences = pd.concat([index_offences, offences[["person_key", "event_type", "event_date", "offence_group", "detention_pos"]]], ignore_index=True)
+    index_offences = pd.DataFrame(
+        {
+            "person_key": det.person_key,
+            "event_type": "offence",
+            "event_date": det.day,
+            "offence_group": det.offence_group,
+            "detention_pos": det.index.astype(float),
+        }
+    )[det.is_index.to_numpy()]
+    all_offences = pd.concat(
+        [index_offences, offences[["person_key", "event_type", "event_date", "offence_group", "detention_pos"]]], ignore_index=True
+    )
     birth = people.birth_date.to_numpy()
     ages = np.array([_age_on(birth[int(k)], d) for k, d in zip(all_offences.person_key, all_offences.event_date)])
     all_offences = _assign_outcomes(rng, all_offences, ages)
     vict = events[events.event_type == "victimisation"].copy()
-    vict["offence_group"] = rng.choice(["violence_with_injury", "violence_without_injury", "robbery", "sexual", "theft", "other"],
-                                       len(vict), p=[0.25, 0.3, 0.2, 0.05, 0.15, 0.05])
+    vict["offence_group"] = rng.choice(
+        ["violence_with_injury", "violence_without_injury", "robbery", "sexual", "theft", "other"],
+        len(vict),
+        p=[0.25, 0.3, 0.2, 0.05, 0.15, 0.05],
+    )
     miss = events[events.event_type == "missing_episode"].copy()
     all_events = pd.concat([all_offences, vict, miss], ignore_index=True)
     all_events["event_id"] = [f"E{2000000 + int(x):07d}" for x in rng.permutation(len(all_events))]
     det_id = det.detention_id.to_numpy()
-    events_out = pd.DataFrame({
-        "event_id": all_events.event_id, "person_id": all_events.person_key.map(pid),
-        "event_date": all_events.event_date.map(lambda d: d.isoformat()), "event_type": all_events.event_type,
-        "offence_group": all_events.offence_group.fillna(""),
-        "proven_outcome": all_events.proven_outcome.where(all_events.event_type == "offence").fillna(""),
-        "proven_date": all_events.proven_date.map(lambda d: d.isoformat() if isinstance(d, dt.date) else ""),
-        "detention_id": all_events.detention_pos.map(lambda p: "" if pd.isna(p) else det_id[int(p)]),
-    })
+    events_out = pd.DataFrame(
+        {
+            "event_id": all_events.event_id,
+            "person_id": all_events.person_key.map(pid),
+            "event_date": all_events.event_date.map(lambda d: d.isoformat()),
+            "event_type": all_events.event_type,
+            "offence_group": all_events.offence_group.fillna(""),
+            "proven_outcome": all_events.proven_outcome.where(all_events.event_type == "offence").fillna(""),
+            "proven_date": all_events.proven_date.map(lambda d: d.isoformat() if isinstance(d, dt.date) else ""),
+            "detention_id": all_events.detention_pos.map(lambda p: "" if pd.isna(p) else det_id[int(p)]),
+        }
+    )
 
     say("programme contacts")
     treated_index = det[det.is_index.to_numpy() & (det.group == "treated").to_numpy()]
@@ -386,13 +443,16 @@ def generate(seed: int = DEMO_SEED, comparison_scale: float = 1.0, progress: Cal
         "costs": demo_costs(),
     }
     internals = people[["person_key", "group", "index_date", "birth_date"]].assign(
-        person_id=people.person_key.map(pid), offence_rate=rates["offence"])
+        person_id=people.person_key.map(pid), offence_rate=rates["offence"]
+    )
     return DemoDataset(tables=tables, config_toml=demo_config_toml(), people=internals)
 
 
 _WINDOWS = {
-    "treated": (PROGRAMME_START, PROGRAMME_END), "wood_green_not_approached": (PROGRAMME_START, PROGRAMME_END),
-    "adult": (PROGRAMME_START, PROGRAMME_END), "other_suite": (PROGRAMME_START, PROGRAMME_END),
+    "treated": (PROGRAMME_START, PROGRAMME_END),
+    "wood_green_not_approached": (PROGRAMME_START, PROGRAMME_END),
+    "adult": (PROGRAMME_START, PROGRAMME_END),
+    "other_suite": (PROGRAMME_START, PROGRAMME_END),
     "wood_green_2019": PRE_PERIOD,
 }
 
@@ -404,8 +464,10 @@ def _detentions(rng: np.random.Generator, people: pd.DataFrame, events: pd.DataF
     skipped, so the index stays the first eligible detention. `attrs['offence_detention']` maps each
     offence (in `events` order, offences only) to its detention row, or NaN if not arrested.
     """
-    rows = [{"person_key": r.person_key, "suite": r.index_suite, "day": r.index_date, "is_index": True,
-             "offence_group": r.arrest_offence_group} for r in people.itertuples()]
+    rows = [
+        {"person_key": r.person_key, "suite": r.index_suite, "day": r.index_date, "is_index": True, "offence_group": r.arrest_offence_group}
+        for r in people.itertuples()
+    ]
     offences = events[events.event_type == "offence"]
     arrested = rng.random(len(offences)) < _P_ARREST
     lag = rng.choice([0, 0, 0, 1, 2], len(offences))
@@ -427,8 +489,12 @@ def _detentions(rng: np.random.Generator, people: pd.DataFrame, events: pd.DataF
     hours = np.clip(rng.lognormal(np.log(9.0), 0.6, len(det)), 2.0, 36.0)
     det["release"] = [a + dt.timedelta(minutes=int(h * 60)) for a, h in zip(det.arrival, hours)]
     det.loc[det.release > pd.Timestamp(EXTRACT_DATE) + pd.Timedelta(hours=23, minutes=59), "release"] = pd.NaT
-    det = det.join(people.set_index("person_key")[["group", "birth_date", "sex", "ethnicity", "residence_area", "known_to_yos",
-                                                  "known_to_childrens_social_care"]], on="person_key")
+    det = det.join(
+        people.set_index("person_key")[
+            ["group", "birth_date", "sex", "ethnicity", "residence_area", "known_to_yos", "known_to_childrens_social_care"]
+        ],
+        on="person_key",
+    )
     det["age"] = [_age_on(b, d) for b, d in zip(det.birth_date, det.day)]
     # at later detentions a child not known to YOS may have become known
     becomes = ~det.is_index & (det.known_to_yos == "no") & (rng.random(len(det)) < 0.3)
@@ -462,14 +528,20 @@ def _contacts(rng: np.random.Generator, people: pd.DataFrame, index_det: pd.Data
             sessions = int(1 + rng.poisson(8))
             if rng.random() < 0.75:
                 end = start + dt.timedelta(days=int(rng.integers(30, 201)))
-        rows.append({
-            "contact_id": None, "person_key": d.person_key, "detention_id": d.detention_id,
-            "contact_date": contact.isoformat(), "outcome": outcome,
-            "followup_date": follow.isoformat() if follow else "", "pathway": pathway or "",
-            "intervention_start_date": start.isoformat() if start else "",
-            "intervention_end_date": end.isoformat() if end else "",
-            "sessions_attended": "" if sessions is None else str(sessions),
-        })
+        rows.append(
+            {
+                "contact_id": None,
+                "person_key": d.person_key,
+                "detention_id": d.detention_id,
+                "contact_date": contact.isoformat(),
+                "outcome": outcome,
+                "followup_date": follow.isoformat() if follow else "",
+                "pathway": pathway or "",
+                "intervention_start_date": start.isoformat() if start else "",
+                "intervention_end_date": end.isoformat() if end else "",
+                "sessions_attended": "" if sessions is None else str(sessions),
+            }
+        )
     out = pd.DataFrame(rows)
     out["contact_id"] = [f"C{3000 + int(x):04d}" for x in rng.permutation(len(out))]
     return out
@@ -486,14 +558,27 @@ def demo_costs() -> pd.DataFrame:
         last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
         start = max(first, PROGRAMME_START)
         amount = round(monthly * ((last - start).days + 1) / ((last - first).days + 1), 2)
-        rows.append({"item": "Youth outreach workers (4 FTE), £19,200 a month", "category": "staff",
-                     "start_date": start.isoformat(), "end_date": last.isoformat(), "amount_gbp": f"{amount:.2f}", "funder": funder})
+        rows.append(
+            {
+                "item": "Youth outreach workers (4 FTE), £19,200 a month",
+                "category": "staff",
+                "start_date": start.isoformat(),
+                "end_date": last.isoformat(),
+                "amount_gbp": f"{amount:.2f}",
+                "funder": funder,
+            }
+        )
     staff = sum(float(r["amount_gbp"]) for r in rows)
-    rows.append({
-        "item": "Rest of the £115,000 award, not itemised in the published slides (modelled as diversionary activities)",
-        "category": "activities", "start_date": PROGRAMME_START.isoformat(), "end_date": "2021-03-31",
-        "amount_gbp": f"{115000.0 - staff:.2f}", "funder": funder,
-    })
+    rows.append(
+        {
+            "item": "Rest of the £115,000 award, not itemised in the published slides (modelled as diversionary activities)",
+            "category": "activities",
+            "start_date": PROGRAMME_START.isoformat(),
+            "end_date": "2021-03-31",
+            "amount_gbp": f"{115000.0 - staff:.2f}",
+            "funder": funder,
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -590,8 +675,14 @@ source = "HM Inspectorate of Probation, An inspection of youth justice services 
 '''
 
 
-def write_demo(out: str | Path, seed: int = DEMO_SEED, file_format: str = "csv", comparison_scale: float = 1.0,
-               progress: Callable[[str], None] | None = None, return_dataset: bool = False):
+def write_demo(
+    out: str | Path,
+    seed: int = DEMO_SEED,
+    file_format: str = "csv",
+    comparison_scale: float = 1.0,
+    progress: Callable[[str], None] | None = None,
+    return_dataset: bool = False,
+):
     """Write the demo dataset and its evaluation.toml into folder `out`; returns the files written
     (or, with return_dataset=True, the DemoDataset with the generator's internals)."""
     out = Path(out)
@@ -633,8 +724,13 @@ def _lag_cdf(outcome: str, days_available: np.ndarray) -> np.ndarray:
     return st.gamma.cdf(days_available + 1 - lo, shape, scale=scale)
 
 
-def expected_reoffending(dataset: DemoDataset, follow_up_months: int = 12, waiting_months: int = 6,
-                         rearrest_months: tuple[int, ...] = (6, 12), extract_date: dt.date = EXTRACT_DATE) -> pd.DataFrame:
+def expected_reoffending(
+    dataset: DemoDataset,
+    follow_up_months: int = 12,
+    waiting_months: int = 6,
+    rearrest_months: tuple[int, ...] = (6, 12),
+    extract_date: dt.date = EXTRACT_DATE,
+) -> pd.DataFrame:
     """Per programme child, the generator's exact expected probability of each reoffending outcome
     with the planted effect (as generated) and without it (the counterfactual), so analyses can be
     checked against the truth.
@@ -657,8 +753,9 @@ def expected_reoffending(dataset: DemoDataset, follow_up_months: int = 12, waiti
         days = pd.date_range(idx + pd.Timedelta(days=1), end, freq="D")
         # the generator's rate is constant within each calendar month, evaluated at the bin's midpoint
         bin_start = days.to_period("M").to_timestamp()
-        bin_end = (bin_start + pd.offsets.MonthBegin(1)).where(bin_start + pd.offsets.MonthBegin(1) <= extract + pd.Timedelta(days=1),
-                                                                 extract + pd.Timedelta(days=1))
+        bin_end = (bin_start + pd.offsets.MonthBegin(1)).where(
+            bin_start + pd.offsets.MonthBegin(1) <= extract + pd.Timedelta(days=1), extract + pd.Timedelta(days=1)
+        )
         bin_start = bin_start.where(bin_start >= obs0, obs0)
         s = ((bin_start + (bin_end - bin_start) / 2) - idx) / pd.Timedelta(days=1)
         peak = np.where(s < 0, 1 + a_pre * np.exp(s / t_pre), 1 + a_post * np.exp(-s / t_post))

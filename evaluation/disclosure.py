@@ -30,6 +30,7 @@ Rules (configurable in `[disclosure]`; defaults follow the conventions in method
 Suppressed cells show "c" (the Government Statistical Service symbol for confidential data). An
 audit log records where and why, never the value.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,8 +43,10 @@ if TYPE_CHECKING:
     from .publication import Publication
 
 SYMBOL = "c"
-NOTE = ("c: not shown to protect children's confidentiality (fewer than {t} children, a rate on fewer than {b}, "
-        "or a figure from which one of those could be worked out).")
+NOTE = (
+    "c: not shown to protect children's confidentiality (fewer than {t} children, a rate on fewer than {b}, "
+    "or a figure from which one of those could be worked out)."
+)
 
 Cell = tuple[Hashable, Hashable]  # (row label, column label)
 
@@ -108,9 +111,14 @@ class DisclosureLog:
         return base >= p.min_rate_base and not p.small(numerator) and not p.small(base - numerator)
 
 
-def suppress(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], policy: DisclosurePolicy,
-             count_cells: Iterable[Cell] | None = None, hidden_elsewhere: Iterable[Cell] = (),
-             public: Iterable[Cell] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def suppress(
+    values: pd.DataFrame,
+    lines: Iterable[Sequence[Cell]],
+    policy: DisclosurePolicy,
+    count_cells: Iterable[Cell] | None = None,
+    hidden_elsewhere: Iterable[Cell] = (),
+    public: Iterable[Cell] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Primary and secondary suppression masks for a table of counts.
 
     `lines` are groups of cells that add up to a shown total (the total cell included); only
@@ -160,16 +168,22 @@ def suppress(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], policy: Disc
             open_cells = [cell for cell in line if not is_hidden(cell) and cell not in known]
             if len(hidden) > 1:  # together too small: a zero would not help
                 open_cells = [cell for cell in open_cells if cell == line[-1] or float(values.at[cell]) > 0]
-            ranked = sorted(open_cells, key=lambda cell: (cell in totals, float(values.at[cell]) <= 0, _clean_lines(cell),
-                                                          float(values.at[cell])))
+            ranked = sorted(
+                open_cells, key=lambda cell: (cell in totals, float(values.at[cell]) <= 0, _clean_lines(cell), float(values.at[cell]))
+            )
             if ranked:
                 secondary.at[ranked[0]] = True
                 changed = True
     return primary, secondary
 
 
-def table_lines(frame: pd.DataFrame, total_row: Hashable | None = None, total_col: Hashable | None = None,
-                rows: Sequence[Hashable] | None = None, cols: Sequence[Hashable] | None = None) -> list[list[Cell]]:
+def table_lines(
+    frame: pd.DataFrame,
+    total_row: Hashable | None = None,
+    total_col: Hashable | None = None,
+    rows: Sequence[Hashable] | None = None,
+    cols: Sequence[Hashable] | None = None,
+) -> list[list[Cell]]:
     """Lines of a cross-table with margins: each row with its total column, each column with its total row."""
     rows = list(rows if rows is not None else [r for r in frame.index if r != total_row])
     cols = list(cols if cols is not None else [c for c in frame.columns if c != total_col])
@@ -183,9 +197,15 @@ def table_lines(frame: pd.DataFrame, total_row: Hashable | None = None, total_co
     return lines
 
 
-def apply(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], log: DisclosureLog, table: str,
-          fmt=lambda v: f"{int(v):,}", count_cells: Iterable[Cell] | None = None,
-          quantity: Callable[[Hashable, Hashable], str | None] | None = None) -> pd.DataFrame:
+def apply(
+    values: pd.DataFrame,
+    lines: Iterable[Sequence[Cell]],
+    log: DisclosureLog,
+    table: str,
+    fmt=lambda v: f"{int(v):,}",
+    count_cells: Iterable[Cell] | None = None,
+    quantity: Callable[[Hashable, Hashable], str | None] | None = None,
+) -> pd.DataFrame:
     """Suppress a count table and format it for display ('c' where suppressed), logging each cell.
 
     With `quantity` (cell -> the name of what it counts, or None), every cell and every line's sum is
@@ -198,8 +218,10 @@ def apply(values: pd.DataFrame, lines: Iterable[Sequence[Cell]], log: Disclosure
     public = [cell for cell, q in keys.items() if q is not None and pub.public(q)]
     primary, secondary = suppress(values, lines, log.policy, count_cells, elsewhere, public)
     shown = values.astype(object).map(lambda v: "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt(v))
-    for mask, reason in ((primary, f"primary: fewer than {log.policy.threshold} children"),
-                         (secondary, "secondary: would let a suppressed cell be worked out from a total, or hidden in a linked table")):
+    for mask, reason in (
+        (primary, f"primary: fewer than {log.policy.threshold} children"),
+        (secondary, "secondary: would let a suppressed cell be worked out from a total, or hidden in a linked table"),
+    ):
         for r, c in zip(*np.nonzero(mask.to_numpy())):
             shown.iat[r, c] = SYMBOL
             log.add(table, values.index[r], values.columns[c], reason)

@@ -14,6 +14,7 @@ Definitions (chosen to reproduce how Operation Alliance reported, and stated in 
 * 95% confidence intervals are Wilson score intervals (Wilson 1927; recommended for small counts
   by Brown, Cai & DasGupta 2001), via statsmodels' `proportion_confint(method="wilson")`.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,11 @@ OUTCOMES: dict[str, str] = {
     "out_of_area_referral": "Out of area, referred to local MASH",
 }
 PATHWAYS: dict[str, str] = {
-    "sport": "Sport", "mentoring": "Mentoring", "education_training": "Education and training",
-    "employment_apprenticeship": "Employment and apprenticeships", "health_substance_misuse": "Health and substance misuse",
+    "sport": "Sport",
+    "mentoring": "Mentoring",
+    "education_training": "Education and training",
+    "employment_apprenticeship": "Employment and apprenticeships",
+    "health_substance_misuse": "Health and substance misuse",
     "other": "Other",
 }
 
@@ -47,10 +51,14 @@ def quantity(month: str, table: str | None = None, row: str | None = None) -> st
 #: Each rate's numerator and denominator as sums of engagement counts: (table, row) -> coefficient,
 #: where (None, None) is all children engaged.
 RATE_TERMS: dict[str, tuple[dict[tuple[str | None, str | None], float], dict[tuple[str | None, str | None], float]]] = {
-    "intervention_arranged_rate": ({("outcome", "intervention_arranged"): 1.0},
-                                   {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0}),
-    "positive_engagement_rate": ({("outcome", "intervention_arranged"): 1.0, ("outcome", "awaiting_intervention"): 1.0},
-                                 {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0}),
+    "intervention_arranged_rate": (
+        {("outcome", "intervention_arranged"): 1.0},
+        {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0},
+    ),
+    "positive_engagement_rate": (
+        {("outcome", "intervention_arranged"): 1.0, ("outcome", "awaiting_intervention"): 1.0},
+        {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0},
+    ),
     "refusal_rate": ({("outcome", "declined"): 1.0}, {(None, None): 1.0, ("outcome", "out_of_area_referral"): -1.0}),
     "known_to_yos_rate": ({("known_to_yos", "Yes"): 1.0}, {("known_to_yos", "Yes"): 1.0, ("known_to_yos", "No"): 1.0}),
 }
@@ -167,8 +175,9 @@ def engaged_children(data: EvaluationData) -> pd.DataFrame:
     contacts = data.programme_contacts
     in_period = contacts[(contacts.contact_date >= start) & (contacts.contact_date <= end)]
     first = in_period.sort_values(["contact_date", "contact_id"]).drop_duplicates("person_id", keep="first")
-    det = data.custody_detentions.set_index("detention_id")[["arrival_datetime", "release_datetime", "custody_suite",
-                                                             "age_at_arrival", "residence_area", "known_to_yos", "sex"]]
+    det = data.custody_detentions.set_index("detention_id")[
+        ["arrival_datetime", "release_datetime", "custody_suite", "age_at_arrival", "residence_area", "known_to_yos", "sex"]
+    ]
     kids = first.join(det, on="detention_id")
     kids["month"] = _month_key(kids.contact_date)
     home = list(cfg.home_areas)
@@ -200,8 +209,16 @@ def _crosstab(kids: pd.DataFrame, column: str, categories: list[str], months: li
 
 def _rate_row(measure: str, label: str, k: int, n: int, definition: str) -> dict:
     lo, hi = wilson_interval(k, n)
-    return {"measure": measure, "label": label, "numerator": int(k), "denominator": int(n),
-            "rate": k / n if n else math.nan, "ci_low": lo, "ci_high": hi, "definition": definition}
+    return {
+        "measure": measure,
+        "label": label,
+        "numerator": int(k),
+        "denominator": int(n),
+        "rate": k / n if n else math.nan,
+        "ci_low": lo,
+        "ci_high": hi,
+        "definition": definition,
+    }
 
 
 def _rates(kids: pd.DataFrame) -> list[dict]:
@@ -216,10 +233,17 @@ def _rates(kids: pd.DataFrame) -> list[dict]:
     base_text = "children engaged, excluding out-of-area referrals"
     return [
         _rate_row("intervention_arranged_rate", "Intervention arranged", arranged, base, f"intervention arranged / {base_text}"),
-        _rate_row("positive_engagement_rate", "Positively engaged (arranged or awaiting)", arranged + awaiting, base,
-                  f"(intervention arranged + awaiting intervention) / {base_text}"),
+        _rate_row(
+            "positive_engagement_rate",
+            "Positively engaged (arranged or awaiting)",
+            arranged + awaiting,
+            base,
+            f"(intervention arranged + awaiting intervention) / {base_text}",
+        ),
         _rate_row("refusal_rate", "Would not engage", declined, base, f"would not engage / {base_text}"),
-        _rate_row("known_to_yos_rate", "Known to YOS", yos_yes, yos_checked, "known to YOS / children whose YOS status was checked (yes or no)"),
+        _rate_row(
+            "known_to_yos_rate", "Known to YOS", yos_yes, yos_checked, "known to YOS / children whose YOS status was checked (yes or no)"
+        ),
     ]
 
 
@@ -233,16 +257,25 @@ def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, lis
     cfg = data.config.programme
     start, end = pd.Timestamp(cfg.start), pd.Timestamp(cfg.end) + pd.Timedelta(days=1)
     det = data.custody_detentions
-    in_suite = det[det.custody_suite.isin(cfg.suites) & (det.arrival_datetime >= start) & (det.arrival_datetime < end)
-                   & det.age_at_arrival.between(cfg.age_min, cfg.age_max)]
+    in_suite = det[
+        det.custody_suite.isin(cfg.suites)
+        & (det.arrival_datetime >= start)
+        & (det.arrival_datetime < end)
+        & det.age_at_arrival.between(cfg.age_min, cfg.age_max)
+    ]
     detained = set(in_suite.person_id)
     approached = kids[kids.person_id.isin(detained)]
     notes: list[Note] = []
     outside = len(kids) - len(approached)
     if outside:
-        notes.append(Note("funnel", "{outside} engaged children are not in the first stage (no detention at the programme suite in the "
-                          f"period within ages {cfg.age_min}–{cfg.age_max}) and are left out of the funnel.",
-                          {"outside": ("engaged_outside_funnel", outside)}))
+        notes.append(
+            Note(
+                "funnel",
+                "{outside} engaged children are not in the first stage (no detention at the programme suite in the "
+                f"period within ages {cfg.age_min}–{cfg.age_max}) and are left out of the funnel.",
+                {"outside": ("engaged_outside_funnel", outside)},
+            )
+        )
     positive = approached.outcome.isin(["intervention_arranged", "awaiting_intervention"])
     arranged = approached.outcome == "intervention_arranged"
     started = arranged & approached.intervention_start_date.notna()
@@ -256,7 +289,9 @@ def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, lis
         ("intervention_ended", "Intervention ended (end date recorded)", int(ended.sum())),
     ]
     if approached.intervention_start_date.notna().sum() == 0:
-        notes.append(Note("funnel", "No intervention start dates are recorded, so the last stages of the funnel cannot be shown from the data."))
+        notes.append(
+            Note("funnel", "No intervention start dates are recorded, so the last stages of the funnel cannot be shown from the data.")
+        )
         stages = stages[:4]
     f = pd.DataFrame(stages, columns=["stage_key", "stage", "children"])
     f["share_of_previous"] = f.children / f.children.shift(1)
@@ -272,10 +307,20 @@ def _timeliness(kids: pd.DataFrame, hours: int) -> tuple[pd.DataFrame, pd.DataFr
     days = (kids.followup_date[both] - kids.release_datetime[both].dt.normalize()).dt.days
     within = int((days <= target_days).sum())
     rows = [
-        _rate_row("followup_recorded", "Positively engaged children with a follow-up meeting recorded",
-                  int((positive & has_follow).sum()), int(positive.sum()), "follow-up date recorded / positively engaged children"),
-        _rate_row("followup_within_target", f"Follow-up meetings within {hours} hours of release", within, int(both.sum()),
-                  f"meetings no later than {target_days} day(s) after the day of release / meetings with follow-up and release dates"),
+        _rate_row(
+            "followup_recorded",
+            "Positively engaged children with a follow-up meeting recorded",
+            int((positive & has_follow).sum()),
+            int(positive.sum()),
+            "follow-up date recorded / positively engaged children",
+        ),
+        _rate_row(
+            "followup_within_target",
+            f"Follow-up meetings within {hours} hours of release",
+            within,
+            int(both.sum()),
+            f"meetings no later than {target_days} day(s) after the day of release / meetings with follow-up and release dates",
+        ),
     ]
     table = pd.DataFrame(rows)
     labels = ["Same day", "1 day", "2 days", "3 days", "4 or more days"]
@@ -286,12 +331,18 @@ def _timeliness(kids: pd.DataFrame, hours: int) -> tuple[pd.DataFrame, pd.DataFr
 
 def _pathways(kids: pd.DataFrame) -> pd.DataFrame:
     rec = kids[kids.pathway.notna() & kids.outcome.isin(["intervention_arranged", "awaiting_intervention"])]
-    t = pd.crosstab(rec.pathway, rec.outcome).reindex(index=list(PATHWAYS), columns=["intervention_arranged", "awaiting_intervention"], fill_value=0)
+    t = pd.crosstab(rec.pathway, rec.outcome).reindex(
+        index=list(PATHWAYS), columns=["intervention_arranged", "awaiting_intervention"], fill_value=0
+    )
     t = t.fillna(0).astype(int)
-    out = pd.DataFrame({
-        "pathway_key": t.index, "pathway": [PATHWAYS[k] for k in t.index],
-        "arranged": t["intervention_arranged"].to_numpy(), "wanted_awaiting": t["awaiting_intervention"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "pathway_key": t.index,
+            "pathway": [PATHWAYS[k] for k in t.index],
+            "arranged": t["intervention_arranged"].to_numpy(),
+            "wanted_awaiting": t["awaiting_intervention"].to_numpy(),
+        }
+    )
     out["total"] = out.arranged + out.wanted_awaiting
     return out.sort_values(["total", "pathway_key"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -302,7 +353,9 @@ def analyse(data: EvaluationData) -> EngagementResult:
     kids = engaged_children(data)
     months, days = _months(pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end))
     residence_cats = list(cfg.programme.home_areas) + ["Other"] + (["Unknown"] if (kids.residence_group == "Unknown").any() else [])
-    band_cats = [_band_label(lo, hi) for lo, hi in cfg.engagement.age_bands] + (["Other ages"] if (kids.age_band == "Other ages").any() else [])
+    band_cats = [_band_label(lo, hi) for lo, hi in cfg.engagement.age_bands] + (
+        ["Other ages"] if (kids.age_band == "Other ages").any() else []
+    )
     yos = kids.assign(yos=kids.known_to_yos.map({"yes": "Yes", "no": "No", "unknown": "Not checked"}))
     tables = {
         "total": _crosstab(kids.assign(all="Children engaged"), "all", ["Children engaged"], months),
@@ -323,14 +376,34 @@ def analyse(data: EvaluationData) -> EngagementResult:
     timeliness, follow_days = _timeliness(kids, cfg.engagement.followup_within_hours)
     partial = [m for m in months if days[m] < pd.Period(m).days_in_month]
     if partial:
-        notes.append(Note("months", "Months are not comparable: " + ", ".join(f"{pd.Period(m).strftime('%B %Y')} covers {days[m]} days"
-                                                                               for m in partial) + "."))
+        notes.append(
+            Note(
+                "months",
+                "Months are not comparable: " + ", ".join(f"{pd.Period(m).strftime('%B %Y')} covers {days[m]} days" for m in partial) + ".",
+            )
+        )
     contacts = _contacts_in_period(data)
     repeat = contacts - len(kids)
     if repeat:
-        notes.append(Note("months", "{repeat} contacts in the period were repeat approaches to a child already counted; each child is "
-                          "counted once.", {"repeat": ("repeat_contacts", repeat)}))
-    return EngagementResult(children=kids, months=months, days_in_month=days, tables=tables, rates=rates,
-                            monthly_rates=monthly_rates, funnel=funnel, timeliness=timeliness, followup_days=follow_days,
-                            pathways=_pathways(kids), notes=tuple(notes), contacts_in_period=contacts,
-                            followup_target_days=math.ceil(cfg.engagement.followup_within_hours / 24))
+        notes.append(
+            Note(
+                "months",
+                "{repeat} contacts in the period were repeat approaches to a child already counted; each child is counted once.",
+                {"repeat": ("repeat_contacts", repeat)},
+            )
+        )
+    return EngagementResult(
+        children=kids,
+        months=months,
+        days_in_month=days,
+        tables=tables,
+        rates=rates,
+        monthly_rates=monthly_rates,
+        funnel=funnel,
+        timeliness=timeliness,
+        followup_days=follow_days,
+        pathways=_pathways(kids),
+        notes=tuple(notes),
+        contacts_in_period=contacts,
+        followup_target_days=math.ceil(cfg.engagement.followup_within_hours / 24),
+    )

@@ -4,6 +4,7 @@ Nothing in the data folder is ever modified. Every problem in every file is coll
 failing (ValidationError lists them all); a table that cannot be read at all is reported and the
 other tables are still checked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -48,8 +49,13 @@ class EvaluationData:
 
     def summary(self) -> pd.DataFrame:
         """What loaded: per table, the file, its format, rows, distinct people and the date range covered."""
-        date_col = {"custody_detentions": "arrival_datetime", "programme_contacts": "contact_date",
-                    "events": "event_date", "costs": "start_date", "unit_costs": None}
+        date_col = {
+            "custody_detentions": "arrival_datetime",
+            "programme_contacts": "contact_date",
+            "events": "event_date",
+            "costs": "start_date",
+            "unit_costs": None,
+        }
         rows = []
         for name in TABLES:
             frame = self.table(name)
@@ -58,12 +64,17 @@ class EvaluationData:
                 continue
             f = self.files[name]
             dates = frame[date_col[name]] if date_col[name] else pd.Series(dtype="datetime64[ns]")
-            rows.append({
-                "table": name, "file": f.path.name, "format": f.format, "rows": len(frame),
-                "people": int(frame.person_id.nunique()) if "person_id" in frame else None,
-                "from": dates.min().strftime("%Y-%m-%d") if dates.notna().any() else "",
-                "to": dates.max().strftime("%Y-%m-%d") if dates.notna().any() else "",
-            })
+            rows.append(
+                {
+                    "table": name,
+                    "file": f.path.name,
+                    "format": f.format,
+                    "rows": len(frame),
+                    "people": int(frame.person_id.nunique()) if "person_id" in frame else None,
+                    "from": dates.min().strftime("%Y-%m-%d") if dates.notna().any() else "",
+                    "to": dates.max().strftime("%Y-%m-%d") if dates.notna().any() else "",
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -81,13 +92,31 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
         for p in candidates:
             if p not in supported:
                 hint = " (save it as .xlsx)" if p.suffix.lower() in (".xls", ".xlsm", ".ods") else ""
-                problems.append(Problem(file=p.name, message=f"unsupported file type '{p.suffix}'; expected {name}.csv, {name}.xlsx or {name}.parquet{hint}", rule="wrong_file_type"))
+                problems.append(
+                    Problem(
+                        file=p.name,
+                        message=f"unsupported file type '{p.suffix}'; expected {name}.csv, {name}.xlsx or {name}.parquet{hint}",
+                        rule="wrong_file_type",
+                    )
+                )
         if len(supported) > 1:
-            problems.append(Problem(file=", ".join(p.name for p in supported), message=f"more than one file for table {name}; keep exactly one", rule="duplicate_table"))
+            problems.append(
+                Problem(
+                    file=", ".join(p.name for p in supported),
+                    message=f"more than one file for table {name}; keep exactly one",
+                    rule="duplicate_table",
+                )
+            )
         elif supported:
             found[name] = supported[0]
         elif name in REQUIRED_TABLES and not candidates:
-            problems.append(Problem(file=f"{name}.csv", message=f"required table is missing from {folder}; expected {name}.csv, {name}.xlsx or {name}.parquet", rule="missing_table"))
+            problems.append(
+                Problem(
+                    file=f"{name}.csv",
+                    message=f"required table is missing from {folder}; expected {name}.csv, {name}.xlsx or {name}.parquet",
+                    rule="missing_table",
+                )
+            )
     return found, problems
 
 
@@ -124,8 +153,13 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
         raise ValidationError(problems)
     frames = {name: t.frame for name, t in checked.items()}
     return EvaluationData(
-        config=config, folder=folder,
-        custody_detentions=frames["custody_detentions"], programme_contacts=frames["programme_contacts"],
-        events=frames.get("events"), costs=frames.get("costs"), unit_costs=frames.get("unit_costs"),
-        files=files, warnings=[p for p in problems if p.severity == "warning"],
+        config=config,
+        folder=folder,
+        custody_detentions=frames["custody_detentions"],
+        programme_contacts=frames["programme_contacts"],
+        events=frames.get("events"),
+        costs=frames.get("costs"),
+        unit_costs=frames.get("unit_costs"),
+        files=files,
+        warnings=[p for p in problems if p.severity == "warning"],
     )

@@ -36,6 +36,7 @@ distance, MatchIt 4.5.1 can match the same control to the same treated unit more
 Memory stays O(n): on a scalar distance the search runs over one sorted array with "next free"
 pointers (union-find with path compression), O((n1 + n0) log n0) time.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,6 +49,10 @@ import pandas as pd
 
 NUMERIC_KINDS = "biuf"
 _REFUSED_NAME_PARTS = ("reoffend", "rearrest", "re_arrest", "outcome", "post_index", "followup", "after_index")
+
+
+class UnmatchedTreatedWarning(UserWarning):
+    """Some treated units found no match: the estimate describes the matched ones (not the ATT)."""
 
 
 class MatchingError(ValueError):
@@ -98,13 +103,13 @@ def _design_matrix(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return np.hstack(parts)
 
 
-def _check_columns(data: pd.DataFrame, treatment: str, covariates: Sequence[str]) -> None:
+def _check_columns(data: pd.DataFrame, treatment: str, covariates: Sequence[str], column_roles: Mapping[str, str] | None = None) -> None:
     missing = [c for c in [treatment, *covariates] if c not in data.columns]
     if missing:
         raise MatchingError(f"column(s) not in the data: {', '.join(missing)}")
     if treatment in covariates:
         raise MatchingError(f"the treatment column {treatment!r} cannot also be a covariate")
-    roles = data.attrs.get("column_roles", {})
+    roles = dict(column_roles or {})
     refused = []
     for c in covariates:
         role = roles.get(c)
@@ -158,6 +163,19 @@ def propensity_score(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence
     return (eta if linear else fit.family.link.inverse(eta)), fit
 
 
+def _separated_levels(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[str]:
+    """Factor levels present in one group only, as 'covariate = level'."""
+    out = []
+    for col in covariates:
+        s = data[col]
+        if _is_categorical(s):
+            for lev in _levels(s):
+                has = s == lev
+                if int((has & (treat == 1)).sum()) == 0 or int((has & (treat == 0)).sum()) == 0:
+                    out.append(f"{col} = {lev}")
+    return out
+
+
 def _separation_notes(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[str]:
     """Levels found in only one group: they predict group membership perfectly (no finite MLE)."""
     found = []
@@ -171,8 +189,10 @@ def _separation_notes(data: pd.DataFrame, treat: np.ndarray, covariates: Sequenc
                     found.append(f"{col} = {lev} ({n1} treated, {n0} control)")
     if not found:
         return []
-    return ["Some covariate levels occur in one group only, so they predict group membership perfectly and their "
-            "propensity scores are pushed towards 0 or 1: " + "; ".join(found) + ". Consider combining rare levels."]
+    return [
+        "Some covariate levels occur in one group only, so they predict group membership perfectly and their "
+        "propensity scores are pushed towards 0 or 1: " + "; ".join(found) + ". Consider combining rare levels."
+    ]
 
 
 @dataclass(frozen=True)
@@ -280,8 +300,17 @@ def _order(dist_t: np.ndarray, m_order: str, rng: np.random.Generator) -> np.nda
     return np.arange(n1)
 
 
-def _match_scalar(treat: np.ndarray, dist: np.ndarray, units: np.ndarray, order: np.ndarray, ratio: int, replace: bool,
-                  caliper: float | None, cal_covs: np.ndarray | None, cal_widths: np.ndarray | None) -> dict[int, list[int]]:
+def _match_scalar(
+    treat: np.ndarray,
+    dist: np.ndarray,
+    units: np.ndarray,
+    order: np.ndarray,
+    ratio: int,
+    replace: bool,
+    caliper: float | None,
+    cal_covs: np.ndarray | None,
+    cal_widths: np.ndarray | None,
+) -> dict[int, list[int]]:
     """Greedy NN on a scalar distance among `units` (row positions, not discarded), MatchIt's rules.
 
     Returns {treated row: [control rows in match order]}.
@@ -300,7 +329,7 @@ def _match_scalar(treat: np.ndarray, dist: np.ndarray, units: np.ndarray, order:
     tie = hi > split
     if tie.any():
         for j in np.flatnonzero(tie):
-            block = c_sorted[split[j]:hi[j]]
+            block = c_sorted[split[j] : hi[j]]
             split[j] += int(np.searchsorted(block, t_rows[j], side="left"))
     pos_of = dict(zip(t_rows.tolist(), split.tolist()))
     ptr = None if replace else _Pointers(len(c_sorted))
@@ -404,8 +433,16 @@ def _heap_partial_sort(keys: np.ndarray, k: int) -> list[int]:
     return idx[:k]
 
 
-def _match_vectors(treat: np.ndarray, metric: MahalanobisMetric, units: np.ndarray, order: np.ndarray, ratio: int, replace: bool,
-                   cal_covs: np.ndarray | None, cal_widths: np.ndarray | None) -> dict[int, list[int]]:
+def _match_vectors(
+    treat: np.ndarray,
+    metric: MahalanobisMetric,
+    units: np.ndarray,
+    order: np.ndarray,
+    ratio: int,
+    replace: bool,
+    cal_covs: np.ndarray | None,
+    cal_widths: np.ndarray | None,
+) -> dict[int, list[int]]:
     """Greedy NN on Euclidean distance between transformed covariate rows (Mahalanobis), MatchIt's rules."""
     t_rows = units[treat[units] == 1]
     c_rows = units[treat[units] == 0]
@@ -465,6 +502,12 @@ class MatchResult:
     caliper_widths: dict[str, float]
     model: Any = None
     warnings: list[str] = field(default_factory=list)
+    #: treated units left unmatched (caliper, exact strata or discard): the estimand is no longer the ATT
+    n_treated_unmatched: int = 0
+    unmatched_note: str = ""
+    separation_note: str = ""
+    #: "covariate = level" for factor levels found in one group only (perfect prediction)
+    separated_levels: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ tables
     def pairs(self) -> pd.DataFrame:
@@ -485,7 +528,8 @@ class MatchResult:
         d = self.discarded.to_numpy()
 
         def ess(x):
-            return float(x.sum() ** 2 / (x ** 2).sum()) if (x ** 2).sum() > 0 else 0.0
+            return float(x.sum() ** 2 / (x**2).sum()) if (x**2).sum() > 0 else 0.0
+
         rows = {
             "All (ESS)": [ess(np.ones((t == 0).sum())), ess(np.ones((t == 1).sum()))],
             "All": [int((t == 0).sum()), int((t == 1).sum())],
@@ -576,7 +620,7 @@ def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
     m = float((w * x).sum())
     if binary:
         return m * (1 - m)
-    return _div((w * (x - m) ** 2).sum(), 1 - (w ** 2).sum())
+    return _div((w * (x - m) ** 2).sum(), 1 - (w**2).sum())
 
 
 def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -620,8 +664,14 @@ def _balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None) -
             ecdf_mean, ecdf_max = _ecdf_stats(x, t, ww)
         else:
             vr = ecdf_mean = ecdf_max = math.nan
-        rows[name] = {"means_treated": m1, "means_control": m0, "std_mean_diff": smd, "var_ratio": vr,
-                      "ecdf_mean": ecdf_mean, "ecdf_max": ecdf_max}
+        rows[name] = {
+            "means_treated": m1,
+            "means_control": m0,
+            "std_mean_diff": smd,
+            "var_ratio": vr,
+            "ecdf_mean": ecdf_mean,
+            "ecdf_max": ecdf_max,
+        }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "covariate"
     return out
@@ -635,7 +685,7 @@ def _pooled_sd(x: np.ndarray, t: np.ndarray, binary: bool) -> float:
     centred = x.astype(float).copy()
     for g in (0, 1):
         centred[t == g] -= centred[t == g].mean()
-    return math.sqrt(float((centred ** 2).sum() / (n - 1)))
+    return math.sqrt(float((centred**2).sum() / (n - 1)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -660,7 +710,9 @@ def _discard(treat: np.ndarray, dist: np.ndarray | None, option: str) -> np.ndar
 def _calipers(caliper, std_caliper, data, dist, discarded, is_scalar) -> dict[str, float]:
     if caliper is None:
         return {}
-    spec = {"": float(caliper)} if isinstance(caliper, (int, float)) else {("" if k is None else str(k)): float(v) for k, v in caliper.items()}
+    spec = (
+        {"": float(caliper)} if isinstance(caliper, (int, float)) else {("" if k is None else str(k)): float(v) for k, v in caliper.items()}
+    )
     std = std_caliper if isinstance(std_caliper, Mapping) else {k: bool(std_caliper) for k in spec}
     widths = {}
     for name, width in spec.items():
@@ -720,16 +772,25 @@ def _match_array(matches: Mapping[int, Sequence[int]], treat: np.ndarray, ratio:
     row_of[t_rows] = np.arange(len(t_rows))
     pos = np.full((len(t_rows), ratio), -1, dtype=np.int64)
     for t, cs in matches.items():
-        pos[row_of[t], :len(cs)] = cs
+        pos[row_of[t], : len(cs)] = cs
     out = np.full(pos.shape, None, dtype=object)
     filled = pos >= 0
     out[filled] = np.asarray(labels, dtype=object)[pos[filled]]
     return out
 
 
-def assemble_result(data: pd.DataFrame, treatment: str, covariates: list[str], spec: dict[str, Any], treat: np.ndarray,
-                    dist: np.ndarray | None, discarded: np.ndarray, matches: Mapping[int, Sequence[int]],
-                    widths: dict[str, float], model: Any = None) -> MatchResult:
+def assemble_result(
+    data: pd.DataFrame,
+    treatment: str,
+    covariates: list[str],
+    spec: dict[str, Any],
+    treat: np.ndarray,
+    dist: np.ndarray | None,
+    discarded: np.ndarray,
+    matches: Mapping[int, Sequence[int]],
+    widths: dict[str, float],
+    model: Any = None,
+) -> MatchResult:
     """The result object from matches {treated row position: [control row positions]}: weights,
     subclasses (without replacement), match matrix. Used by match(); tests feed it R's matches."""
     n = len(data)
@@ -740,25 +801,48 @@ def assemble_result(data: pd.DataFrame, treatment: str, covariates: list[str], s
     if not spec.get("replace"):
         sub = _subclasses(matches, n)
         subclass = pd.Series(pd.array(np.where(sub > 0, sub, 0), dtype="Int64"), index=labels).where(sub > 0)
-    return MatchResult(data=data, treatment=treatment, covariates=covariates, spec=spec, treat=treat,
-                       distance=pd.Series(dist, index=labels, name="distance") if dist is not None else None,
-                       discarded=pd.Series(discarded, index=labels, name="discarded"),
-                       weights=pd.Series(matching_weights(matches, treat), index=labels, name="weights"),
-                       subclass=subclass, match_matrix=mm, caliper_widths=widths, model=model)
+    return MatchResult(
+        data=data,
+        treatment=treatment,
+        covariates=covariates,
+        spec=spec,
+        treat=treat,
+        distance=pd.Series(dist, index=labels, name="distance") if dist is not None else None,
+        discarded=pd.Series(discarded, index=labels, name="discarded"),
+        weights=pd.Series(matching_weights(matches, treat), index=labels, name="weights"),
+        subclass=subclass,
+        match_matrix=mm,
+        caliper_widths=widths,
+        model=model,
+    )
 
 
-def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str], method: str = "nearest",
-          distance: str | Iterable[float] = "glm", link: str = "logit", ratio: int = 1,
-          caliper: float | Mapping[str | None, float] | None = None, std_caliper: bool | Mapping[str, bool] = True,
-          replace: bool = False, exact: str | Sequence[str] | None = None, m_order: str | None = None,
-          discard: str = "none", random_state: int | np.random.Generator | None = None) -> MatchResult:
-    """Nearest-neighbour matching for the ATT with MatchIt 4.5's options and semantics (see module docs)."""
+def match(
+    data: pd.DataFrame,
+    treatment: str,
+    covariates: Sequence[str],
+    method: str = "nearest",
+    distance: str | Iterable[float] = "glm",
+    link: str = "logit",
+    ratio: int = 1,
+    caliper: float | Mapping[str | None, float] | None = None,
+    std_caliper: bool | Mapping[str, bool] = True,
+    replace: bool = False,
+    exact: str | Sequence[str] | None = None,
+    m_order: str | None = None,
+    discard: str = "none",
+    random_state: int | np.random.Generator | None = None,
+    column_roles: Mapping[str, str] | None = None,
+) -> MatchResult:
+    """Nearest-neighbour matching for the ATT with MatchIt 4.5's options and semantics (see module docs).
+    `column_roles` (column -> 'identifier', 'outcome', 'post_index', ...; evaluation.cohort.COLUMN_ROLES for a
+    cohort table) lets the propensity model refuse columns that are not pre-index covariates."""
     if method != "nearest":
         raise MatchingError(f"only method='nearest' is implemented; got {method!r}")
     covariates = list(covariates)
     if not covariates:
         raise MatchingError("give at least one covariate")
-    _check_columns(data, treatment, covariates)
+    _check_columns(data, treatment, covariates, column_roles)
     treat = _treatment_vector(data, treatment)
     if int(ratio) != ratio or ratio < 1:
         raise MatchingError("ratio must be a whole number, 1 or more")
@@ -773,10 +857,12 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str], method:
     model = None
     metric = None
     notes: list[str] = []
+    separation: list[str] = []
     if isinstance(distance, str):
         if distance == "glm":
             dist, model = propensity_score(data, treat, covariates, link)
-            notes += _separation_notes(data, treat, covariates)
+            separation = _separation_notes(data, treat, covariates)
+            notes += separation
         elif distance == "mahalanobis":
             dist = None
         else:
@@ -820,21 +906,40 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str], method:
 
     if not matches:
         raise MatchingError("no treated unit found a match")
-    spec = {"method": method, "distance": distance if isinstance(distance, str) else "user",
-            "link": link if isinstance(distance, str) and distance == "glm" else None,
-            "ratio": ratio, "caliper": caliper, "std_caliper": std_caliper, "replace": replace, "exact": exact_cols or None,
-            "m_order": m_order, "discard": discard, "estimand": "ATT", "covariates": covariates}
+    spec = {
+        "method": method,
+        "distance": distance if isinstance(distance, str) else "user",
+        "link": link if isinstance(distance, str) and distance == "glm" else None,
+        "ratio": ratio,
+        "caliper": caliper,
+        "std_caliper": std_caliper,
+        "replace": replace,
+        "exact": exact_cols or None,
+        "m_order": m_order,
+        "discard": discard,
+        "estimand": "ATT",
+        "covariates": covariates,
+    }
     result = assemble_result(data, treatment, covariates, spec, treat, dist, discarded, matches, widths, model)
     result.warnings.extend(notes)
+    result.separation_note = separation[0] if separation else ""
+    result.separated_levels = _separated_levels(data, treat, covariates) if separation else []
     n_t = int((treat == 1).sum())
     dropped = n_t - result.n_treated_matched
+    result.n_treated_unmatched = int(dropped)
     if dropped:
-        causes = [name for name, on in (("a caliper", bool(widths)), ("exact strata", bool(exact_cols)),
-                                         ("common-support discard", discard != "none")) if on] or ["too few controls"]
-        msg = (f"{dropped} of {n_t} treated units were not matched ({', '.join(causes)}): the estimate now describes the "
-               f"matched treated units, not all of them (the estimand changes from the ATT).")
+        causes = [
+            name
+            for name, on in (("a caliper", bool(widths)), ("exact strata", bool(exact_cols)), ("common-support discard", discard != "none"))
+            if on
+        ] or ["too few controls"]
+        msg = (
+            f"{dropped} of {n_t} treated units were not matched ({', '.join(causes)}): the estimate now describes the "
+            f"matched treated units, not all of them (the estimand changes from the ATT)."
+        )
         result.warnings.append(msg)
-        warnings.warn(msg, stacklevel=2)
+        result.unmatched_note = msg
+        warnings.warn(msg, UnmatchedTreatedWarning, stacklevel=2)
     return result
 
 
@@ -871,8 +976,9 @@ class CohortMatch:
             "n_treated_discarded": int(sizes.loc["Discarded", "Treated"]),
             "max_abs_std_mean_diff_before": round(max_abs_smd(self.result, after=False), 6),
             "max_abs_std_mean_diff_after": round(max_abs_smd(self.result, after=True), 6),
-            "covariates_above_threshold_after": int((self.result.balance(un=False).drop(index="distance", errors="ignore")
-                                                     .std_mean_diff.abs() > self.threshold).sum()),
+            "covariates_above_threshold_after": int(
+                (self.result.balance(un=False).drop(index="distance", errors="ignore").std_mean_diff.abs() > self.threshold).sum()
+            ),
             "balance_threshold": self.threshold,
             "specification": {k: v for k, v in self.result.spec.items() if k != "covariates"},
         }
@@ -891,8 +997,9 @@ class CohortMatch:
             x = (r.data[col].to_numpy(dtype=float) > 0).astype(float)
             p_t, p_c = np.average(x[t], weights=w[t]), np.average(x[~t & (w > 0)], weights=w[~t & (w > 0)])
             sd = math.sqrt(x[t].mean() * (1 - x[t].mean()))
-            rows.append({"covariate": col, "share_treated": p_t, "share_control": p_c,
-                         "std_mean_diff": (p_t - p_c) / sd if sd > 0 else 0.0})
+            rows.append(
+                {"covariate": col, "share_treated": p_t, "share_control": p_c, "std_mean_diff": (p_t - p_c) / sd if sd > 0 else 0.0}
+            )
         return pd.DataFrame(rows, columns=["covariate", "share_treated", "share_control", "std_mean_diff"])
 
     def comparison_approached_later(self) -> int:
@@ -904,9 +1011,16 @@ class CohortMatch:
         return int(d.approached_later_date.notna().to_numpy()[matched].sum())
 
 
-def match_cohort(table: pd.DataFrame, covariates: Sequence[str], ratio: int | str = "auto", max_ratio: int = 5,
-                 min_treated_share: float = 0.95, balance_threshold: float = 0.1, random_state: int | None = None,
-                 **options: Any) -> CohortMatch:
+def match_cohort(
+    table: pd.DataFrame,
+    covariates: Sequence[str],
+    ratio: int | str = "auto",
+    max_ratio: int = 5,
+    min_treated_share: float = 0.95,
+    balance_threshold: float = 0.1,
+    random_state: int | None = None,
+    **options: Any,
+) -> CohortMatch:
     """Match the comparison pool to the programme group (`treated` column) on `covariates`.
 
     With ratio="auto", ratios 1..max_ratio are tried with the same other options, and the one kept
@@ -923,18 +1037,21 @@ def match_cohort(table: pd.DataFrame, covariates: Sequence[str], ratio: int | st
             m = match(table, "treated", covariates, ratio=k, random_state=random_state, **options)
         worst = max_abs_smd(m)
         tried.append(m)
-        rows.append({"ratio": k, "treated_matched": m.n_treated_matched, "controls_matched": m.n_control_matched,
-                     "max_abs_std_mean_diff": worst})
+        rows.append(
+            {"ratio": k, "treated_matched": m.n_treated_matched, "controls_matched": m.n_control_matched, "max_abs_std_mean_diff": worst}
+        )
     cand = pd.DataFrame(rows)
     ok = cand.treated_matched >= min_treated_share * n_treated
-    pick = cand[ok].max_abs_std_mean_diff.idxmin() if ok.any() else cand.sort_values(
-        ["treated_matched", "max_abs_std_mean_diff"], ascending=[False, True]).index[0]
+    pick = (
+        cand[ok].max_abs_std_mean_diff.idxmin()
+        if ok.any()
+        else cand.sort_values(["treated_matched", "max_abs_std_mean_diff"], ascending=[False, True]).index[0]
+    )
     cand["chosen"] = cand.index == pick
     chosen = tried[pick]
     notes = list(dict.fromkeys(chosen.warnings))
-    for w in notes:
-        if "were not matched" in w:
-            warnings.warn(w, stacklevel=2)
+    if chosen.n_treated_unmatched:
+        warnings.warn(chosen.unmatched_note, UnmatchedTreatedWarning, stacklevel=2)
     return CohortMatch(result=chosen, candidates=cand, covariates=list(covariates), threshold=balance_threshold, notes=notes)
 
 
@@ -947,14 +1064,35 @@ def match_comparison(cohort, config, covariates: Sequence[str] | None = None) ->
     covariates = list(covariates)
     missing = [c for c in covariates if c not in cohort.table.columns]
     if missing:
-        raise MatchingError(f"[matching] covariates not available in this cohort: {', '.join(missing)}"
-                            + (" (the events table is needed for prior event counts)" if any(c.startswith("prior_") for c in missing) else ""))
+        raise MatchingError(
+            f"[matching] covariates not available in this cohort: {', '.join(missing)}"
+            + (" (the events table is needed for prior event counts)" if any(c.startswith("prior_") for c in missing) else "")
+        )
     exact = list(mc.exact)
     if "index_period" in cohort.table and "index_period" not in exact:
         exact.append("index_period")  # risk-set design: match within the calendar interval of the programme child's index
-    options = dict(distance=mc.distance, link=mc.link, caliper=mc.caliper, std_caliper=mc.std_caliper, replace=mc.replace,
-                   exact=exact or None, m_order=mc.m_order, discard=mc.discard)
-    cm = match_cohort(cohort.table, covariates, ratio=mc.ratio, max_ratio=mc.max_ratio, min_treated_share=mc.min_treated_share,
-                      balance_threshold=mc.balance_threshold, random_state=config.report.seed, **options)
+    options = dict(
+        distance=mc.distance,
+        link=mc.link,
+        caliper=mc.caliper,
+        std_caliper=mc.std_caliper,
+        replace=mc.replace,
+        exact=exact or None,
+        m_order=mc.m_order,
+        discard=mc.discard,
+    )
+    from .cohort import COLUMN_ROLES
+
+    cm = match_cohort(
+        cohort.table,
+        covariates,
+        ratio=mc.ratio,
+        max_ratio=mc.max_ratio,
+        min_treated_share=mc.min_treated_share,
+        balance_threshold=mc.balance_threshold,
+        random_state=config.report.seed,
+        column_roles=COLUMN_ROLES,
+        **options,
+    )
     cm.index_rule = getattr(cohort, "index_rule", "")
     return cm

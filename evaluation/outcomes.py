@@ -33,6 +33,7 @@ matching does) and on an earlier window (13 to 24 months before) are reported be
 estimate that follows comparison children through a later approach (no censoring).
 Counting runs in DuckDB (events as a DataFrame or a Parquet file), identical to `count_events_pandas`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,8 +60,12 @@ EVENT_TYPES = [v[0] for v in OUTCOMES.values()]
 PRIOR_OUTCOME_COVARIATES = ("prior_offences_12m", "prior_victimisations_12m", "prior_missing_episodes_12m")
 #: Earlier counts that proxy the outcome: left out of the DiD's default matching with the outcomes themselves.
 PRIOR_PROXY_COVARIATES = PRIOR_OUTCOME_COVARIATES + ("prior_detentions_12m",)
-EARLIER_WINDOW_COVARIATES = ("prior_offences_13_24m", "prior_victimisations_13_24m", "prior_missing_episodes_13_24m",
-                             "prior_detentions_13_24m")
+EARLIER_WINDOW_COVARIATES = (
+    "prior_offences_13_24m",
+    "prior_victimisations_13_24m",
+    "prior_missing_episodes_13_24m",
+    "prior_detentions_13_24m",
+)
 DAYS_PER_YEAR = 365.25
 #: The matchings a DiD can rest on, in the order they are reported.
 DID_MATCHINGS: dict[str, str] = {
@@ -103,22 +108,32 @@ def matched_sample(cm: CohortMatch) -> pd.DataFrame:
     keep = (r.weights > 0).to_numpy()
     t = r.data.loc[keep]
     unit = t.unit_id.to_numpy() if "unit_id" in t else t.person_id.to_numpy()
-    censor = (pd.to_datetime(t.approached_later_date).to_numpy() if "approached_later_date" in t
-              else np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    censor = (
+        pd.to_datetime(t.approached_later_date).to_numpy()
+        if "approached_later_date" in t
+        else np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]")
+    )
     subclass = r.subclass[keep].astype("float").to_numpy() if r.subclass is not None else np.full(len(t), np.nan)
-    out = pd.DataFrame({
-        "unit_id": unit, "person_id": t.person_id.to_numpy(), "index_date": pd.to_datetime(t.index_date).to_numpy(),
-        "index_detention_id": t.index_detention_id.to_numpy(), "treated": t.treated.to_numpy().astype(int),
-        "weight": r.weights[keep].to_numpy(), "subclass": subclass,
-    })
+    out = pd.DataFrame(
+        {
+            "unit_id": unit,
+            "person_id": t.person_id.to_numpy(),
+            "index_date": pd.to_datetime(t.index_date).to_numpy(),
+            "index_detention_id": t.index_detention_id.to_numpy(),
+            "treated": t.treated.to_numpy().astype(int),
+            "weight": r.weights[keep].to_numpy(),
+            "subclass": subclass,
+        }
+    )
     out["censor_date"] = pd.to_datetime(censor)
     groups = np.where(np.isnan(subclass), out.unit_id.astype(str), subclass.astype(str))  # with replacement: the unit
     out["cluster"] = joined_clusters(groups, out.person_id.to_numpy())
     return out
 
 
-def person_windows(sample: pd.DataFrame, windows_months: list[int], extract_date: dt.date, events_start: dt.date,
-                   placebo: bool = True, censor: bool = True) -> pd.DataFrame:
+def person_windows(
+    sample: pd.DataFrame, windows_months: list[int], extract_date: dt.date, events_start: dt.date, placebo: bool = True, censor: bool = True
+) -> pd.DataFrame:
     """One row per unit x window x period: dates observed (`start`, `stop`; stop exclusive), the days
     that count as exposure (`days`: cut by the data's coverage, not by censoring, since censored
     follow-up is weighted back), whether coverage cut it (`censored`) and whether the unit's later
@@ -127,7 +142,9 @@ def person_windows(sample: pd.DataFrame, windows_months: list[int], extract_date
     data_end = pd.Timestamp(extract_date) + pd.Timedelta(days=1)
     data_start = pd.Timestamp(events_start)
     one_day = pd.Timedelta(days=1)
-    censor_stop = pd.to_datetime(sample.censor_date) + one_day if ("censor_date" in sample and censor) else pd.Series(pd.NaT, index=sample.index)
+    censor_stop = (
+        pd.to_datetime(sample.censor_date) + one_day if ("censor_date" in sample and censor) else pd.Series(pd.NaT, index=sample.index)
+    )
     unit = sample.unit_id if "unit_id" in sample else sample.person_id
     frames = []
     for m in windows_months:
@@ -142,13 +159,23 @@ def person_windows(sample: pd.DataFrame, windows_months: list[int], extract_date
             days = (obs_stop - obs_start).dt.days.clip(lower=0)
             cut = (censor_stop < obs_stop) if period == "after" else pd.Series(False, index=sample.index)
             cut = cut.fillna(False).astype(bool)
-            frames.append(pd.DataFrame({
-                "unit_id": unit.to_numpy(), "person_id": sample.person_id.to_numpy(),
-                "index_detention_id": sample.index_detention_id.to_numpy(), "window_months": m, "period": period,
-                "start": obs_start.to_numpy(), "stop": obs_stop.where(~cut, censor_stop).where(lambda s: s > obs_start, obs_start).to_numpy(),
-                "days": days.to_numpy(), "full_days": full.to_numpy(), "censored": (days < full).to_numpy(),
-                "approached_later": cut.to_numpy(),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "unit_id": unit.to_numpy(),
+                        "person_id": sample.person_id.to_numpy(),
+                        "index_detention_id": sample.index_detention_id.to_numpy(),
+                        "window_months": m,
+                        "period": period,
+                        "start": obs_start.to_numpy(),
+                        "stop": obs_stop.where(~cut, censor_stop).where(lambda s: s > obs_start, obs_start).to_numpy(),
+                        "days": days.to_numpy(),
+                        "full_days": full.to_numpy(),
+                        "censored": (days < full).to_numpy(),
+                        "approached_later": cut.to_numpy(),
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -177,7 +204,9 @@ def count_events(windows: pd.DataFrame, events: pd.DataFrame | str | Path) -> pd
         w["stop"] = pd.to_datetime(w.stop).dt.date
         con.register("windows", w)
         if isinstance(events, (str, Path)):
-            source = f"(SELECT person_id, CAST(event_date AS DATE) AS event_date, event_type, detention_id FROM read_parquet('{Path(events)}'))"
+            source = (
+                f"(SELECT person_id, CAST(event_date AS DATE) AS event_date, event_type, detention_id FROM read_parquet('{Path(events)}'))"
+            )
         else:
             ev = events[["person_id", "event_date", "event_type", "detention_id"]].copy()
             ev["event_date"] = pd.to_datetime(ev.event_date).dt.date
@@ -251,10 +280,15 @@ class BeforeAfter:
 
     def to_results(self) -> dict[str, Any]:
         out = {
-            "treated_before_rate": self.rate("programme", "before"), "treated_after_rate": self.rate("programme", "after"),
-            "comparison_before_rate": self.rate("comparison", "before"), "comparison_after_rate": self.rate("comparison", "after"),
-            "naive_change": self.naive["change"], "naive_change_ci": [self.naive["ci_low"] - 1, self.naive["ci_high"] - 1],
-            "rate_ratio": self.did["rate_ratio"], "ci_low": self.did["ci_low"], "ci_high": self.did["ci_high"],
+            "treated_before_rate": self.rate("programme", "before"),
+            "treated_after_rate": self.rate("programme", "after"),
+            "comparison_before_rate": self.rate("comparison", "before"),
+            "comparison_after_rate": self.rate("comparison", "after"),
+            "naive_change": self.naive["change"],
+            "naive_change_ci": [self.naive["ci_low"] - 1, self.naive["ci_high"] - 1],
+            "rate_ratio": self.did["rate_ratio"],
+            "ci_low": self.did["ci_low"],
+            "ci_high": self.did["ci_high"],
             "p_value": self.did["p_value"],
             "any_event_difference_pp": self.any_event_did["difference_pp"],
             "any_event_difference_pp_ci": [self.any_event_did["ci_low_pp"], self.any_event_did["ci_high_pp"]],
@@ -271,7 +305,9 @@ class BeforeAfter:
             out["placebo_verdict"] = self.placebo_check["verdict"]
         if self.hidden_bias is not None:
             out.update(self.hidden_bias.to_results())
-        return {k: (round(v, 6) if isinstance(v, float) else [round(x, 6) for x in v] if isinstance(v, list) else v) for k, v in out.items()}
+        return {
+            k: (round(v, 6) if isinstance(v, float) else [round(x, 6) for x in v] if isinstance(v, list) else v) for k, v in out.items()
+        }
 
 
 def _did_design(panel: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -313,8 +349,15 @@ def did_poisson(panel: pd.DataFrame, alpha: float = 0.0) -> tuple[dict[str, Any]
     if empty:
         return not_estimable("no events in the " + " or ".join(empty)), None
     X, names = _did_design(panel)
-    fit = poisson_fit(X, panel.y.to_numpy(float), np.log(panel.exposure_years.to_numpy()), panel.weight.to_numpy(float),
-                      panel.cluster.to_numpy(), names, alpha=alpha)
+    fit = poisson_fit(
+        X,
+        panel.y.to_numpy(float),
+        np.log(panel.exposure_years.to_numpy()),
+        panel.weight.to_numpy(float),
+        panel.cluster.to_numpy(),
+        names,
+        alpha=alpha,
+    )
     return _ratio(fit, "treated:post"), fit
 
 
@@ -326,13 +369,22 @@ def _panel(counts: pd.DataFrame, sample: pd.DataFrame, event_type: str, pre: str
     c = c.merge(sample[cols], on=key)
     y = c[f"{event_type}_ipcw"] if f"{event_type}_ipcw" in c else c[event_type].astype(float)
     any_ = c[f"{event_type}_any_ipcw"] if f"{event_type}_any_ipcw" in c else (c[event_type] > 0).astype(float)
-    return pd.DataFrame({
-        "unit_id": c[key], "treated": c.treated, "post": (c.period == post).astype(int), "y": y.astype(float),
-        "any": any_.astype(float), "observed": c[event_type].astype(float),
-        "exposure_years": c.days / DAYS_PER_YEAR, "weight": c.weight, "cluster": c.cluster, "censored": c.censored,
-        "approached_later": c.get("approached_later", pd.Series(False, index=c.index)),
-        "subclass": c.subclass if "subclass" in c else np.nan,
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "unit_id": c[key],
+            "treated": c.treated,
+            "post": (c.period == post).astype(int),
+            "y": y.astype(float),
+            "any": any_.astype(float),
+            "observed": c[event_type].astype(float),
+            "exposure_years": c.days / DAYS_PER_YEAR,
+            "weight": c.weight,
+            "cluster": c.cluster,
+            "censored": c.censored,
+            "approached_later": c.get("approached_later", pd.Series(False, index=c.index)),
+            "subclass": c.subclass if "subclass" in c else np.nan,
+        }
+    ).reset_index(drop=True)
 
 
 def _group_summary(panel: pd.DataFrame) -> pd.DataFrame:
@@ -348,19 +400,33 @@ def _group_summary(panel: pd.DataFrame) -> pd.DataFrame:
             keep |= ((panel.treated == g) & (panel.post == p)).to_numpy()
         sub = panel[keep]
         X = np.column_stack([((sub.treated == g) & (sub.post == p)).to_numpy(float) for g, p in fitted])
-        fit = poisson_fit(X, sub.y.to_numpy(float), np.log(sub.exposure_years.to_numpy()), sub.weight.to_numpy(float),
-                          sub.cluster.to_numpy(), [f"{g}{p}" for g, p in fitted])
+        fit = poisson_fit(
+            X,
+            sub.y.to_numpy(float),
+            np.log(sub.exposure_years.to_numpy()),
+            sub.weight.to_numpy(float),
+            sub.cluster.to_numpy(),
+            [f"{g}{p}" for g, p in fitted],
+        )
     rows = []
     for j, (g, p) in enumerate(cells):
         sel = ((panel.treated == g) & (panel.post == p)).to_numpy()
         w = panel.weight.to_numpy()[sel]
         b, lo, hi, _ = fit.wald(f"{g}{p}") if has_events[j] and fit is not None else (-math.inf, -math.inf, math.nan, math.nan)
-        rows.append({"group": "programme" if g == 1 else "comparison", "period": "after" if p == 1 else "before",
-                     "children": int(sel.sum()), "mean_count": float(np.average(panel.y.to_numpy()[sel], weights=w)) if sel.any() else 0.0,
-                     "rate": math.exp(b), "rate_ci_low": math.exp(lo), "rate_ci_high": math.exp(hi) if math.isfinite(hi) else math.nan,
-                     "share_any": float(np.average(panel["any"].to_numpy()[sel], weights=w)) if sel.any() else 0.0,
-                     "censored": int(panel.censored.to_numpy()[sel].sum()),
-                     "approached_later": int(panel.approached_later.to_numpy()[sel].sum())})
+        rows.append(
+            {
+                "group": "programme" if g == 1 else "comparison",
+                "period": "after" if p == 1 else "before",
+                "children": int(sel.sum()),
+                "mean_count": float(np.average(panel.y.to_numpy()[sel], weights=w)) if sel.any() else 0.0,
+                "rate": math.exp(b),
+                "rate_ci_low": math.exp(lo),
+                "rate_ci_high": math.exp(hi) if math.isfinite(hi) else math.nan,
+                "share_any": float(np.average(panel["any"].to_numpy()[sel], weights=w)) if sel.any() else 0.0,
+                "censored": int(panel.censored.to_numpy()[sel].sum()),
+                "approached_later": int(panel.approached_later.to_numpy()[sel].sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -401,13 +467,25 @@ def _hidden_bias(panel: pd.DataFrame, did: dict[str, float]) -> HiddenBias | Non
             change = (wide[1] - wide[0]).rename("change")
             units = panel.drop_duplicates("unit_id").set_index("unit_id")[["treated", "weight", "subclass"]].join(change, how="inner")
             diffs = matched_set_differences(units.dropna(subset=["change"]).reset_index(), "change")
-    return HiddenBias(did["rate_ratio"], (did["ci_low"], did["ci_high"]), e_value(did["rate_ratio"]),
-                      e_value_ci(did["ci_low"], did["ci_high"]), gamma_if_significant((did["ci_low"], did["ci_high"]), 1.0, diffs),
-                      "ratio of rate ratios")
+    return HiddenBias(
+        did["rate_ratio"],
+        (did["ci_low"], did["ci_high"]),
+        e_value(did["rate_ratio"]),
+        e_value_ci(did["ci_low"], did["ci_high"]),
+        gamma_if_significant((did["ci_low"], did["ci_high"]), 1.0, diffs),
+        "ratio of rate ratios",
+    )
 
 
-def before_after(counts: pd.DataFrame, sample: pd.DataFrame, outcome: str, window: int, placebo: bool = True,
-                 overdispersion_threshold: float = 1.5, equivalence_margin: float = 1.25) -> BeforeAfter:
+def before_after(
+    counts: pd.DataFrame,
+    sample: pd.DataFrame,
+    outcome: str,
+    window: int,
+    placebo: bool = True,
+    overdispersion_threshold: float = 1.5,
+    equivalence_margin: float = 1.25,
+) -> BeforeAfter:
     event_type = OUTCOMES[outcome][0]
     wc = counts[counts.window_months == window]
     panel = _panel(wc, sample, event_type, "before", "after")
@@ -416,8 +494,14 @@ def before_after(counts: pd.DataFrame, sample: pd.DataFrame, outcome: str, windo
     tp = panel[panel.treated == 1]
     if (tp.y[tp.post == 0] * tp.weight[tp.post == 0]).sum() > 0 and (tp.y[tp.post == 1] * tp.weight[tp.post == 1]).sum() > 0:
         Xn = np.column_stack([np.ones(len(tp)), tp.post.to_numpy(float)])
-        nfit = poisson_fit(Xn, tp.y.to_numpy(float), np.log(tp.exposure_years.to_numpy()), tp.weight.to_numpy(float),
-                           tp.unit_id.to_numpy(), ["(Intercept)", "post"])
+        nfit = poisson_fit(
+            Xn,
+            tp.y.to_numpy(float),
+            np.log(tp.exposure_years.to_numpy()),
+            tp.weight.to_numpy(float),
+            tp.unit_id.to_numpy(),
+            ["(Intercept)", "post"],
+        )
         naive = _ratio(nfit, "post")
     else:
         naive = not_estimable("no events in the programme group before or after")
@@ -438,8 +522,20 @@ def before_after(counts: pd.DataFrame, sample: pd.DataFrame, outcome: str, windo
     if placebo and len(b2) and b2.days.sum() >= 0.5 * b2.full_days.sum():
         plc, _ = did_poisson(_panel(wc, sample, event_type, "before_2", "before"))
         plc = plc if estimable(plc) else None
-    return BeforeAfter(outcome, window, _group_summary(panel), did, naive, any_did, nb, plc, fit.dispersion if fit else math.nan,
-                       placebo_verdict(plc, did, equivalence_margin) if placebo else None, _hidden_bias(panel, did), fit)
+    return BeforeAfter(
+        outcome,
+        window,
+        _group_summary(panel),
+        did,
+        naive,
+        any_did,
+        nb,
+        plc,
+        fit.dispersion if fit else math.nan,
+        placebo_verdict(plc, did, equivalence_margin) if placebo else None,
+        _hidden_bias(panel, did),
+        fit,
+    )
 
 
 @dataclass
@@ -480,8 +576,10 @@ class OutcomesResult:
             for o, by_w in by_o.items():
                 for w, s in by_w.items():
                     out[o][str(w)].setdefault("specifications", {})[name] = {
-                        "rate_ratio": round(s["rate_ratio"], 6), "ci": [round(s["ci_low"], 6), round(s["ci_high"], 6)],
-                        "p_value": round(s["p_value"], 6)}
+                        "rate_ratio": round(s["rate_ratio"], 6),
+                        "ci": [round(s["ci_low"], 6), round(s["ci_high"], 6)],
+                        "p_value": round(s["p_value"], 6),
+                    }
         out["prior_outcomes_used_in_matching"] = self.prior_outcomes_matched
         out["primary_specification"] = self.primary
         out["specifications_not_available"] = dict(self.unavailable_specifications)
@@ -497,8 +595,9 @@ def events_start_date(data) -> dt.date:
     return data.events.event_date.min().date()
 
 
-def _windows_and_counts(data, sample: pd.DataFrame, windows_months: list[int], placebo: bool, mode: str,
-                        model: censoring.ApproachModel | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _windows_and_counts(
+    data, sample: pd.DataFrame, windows_months: list[int], placebo: bool, mode: str, model: censoring.ApproachModel | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     start = events_start_date(data)
     censor = mode == "censor"
     if censor and model is None:
@@ -509,18 +608,29 @@ def _windows_and_counts(data, sample: pd.DataFrame, windows_months: list[int], p
     return win, counts
 
 
-def did_only(data, cm: CohortMatch, windows_months: list[int], mode: str = "censor",
-             model: censoring.ApproachModel | None = None) -> dict[str, dict[int, dict[str, float]]]:
+def did_only(
+    data, cm: CohortMatch, windows_months: list[int], mode: str = "censor", model: censoring.ApproachModel | None = None
+) -> dict[str, dict[int, dict[str, float]]]:
     """The DiD ratio of rate ratios for every outcome and window on matching `cm` (no summaries)."""
     sample = matched_sample(cm)
     _, counts = _windows_and_counts(data, sample, windows_months, False, mode, model)
-    return {o: {w: did_poisson(_panel(counts[counts.window_months == w], sample, et, "before", "after"))[0] for w in windows_months}
-            for o, (et, _) in OUTCOMES.items()}
+    return {
+        o: {w: did_poisson(_panel(counts[counts.window_months == w], sample, et, "before", "after"))[0] for w in windows_months}
+        for o, (et, _) in OUTCOMES.items()
+    }
 
 
-def analyse(data, cm: CohortMatch, windows_months: list[int] | None = None, placebo: bool = True,
-            overdispersion_threshold: float = 1.5, sensitivity: CohortMatch | None = None, mode: str = "censor",
-            model: censoring.ApproachModel | None = None, equivalence_margin: float = 1.25) -> OutcomesResult:
+def analyse(
+    data,
+    cm: CohortMatch,
+    windows_months: list[int] | None = None,
+    placebo: bool = True,
+    overdispersion_threshold: float = 1.5,
+    sensitivity: CohortMatch | None = None,
+    mode: str = "censor",
+    model: censoring.ApproachModel | None = None,
+    equivalence_margin: float = 1.25,
+) -> OutcomesResult:
     """Before/after estimates for every outcome and window on the matched sample `cm`.
 
     `sensitivity`: the same comparison matched without prior outcome counts (Daw & Hatfield 2018);
@@ -532,22 +642,27 @@ def analyse(data, cm: CohortMatch, windows_months: list[int] | None = None, plac
     windows_months = sorted(windows_months or [6, 12])
     sample = matched_sample(cm)
     win, counts = _windows_and_counts(data, sample, windows_months, placebo, mode, model)
-    results = {o: {w: before_after(counts, sample, o, w, placebo, overdispersion_threshold, equivalence_margin) for w in windows_months}
-               for o in OUTCOMES}
+    results = {
+        o: {w: before_after(counts, sample, o, w, placebo, overdispersion_threshold, equivalence_margin) for w in windows_months}
+        for o in OUTCOMES
+    }
     prior = any(c in PRIOR_OUTCOME_COVARIATES for c in cm.covariates)
     notes = []
     if prior:
-        notes.append("Prior counts of the outcomes were matching covariates. When the groups' underlying levels differ, matching on "
-                     "pre-period outcomes can bias a difference-in-differences through regression to the mean (Daw & Hatfield 2018, "
-                     "Health Services Research 53(6)); the estimate from a matching without them is shown beside the main one.")
+        notes.append(
+            "Prior counts of the outcomes were matching covariates. When the groups' underlying levels differ, matching on "
+            "pre-period outcomes can bias a difference-in-differences through regression to the mean (Daw & Hatfield 2018, "
+            "Health Services Research 53(6)); the estimate from a matching without them is shown beside the main one."
+        )
     sens = did_only(data, sensitivity, windows_months, mode, model) if sensitivity is not None else {}
     censored = int(win[(win.period == "after") & win.censored].unit_id.nunique())
     if censored:
         notes.append(f"{censored} child(ren) had an after-window cut short by the extract date; their rates use the days observed.")
     longest = win[(win.window_months == max(windows_months)) & (win.period == "after")]
     later = int(longest.approached_later.sum())
-    return OutcomesResult(results, win, counts, prior, sens, notes, sample, approached_later=later,
-                          censoring_method=censoring.describe(model, mode))
+    return OutcomesResult(
+        results, win, counts, prior, sens, notes, sample, approached_later=later, censoring_method=censoring.describe(model, mode)
+    )
 
 
 def _did_matching(data, cohort, cm: CohortMatch, name: str) -> CohortMatch | str:
@@ -596,8 +711,9 @@ def compare_before_after(data, cohort, cm: CohortMatch, model: censoring.Approac
         primary = next(iter(matchings), None) or "with_prior_outcomes"
         matchings.setdefault(primary, cm)
     chosen = matchings[primary]
-    res = analyse(data, chosen, windows, oc.placebo, oc.overdispersion_threshold, None, mode, model,
-                  getattr(oc, "placebo_equivalence_margin", 1.25))
+    res = analyse(
+        data, chosen, windows, oc.placebo, oc.overdispersion_threshold, None, mode, model, getattr(oc, "placebo_equivalence_margin", 1.25)
+    )
     res.primary = primary
     res.prior_outcomes_matched = any(c in PRIOR_OUTCOME_COVARIATES for c in chosen.covariates)
     for name, m in matchings.items():
@@ -605,8 +721,11 @@ def compare_before_after(data, cohort, cm: CohortMatch, model: censoring.Approac
         if name != primary:
             res.specifications[name] = did_only(data, m, windows, mode, model)
     without = "without_prior_outcomes"
-    res.sensitivity = ({o: {w: ba.did for w, ba in by_w.items()} for o, by_w in res.results.items()} if primary == without
-                       else res.specifications.get(without, {}))
+    res.sensitivity = (
+        {o: {w: ba.did for w, ba in by_w.items()} for o, by_w in res.results.items()}
+        if primary == without
+        else res.specifications.get(without, {})
+    )
     if mode == "censor":
         res.specifications[FOLLOWED_THROUGH] = did_only(data, chosen, windows, "ignore", None)
     res.unavailable_specifications = unavailable

@@ -10,6 +10,7 @@ and never computes; this module never imports the report layer.
     >>> ev = evaluation.evaluate(evaluation.load("path/to/extracts"))
     >>> ev.before_after.summary() if ev.before_after else ev.unavailable["before_after"]
 """
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -43,8 +44,7 @@ class Evaluation:
         #: stage name -> why it is not available (a sentence fragment for the reader)
         self.unavailable: dict[str, str] = {}
 
-    def _stage(self, name: str, compute: Callable[[], Any], needs: Iterable[str] = (),
-               tables: Mapping[str, str] | None = None) -> Any:
+    def _stage(self, name: str, compute: Callable[[], Any], needs: Iterable[str] = (), tables: Mapping[str, str] | None = None) -> Any:
         for table, holds in (tables or {}).items():
             if self.data.table(table) is None:
                 self.unavailable[name] = f"it needs the {table} table ({holds}), which was not supplied"
@@ -77,9 +77,11 @@ class Evaluation:
         c = self.cohort
         if c.n_programme == 0 or c.n_comparison == 0:
             missing = "programme children" if c.n_programme == 0 else "comparison children"
-            hint = ("the config names no comparison suites or pre-period ([comparison])" if missing == "comparison children"
-                    and not (self.config.comparison.suites or self.config.comparison.pre_period_start)
-                    else "see the attrition table for where every child went")
+            hint = (
+                "the config names no comparison suites or pre-period ([comparison])"
+                if missing == "comparison children" and not (self.config.comparison.suites or self.config.comparison.pre_period_start)
+                else "see the attrition table for where every child went"
+            )
             self.unavailable["matching"] = f"the cohort has no {missing} ({hint})"
             return None
         return self._stage("matching", lambda: match_comparison(c, self.config))
@@ -100,23 +102,43 @@ class Evaluation:
 
     @cached_property
     def before_after(self) -> OutcomesResult | None:
-        return self._stage("before_after", lambda: compare_before_after(self.data, self.cohort, self.matching, self.approach_model),
-                           needs=("matching",), tables={"events": "offences, victimisations and missing episodes"})
+        return self._stage(
+            "before_after",
+            lambda: compare_before_after(self.data, self.cohort, self.matching, self.approach_model),
+            needs=("matching",),
+            tables={"events": "offences, victimisations and missing episodes"},
+        )
 
     @cached_property
     def reoffending(self) -> ReoffendingResult | None:
-        return self._stage("reoffending", lambda: analyse_reoffending(self.data, self.matching, self.approach_model),
-                           needs=("matching",), tables={"events": "offences and their outcomes"})
+        return self._stage(
+            "reoffending",
+            lambda: analyse_reoffending(self.data, self.matching, self.approach_model),
+            needs=("matching",),
+            tables={"events": "offences and their outcomes"},
+        )
 
     @cached_property
     def value_for_money(self) -> ValueForMoney | None:
-        return self._stage("value_for_money", lambda: analyse_costs(self.data, self.engagement, self.before_after),
-                           needs=("before_after",), tables={"costs": "the programme's budget lines"})
+        return self._stage(
+            "value_for_money",
+            lambda: analyse_costs(self.data, self.engagement, self.before_after),
+            needs=("before_after",),
+            tables={"costs": "the programme's budget lines"},
+        )
 
     def run_all(self) -> "Evaluation":
         """Compute every stage now (the report then only reads)."""
-        for name in ("engagement", "cohort", "design_checks", "matching", "matching_engaged_only", "before_after",
-                     "reoffending", "value_for_money"):
+        for name in (
+            "engagement",
+            "cohort",
+            "design_checks",
+            "matching",
+            "matching_engaged_only",
+            "before_after",
+            "reoffending",
+            "value_for_money",
+        ):
             getattr(self, name)
         return self
 

@@ -4,6 +4,7 @@ Every problem names the file, the row (as a spreadsheet shows it: the header is 
 column, the value found and what was expected. Loading collects every problem before failing,
 so an evaluator fixes a whole extract in one pass rather than one error per run.
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -25,6 +25,7 @@ Disclosure Control*, §4.3 on the audit of suppression patterns and protection i
 
 Integer values are relaxed to real numbers (the usual audit, slightly conservative for the intruder).
 """
+
 from __future__ import annotations
 
 import math
@@ -47,8 +48,10 @@ class DisclosureAuditError(RuntimeError):
     def __init__(self, exposures: list["Exposure"]):
         self.exposures = exposures
         lines = [f"- {e.describe()}" for e in exposures]
-        super().__init__("The disclosure audit failed: hidden cells could be worked out from the published figures. Nothing was "
-                         "written.\n" + "\n".join(lines))
+        super().__init__(
+            "The disclosure audit failed: hidden cells could be worked out from the published figures. Nothing was "
+            "written.\n" + "\n".join(lines)
+        )
 
 
 @dataclass(frozen=True)
@@ -165,8 +168,7 @@ class Publication:
         """a <= b, as a reader knows of nested groups (a funnel's later stage is within the earlier one)."""
         self.inequalities.append(({a: 1.0, b: -1.0}, where))
 
-    def rate(self, numerator: Expression, denominator: Expression, value: float, decimals: int, where: str,
-             percent: bool = True) -> None:
+    def rate(self, numerator: Expression, denominator: Expression, value: float, decimals: int, where: str, percent: bool = True) -> None:
         """A rate published to `decimals` places (of a percentage when `percent`)."""
         scale = 100.0 if percent else 1.0
         if not math.isfinite(float(value)):
@@ -208,8 +210,9 @@ class Publication:
         if not p.enabled:
             return True
         parts = [*numerator, *denominator]
-        return (d >= p.min_rate_base and not p.small(n) and not p.small(d - n)
-                and all(q in self.values and not self.hidden(q) for q in parts))
+        return (
+            d >= p.min_rate_base and not p.small(n) and not p.small(d - n) and all(q in self.values and not self.hidden(q) for q in parts)
+        )
 
     def publishable_count(self, parts: Iterable[str], value: float) -> bool:
         """A count made of registered counts is shown only when it is not small and none of its parts is hidden."""
@@ -245,9 +248,13 @@ class Publication:
         hidden = self.protected()
         if not hidden:
             return []
-        names = sorted(set(self.values) | {q for e, _ in self.relations for q in e} | {q for e, _ in self.inequalities for q in e}
-                       | {q for r in self.rates for q in (*r.numerator, *r.denominator)}
-                       | {q for r in self.ratios for q in r.denominator})
+        names = sorted(
+            set(self.values)
+            | {q for e, _ in self.relations for q in e}
+            | {q for e, _ in self.inequalities for q in e}
+            | {q for r in self.rates for q in (*r.numerator, *r.denominator)}
+            | {q for r in self.ratios for q in r.denominator}
+        )
         idx = {q: i for i, q in enumerate(names)}
         n = len(names)
         bounds = []
@@ -283,8 +290,14 @@ class Publication:
             b_ub.append(-r.amount / (r.value + r.half_width))
             a_ub.append(row(r.denominator))
             b_ub.append(r.amount / (r.value - r.half_width))
-        kw = dict(A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
-                  A_ub=np.array(a_ub) if a_ub else None, b_ub=np.array(b_ub) if b_ub else None, bounds=bounds, method="highs")
+        kw = dict(
+            A_eq=np.array(a_eq) if a_eq else None,
+            b_eq=np.array(b_eq) if b_eq else None,
+            A_ub=np.array(a_ub) if a_ub else None,
+            b_ub=np.array(b_ub) if b_ub else None,
+            bounds=bounds,
+            method="highs",
+        )
         exposures = []
         for q in hidden:
             c = np.zeros(n)
@@ -297,9 +310,13 @@ class Publication:
             high = -hi.fun if hi.status == 0 else math.inf
             required = max(self.policy.threshold - 2, 1)
             if high - low < required - 1e-6:
-                via = tuple(sorted({r.where for r in self.rates if q in r.numerator or q in r.denominator}
-                                   | {r.where for r in self.ratios if q in r.denominator}
-                                   | {w for e, w in self.relations if q in e}))
+                via = tuple(
+                    sorted(
+                        {r.where for r in self.rates if q in r.numerator or q in r.denominator}
+                        | {r.where for r in self.ratios if q in r.denominator}
+                        | {w for e, w in self.relations if q in e}
+                    )
+                )
                 exposures.append(Exposure(q, tuple(self.appearances.get(q, ())), low, high, required, via))
         return exposures
 
@@ -308,9 +325,17 @@ class Publication:
         exposures = self.audit() if exposures is None else exposures
         hidden = self.protected()
         exposed = {e.quantity for e in exposures}
-        rows = [{"table": "(intruder audit)", "row": q, "column": "", "reason":
-                 ("EXPOSED: " + next(e.describe() for e in exposures if e.quantity == q)) if q in exposed
-                 else "audited: interval given every published figure is at least the required protection"} for q in hidden]
+        rows = [
+            {
+                "table": "(intruder audit)",
+                "row": q,
+                "column": "",
+                "reason": ("EXPOSED: " + next(e.describe() for e in exposures if e.quantity == q))
+                if q in exposed
+                else "audited: interval given every published figure is at least the required protection",
+            }
+            for q in hidden
+        ]
         return pd.DataFrame(rows, columns=["table", "row", "column", "reason"])
 
 

@@ -5,6 +5,7 @@ validation can report problems exactly where the evaluator will look for them. F
 be read at all (wrong type, empty, wrong encoding, header not on the first row) raise ReadFailure
 with a message saying what is wrong and how to fix it; never a traceback.
 """
+
 from __future__ import annotations
 
 import csv
@@ -99,7 +100,8 @@ def _read_csv(path: Path, blob: bytes, encoding: str) -> tuple[list[str], list[l
             f"cannot be read as {encoding} text: byte 0x{blob[exc.start]:02x} on line {line} is not valid {encoding}. "
             "Save the file as 'CSV UTF-8 (comma delimited)', or set [data] encoding (e.g. \"cp1252\") in the config "
             "if it was saved by older Excel.",
-            "encoding", row=line,
+            "encoding",
+            row=line,
         ) from None
     except LookupError:
         raise _fail(path, f"unknown text encoding {encoding!r} in [data] encoding", "encoding") from None
@@ -114,7 +116,9 @@ def _read_csv(path: Path, blob: bytes, encoding: str) -> tuple[list[str], list[l
     header = [h.strip() for h in rows[0]]
     if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
         sep = next(s for s in (";", "\t", "|") if s in header[0])
-        raise _fail(path, f"uses {sep!r} to separate columns; expected commas (save as 'CSV UTF-8 (comma delimited)')", "csv_separator", row=1)
+        raise _fail(
+            path, f"uses {sep!r} to separate columns; expected commas (save as 'CSV UTF-8 (comma delimited)')", "csv_separator", row=1
+        )
     body, numbers = [], []
     for i, r in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in r):
@@ -132,7 +136,11 @@ def _read_xlsx(path: Path, blob: bytes, expected: Sequence[str], table: str) -> 
     if not blob:
         raise _fail(path, "is empty (0 bytes); expected an Excel workbook", "empty_file")
     if not zipfile.is_zipfile(io.BytesIO(blob)):
-        what = "is an old-style Excel (.xls) workbook; save it as .xlsx" if blob.startswith(b"\xd0\xcf\x11\xe0") else "is not a valid Excel .xlsx workbook"
+        what = (
+            "is an old-style Excel (.xls) workbook; save it as .xlsx"
+            if blob.startswith(b"\xd0\xcf\x11\xe0")
+            else "is not a valid Excel .xlsx workbook"
+        )
         raise _fail(path, what, "wrong_file_type")
     try:
         wb = openpyxl.load_workbook(io.BytesIO(blob), read_only=True, data_only=True)
@@ -142,7 +150,14 @@ def _read_xlsx(path: Path, blob: bytes, expected: Sequence[str], table: str) -> 
         names = wb.sheetnames
         sheet = next((n for n in names if n.strip().lower() == table), names[0])
         if len(names) > 1 and sheet == names[0] and names[0].strip().lower() != table:
-            notes.append(Problem(file=path.name, message=f"has {len(names)} sheets and none is named '{table}'; reading the first sheet, '{sheet}'", rule="xlsx_sheet", severity="warning"))
+            notes.append(
+                Problem(
+                    file=path.name,
+                    message=f"has {len(names)} sheets and none is named '{table}'; reading the first sheet, '{sheet}'",
+                    rule="xlsx_sheet",
+                    severity="warning",
+                )
+            )
         rows = [[_text_value(v) for v in r] for r in wb[sheet].iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -157,9 +172,15 @@ def _read_xlsx(path: Path, blob: bytes, expected: Sequence[str], table: str) -> 
                 raise _fail(
                     path,
                     f"sheet '{sheet}': the header is on row {i}, but it must be on row 1; delete the {i - 1} row(s) above it",
-                    "xlsx_header_row", row=i,
+                    "xlsx_header_row",
+                    row=i,
                 )
-        raise _fail(path, f"sheet '{sheet}': row 1 does not hold the column names; expected a header such as {', '.join(list(expected)[:4])}, …", "xlsx_header_row", row=1)
+        raise _fail(
+            path,
+            f"sheet '{sheet}': row 1 does not hold the column names; expected a header such as {', '.join(list(expected)[:4])}, …",
+            "xlsx_header_row",
+            row=1,
+        )
     header = [c.strip() for c in first]
     while header and header[-1] == "":
         header.pop()
@@ -225,7 +246,16 @@ def read_table(path: Path, table: str, expected_columns: Sequence[str], encoding
     width = len(header)
     problems_wide = [n for r, n in zip(body, numbers) if len(r) > width and any(c.strip() for c in r[width:])]
     if problems_wide:
-        notes.append(Problem(file=path.name, row=problems_wide[0], message=f"{len(problems_wide)} row(s) have more values than the header has columns; the extra values are ignored", rule="ragged_rows", severity="warning", row_label="row"))
+        notes.append(
+            Problem(
+                file=path.name,
+                row=problems_wide[0],
+                message=f"{len(problems_wide)} row(s) have more values than the header has columns; the extra values are ignored",
+                rule="ragged_rows",
+                severity="warning",
+                row_label="row",
+            )
+        )
     cells = [[c.strip() for c in (r + [""] * width)[:width]] for r in body]
     frame = pd.DataFrame(cells, columns=range(width), dtype=object)
     frame.columns = header

@@ -42,6 +42,7 @@ JDL report code). Power: the minimum detectable difference at 80% power and 5% t
 significance (pooled normal approximation), and the sample per group needed for given relative
 reductions.
 """
+
 from __future__ import annotations
 
 import math
@@ -85,13 +86,15 @@ def _add_months(ts: pd.Series, months: int) -> pd.Series:
 
 def _units(children: pd.DataFrame) -> pd.DataFrame:
     """unit_id, person_id, idx (index day), index_detention_id, censor_stop (exclusive; NaT if never)."""
-    out = pd.DataFrame({
-        "unit_id": (children.unit_id if "unit_id" in children else children.person_id).to_numpy(),
-        "person_id": children.person_id.to_numpy(), "idx": pd.to_datetime(children.index_date).to_numpy(),
-        "index_detention_id": children.index_detention_id.to_numpy(),
-    })
-    censor = (pd.to_datetime(children.censor_date).to_numpy() if "censor_date" in children
-              else np.full(len(out), np.datetime64("NaT", "ns")))
+    out = pd.DataFrame(
+        {
+            "unit_id": (children.unit_id if "unit_id" in children else children.person_id).to_numpy(),
+            "person_id": children.person_id.to_numpy(),
+            "idx": pd.to_datetime(children.index_date).to_numpy(),
+            "index_detention_id": children.index_detention_id.to_numpy(),
+        }
+    )
+    censor = pd.to_datetime(children.censor_date).to_numpy() if "censor_date" in children else np.full(len(out), np.datetime64("NaT", "ns"))
     out["censor_stop"] = pd.to_datetime(censor) + pd.Timedelta(days=1)
     return out
 
@@ -117,8 +120,14 @@ def _first_and_count(per: pd.DataFrame, hits: pd.DataFrame, day_col: str) -> Non
     per["first_date"] = per.unit_id.map(first[day_col])
 
 
-def proven_reoffending_by_child(data, children: pd.DataFrame, follow_up_months: int = 12, waiting_months: int = 6,
-                                include_diversion: bool = False, unit_marks: pd.DataFrame | None = None) -> pd.DataFrame:
+def proven_reoffending_by_child(
+    data,
+    children: pd.DataFrame,
+    follow_up_months: int = 12,
+    waiting_months: int = 6,
+    include_diversion: bool = False,
+    unit_marks: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per unit: complete follow-up?, proven reoffences (MoJ counting rules from the index day), first
     reoffence day, the censoring-weighted versions, and the time-to-event data (one rule for all).
 
@@ -175,7 +184,9 @@ def rearrest_by_child(data, children: pd.DataFrame, months: int, unit_marks: pd.
     j = u.assign(end=end).merge(det, on="person_id")
     j["event_date"] = j.arrival_datetime.dt.normalize()
     observed = j.censor_stop.isna() | (j.event_date < j.censor_stop)
-    later = j[(j.event_date >= j.idx + pd.Timedelta(days=1)) & (j.event_date < j.end) & (j.detention_id != j.index_detention_id) & observed].copy()
+    later = j[
+        (j.event_date >= j.idx + pd.Timedelta(days=1)) & (j.event_date < j.end) & (j.detention_id != j.index_detention_id) & observed
+    ].copy()
     later["factor"] = _factor_at(later, unit_marks)
     out = u[["unit_id", "person_id", "idx"]].copy()
     _first_and_count(out, later, "event_date")
@@ -243,8 +254,16 @@ def restricted_weights(cm: CohortMatch, keep_units: set[str]) -> pd.DataFrame:
             subclass[[t, *cs]] = float(r.subclass.iloc[t])
     sel = w > 0
     groups = np.where(np.isnan(subclass[sel]), unit[sel].astype(str), subclass[sel].astype(str))
-    return pd.DataFrame({"unit_id": unit[sel], "person_id": person[sel], "treated": r.treat[sel], "weight": w[sel],
-                         "subclass": subclass[sel], "cluster": joined_clusters(groups, person[sel])})
+    return pd.DataFrame(
+        {
+            "unit_id": unit[sel],
+            "person_id": person[sel],
+            "treated": r.treat[sel],
+            "weight": w[sel],
+            "subclass": subclass[sel],
+            "cluster": joined_clusters(groups, person[sel]),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,8 +294,16 @@ def weighted_difference(y: np.ndarray, treated: np.ndarray, weights: np.ndarray,
     fit = linear_fit(X, y.astype(float), weights.astype(float), clusters, ["(Intercept)", "treated"])
     b, lo, hi, p = fit.wald("treated")
     t = treated == 1
-    return Difference(int(t.sum()), int((~t).sum()), float(np.average(y[t], weights=weights[t])),
-                      float(np.average(y[~t], weights=weights[~t])), b, lo, hi, p)
+    return Difference(
+        int(t.sum()),
+        int((~t).sum()),
+        float(np.average(y[t], weights=weights[t])),
+        float(np.average(y[~t], weights=weights[~t])),
+        b,
+        lo,
+        hi,
+        p,
+    )
 
 
 def weighted_risk_ratio(y: np.ndarray, treated: np.ndarray, weights: np.ndarray, clusters: np.ndarray) -> tuple[float, float, float]:
@@ -326,11 +353,12 @@ def weighted_logrank(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, tre
             var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
     if var <= 0:
         return math.nan
-    return float(stats.chi2.sf(o_e ** 2 / var, 1))
+    return float(stats.chi2.sf(o_e**2 / var, 1))
 
 
-def survival_comparison(time: np.ndarray, event: np.ndarray, treated: np.ndarray, weights: np.ndarray,
-                        clusters: np.ndarray, entry: np.ndarray | None = None) -> Survival:
+def survival_comparison(
+    time: np.ndarray, event: np.ndarray, treated: np.ndarray, weights: np.ndarray, clusters: np.ndarray, entry: np.ndarray | None = None
+) -> Survival:
     """Kaplan-Meier by group, weighted log-rank and clustered Cox HR. With `entry`, rows are pieces of
     follow-up (entry, time] with their own weights (time-varying censoring weights)."""
     from lifelines import CoxPHFitter, KaplanMeierFitter
@@ -357,29 +385,45 @@ def survival_comparison(time: np.ndarray, event: np.ndarray, treated: np.ndarray
             cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", cluster_col="cluster", robust=True)
     coef = float(cph.params_["treated"])
     se = float(cph.standard_errors_["treated"])
-    return Survival(pd.concat(curves, ignore_index=True), at_end, lr_p, math.exp(coef), math.exp(coef - Z95 * se),
-                    math.exp(coef + Z95 * se), float(2 * stats.norm.sf(abs(coef / se))),
-                    {"programme": int(event[t].sum()), "comparison": int(event[~t].sum())})
+    return Survival(
+        pd.concat(curves, ignore_index=True),
+        at_end,
+        lr_p,
+        math.exp(coef),
+        math.exp(coef - Z95 * se),
+        math.exp(coef + Z95 * se),
+        float(2 * stats.norm.sf(abs(coef / se))),
+        {"programme": int(event[t].sum()), "comparison": int(event[~t].sum())},
+    )
 
 
 def survival_pieces(per_unit: pd.DataFrame, unit_marks: pd.DataFrame | None) -> pd.DataFrame:
     """Split each unit's follow-up (0, time] where its censoring weight changes: unit_id, entry, time,
     event (on the last piece only), factor."""
-    rows = pd.DataFrame({"unit_id": per_unit.unit_id.to_numpy(), "start": per_unit.idx + pd.Timedelta(days=1),
-                         "stop": per_unit.idx + pd.to_timedelta(per_unit.time.to_numpy() + 1, unit="D")})
+    rows = pd.DataFrame(
+        {
+            "unit_id": per_unit.unit_id.to_numpy(),
+            "start": per_unit.idx + pd.Timedelta(days=1),
+            "stop": per_unit.idx + pd.to_timedelta(per_unit.time.to_numpy() + 1, unit="D"),
+        }
+    )
     pieces = censoring.segment(rows, unit_marks)
     idx = per_unit.idx.to_numpy()[pieces.row.to_numpy()]
-    out = pd.DataFrame({"unit_id": pieces.unit_id.to_numpy(),
-                        "entry": ((pieces.start.to_numpy() - idx) / np.timedelta64(1, "D")).astype(float) - 1,
-                        "time": ((pieces.stop.to_numpy() - idx) / np.timedelta64(1, "D")).astype(float) - 1,
-                        "factor": pieces.factor.to_numpy()})
+    out = pd.DataFrame(
+        {
+            "unit_id": pieces.unit_id.to_numpy(),
+            "entry": ((pieces.start.to_numpy() - idx) / np.timedelta64(1, "D")).astype(float) - 1,
+            "time": ((pieces.stop.to_numpy() - idx) / np.timedelta64(1, "D")).astype(float) - 1,
+            "factor": pieces.factor.to_numpy(),
+        }
+    )
     last = ~pieces.row.duplicated(keep="last").to_numpy()
     out["event"] = last & per_unit.event.to_numpy()[pieces.row.to_numpy()]
     return out[(out.time > out.entry) | out.event].reset_index(drop=True)
 
 
 def effective_sample_size(weights: np.ndarray) -> float:
-    return float(weights.sum() ** 2 / (weights ** 2).sum()) if len(weights) else 0.0
+    return float(weights.sum() ** 2 / (weights**2).sum()) if len(weights) else 0.0
 
 
 def min_detectable_difference(p0: float, n1: float, n0: float, alpha: float = 0.05, power: float = 0.8) -> float:
@@ -438,18 +482,27 @@ class Measure:
     def excluded_partner(self) -> dict[str, int]:
         """Units with complete follow-up left out because every child they were matched with was left out."""
         m = self.matched or {"programme": 0, "comparison": 0}
-        return {"programme": m["programme"] - self.excluded_incomplete["programme"] - self.rate.n_treated,
-                "comparison": m["comparison"] - self.excluded_incomplete["comparison"] - self.rate.n_comparison}
+        return {
+            "programme": m["programme"] - self.excluded_incomplete["programme"] - self.rate.n_treated,
+            "comparison": m["comparison"] - self.excluded_incomplete["comparison"] - self.rate.n_comparison,
+        }
 
     def to_results(self) -> dict[str, Any]:
         r = self.rate
         out = {
             "definition": self.definition,
-            "n_treated": r.n_treated, "n_comparison": r.n_comparison,
-            "treated_rate": r.treated_value, "comparison_rate": r.comparison_value, "difference": r.difference,
-            "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
-            "hazard_ratio": self.survival.hazard_ratio, "hazard_ratio_ci": [self.survival.hr_ci_low, self.survival.hr_ci_high],
-            "hazard_ratio_p_value": self.survival.hr_p_value, "logrank_p_value": self.survival.logrank_p,
+            "n_treated": r.n_treated,
+            "n_comparison": r.n_comparison,
+            "treated_rate": r.treated_value,
+            "comparison_rate": r.comparison_value,
+            "difference": r.difference,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "p_value": r.p_value,
+            "hazard_ratio": self.survival.hazard_ratio,
+            "hazard_ratio_ci": [self.survival.hr_ci_low, self.survival.hr_ci_high],
+            "hazard_ratio_p_value": self.survival.hr_p_value,
+            "logrank_p_value": self.survival.logrank_p,
             "min_detectable_difference": self.min_detectable_difference,
             "excluded_incomplete_follow_up": dict(self.excluded_incomplete),
             "excluded_matched_partner_left_out": self.excluded_partner(),
@@ -464,8 +517,15 @@ class Measure:
             out.update(self.hidden_bias.to_results())
         if self.frequency is not None:
             f = self.frequency
-            out.update({"treated_frequency": f.treated_value, "comparison_frequency": f.comparison_value,
-                        "frequency_difference": f.difference, "frequency_ci": [f.ci_low, f.ci_high], "frequency_p_value": f.p_value})
+            out.update(
+                {
+                    "treated_frequency": f.treated_value,
+                    "comparison_frequency": f.comparison_value,
+                    "frequency_difference": f.difference,
+                    "frequency_ci": [f.ci_low, f.ci_high],
+                    "frequency_p_value": f.p_value,
+                }
+            )
             suppressed = f"suppressed: fewer than {self.min_reoffenders} programme reoffenders"
             out["per_reoffender"] = self.per_reoffender if self.per_reoffender is not None else suppressed
             out["days_to_first_reoffence"] = self.days_to_first if self.days_to_first is not None else suppressed
@@ -498,17 +558,37 @@ class ReoffendingResult:
         out: dict[str, Any] = {k: m.to_results() for k, m in self.measures.items()}
         if self.unavailable:
             out["not_estimated"] = dict(self.unavailable)
-        out["power_targets"] = [{"key": r.key, "relative_reduction": r.relative_reduction, "baseline_rate": _round(r.baseline),
-                                 "needed_per_group": None if pd.isna(r.needed_per_group) else int(r.needed_per_group)}
-                                for r in self.power_targets.itertuples()]
+        out["power_targets"] = [
+            {
+                "key": r.key,
+                "relative_reduction": r.relative_reduction,
+                "baseline_rate": _round(r.baseline),
+                "needed_per_group": None if pd.isna(r.needed_per_group) else int(r.needed_per_group),
+            }
+            for r in self.power_targets.itertuples()
+        ]
         if self.benchmark is not None:
-            out["national_benchmark"] = {"key": self.benchmark.name, "rate": float(self.benchmark.value),
-                                         "period": self.benchmark.period, "like_for_like": False}
+            out["national_benchmark"] = {
+                "key": self.benchmark.name,
+                "rate": float(self.benchmark.value),
+                "period": self.benchmark.period,
+                "like_for_like": False,
+            }
         return out
 
 
-def _measure(key: str, label: str, per_child: pd.DataFrame, sample: pd.DataFrame, cm: CohortMatch, outcome: str,
-             count: str | None, min_reoffenders: int, unit_marks: pd.DataFrame | None = None, definition: str = "") -> Measure:
+def _measure(
+    key: str,
+    label: str,
+    per_child: pd.DataFrame,
+    sample: pd.DataFrame,
+    cm: CohortMatch,
+    outcome: str,
+    count: str | None,
+    min_reoffenders: int,
+    unit_marks: pd.DataFrame | None = None,
+    definition: str = "",
+) -> Measure:
     """Compare one outcome: `outcome` and `count` name per-unit columns whose `_ipcw` versions carry the
     censoring weights; the observed versions decide suppression."""
     complete_ids = set(per_child.unit_id[per_child.complete])
@@ -516,9 +596,11 @@ def _measure(key: str, label: str, per_child: pd.DataFrame, sample: pd.DataFrame
     excluded = {"programme": int((incomplete.treated == 1).sum()), "comparison": int((incomplete.treated == 0).sum())}
     rw = restricted_weights(cm, complete_ids).merge(per_child.drop(columns="person_id"), on="unit_id")
     if (rw.treated == 1).sum() < 2 or (rw.treated == 0).sum() < 2:
-        raise ReoffendingError(f"fewer than two matched programme or comparison children have complete follow-up for {label.lower()} "
-                               f"by the extract date ({excluded['programme']} programme and {excluded['comparison']} comparison children "
-                               "do not)")
+        raise ReoffendingError(
+            f"fewer than two matched programme or comparison children have complete follow-up for {label.lower()} "
+            f"by the extract date ({excluded['programme']} programme and {excluded['comparison']} comparison children "
+            "do not)"
+        )
     y = rw[f"{outcome}_ipcw"].to_numpy(float)
     tr, w, cl = rw.treated.to_numpy(), rw.weight.to_numpy(float), rw.cluster.to_numpy()
     rate = weighted_difference(y, tr, w, cl)
@@ -539,20 +621,44 @@ def _measure(key: str, label: str, per_child: pd.DataFrame, sample: pd.DataFrame
     rr = weighted_risk_ratio(y, tr, w, cl)
     diffs = matched_set_differences(rw.assign(v=y), "v") if rw.subclass.notna().any() else None
     gamma = gamma_if_significant((rate.ci_low, rate.ci_high), 0.0, diffs)
-    hidden = HiddenBias(rr[0], (rr[1], rr[2]), e_value(rr[0]), e_value_ci(rr[1], rr[2]) if math.isfinite(rr[1]) else math.nan,
-                        gamma, "risk ratio")
+    hidden = HiddenBias(
+        rr[0], (rr[1], rr[2]), e_value(rr[0]), e_value_ci(rr[1], rr[2]) if math.isfinite(rr[1]) else math.nan, gamma, "risk ratio"
+    )
     # survival on every matched unit, incomplete ones censored, original weights and matched sets
     sv = sample.merge(per_child.drop(columns="person_id"), on="unit_id")
     pieces = survival_pieces(sv, unit_marks).merge(sv[["unit_id", "treated", "weight", "cluster"]], on="unit_id")
-    surv = survival_comparison(pieces.time.to_numpy(float), pieces.event.to_numpy(bool), pieces.treated.to_numpy(),
-                               (pieces.weight * pieces.factor).to_numpy(float), pieces.cluster.to_numpy(), pieces.entry.to_numpy(float))
+    surv = survival_comparison(
+        pieces.time.to_numpy(float),
+        pieces.event.to_numpy(bool),
+        pieces.treated.to_numpy(),
+        (pieces.weight * pieces.factor).to_numpy(float),
+        pieces.cluster.to_numpy(),
+        pieces.entry.to_numpy(float),
+    )
     ess = effective_sample_size(w[~t])
     mdd = min_detectable_difference(rate.comparison_value, int(t.sum()), ess)
     later = int((rw.approached_later & (rw.treated == 0)).sum())
     units = rw[["unit_id", "treated", "weight"]].assign(y=y)
     matched = {"programme": int((sample.treated == 1).sum()), "comparison": int((sample.treated == 0).sum())}
-    return Measure(key, label, rate, freq, surv, per_reoff, days, reoffenders, excluded, mdd, ess, min_reoffenders, hidden, later,
-                   definition=definition, units=units, matched=matched)
+    return Measure(
+        key,
+        label,
+        rate,
+        freq,
+        surv,
+        per_reoff,
+        days,
+        reoffenders,
+        excluded,
+        mdd,
+        ess,
+        min_reoffenders,
+        hidden,
+        later,
+        definition=definition,
+        units=units,
+        matched=matched,
+    )
 
 
 def analyse(data, cm: CohortMatch, model: censoring.ApproachModel | None = None, mode: str | None = None) -> ReoffendingResult:
@@ -576,20 +682,40 @@ def analyse(data, cm: CohortMatch, model: censoring.ApproachModel | None = None,
     fu, wait = rc.follow_up_months, rc.waiting_months
     main_is_diversion = rc.count_diversion_outcomes
     arrest = "Proven reoffending from the index arrest (MoJ counting rules)"
-    for key, include, label in ((("proven", main_is_diversion, arrest + (", including community resolutions and Outcome 22" if main_is_diversion else ""))),
-                                ("proven_including_diversion" if not main_is_diversion else "proven_excluding_diversion", not main_is_diversion,
-                                 arrest + (", counting community resolutions and Outcome 22" if not main_is_diversion else
-                                           ", without community resolutions and Outcome 22"))):
+    for key, include, label in (
+        (("proven", main_is_diversion, arrest + (", including community resolutions and Outcome 22" if main_is_diversion else ""))),
+        (
+            "proven_including_diversion" if not main_is_diversion else "proven_excluding_diversion",
+            not main_is_diversion,
+            arrest
+            + (
+                ", counting community resolutions and Outcome 22"
+                if not main_is_diversion
+                else ", without community resolutions and Outcome 22"
+            ),
+        ),
+    ):
         per_child = proven_reoffending_by_child(data, sample, fu, wait, include_diversion=include, unit_marks=unit_marks)
-        measures[key] = _measure(key, label, per_child, sample, cm, "reoffended", "proven_reoffences", rc.min_reoffenders, unit_marks,
-                                 FROM_ARREST)  # the main measure: if it cannot be estimated, the section says why
+        measures[key] = _measure(
+            key, label, per_child, sample, cm, "reoffended", "proven_reoffences", rc.min_reoffenders, unit_marks, FROM_ARREST
+        )  # the main measure: if it cannot be estimated, the section says why
     # JDL-comparable: from the first proven disposal
     disposed = first_disposal_index(data, sample)
     none = sample[~sample.unit_id.isin(disposed.unit_id)]
     try:
         per_child = proven_reoffending_by_child(data, disposed, fu, wait, include_diversion=main_is_diversion, unit_marks=unit_marks)
-        m = _measure("proven_from_disposal", "Proven reoffending from the first proven disposal (JDL-comparable)", per_child,
-                     disposed, cm, "reoffended", "proven_reoffences", rc.min_reoffenders, unit_marks, FROM_DISPOSAL)
+        m = _measure(
+            "proven_from_disposal",
+            "Proven reoffending from the first proven disposal (JDL-comparable)",
+            per_child,
+            disposed,
+            cm,
+            "reoffended",
+            "proven_reoffences",
+            rc.min_reoffenders,
+            unit_marks,
+            FROM_DISPOSAL,
+        )
         m.excluded_no_disposal = {"programme": int((none.treated == 1).sum()), "comparison": int((none.treated == 0).sum())}
         measures["proven_from_disposal"] = m
     except ReoffendingError as exc:
@@ -597,22 +723,53 @@ def analyse(data, cm: CohortMatch, model: censoring.ApproachModel | None = None,
     for m_ in rc.rearrest_windows_months:
         per_child = rearrest_by_child(data, sample, m_, unit_marks)
         try:
-            measures[f"rearrest_{m_}m"] = _measure(f"rearrest_{m_}m", f"Re-arrest within {m_} months", per_child, sample, cm, "rearrested",
-                                                   None, rc.min_reoffenders, unit_marks, f"any new custody detention within {m_} months of the index day")
+            measures[f"rearrest_{m_}m"] = _measure(
+                f"rearrest_{m_}m",
+                f"Re-arrest within {m_} months",
+                per_child,
+                sample,
+                cm,
+                "rearrested",
+                None,
+                rc.min_reoffenders,
+                unit_marks,
+                f"any new custody detention within {m_} months of the index day",
+            )
         except ReoffendingError as exc:
             unavailable[f"rearrest_{m_}m"] = str(exc)
     bm = benchmarks()
     base = measures["proven"].rate.comparison_value
-    targets = pd.DataFrame([{"key": k, "relative_reduction": float(bm.loc[k, "value"]), "baseline": base,
-                             "needed_per_group": sample_size_per_group(base, float(bm.loc[k, "value"])) if 0 < base < 1 else None,
-                             "citation": bm.loc[k, "citation"], "applies_to": bm.loc[k, "applies_to"], "url": bm.loc[k, "url"]}
-                            for k in rc.power_targets])
+    targets = pd.DataFrame(
+        [
+            {
+                "key": k,
+                "relative_reduction": float(bm.loc[k, "value"]),
+                "baseline": base,
+                "needed_per_group": sample_size_per_group(base, float(bm.loc[k, "value"])) if 0 < base < 1 else None,
+                "citation": bm.loc[k, "citation"],
+                "applies_to": bm.loc[k, "applies_to"],
+                "url": bm.loc[k, "url"],
+            }
+            for k in rc.power_targets
+        ]
+    )
     benchmark = bm.loc[rc.national_benchmark] if rc.national_benchmark else None
     notes = []
     p = measures["proven"]
     if p.excluded_incomplete["programme"] or p.excluded_incomplete["comparison"]:
-        notes.append(f"{p.excluded_incomplete['programme']} programme and {p.excluded_incomplete['comparison']} comparison children are "
-                     f"left out of the one-year proven measures: their {fu}-month follow-up plus the {wait}-month waiting period had not "
-                     f"ended by the extract date ({data.config.data.extract_date:%-d %B %Y}). They stay, censored, in the time-to-reoffence analysis.")
-    return ReoffendingResult(measures, targets, benchmark, fu, wait, data.config.data.extract_date, notes,
-                             censoring.describe(model if mode != "ignore" else None, mode), unavailable)
+        notes.append(
+            f"{p.excluded_incomplete['programme']} programme and {p.excluded_incomplete['comparison']} comparison children are "
+            f"left out of the one-year proven measures: their {fu}-month follow-up plus the {wait}-month waiting period had not "
+            f"ended by the extract date ({data.config.data.extract_date:%-d %B %Y}). They stay, censored, in the time-to-reoffence analysis."
+        )
+    return ReoffendingResult(
+        measures,
+        targets,
+        benchmark,
+        fu,
+        wait,
+        data.config.data.extract_date,
+        notes,
+        censoring.describe(model if mode != "ignore" else None, mode),
+        unavailable,
+    )

@@ -4,6 +4,7 @@ The schemas in `data_schema/` are the single source of truth: validation reads t
 human data dictionary (`data_schema/DATA_DICTIONARY.md`) is generated from them
 (`evaluation data-dictionary > data_schema/DATA_DICTIONARY.md`, or `make data-dictionary`).
 """
+
 from __future__ import annotations
 
 import json
@@ -78,10 +79,7 @@ def table_schema(name: str) -> TableSchema:
     if name not in TABLES:
         raise KeyError(f"unknown table {name!r}; the tables are {', '.join(TABLES)}")
     raw = json.loads((resource_dir("data_schema") / f"{name}.schema.json").read_text("utf-8"))
-    fks = tuple(
-        (fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0])
-        for fk in raw.get("foreignKeys", [])
-    )
+    fks = tuple((fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0]) for fk in raw.get("foreignKeys", []))
     return TableSchema(
         name=raw["name"],
         title=raw.get("title", name),
@@ -122,7 +120,8 @@ def data_dictionary_markdown() -> str:
         "line), XLSX (header on row 1 of the first sheet, or of a sheet named after the table) or",
         "Parquet, named after the table: `custody_detentions.csv`, `programme_contacts.xlsx`, … and the",
         "config `evaluation.toml`. Required tables: " + ", ".join(f"`{t}`" for t in REQUIRED_TABLES) + ".",
-        "Optional tables: " + ", ".join(f"`{t}`" for t in TABLES if t not in REQUIRED_TABLES)
+        "Optional tables: "
+        + ", ".join(f"`{t}`" for t in TABLES if t not in REQUIRED_TABLES)
         + " (the sections that need them say so when they are missing).",
         "",
         "Allowed values are matched ignoring case and surrounding spaces. Local codes and column names",
@@ -171,4 +170,3 @@ def data_dictionary_markdown() -> str:
             out.append(f"| `{section}.{key}` | {typ} | {_md(default)} | {_md(prop.get('description', ''))} |")
     out.append("")
     return "\n".join(out)
-

@@ -19,6 +19,7 @@
   one comparison child per programme child and a binary outcome this is the sign test on
   discordant pairs (Rosenbaum 2002, s. 4.3.2).
 """
+
 from __future__ import annotations
 
 import math
@@ -65,7 +66,7 @@ def signed_rank_upper_p(differences: np.ndarray, gamma: float) -> float:
     t = float(ranks[d > 0].sum())
     p_plus = gamma / (1 + gamma)
     mean = p_plus * ranks.sum()
-    var = p_plus * (1 - p_plus) * (ranks ** 2).sum()
+    var = p_plus * (1 - p_plus) * (ranks**2).sum()
     return float(stats.norm.sf((t - mean) / math.sqrt(var)))
 
 
@@ -120,24 +121,32 @@ class HiddenBias:
     scale: str  # what the ratio is
 
     def to_results(self) -> dict[str, float | None | str]:
-        return {"e_value": round(self.e_value, 6) if math.isfinite(self.e_value) else None,
-                "e_value_ci": round(self.e_value_ci, 6) if math.isfinite(self.e_value_ci) else None,
-                "rosenbaum_gamma": None if self.rosenbaum_gamma is None else round(self.rosenbaum_gamma, 6),
-                "e_value_scale": self.scale}
+        return {
+            "e_value": round(self.e_value, 6) if math.isfinite(self.e_value) else None,
+            "e_value_ci": round(self.e_value_ci, 6) if math.isfinite(self.e_value_ci) else None,
+            "rosenbaum_gamma": None if self.rosenbaum_gamma is None else round(self.rosenbaum_gamma, 6),
+            "e_value_scale": self.scale,
+        }
 
     def words(self, what: str) -> str:
         """Plain words: how strong an unmeasured factor would have to be."""
         if self.e_value_ci <= 1:
-            return (f"Because the confidence interval for {what} includes no effect, no unmeasured factor is needed to explain the "
-                    f"estimate away; to move the point estimate ({self.ratio:.2f}) to no effect, an unmeasured factor would need to "
-                    f"make children about {self.e_value:.1f} times as likely to be in the programme group and also about "
-                    f"{self.e_value:.1f} times as likely to have the outcome.")
-        text = (f"To explain away {what}, an unmeasured factor would need to make children about {self.e_value:.1f} times as likely "
-                f"to be in the programme group and also about {self.e_value:.1f} times as likely to have the outcome, over and "
-                f"above everything matched on; to move the confidence interval to include no effect, {self.e_value_ci:.1f} times each "
-                "(E-values).")
+            return (
+                f"Because the confidence interval for {what} includes no effect, no unmeasured factor is needed to explain the "
+                f"estimate away; to move the point estimate ({self.ratio:.2f}) to no effect, an unmeasured factor would need to "
+                f"make children about {self.e_value:.1f} times as likely to be in the programme group and also about "
+                f"{self.e_value:.1f} times as likely to have the outcome."
+            )
+        text = (
+            f"To explain away {what}, an unmeasured factor would need to make children about {self.e_value:.1f} times as likely "
+            f"to be in the programme group and also about {self.e_value:.1f} times as likely to have the outcome, over and "
+            f"above everything matched on; to move the confidence interval to include no effect, {self.e_value_ci:.1f} times each "
+            "(E-values)."
+        )
         if self.rosenbaum_gamma is not None and self.rosenbaum_gamma > 1:
             g = self.rosenbaum_gamma
-            text += (f" Within matched sets, the result stays statistically significant unless hidden bias makes one child's odds of "
-                     f"being the programme child {'at least ' if g >= MAX_GAMMA else ''}{g:.2f} times another's (Rosenbaum's Gamma).")
+            text += (
+                f" Within matched sets, the result stays statistically significant unless hidden bias makes one child's odds of "
+                f"being the programme child {'at least ' if g >= MAX_GAMMA else ''}{g:.2f} times another's (Rosenbaum's Gamma)."
+            )
         return text

@@ -8,6 +8,7 @@ w_i (y_i - mu_i) / V(mu_i) * mu_i * x_i and the bread is X' diag(w mu^2 / V(mu))
 scores within clusters; the result is scaled by G/(G-1) (cadjust = TRUE) and, for linear models
 only, also by (n-1)/(n-k): vcovCL's defaults are type "HC0" for glm fits and "HC1" for lm fits.
 """
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,9 @@ def cluster_vcov(X: np.ndarray, scores: np.ndarray, bread_matrix: np.ndarray, cl
     return v
 
 
-def poisson_fit(X: np.ndarray, y: np.ndarray, offset: np.ndarray, weights: np.ndarray, clusters: np.ndarray,
-                names: list[str], alpha: float = 0.0) -> Fit:
+def poisson_fit(
+    X: np.ndarray, y: np.ndarray, offset: np.ndarray, weights: np.ndarray, clusters: np.ndarray, names: list[str], alpha: float = 0.0
+) -> Fit:
     """Weighted Poisson (alpha = 0) or NB2 (fixed alpha > 0) GLM, log link, by statsmodels IRLS;
     cluster-robust covariance as sandwich::vcovCL on a glm (HC0 with the G/(G-1) adjustment)."""
     import statsmodels.api as sm
@@ -80,12 +82,22 @@ def poisson_fit(X: np.ndarray, y: np.ndarray, offset: np.ndarray, weights: np.nd
         warnings.simplefilter("ignore")
         res = sm.GLM(y, X, family=family, offset=offset, var_weights=weights).fit(method="IRLS", maxiter=100, tol=1e-12)
     mu = res.fittedvalues
-    var = mu + alpha * mu ** 2
+    var = mu + alpha * mu**2
     scores = (weights * (y - mu) * mu / var)[:, None] * X
-    bread = X.T @ (X * (weights * mu ** 2 / var)[:, None])
+    bread = X.T @ (X * (weights * mu**2 / var)[:, None])
     pearson = float((weights * (y - mu) ** 2 / var).sum() / max(len(y) - X.shape[1], 1))
-    return Fit(names, np.asarray(res.params), cluster_vcov(X, scores, bread, clusters, hc1=False), np.asarray(mu), len(y),
-               len(np.unique(clusters)), pearson, scores, np.linalg.pinv(bread), np.asarray(clusters))
+    return Fit(
+        names,
+        np.asarray(res.params),
+        cluster_vcov(X, scores, bread, clusters, hc1=False),
+        np.asarray(mu),
+        len(y),
+        len(np.unique(clusters)),
+        pearson,
+        scores,
+        np.linalg.pinv(bread),
+        np.asarray(clusters),
+    )
 
 
 def linear_fit(X: np.ndarray, y: np.ndarray, weights: np.ndarray, clusters: np.ndarray, names: list[str]) -> Fit:
@@ -119,5 +131,5 @@ def joint_vcov(fits: list[Fit], name: str) -> np.ndarray:
 def nb2_alpha(y: np.ndarray, mu: np.ndarray, weights: np.ndarray) -> float:
     """Moment estimate of the NB2 overdispersion, from E[(y - mu)^2 - y] = alpha mu^2 (Cameron & Trivedi 2013, s. 3.2)."""
     num = float((weights * ((y - mu) ** 2 - y)).sum())
-    den = float((weights * mu ** 2).sum())
+    den = float((weights * mu**2).sum())
     return max(num / den, 1e-8) if den > 0 else 1e-8

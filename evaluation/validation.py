@@ -6,6 +6,7 @@ registered by id (a test checks every declared rule has an implementation). All 
 every problem is collected, before anything fails. Checks are vectorised so extracts of millions
 of rows validate in seconds.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,10 +45,18 @@ class CheckedTable:
             if values is not None:
                 v = values.iloc[i] if isinstance(values, pd.Series) else values[i]
                 value = None if _missing(v) else _show(v)
-            self.problems.append(Problem(
-                file=self.file, row=int(self.row_numbers[i]), column=column, value=value,
-                message=msg, rule=rule, severity=severity, row_label=self.row_label,
-            ))
+            self.problems.append(
+                Problem(
+                    file=self.file,
+                    row=int(self.row_numbers[i]),
+                    column=column,
+                    value=value,
+                    message=msg,
+                    rule=rule,
+                    severity=severity,
+                    row_label=self.row_label,
+                )
+            )
 
 
 def _missing(v) -> bool:
@@ -108,8 +117,14 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
             allowed = {v.casefold(): v for v in f.enum}
             canon = text.str.casefold().map(allowed)
             bad = present & canon.isna().to_numpy()
-            t.problems_at(bad, f.name, f"not an allowed value; expected one of {', '.join(f.enum)} "
-                          f"(local codes can be mapped to these with {where} in the config)", "allowed_values", text)
+            t.problems_at(
+                bad,
+                f.name,
+                f"not an allowed value; expected one of {', '.join(f.enum)} "
+                f"(local codes can be mapped to these with {where} in the config)",
+                "allowed_values",
+                text,
+            )
             typed = canon.astype(object)
         else:
             typed = text.astype(object).where(present, np.nan)
@@ -124,15 +139,25 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
         typed = num.where(ok).astype(float)
     elif f.type == "date":
         typed = _parse_dates(text, cfg.data.date_format)
-        t.problems_at(present & typed.isna().to_numpy(), f.name,
-                      f"expected a date like {_example(cfg.data.date_format, False)} (format {cfg.data.date_format}; "
-                      "set [data] date_format in the config if your extract writes dates differently)", "type", text)
+        t.problems_at(
+            present & typed.isna().to_numpy(),
+            f.name,
+            f"expected a date like {_example(cfg.data.date_format, False)} (format {cfg.data.date_format}; "
+            "set [data] date_format in the config if your extract writes dates differently)",
+            "type",
+            text,
+        )
     elif f.type == "datetime":
         typed = _parse_datetimes(text, cfg.data.datetime_format)
         fmt = cfg.data.datetime_format or "YYYY-MM-DD HH:MM[:SS]"
-        t.problems_at(present & typed.isna().to_numpy(), f.name,
-                      f"expected a date and time like {_example(cfg.data.datetime_format or '', True)} ({fmt}; "
-                      "set [data] datetime_format in the config if your extract writes them differently)", "type", text)
+        t.problems_at(
+            present & typed.isna().to_numpy(),
+            f.name,
+            f"expected a date and time like {_example(cfg.data.datetime_format or '', True)} ({fmt}; "
+            "set [data] datetime_format in the config if your extract writes them differently)",
+            "type",
+            text,
+        )
     else:  # pragma: no cover - schema types are fixed
         raise ValueError(f"unsupported field type {f.type}")
     if f.minimum is not None or f.maximum is not None:
@@ -148,9 +173,13 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
             first_row = {}
             for i, v in zip(valid.index[valid.notna()], valid[valid.notna()]):
                 first_row.setdefault(v, int(t.row_numbers[i]))
-            t.problems_at(dup.to_numpy(), f.name,
-                          lambda i: f"must be unique, but it already appears in {t.row_label} {first_row[valid.iloc[i]]}",
-                          "unique", text)
+            t.problems_at(
+                dup.to_numpy(),
+                f.name,
+                lambda i: f"must be unique, but it already appears in {t.row_label} {first_row[valid.iloc[i]]}",
+                "unique",
+                text,
+            )
     return typed
 
 
@@ -159,13 +188,18 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config) -> CheckedTable
     t = CheckedTable(raw.name, raw.file, pd.DataFrame(index=raw.frame.index), raw.row_numbers, raw.row_label, list(raw.notes))
     frame = raw.frame
     header_problem = lambda column, message, rule, severity="error": t.problems.append(  # noqa: E731
-        Problem(file=t.file, row=1 if raw.row_label == "row" else None, column=column, message=message, rule=rule, severity=severity))
+        Problem(file=t.file, row=1 if raw.row_label == "row" else None, column=column, message=message, rule=rule, severity=severity)
+    )
 
     renames = dict(cfg.data.columns.get(schema.name, {}))
     for local, contract in renames.items():
         if contract not in schema.field_names:
-            header_problem(local, f"[data.columns.{schema.name}] maps it to '{contract}', which is not a column of the contract "
-                           f"(columns: {', '.join(schema.field_names)})", "config_mapping")
+            header_problem(
+                local,
+                f"[data.columns.{schema.name}] maps it to '{contract}', which is not a column of the contract "
+                f"(columns: {', '.join(schema.field_names)})",
+                "config_mapping",
+            )
     cols = [renames.get(c, c) for c in frame.columns]
     seen: dict[str, int] = {}
     for pos, c in enumerate(cols):
@@ -186,7 +220,9 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config) -> CheckedTable
     value_maps = cfg.data.values.get(schema.name, {})
     for column in value_maps:
         if column not in schema.field_names:
-            header_problem(column, f"[data.values.{schema.name}.{column}] maps values of a column that is not in the contract", "config_mapping")
+            header_problem(
+                column, f"[data.values.{schema.name}.{column}] maps values of a column that is not in the contract", "config_mapping"
+            )
 
     for f in schema.fields:
         if f.name in seen:
@@ -219,9 +255,11 @@ RULES: dict[str, tuple[Callable[[Tables, Config], None], tuple[str, ...]]] = {}
 
 def rule(rule_id: str, *needs: str):
     """Register the implementation of schema rule `rule_id`; it runs when the tables it needs loaded."""
+
     def register(fn):
         RULES[rule_id] = (fn, needs)
         return fn
+
     return register
 
 
@@ -237,8 +275,13 @@ def _date_text(ts) -> str:
 def _release_after_arrival(tables: Tables, cfg: Config) -> None:
     t = tables["custody_detentions"]
     f = t.frame
-    t.problems_at((f.release_datetime < f.arrival_datetime).to_numpy(), "release_datetime",
-                  lambda i: f"is before the arrival ({_show(f.arrival_datetime.iloc[i])})", "date_order", f.release_datetime)
+    t.problems_at(
+        (f.release_datetime < f.arrival_datetime).to_numpy(),
+        "release_datetime",
+        lambda i: f"is before the arrival ({_show(f.arrival_datetime.iloc[i])})",
+        "date_order",
+        f.release_datetime,
+    )
 
 
 @rule("not_after_extract")
@@ -259,9 +302,13 @@ def _costs_start(tables: Tables, cfg: Config) -> None:
     t = tables.get("costs")
     if t is not None:
         s = t.frame.start_date
-        t.problems_at((s > pd.Timestamp(cfg.data.extract_date)).to_numpy(), "start_date",
-                      f"is after the extract date ({cfg.data.extract_date}); planned spending belongs in the renewal scenario, not the costs table",
-                      "after_extract", s)
+        t.problems_at(
+            (s > pd.Timestamp(cfg.data.extract_date)).to_numpy(),
+            "start_date",
+            f"is after the extract date ({cfg.data.extract_date}); planned spending belongs in the renewal scenario, not the costs table",
+            "after_extract",
+            s,
+        )
 
 
 @rule("person_sex_consistent", "custody_detentions")
@@ -276,8 +323,13 @@ def _person_sex(tables: Tables, cfg: Config) -> None:
     mask = np.zeros(len(f), dtype=bool)
     mask[bad.pos.to_numpy()] = True
     lookup = dict(zip(bad.pos, zip(bad.person_id, bad.sex_first, bad.pos_first)))
-    t.problems_at(mask, "sex", lambda i: f"person {lookup[i][0]} is recorded as '{lookup[i][1]}' in "
-                  f"{t.row_label} {t.row_numbers[lookup[i][2]]}", "person_consistency", f.sex)
+    t.problems_at(
+        mask,
+        "sex",
+        lambda i: f"person {lookup[i][0]} is recorded as '{lookup[i][1]}' in {t.row_label} {t.row_numbers[lookup[i][2]]}",
+        "person_consistency",
+        f.sex,
+    )
 
 
 @rule("person_age_consistent", "custody_detentions")
@@ -306,9 +358,16 @@ def _person_age(tables: Tables, cfg: Config) -> None:
         for this, that in ((a_row, b_row), (b_row, a_row)):
             mask[int(this.pos)] = True
             other[int(this.pos)] = (int(that.age_at_arrival), _date_text(that.arrival_datetime), int(t.row_numbers[int(that.pos)]))
-    t.problems_at(mask, "age_at_arrival",
-                  lambda i: f"does not fit the same person's age {other[i][0]} on {other[i][1]} ({t.row_label} {other[i][2]}): "
-                  "no single date of birth gives both", "person_consistency", t.frame.age_at_arrival)
+    t.problems_at(
+        mask,
+        "age_at_arrival",
+        lambda i: (
+            f"does not fit the same person's age {other[i][0]} on {other[i][1]} ({t.row_label} {other[i][2]}): "
+            "no single date of birth gives both"
+        ),
+        "person_consistency",
+        t.frame.age_at_arrival,
+    )
 
 
 def _foreign(t: CheckedTable, tables: Tables, column: str) -> pd.DataFrame:
@@ -328,8 +387,13 @@ def _contact_person(tables: Tables, cfg: Config) -> None:
     t = tables["programme_contacts"]
     det = _foreign(t, tables, "detention_id")
     bad = t.frame.person_id.notna() & det.person_id.notna() & (t.frame.person_id != det.person_id)
-    t.problems_at(bad.to_numpy(), "person_id", lambda i: f"differs from the person of detention {t.frame.detention_id.iloc[i]} "
-                  f"('{det.person_id.iloc[i]}' in custody_detentions)", "person_consistency", t.frame.person_id)
+    t.problems_at(
+        bad.to_numpy(),
+        "person_id",
+        lambda i: f"differs from the person of detention {t.frame.detention_id.iloc[i]} ('{det.person_id.iloc[i]}' in custody_detentions)",
+        "person_consistency",
+        t.frame.person_id,
+    )
 
 
 @rule("contact_not_before_arrival", "custody_detentions", "programme_contacts")
@@ -339,13 +403,20 @@ def _contact_after_arrival(tables: Tables, cfg: Config) -> None:
     arrival = det.arrival_datetime.reindex(t.frame.detention_id.to_numpy()).to_numpy()
     arrival = pd.Series(arrival, index=t.frame.index)
     bad = t.frame.contact_date < _day(arrival)
-    t.problems_at(bad.to_numpy(), "contact_date", lambda i: f"is before the detention began ({_date_text(arrival.iloc[i])})",
-                  "date_order", t.frame.contact_date)
+    t.problems_at(
+        bad.to_numpy(),
+        "contact_date",
+        lambda i: f"is before the detention began ({_date_text(arrival.iloc[i])})",
+        "date_order",
+        t.frame.contact_date,
+    )
 
 
 def _not_before(t: CheckedTable, later: str, earlier: str, rule_id: str) -> None:
     f = t.frame
-    t.problems_at((f[later] < f[earlier]).to_numpy(), later, lambda i: f"is before {earlier} ({_show(f[earlier].iloc[i])})", "date_order", f[later])
+    t.problems_at(
+        (f[later] < f[earlier]).to_numpy(), later, lambda i: f"is before {earlier} ({_show(f[earlier].iloc[i])})", "date_order", f[later]
+    )
 
 
 @rule("followup_not_before_contact", "programme_contacts")
@@ -363,8 +434,12 @@ def _end(tables: Tables, cfg: Config) -> None:
     t = tables["programme_contacts"]
     _not_before(t, "intervention_end_date", "intervention_start_date", "intervention_end_not_before_start")
     f = t.frame
-    t.problems_at((f.intervention_end_date.notna() & f.intervention_start_date.isna()).to_numpy(), "intervention_start_date",
-                  "is empty, but the row has an intervention_end_date; an intervention that ended must have started", "date_order")
+    t.problems_at(
+        (f.intervention_end_date.notna() & f.intervention_start_date.isna()).to_numpy(),
+        "intervention_start_date",
+        "is empty, but the row has an intervention_end_date; an intervention that ended must have started",
+        "date_order",
+    )
 
 
 @rule("offence_group_required", "events")
@@ -374,10 +449,19 @@ def _offence_group(tables: Tables, cfg: Config) -> None:
         return
     f = t.frame
     needs = f.event_type.isin(["offence", "victimisation"])
-    t.problems_at((needs & f.offence_group.isna()).to_numpy(), "offence_group",
-                  lambda i: f"is required for event_type '{f.event_type.iloc[i]}'", "conditional_required")
-    t.problems_at(((f.event_type == "missing_episode") & f.offence_group.notna()).to_numpy(), "offence_group",
-                  "must be empty for a missing episode", "conditional_required", f.offence_group)
+    t.problems_at(
+        (needs & f.offence_group.isna()).to_numpy(),
+        "offence_group",
+        lambda i: f"is required for event_type '{f.event_type.iloc[i]}'",
+        "conditional_required",
+    )
+    t.problems_at(
+        ((f.event_type == "missing_episode") & f.offence_group.notna()).to_numpy(),
+        "offence_group",
+        "must be empty for a missing episode",
+        "conditional_required",
+        f.offence_group,
+    )
 
 
 @rule("outcome_only_for_offences", "events")
@@ -388,8 +472,13 @@ def _outcome_only(tables: Tables, cfg: Config) -> None:
     f = t.frame
     not_offence = f.event_type.notna() & (f.event_type != "offence")
     for col in ("proven_outcome", "proven_date", "detention_id"):
-        t.problems_at((not_offence & f[col].notna()).to_numpy(), col,
-                      lambda i: f"must be empty for event_type '{f.event_type.iloc[i]}' (offences only)", "conditional_required", f[col])
+        t.problems_at(
+            (not_offence & f[col].notna()).to_numpy(),
+            col,
+            lambda i: f"must be empty for event_type '{f.event_type.iloc[i]}' (offences only)",
+            "conditional_required",
+            f[col],
+        )
 
 
 @rule("proven_date_needs_outcome", "events")
@@ -399,7 +488,9 @@ def _proven_needs_outcome(tables: Tables, cfg: Config) -> None:
         return
     f = t.frame
     bad = (f.event_type == "offence") & f.proven_date.notna() & (f.proven_outcome.isna() | (f.proven_outcome == "none"))
-    t.problems_at(bad.to_numpy(), "proven_outcome", "is empty or 'none', but the row has a proven_date", "conditional_required", f.proven_outcome)
+    t.problems_at(
+        bad.to_numpy(), "proven_outcome", "is empty or 'none', but the row has a proven_date", "conditional_required", f.proven_outcome
+    )
 
 
 @rule("proven_not_before_event", "events")
@@ -416,8 +507,13 @@ def _event_person(tables: Tables, cfg: Config) -> None:
         return
     det = _foreign(t, tables, "detention_id")
     bad = t.frame.person_id.notna() & det.person_id.notna() & (t.frame.person_id != det.person_id)
-    t.problems_at(bad.to_numpy(), "person_id", lambda i: f"differs from the person of detention {t.frame.detention_id.iloc[i]} "
-                  f"('{det.person_id.iloc[i]}' in custody_detentions)", "person_consistency", t.frame.person_id)
+    t.problems_at(
+        bad.to_numpy(),
+        "person_id",
+        lambda i: f"differs from the person of detention {t.frame.detention_id.iloc[i]} ('{det.person_id.iloc[i]}' in custody_detentions)",
+        "person_consistency",
+        t.frame.person_id,
+    )
 
 
 @rule("end_not_before_start", "costs")
@@ -432,7 +528,9 @@ def _unit_cost_value(tables: Tables, cfg: Config) -> None:
     t = tables["unit_costs"]
     f = t.frame
     none = f[["fiscal", "economic", "social", "total"]].isna().all(axis=1)
-    t.problems_at(none.to_numpy(), "total", "no cost given: fill fiscal, economic, social (or total if no split is known)", "conditional_required")
+    t.problems_at(
+        none.to_numpy(), "total", "no cost given: fill fiscal, economic, social (or total if no split is known)", "conditional_required"
+    )
 
 
 @rule("unit_cost_price_year", "unit_costs")
@@ -456,13 +554,25 @@ def advisories(tables: Tables, cfg: Config) -> None:
     f = t.frame
     p = cfg.programme
     outside = (f.contact_date < pd.Timestamp(p.start)) | (f.contact_date > pd.Timestamp(p.end))
-    t.problems_at(outside.to_numpy(), "contact_date", f"is outside the programme period {p.start} to {p.end}; "
-                  "the contact is left out of the engagement tables", "outside_programme", f.contact_date, severity="warning")
+    t.problems_at(
+        outside.to_numpy(),
+        "contact_date",
+        f"is outside the programme period {p.start} to {p.end}; the contact is left out of the engagement tables",
+        "outside_programme",
+        f.contact_date,
+        severity="warning",
+    )
     det = tables["custody_detentions"].frame.dropna(subset=["detention_id"]).drop_duplicates("detention_id").set_index("detention_id")
     suite = pd.Series(det.custody_suite.reindex(f.detention_id.to_numpy()).to_numpy(), index=f.index)
     off_suite = suite.notna() & ~suite.isin(p.suites)
-    t.problems_at(off_suite.to_numpy(), "detention_id", lambda i: f"is a detention at {suite.iloc[i]}, not at a programme suite "
-                  f"({', '.join(p.suites)})", "outside_programme", f.detention_id, severity="warning")
+    t.problems_at(
+        off_suite.to_numpy(),
+        "detention_id",
+        lambda i: f"is a detention at {suite.iloc[i]}, not at a programme suite ({', '.join(p.suites)})",
+        "outside_programme",
+        f.detention_id,
+        severity="warning",
+    )
 
 
 def run_rules(tables: Tables, cfg: Config) -> None:

@@ -1,4 +1,5 @@
 """Shared fixtures: the demo dataset (generated once per session) and helpers to break copies of it."""
+
 from __future__ import annotations
 
 import os
@@ -36,6 +37,7 @@ def broken(tmp_path, demo_dir, demo_tables):
     Usage: folder = broken(lambda t: t["custody_detentions"].loc[4, "sex"] = "M")
     Row i of a DataFrame is spreadsheet row i + 2 (the header is row 1).
     """
+
     def make(edit=None, config_text: str | None = None) -> Path:
         folder = tmp_path / "data"
         folder.mkdir(exist_ok=True)
@@ -49,6 +51,7 @@ def broken(tmp_path, demo_dir, demo_tables):
         if config_text is not None:
             (folder / "evaluation.toml").write_text(config_text, encoding="utf-8")
         return folder
+
     return make
 
 
@@ -73,5 +76,4 @@ def write_tables(folder: Path, config: str, **tables: str) -> Path:
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the `evaluation` console command as a user would."""
     exe = Path(sys.executable).parent / "evaluation"
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=600)
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)

@@ -12,6 +12,7 @@ the HTML, the text of the PDF, every cell of the workbook, results.json and the 
 * recoverable cells: a table line (a row with a Total column, or a column with a total row) with
   exactly one suppressed cell, which subtraction would reveal.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,19 +37,48 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 #: Workbook columns that hold whole numbers that are not counts of children or records (checked by
 #: hand: each is a setting, a duration, a rank or a count of rows of the input files).
 NOT_COUNTS = {
-    ("Data used in this report", "Rows"), ("Validation of each input table", "Columns checked"),
+    ("Data used in this report", "Rows"),
+    ("Validation of each input table", "Columns checked"),
     ("Days from release to the follow-up meeting", "Days after release"),
     ("Ratios tried (chosen on covariate balance; outcomes not looked at)", "Ratio"),
     # analysis sample sizes are design counts, published exactly (evaluation.disclosure explains why)
-    ("Sample sizes before and after matching", "Programme"), ("Sample sizes before and after matching", "Comparison"),
+    ("Sample sizes before and after matching", "Programme"),
+    ("Sample sizes before and after matching", "Comparison"),
 }
 #: Results keys whose whole-number values are settings, durations or design counts, not counts of
 #: children in a category (design counts are published exactly: see evaluation.disclosure).
-NOT_COUNT_KEYS = {"ratio", "months", "days", "days_covered", "monte_carlo_draws", "threshold", "min_rate_base", "balance_threshold",
-                  "covariates_above_threshold_after", "suppressed_cells", "window_months", "follow_up_months", "waiting_months",
-                  "horizon_years", "rows", "needed_per_group", "n_treated", "n_comparison", "n_treated_matched",
-                  "n_control_matched", "n_treated_discarded", "n_control_pool", "programme", "comparison", "by_table", "seed",
-                  "discard", "caliper", "m_order", "reference_month"}
+NOT_COUNT_KEYS = {
+    "ratio",
+    "months",
+    "days",
+    "days_covered",
+    "monte_carlo_draws",
+    "threshold",
+    "min_rate_base",
+    "balance_threshold",
+    "covariates_above_threshold_after",
+    "suppressed_cells",
+    "window_months",
+    "follow_up_months",
+    "waiting_months",
+    "horizon_years",
+    "rows",
+    "needed_per_group",
+    "n_treated",
+    "n_comparison",
+    "n_treated_matched",
+    "n_control_matched",
+    "n_treated_discarded",
+    "n_control_pool",
+    "programme",
+    "comparison",
+    "by_table",
+    "seed",
+    "discard",
+    "caliper",
+    "m_order",
+    "reference_month",
+}
 
 
 def pdf_text(pdf: Path) -> str:
@@ -69,9 +99,9 @@ def workbook_tables(xlsx: Path) -> dict[str, pd.DataFrame]:
         header = [h for h in rows[2] if h is not None]
         body = []
         for r in rows[3:]:
-            if all(v is None for v in r[:len(header)]):
+            if all(v is None for v in r[: len(header)]):
                 break
-            body.append(list(r[:len(header)]))
+            body.append(list(r[: len(header)]))
         out[caption] = pd.DataFrame(body, columns=header, dtype=object)  # cells exactly as written
     return out
 
@@ -85,8 +115,12 @@ def workbook_text(xlsx: Path) -> str:
 
 def published_texts(out: Path) -> dict[str, str]:
     html = (out / "report.html").read_text("utf-8")
-    texts = {"report.html": html, "results.json": (out / "results.json").read_text("utf-8"),
-             "tables.xlsx": workbook_text(out / "tables.xlsx"), "disclosure_log.csv": (out / "disclosure_log.csv").read_text("utf-8")}
+    texts = {
+        "report.html": html,
+        "results.json": (out / "results.json").read_text("utf-8"),
+        "tables.xlsx": workbook_text(out / "tables.xlsx"),
+        "disclosure_log.csv": (out / "disclosure_log.csv").read_text("utf-8"),
+    }
     if shutil.which("pdftotext"):
         texts["report.pdf"] = pdf_text(out / "report.pdf")
     return texts
@@ -196,6 +230,7 @@ def small_counts_in_results(results: dict, threshold: int) -> list[str]:
                 walk(v, f"{path}[{i}]")
         elif _small(value, threshold):
             hits.append(f"{path} = {value}")
+
     walk(results, "")
     return hits
 

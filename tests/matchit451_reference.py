@@ -11,9 +11,11 @@ With bugs=True this reproduces R's output exactly; with bugs=False it is what th
 which is what evaluation.matching implements. Tests show both equalities, so the two bugs are the
 only differences between evaluation.matching and MatchIt 4.5.1.
 """
+
 import math
 
 import numpy as np
+
 
 def ref_nn_vec(treat, dist, ord_, ratio, discarded, replace, caliper=None, exact=None, cal_covs=None, cal_widths=None, bugs=True):
     """Matches {treated position among treated: [control row, ...]} as MatchIt 4.5.1 computes them.

@@ -1,6 +1,7 @@
 """Run the report notebook's code cells in this process, with display switched off: the analysis, the
 published-figures model, its intruder audit and results.json / tables.xlsx / disclosure_log.csv, without
 papermill, HTML or PDF (those are tested on the demo in test_report.py). Fast enough for several datasets."""
+
 from __future__ import annotations
 
 import json

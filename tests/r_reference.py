@@ -3,6 +3,7 @@
 Without R the tests that need it skip with a visible reason; in CI (EVALUATION_REQUIRE_R=1) a
 missing R is a failure, so conformance can never silently not run.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,11 @@ def require_r(*packages: str) -> str:
     if rscript is None:
         reason = "R is not installed (apt-get install r-base-core " + " ".join(f"r-cran-{p.lower()}" for p in packages) + ")"
     else:
-        check = subprocess.run([rscript, "-e", f"for (p in {_r_vec(packages)}) if (!requireNamespace(p, quietly=TRUE)) quit(status=3)"],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [rscript, "-e", f"for (p in {_r_vec(packages)}) if (!requireNamespace(p, quietly=TRUE)) quit(status=3)"],
+            capture_output=True,
+            text=True,
+        )
         if check.returncode != 0:
             reason = f"R packages missing: {', '.join(packages)}"
     if reason:
@@ -62,8 +66,13 @@ def matchit_call(case: dict, data_var: str = "d") -> str:
     std = case.get("std_caliper")
     if isinstance(std, dict):  # one entry per caliper, in the caliper's order
         args.append("std.caliper = c(" + ", ".join(_r_value(std[k]) for k in case["caliper"]) + ")")
-    for key, r_key in (("ratio", "ratio"), ("replace", "replace"), ("std_caliper", "std.caliper"), ("m_order", "m.order"),
-                       ("discard", "discard")):
+    for key, r_key in (
+        ("ratio", "ratio"),
+        ("replace", "replace"),
+        ("std_caliper", "std.caliper"),
+        ("m_order", "m.order"),
+        ("discard", "discard"),
+    ):
         if key == "std_caliper" and isinstance(std, dict):
             continue
         if key in case and case[key] is not None:
@@ -88,9 +97,11 @@ def run_matchit(data: pd.DataFrame, cases: dict[str, dict], workdir: Path) -> di
     rscript = require_r("MatchIt")
     workdir.mkdir(parents=True, exist_ok=True)
     data.to_csv(workdir / "data.csv", index=False)
-    lines = ["suppressMessages(library(MatchIt))",
-             f'd <- read.csv("{workdir / "data.csv"}", stringsAsFactors = FALSE)',
-             "rownames(d) <- as.character(seq_len(nrow(d)))"]
+    lines = [
+        "suppressMessages(library(MatchIt))",
+        f'd <- read.csv("{workdir / "data.csv"}", stringsAsFactors = FALSE)',
+        "rownames(d) <- as.character(seq_len(nrow(d)))",
+    ]
     for name, case in cases.items():
         out = workdir / name
         lines += [

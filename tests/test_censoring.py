@@ -1,5 +1,6 @@
 """Censoring at a later approach and its inverse-probability weights: exact pieces on hand-built
 rows, and unbiasedness where the truth is known."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,9 @@ from evaluation import censoring, outcomes
 
 
 def test_segment_splits_where_each_weight_starts_to_apply():
-    rows = pd.DataFrame({"unit_id": ["a", "b"], "start": pd.to_datetime(["2021-01-02", "2021-01-02"]),
-                         "stop": pd.to_datetime(["2021-04-01", "2021-04-01"])})
+    rows = pd.DataFrame(
+        {"unit_id": ["a", "b"], "start": pd.to_datetime(["2021-01-02", "2021-01-02"]), "stop": pd.to_datetime(["2021-04-01", "2021-04-01"])}
+    )
     marks = pd.DataFrame({"unit_id": ["a", "a"], "day": pd.to_datetime(["2021-02-10", "2021-01-20"]), "factor": [2.0, 1.5]})
     p = censoring.segment(rows, marks)
     a = p[p.unit_id == "a"]
@@ -70,13 +72,28 @@ def test_ipcw_counts_are_unbiased_when_approach_is_random_at_each_detention():
 
 
 def test_marks_are_detentions_after_the_index_and_before_the_approach():
-    model = censoring.ApproachModel(pd.DataFrame({
-        "detention_id": ["d1", "d2", "d3", "d4"], "person_id": ["A", "A", "A", "B"],
-        "day": pd.to_datetime(["2021-01-01", "2021-02-01", "2021-03-01", "2021-02-01"]), "approached": [0, 0, 1, 0],
-        "p": [0.5, 0.75, 0.5, 0.2]}), "pooled share", 0.3)
-    units = pd.DataFrame({"unit_id": ["A@x", "B@y", "C@z"], "person_id": ["A", "B", "C"], "treated": [0, 0, 1],
-                          "index_date": pd.to_datetime(["2021-01-01", "2021-01-15", "2021-01-01"]),
-                          "censor_date": pd.to_datetime(["2021-03-01", None, None])})
+    model = censoring.ApproachModel(
+        pd.DataFrame(
+            {
+                "detention_id": ["d1", "d2", "d3", "d4"],
+                "person_id": ["A", "A", "A", "B"],
+                "day": pd.to_datetime(["2021-01-01", "2021-02-01", "2021-03-01", "2021-02-01"]),
+                "approached": [0, 0, 1, 0],
+                "p": [0.5, 0.75, 0.5, 0.2],
+            }
+        ),
+        "pooled share",
+        0.3,
+    )
+    units = pd.DataFrame(
+        {
+            "unit_id": ["A@x", "B@y", "C@z"],
+            "person_id": ["A", "B", "C"],
+            "treated": [0, 0, 1],
+            "index_date": pd.to_datetime(["2021-01-01", "2021-01-15", "2021-01-01"]),
+            "censor_date": pd.to_datetime(["2021-03-01", None, None]),
+        }
+    )
     m = censoring.marks(model, units).sort_values(["unit_id", "day"])
     # A: d1 is the index day itself (not after it), d3 is the approach; B: d4; C is a programme unit
     assert list(zip(m.unit_id, m.factor.round(6))) == [("A@x", 4.0), ("B@y", 1.25)]

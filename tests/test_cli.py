@@ -13,7 +13,13 @@ def test_demo_data_writes_the_contract_and_refuses_to_overwrite(tmp_path):
     out = tmp_path / "demo"
     res = run_cli("demo-data", str(out))
     assert res.returncode == 0, res.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["costs.csv", "custody_detentions.csv", "evaluation.toml", "events.csv", "programme_contacts.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "costs.csv",
+        "custody_detentions.csv",
+        "evaluation.toml",
+        "events.csv",
+        "programme_contacts.csv",
+    ]
     again = run_cli("demo-data", str(out))
     assert again.returncode == 2 and "--force" in again.stderr
     assert run_cli("demo-data", str(out), "--force").returncode == 0
@@ -27,8 +33,8 @@ def test_usage_errors_exit_2():
 def test_validate_says_what_the_data_cannot_support_in_the_design(tmp_path):
     """A programme whose extract comes too soon for proven reoffending, and a config without comparison
     sources: validate passes (no errors in the data) and says so in plain words, before anything is built."""
-    from tests.test_cohort import CONTACTS, DETENTIONS, EVENTS
     from tests.conftest import TINY_PROGRAMME, write_tables
+    from tests.test_cohort import CONTACTS, DETENTIONS, EVENTS
 
     config = TINY_PROGRAMME + "[data]\nextract_date = 2021-03-31\n"
     folder = write_tables(tmp_path, config, custody_detentions=DETENTIONS, programme_contacts=CONTACTS, events=EVENTS)

@@ -1,4 +1,5 @@
 """The analysis cohort on a hand-built dataset where every person's fate and every count is known."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -40,7 +41,9 @@ E7,P4,2020-01-01,offence,theft,,,
 E8,P4,2020-11-19,missing_episode,,,,
 E9,P4,2020-11-20,offence,robbery,,,D4
 """
-CONFIG = TINY_PROGRAMME + """[comparison]
+CONFIG = (
+    TINY_PROGRAMME
+    + """[comparison]
 suites = ["Brixton"]
 pre_period_start = 2019-10-19
 pre_period_end = 2019-12-31
@@ -48,6 +51,7 @@ pre_period_end = 2019-12-31
 [data]
 extract_date = 2021-12-31
 """
+)
 
 
 def _folder(tmp_path, extra: str = "", risk_set: bool = False):
@@ -63,8 +67,16 @@ def cohort(tmp_path):
 def test_every_person_has_the_expected_fate(cohort):
     status = cohort.person_status.set_index("person_id")
     assert status.status.to_dict() == {
-        "P1": "programme", "P2": "excluded", "P3": "comparison", "P4": "comparison", "P5": "comparison",
-        "P6": "excluded", "P7": "excluded", "P8": "excluded", "P9": "both"}
+        "P1": "programme",
+        "P2": "excluded",
+        "P3": "comparison",
+        "P4": "comparison",
+        "P5": "comparison",
+        "P6": "excluded",
+        "P7": "excluded",
+        "P8": "excluded",
+        "P9": "both",
+    }
     r = status.reason
     assert "not aged 10–17" in r.P2
     # eligibility is decided at the index date: P3 was a comparison child at Brixton before the programme approached them
@@ -101,7 +113,9 @@ def test_prior_counts_cover_the_year_before_index_and_leave_out_the_index_offenc
     t = cohort.table.set_index("person_id")
     # P1: E1 counts; E2 is the index offence (linked to D1); E3 is more than a year before; E4 counts;
     # E5 is after the index; E6 (2019-11-02) is within a year of 2020-11-01; D0 is a prior detention
-    assert t.loc["P1", ["prior_offences_12m", "prior_victimisations_12m", "prior_missing_episodes_12m", "prior_detentions_12m"]].tolist() == [1, 1, 1, 1]
+    assert t.loc[
+        "P1", ["prior_offences_12m", "prior_victimisations_12m", "prior_missing_episodes_12m", "prior_detentions_12m"]
+    ].tolist() == [1, 1, 1, 1]
     # P4: E7 counts, E8 counts, E9 is the index offence; D4b is after the index
     assert t.loc["P4", ["prior_offences_12m", "prior_missing_episodes_12m", "prior_detentions_12m"]].tolist() == [1, 1, 0]
 
@@ -114,7 +128,9 @@ def test_attrition_accounts_for_every_person_and_detention(cohort):
     assert "Both groups, at different detentions" in set(a.step)
     roles = cohort.detention_status.set_index("detention_id").role
     assert roles.D1 == "index detention (programme group)" and roles.D4 == "index detention (comparison group)"
-    assert roles.D0.startswith("another detention of a cohort child (before") and roles.D4b.startswith("another detention of a cohort child (after")
+    assert roles.D0.startswith("another detention of a cohort child (before") and roles.D4b.startswith(
+        "another detention of a cohort child (after"
+    )
     assert roles.D6 == "detention of a child not in the cohort"
 
 
@@ -183,10 +199,12 @@ def test_time_zero_is_the_first_eligible_detention_in_the_programme_window(tmp_p
     """A child first detained at a comparison suite and approached later at the programme suite in the same window is a
     comparison child only (entered at the comparison suite); a child not approached at their first eligible detention at
     the programme suite is left out even if approached at a later one."""
-    dets = DETENTIONS + ("DX1,PX,Brixton,2020-10-25 10:00,2020-10-25 20:00,15,male,black,Lambeth,theft,no,no\n"
-                         "DX2,PX,Wood Green,2020-11-25 10:00,2020-11-25 20:00,15,male,black,Lambeth,theft,no,no\n"
-                         "DY1,PY,Wood Green,2020-10-26 10:00,2020-10-26 20:00,15,male,white,Enfield,theft,no,no\n"
-                         "DY2,PY,Wood Green,2020-11-26 10:00,2020-11-26 20:00,15,male,white,Enfield,theft,no,no\n")
+    dets = DETENTIONS + (
+        "DX1,PX,Brixton,2020-10-25 10:00,2020-10-25 20:00,15,male,black,Lambeth,theft,no,no\n"
+        "DX2,PX,Wood Green,2020-11-25 10:00,2020-11-25 20:00,15,male,black,Lambeth,theft,no,no\n"
+        "DY1,PY,Wood Green,2020-10-26 10:00,2020-10-26 20:00,15,male,white,Enfield,theft,no,no\n"
+        "DY2,PY,Wood Green,2020-11-26 10:00,2020-11-26 20:00,15,male,white,Enfield,theft,no,no\n"
+    )
     contacts = CONTACTS + "C8,PX,DX2,2020-11-25,declined\nC9,PY,DY2,2020-11-26,declined\n"
     folder = write_tables(tmp_path, CONFIG.format(extra=""), custody_detentions=dets, programme_contacts=contacts, events=EVENTS)
     c = build_cohort(evaluation.load(folder))

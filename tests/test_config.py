@@ -38,16 +38,23 @@ def test_every_config_problem_reported_at_once_with_its_key():
     assert "[data] extract_date" in text
 
 
-@pytest.mark.parametrize("edit, key, fragment", [
-    (lambda r: r["programme"].update(end=dt.date(2020, 1, 1)), "[programme] end", "ends (2020-01-01) before it starts"),
-    (lambda r: r["programme"].update(age_min=15, age_max=12), "[programme] age_max", "below age_min"),
-    (lambda r: r["comparison"].update(pre_period_end=dt.date(2020, 11, 1)), "[comparison] pre_period_end", "must end before the programme starts"),
-    (lambda r: r["comparison"].update(suites=["Wood Green"]), "[comparison] suites", "is a programme suite"),
-    (lambda r: r["engagement"].update(age_bands=[[10, 15], [14, 17]]), "[engagement] age_bands", "overlap"),
-    (lambda r: r["data"].update(extract_date=dt.date(2019, 1, 1)), "[data] extract_date", "before the programme started"),
-    (lambda r: r["data"].update(date_format="dd/mm/yyyy"), "[data] date_format", "not a strftime format"),
-    (lambda r: r["data"].update(values={"custodies": {}}), "[data] values", "is not a table"),
-])
+@pytest.mark.parametrize(
+    "edit, key, fragment",
+    [
+        (lambda r: r["programme"].update(end=dt.date(2020, 1, 1)), "[programme] end", "ends (2020-01-01) before it starts"),
+        (lambda r: r["programme"].update(age_min=15, age_max=12), "[programme] age_max", "below age_min"),
+        (
+            lambda r: r["comparison"].update(pre_period_end=dt.date(2020, 11, 1)),
+            "[comparison] pre_period_end",
+            "must end before the programme starts",
+        ),
+        (lambda r: r["comparison"].update(suites=["Wood Green"]), "[comparison] suites", "is a programme suite"),
+        (lambda r: r["engagement"].update(age_bands=[[10, 15], [14, 17]]), "[engagement] age_bands", "overlap"),
+        (lambda r: r["data"].update(extract_date=dt.date(2019, 1, 1)), "[data] extract_date", "before the programme started"),
+        (lambda r: r["data"].update(date_format="dd/mm/yyyy"), "[data] date_format", "not a strftime format"),
+        (lambda r: r["data"].update(values={"custodies": {}}), "[data] values", "is not a table"),
+    ],
+)
 def test_config_logic_errors_name_the_key(edit, key, fragment):
     raw = demo_raw()
     edit(raw)

@@ -1,5 +1,6 @@
 """Costs and value for money: apportioning, period-consistent unit costs, the reconciliation, the
 unit-cost library and deflators, benefits arithmetic, Monte Carlo, break-even, switching values, renewal."""
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,15 @@ def demo_vfm(demo_dir):
 
 
 def test_apportioning_by_day():
-    c = pd.DataFrame({"item": ["a", "b"], "category": ["staff", "in_kind"], "amount_gbp": [310.0, 100.0],
-                      "start_date": pd.to_datetime(["2020-10-01", "2020-01-01"]), "end_date": pd.to_datetime(["2020-10-31", "2020-01-10"])})
+    c = pd.DataFrame(
+        {
+            "item": ["a", "b"],
+            "category": ["staff", "in_kind"],
+            "amount_gbp": [310.0, 100.0],
+            "start_date": pd.to_datetime(["2020-10-01", "2020-01-01"]),
+            "end_date": pd.to_datetime(["2020-10-31", "2020-01-10"]),
+        }
+    )
     a = costs.apportion(c, "2020-10-19", "2020-12-31")
     assert a.days_in_period.tolist() == [13, 0] and a.amount_in_period.tolist() == [130.0, 0.0]
 
@@ -108,8 +116,10 @@ def test_monte_carlo_draws_the_three_effects_jointly(demo_vfm):
     covariance, not independence."""
     _, oc, _ = demo_vfm
     rng = np.random.default_rng(1)
-    effects = {o: costs.Effect(o, et, math.log(oc.get(o, 12).did["rate_ratio"]), oc.get(o, 12).did["log_se"], 1.0, None)
-               for o, (et, _) in outcomes.OUTCOMES.items()}
+    effects = {
+        o: costs.Effect(o, et, math.log(oc.get(o, 12).did["rate_ratio"]), oc.get(o, 12).did["log_se"], 1.0, None)
+        for o, (et, _) in outcomes.OUTCOMES.items()
+    }
     draws = costs.joint_effect_draws(oc, effects, 12, rng, 200_000)
     sample_cov = np.cov(np.vstack([draws[o] for o in effects]))
     np.testing.assert_allclose(sample_cov, oc.joint_log_rr_vcov(12), atol=0.004)
@@ -123,8 +133,15 @@ def test_break_even_and_switching_values(demo_vfm):
     assert s["unit_cost_scale"] == pytest.approx(1 / v.bcr)
     rr = s["rate_ratio_offending"]
     if rr is not None:  # at the switching value the benefit-cost ratio is exactly 1
-        bcr = costs._bcr_with(v.effects, v.valued, {o: costs.benefits_per_averted_event(e, v.valued) for o, e in v.effects.items()},
-                              v.n_children, 1.0, v.cost, {"offending": math.log(rr)})
+        bcr = costs._bcr_with(
+            v.effects,
+            v.valued,
+            {o: costs.benefits_per_averted_event(e, v.valued) for o, e in v.effects.items()},
+            v.n_children,
+            1.0,
+            v.cost,
+            {"offending": math.log(rr)},
+        )
         assert bcr == pytest.approx(1.0, abs=1e-9)
 
 
@@ -137,9 +154,22 @@ def test_renewal_flags_a_budget_below_the_run_rate(demo_vfm):
 
 def test_a_local_unit_cost_overrides_and_a_missing_one_stops_the_run(broken, demo_dir):
     def edit(t):
-        t["unit_costs"] = pd.DataFrame([{"key": "gmca_cr8_6_robbery", "item": "Robbery (local estimate)", "fiscal": "5000",
-                                         "economic": "", "social": "", "total": "", "price_year": "2020/21",
-                                         "citation": "Borough finance team, 2021", "status": "local"}])
+        t["unit_costs"] = pd.DataFrame(
+            [
+                {
+                    "key": "gmca_cr8_6_robbery",
+                    "item": "Robbery (local estimate)",
+                    "fiscal": "5000",
+                    "economic": "",
+                    "social": "",
+                    "total": "",
+                    "price_year": "2020/21",
+                    "citation": "Borough finance team, 2021",
+                    "status": "local",
+                }
+            ]
+        )
+
     folder = broken(edit)
     data = evaluation.load(folder)
     lib = costs.unit_cost_library(data)
@@ -155,7 +185,10 @@ def test_a_local_unit_cost_overrides_and_a_missing_one_stops_the_run(broken, dem
 
 def test_unit_costs_table_rules(broken):
     def edit(t):
-        t["unit_costs"] = pd.DataFrame([{"key": "x", "item": "X", "fiscal": "", "price_year": "20/21", "citation": "somewhere", "low": "9", "high": "3"}])
+        t["unit_costs"] = pd.DataFrame(
+            [{"key": "x", "item": "X", "fiscal": "", "price_year": "20/21", "citation": "somewhere", "low": "9", "high": "3"}]
+        )
+
     with pytest.raises(evaluation.ValidationError) as exc:
         evaluation.load(broken(edit))
     rules = {(p.column, p.rule) for p in exc.value.errors if p.file == "unit_costs.csv"}

@@ -1,4 +1,5 @@
 """The demo dataset: deterministic, valid, and reproducing Operation Alliance's published tables exactly."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,12 @@ PUBLISHED = {
     "residence": {"Enfield": (4, 17, 13), "Haringey": (1, 16, 7), "Other": (6, 20, 9)},
     "age_band": {"9–10": (0, 0, 0), "11–15": (3, 19, 7), "16–18": (8, 34, 22)},
     "known_to_yos": {"Yes": (2, 16, 13), "No": (3, 17, 7)},
-    "outcome": {"intervention_arranged": (8, 16, 7), "awaiting_intervention": (0, 14, 12),
-                "declined": (3, 8, 3), "out_of_area_referral": (0, 15, 7)},
+    "outcome": {
+        "intervention_arranged": (8, 16, 7),
+        "awaiting_intervention": (0, 14, 12),
+        "declined": (3, 8, 3),
+        "out_of_area_referral": (0, 15, 7),
+    },
 }
 PUBLISHED_PERCENT_KNOWN_TO_YOS = (40, 48, 65, 53)
 
@@ -57,8 +62,12 @@ def test_demo_is_deterministic(tmp_path):
 def test_other_seeds_still_reproduce_the_published_tables(tmp_path):
     write_demo(tmp_path / "s", seed=12345)
     e = engagement.analyse(evaluation.load(tmp_path / "s"))
-    assert e.tables["outcome"]["Total"].to_dict() == {"intervention_arranged": 31, "awaiting_intervention": 26,
-                                                      "declined": 14, "out_of_area_referral": 22}
+    assert e.tables["outcome"]["Total"].to_dict() == {
+        "intervention_arranged": 31,
+        "awaiting_intervention": 26,
+        "declined": 14,
+        "out_of_area_referral": 22,
+    }
 
 
 def test_comparison_pool_is_several_times_the_cohort(demo_dir):
@@ -67,9 +76,14 @@ def test_comparison_pool_is_several_times_the_cohort(demo_dir):
     det = data.custody_detentions
     approached = set(data.programme_contacts.person_id)
     in_period = det.arrival_datetime.between(pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end) + pd.Timedelta(days=1))
-    pre = det.arrival_datetime.between(pd.Timestamp(cfg.comparison.pre_period_start), pd.Timestamp(cfg.comparison.pre_period_end) + pd.Timedelta(days=1))
-    pool = det[((det.custody_suite.isin(cfg.comparison.suites) & in_period) | (det.custody_suite.isin(cfg.programme.suites) & pre))
-               & det.age_at_arrival.between(cfg.programme.age_min, cfg.programme.age_max) & ~det.person_id.isin(approached)]
+    pre = det.arrival_datetime.between(
+        pd.Timestamp(cfg.comparison.pre_period_start), pd.Timestamp(cfg.comparison.pre_period_end) + pd.Timedelta(days=1)
+    )
+    pool = det[
+        ((det.custody_suite.isin(cfg.comparison.suites) & in_period) | (det.custody_suite.isin(cfg.programme.suites) & pre))
+        & det.age_at_arrival.between(cfg.programme.age_min, cfg.programme.age_max)
+        & ~det.person_id.isin(approached)
+    ]
     assert pool.person_id.nunique() >= 4 * len(approached)
     # realistic differences: comparison children are less often known to YOS than the programme's
     first = pool.sort_values("arrival_datetime").drop_duplicates("person_id")

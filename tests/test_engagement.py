@@ -1,4 +1,5 @@
 """Engagement definitions on a small hand-built dataset whose answers are known."""
+
 from __future__ import annotations
 
 import math
@@ -28,9 +29,12 @@ C4,P1,D4,2020-12-01,awaiting_intervention,,,,,
 C5,P4,D5,2020-12-10,awaiting_intervention,2020-12-15,mentoring,,,
 C6,P6,D7,2021-01-05,declined,,,,,
 """
-CONFIG = TINY_PROGRAMME + """[data]
+CONFIG = (
+    TINY_PROGRAMME
+    + """[data]
 extract_date = 2021-06-30
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +81,14 @@ def test_wilson_interval_matches_its_closed_form(k, n):
 def test_funnel_is_nested_and_counts_children(eng):
     f = eng.funnel.set_index("stage_key").children.to_dict()
     # P1-P5 detained at the suite in the period aged 10-17 (P6 after the period, P7 is 19)
-    assert f == {"detained": 5, "approached": 4, "positively_engaged": 2, "intervention_arranged": 1,
-                 "intervention_started": 1, "intervention_ended": 1}
+    assert f == {
+        "detained": 5,
+        "approached": 4,
+        "positively_engaged": 2,
+        "intervention_arranged": 1,
+        "intervention_started": 1,
+        "intervention_ended": 1,
+    }
 
 
 def test_timeliness_within_48_hours(eng):
@@ -86,7 +96,12 @@ def test_timeliness_within_48_hours(eng):
     # P1: released 20 Oct, met 22 Oct (2 days: within); P4: released 10 Dec, met 15 Dec (5 days: late)
     assert (t.loc["followup_within_target", "numerator"], t.loc["followup_within_target", "denominator"]) == (1, 2)
     assert eng.followup_days.set_index("days_after_release").meetings.to_dict() == {
-        "Same day": 0, "1 day": 0, "2 days": 1, "3 days": 0, "4 or more days": 1}
+        "Same day": 0,
+        "1 day": 0,
+        "2 days": 1,
+        "3 days": 0,
+        "4 or more days": 1,
+    }
 
 
 def test_pathway_demand(eng):

@@ -3,6 +3,7 @@ from the independent generator (tests/simulation/generator.py), with a seed fixe
 generator's programme start date as a number). The report must build, read correctly and not find
 effects beyond chance: under no effect each of the five headline tests is significant with probability
 0.05, so two or more of five would happen by chance about 2% of the time."""
+
 from __future__ import annotations
 
 import json
@@ -29,10 +30,12 @@ def null_report(tmp_path_factory):
 def test_a_two_year_programme_with_no_effect_finds_none_beyond_chance(null_report):
     r = json.loads((null_report / "results.json").read_text())
     ba, reo = r["before_after"], r["reoffending"]
-    significant = [o for o in ("offending", "victimisation", "missing_episodes")
-                   if ba[o]["12"]["ci_high"] < 1 or ba[o]["12"]["ci_low"] > 1]
-    significant += [k for k in ("proven", "rearrest_12m") if k in reo and reo[k]["ci_low"] is not None
-                    and (reo[k]["ci_high"] < 0 or reo[k]["ci_low"] > 0)]
+    significant = [o for o in ("offending", "victimisation", "missing_episodes") if ba[o]["12"]["ci_high"] < 1 or ba[o]["12"]["ci_low"] > 1]
+    significant += [
+        k
+        for k in ("proven", "rearrest_12m")
+        if k in reo and reo[k]["ci_low"] is not None and (reo[k]["ci_high"] < 0 or reo[k]["ci_low"] > 0)
+    ]
     assert len(significant) <= 1, significant
     # the summary claims exactly what the estimates support
     claimed = {k for k, v in r["summary"]["significant_reduction"].items() if v}

@@ -1,5 +1,6 @@
 """evaluation.matching without R: against an independent brute-force matcher on random tie-heavy
 data, first-principles Mahalanobis distances, weights and balance worked by hand, refusals, memory."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -10,20 +11,22 @@ import pandas as pd
 import pytest
 
 import evaluation
-from evaluation.cohort import build_cohort
-from evaluation.matching import MatchingError, match, match_cohort, mahalanobis_metric
+from evaluation.cohort import COLUMN_ROLES, build_cohort
+from evaluation.matching import MatchingError, mahalanobis_metric, match, match_cohort
 from tests.matchit451_reference import ref_nn_vec
 
 
 def _random_data(seed: int, n1: int = 40, n0: int = 160) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = n1 + n0
-    return pd.DataFrame({
-        "treat": np.r_[np.ones(n1, int), np.zeros(n0, int)][rng.permutation(n)],
-        "dist": rng.integers(0, 30, n).astype(float),  # many exact ties
-        "age": rng.integers(10, 18, n),
-        "grp": rng.choice(["a", "b", "c"], n),
-    })
+    return pd.DataFrame(
+        {
+            "treat": np.r_[np.ones(n1, int), np.zeros(n0, int)][rng.permutation(n)],
+            "dist": rng.integers(0, 30, n).astype(float),  # many exact ties
+            "age": rng.integers(10, 18, n),
+            "grp": rng.choice(["a", "b", "c"], n),
+        }
+    )
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -44,8 +47,19 @@ def test_scalar_matching_equals_brute_force_reference(seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            m = match(d, "treat", ["age", "grp"], distance=d.dist.to_numpy(), ratio=ratio, replace=replace, caliper=cal,
-                      std_caliper=False, m_order=m_order, exact=exact, discard=discard)
+            m = match(
+                d,
+                "treat",
+                ["age", "grp"],
+                distance=d.dist.to_numpy(),
+                ratio=ratio,
+                replace=replace,
+                caliper=cal,
+                std_caliper=False,
+                m_order=m_order,
+                exact=exact,
+                discard=discard,
+            )
         except MatchingError:
             return  # nothing matched: the reference agrees below only when there is something to compare
     treat, dist = d.treat.to_numpy(), d.dist.to_numpy()
@@ -55,11 +69,13 @@ def test_scalar_matching_equals_brute_force_reference(seed):
     for units in strata:
         tu, du = treat[units], dist[units]
         dt = du[tu == 1]
-        order = {"largest": np.argsort(-dt, kind="stable"), "smallest": np.argsort(dt, kind="stable"),
-                 "data": np.arange(len(dt))}["data" if replace else m_order]
+        order = {"largest": np.argsort(-dt, kind="stable"), "smallest": np.argsort(dt, kind="stable"), "data": np.arange(len(dt))}[
+            "data" if replace else m_order
+        ]
         cc = d[["age"]].to_numpy(float)[units] if age_cal is not None else None
-        mm = ref_nn_vec(tu, du, order, ratio, disc[units], replace, caliper, None, cc,
-                        np.array([age_cal]) if age_cal is not None else None, bugs=False)
+        mm = ref_nn_vec(
+            tu, du, order, ratio, disc[units], replace, caliper, None, cc, np.array([age_cal]) if age_cal is not None else None, bugs=False
+        )
         rows = units[tu == 1]
         expected |= {(int(rows[i]), int(units[c])) for i, row in enumerate(mm) for c in row}
     got = {(int(t), int(c)) for t, row in m.match_matrix.iterrows() for c in row.dropna()}
@@ -135,7 +151,7 @@ def test_refuses_identifiers_outcomes_and_post_index_columns(demo_dir):
     t = build_cohort(evaluation.load(demo_dir)).table
     for bad in (["person_id"], ["engagement_outcome"], ["positively_engaged"]):
         with pytest.raises(MatchingError, match="refused"):
-            match(t, "treated", ["age", *bad])
+            match(t, "treated", ["age", *bad], column_roles=COLUMN_ROLES)
     d = t.assign(reoffended_12m=0, case_id=1)
     for bad in ("reoffended_12m", "case_id"):
         with pytest.raises(MatchingError, match="refused"):

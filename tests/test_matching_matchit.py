@@ -12,6 +12,7 @@ Three legs:
    them switched off: the bugs are the only difference.
 Datasets: MatchIt's `lalonde`, and the demo cohort (categorical covariates, so many exact ties).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -27,8 +28,14 @@ from tests.matchit451_reference import ref_nn_vec
 from tests.r_reference import require_r, run_matchit
 
 STATS = ["means_treated", "means_control", "std_mean_diff", "var_ratio", "ecdf_mean", "ecdf_max"]
-R_STATS = {"Means Treated": "means_treated", "Means Control": "means_control", "Std. Mean Diff.": "std_mean_diff",
-           "Var. Ratio": "var_ratio", "eCDF Mean": "ecdf_mean", "eCDF Max": "ecdf_max"}
+R_STATS = {
+    "Means Treated": "means_treated",
+    "Means Control": "means_control",
+    "Std. Mean Diff.": "std_mean_diff",
+    "Var. Ratio": "var_ratio",
+    "eCDF Mean": "ecdf_mean",
+    "eCDF Max": "ecdf_max",
+}
 
 SCALAR_CASES = {  # 1:1 on a whole-number distance: R 4.5.1 does what it intends, so pairs must be identical
     "largest": {},
@@ -60,8 +67,12 @@ MAHALANOBIS_CASES = {
     "mahalanobis_age_caliper": dict(distance="mahalanobis", caliper={"AGE": 3.0}, std_caliper=False),
 }
 BUG_CASES = {  # R's own glm distance: fractional, so 4.5.1's bugs show
-    "largest": {}, "smallest": dict(m_order="smallest"), "ratio2": dict(ratio=2), "caliper": dict(caliper=0.2, link="linear.logit"),
-    "exact_caliper": dict(exact="EXACT", caliper=0.3), "replace_ratio2": dict(replace=True, ratio=2),
+    "largest": {},
+    "smallest": dict(m_order="smallest"),
+    "ratio2": dict(ratio=2),
+    "caliper": dict(caliper=0.2, link="linear.logit"),
+    "exact_caliper": dict(exact="EXACT", caliper=0.3),
+    "replace_ratio2": dict(replace=True, ratio=2),
     "discard_caliper": dict(discard="control", caliper=0.1),
 }
 
@@ -71,8 +82,11 @@ def _lalonde(tmp_path_factory) -> tuple[pd.DataFrame, list[str], dict[str, str]]
     import subprocess
 
     path = tmp_path_factory.mktemp("lalonde") / "lalonde.csv"
-    subprocess.run([rscript, "-e", f'library(MatchIt); data(lalonde); write.csv(lalonde, "{path}", row.names = FALSE)'],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [rscript, "-e", f'library(MatchIt); data(lalonde); write.csv(lalonde, "{path}", row.names = FALSE)'],
+        check=True,
+        capture_output=True,
+    )
     d = pd.read_csv(path).drop(columns="re78")  # re78 is the outcome: never a covariate
     return d, ["age", "educ", "race", "married", "nodegree", "re74", "re75"], {"EXACT": "race", "AGE": "age"}
 
@@ -119,8 +133,13 @@ def r_results(dataset, tmp_path_factory):
     name, d, treatment, covs, names = dataset
     cases = {}
     for case, kw in {**SCALAR_CASES, **RATIO_CASES}.items():
-        cases[f"scalar_{case}"] = {"treatment": treatment, "covariates": covs, "distance": "user",
-                                   "user_distance_column": "ps_int", **_resolve(kw, names)}
+        cases[f"scalar_{case}"] = {
+            "treatment": treatment,
+            "covariates": covs,
+            "distance": "user",
+            "user_distance_column": "ps_int",
+            **_resolve(kw, names),
+        }
     for case, kw in MAHALANOBIS_CASES.items():
         cases[case] = {"treatment": treatment, "covariates": _mahalanobis_covariates(name, covs), **_resolve(kw, names)}
     for case, kw in BUG_CASES.items():
@@ -183,8 +202,7 @@ def _mahalanobis_covariates(name: str, covs: list[str]) -> list[str]:
     identical rows still tie exactly, so the tie rule is still exercised."""
     if name == "lalonde":
         return covs
-    return ["age", "yos_yes", "prior_offences_12m", "prior_victimisations_12m", "prior_missing_episodes_12m",
-            "prior_detentions_12m", "ps"]
+    return ["age", "yos_yes", "prior_offences_12m", "prior_victimisations_12m", "prior_missing_episodes_12m", "prior_detentions_12m", "ps"]
 
 
 @pytest.mark.needs_r
@@ -216,8 +234,9 @@ def test_weights_subclasses_and_balance_from_matchit_pairs_equal_matchit(dataset
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = match(d, treatment, covs, distance=d.ps_int.to_numpy(), **_resolve({**SCALAR_CASES, **RATIO_CASES}[case], names))
-    from_r = assemble_result(m.data, m.treatment, m.covariates, m.spec, m.treat, m.distance.to_numpy(), m.discarded.to_numpy(),
-                             _r_matches(r), m.caliper_widths)
+    from_r = assemble_result(
+        m.data, m.treatment, m.covariates, m.spec, m.treat, m.distance.to_numpy(), m.discarded.to_numpy(), _r_matches(r), m.caliper_widths
+    )
     _assert_identical(from_r, r)
 
 
@@ -227,16 +246,29 @@ def _transcription(d, treat, dist, disc, kw, bugs: bool) -> set[tuple[int, int]]
     cal_names = [k for k in widths if k]
     cal_covs = d[cal_names].to_numpy(float) if cal_names else None
     cal_widths = np.array([widths[k] for k in cal_names]) if cal_names else None
-    strata = [np.arange(len(d))] if not kw.get("exact") else [np.flatnonzero(d[kw["exact"][0]].to_numpy() == v)
-                                                              for v in sorted(set(d[kw["exact"][0]]))]
+    strata = (
+        [np.arange(len(d))]
+        if not kw.get("exact")
+        else [np.flatnonzero(d[kw["exact"][0]].to_numpy() == v) for v in sorted(set(d[kw["exact"][0]]))]
+    )
     pairs = set()
     for units in strata:
         tu, du = treat[units], dist[units]
         dt = du[tu == 1]
-        order = {"largest": np.argsort(-dt, kind="stable"), "smallest": np.argsort(dt, kind="stable"),
-                 "data": np.arange(len(dt))}[m_order]
-        mm = ref_nn_vec(tu, du, order, kw.get("ratio", 1), disc[units], kw.get("replace", False), widths.get(""), None,
-                        None if cal_covs is None else cal_covs[units], cal_widths, bugs=bugs)
+        order = {"largest": np.argsort(-dt, kind="stable"), "smallest": np.argsort(dt, kind="stable"), "data": np.arange(len(dt))}[m_order]
+        mm = ref_nn_vec(
+            tu,
+            du,
+            order,
+            kw.get("ratio", 1),
+            disc[units],
+            kw.get("replace", False),
+            widths.get(""),
+            None,
+            None if cal_covs is None else cal_covs[units],
+            cal_widths,
+            bugs=bugs,
+        )
         treated_rows = units[tu == 1]
         pairs |= {(int(treated_rows[i]), int(units[c])) for i, row in enumerate(mm) for c in row}
     return pairs
@@ -255,5 +287,6 @@ def test_known_matchit_451_bugs_are_the_only_difference(dataset, r_results, case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = match(d, treatment, covs, distance=dist, **{k: v for k, v in kw.items() if k != "link"})
-    assert _our_pairs(ours) == _transcription(d, treat, dist, disc, kw, bugs=False), \
+    assert _our_pairs(ours) == _transcription(d, treat, dist, disc, kw, bugs=False), (
         "evaluation.matching is the transcription without the bugs"
+    )

@@ -1,5 +1,6 @@
 """Before/after outcomes: windows and counts on hand-built data, DuckDB against the pandas reference,
 and the difference-in-differences estimator's bias and coverage in simulation."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,23 +19,32 @@ from evaluation.outcomes import count_events, count_events_pandas, did_poisson, 
 
 
 def _sample():
-    return pd.DataFrame({"person_id": ["A", "B"], "index_date": pd.to_datetime(["2021-03-15", "2021-12-01"]),
-                         "index_detention_id": ["DA", "DB"], "treated": [1, 0], "weight": [1.0, 1.0], "cluster": [1, 1]})
+    return pd.DataFrame(
+        {
+            "person_id": ["A", "B"],
+            "index_date": pd.to_datetime(["2021-03-15", "2021-12-01"]),
+            "index_detention_id": ["DA", "DB"],
+            "treated": [1, 0],
+            "weight": [1.0, 1.0],
+            "cluster": [1, 1],
+        }
+    )
 
 
 def _events():
     rows = [
-        ("A", "2021-03-14", "offence", None),       # last day before the index: counts before
-        ("A", "2021-03-15", "offence", None),       # the index day itself: never counted
-        ("A", "2021-03-13", "offence", "DA"),       # the index arrest's own offence (linked): never counted
+        ("A", "2021-03-14", "offence", None),  # last day before the index: counts before
+        ("A", "2021-03-15", "offence", None),  # the index day itself: never counted
+        ("A", "2021-03-13", "offence", "DA"),  # the index arrest's own offence (linked): never counted
         ("A", "2021-03-16", "victimisation", None),  # first day after: counts after
-        ("A", "2020-09-15", "offence", None),       # exactly 6 months before: counts in the 6-month before-window
+        ("A", "2020-09-15", "offence", None),  # exactly 6 months before: counts in the 6-month before-window
         ("A", "2020-09-14", "missing_episode", None),  # a day earlier: only in the 12-month window
-        ("A", "2021-09-16", "offence", None),       # the after-window (16 Mar to 15 Sep) has ended: not counted
+        ("A", "2021-09-16", "offence", None),  # the after-window (16 Mar to 15 Sep) has ended: not counted
         ("B", "2022-02-01", "missing_episode", None),
     ]
     return pd.DataFrame(rows, columns=["person_id", "event_date", "event_type", "detention_id"]).assign(
-        event_date=lambda f: pd.to_datetime(f.event_date))
+        event_date=lambda f: pd.to_datetime(f.event_date)
+    )
 
 
 def test_windows_exclude_the_index_day_and_offence_and_flag_censoring():
@@ -56,8 +66,7 @@ def test_windows_exclude_the_index_day_and_offence_and_flag_censoring():
 def test_duckdb_counts_equal_the_pandas_reference(demo_dir, tmp_path):
     data = evaluation.load(demo_dir)
     cm = match_comparison(build_cohort(data), data.config)
-    win = person_windows(outcomes.matched_sample(cm), [3, 6, 12], data.config.data.extract_date,
-                         outcomes.events_start_date(data))
+    win = person_windows(outcomes.matched_sample(cm), [3, 6, 12], data.config.data.extract_date, outcomes.events_start_date(data))
     duck = count_events(win, data.events)
     pd.testing.assert_frame_equal(duck, count_events_pandas(win, data.events))
     assert duck.to_numpy().sum() > 1000
@@ -87,8 +96,17 @@ def test_results_json_section_and_the_matchings_beside_the_main_one(demo_outcome
     out = res.to_results()
     for o in ("offending", "victimisation", "missing_episodes"):
         for w in ("6", "12"):
-            keys = {"treated_before_rate", "treated_after_rate", "comparison_before_rate", "comparison_after_rate",
-                    "naive_change", "rate_ratio", "ci_low", "ci_high", "p_value"}
+            keys = {
+                "treated_before_rate",
+                "treated_after_rate",
+                "comparison_before_rate",
+                "comparison_after_rate",
+                "naive_change",
+                "rate_ratio",
+                "ci_low",
+                "ci_high",
+                "p_value",
+            }
             assert keys <= set(out[o][w])
             assert out[o][w]["ci_low"] < out[o][w]["rate_ratio"] < out[o][w]["ci_high"]
             assert {"e_value", "e_value_ci", "rosenbaum_gamma", "placebo_verdict"} <= set(out[o][w])
@@ -245,13 +263,34 @@ def test_a_group_without_events_gives_no_estimate_and_says_why():
     from evaluation.outcomes import before_after, estimable
     from evaluation.report.sections.outcomes import estimates_table, outcome_headline
 
-    sample = pd.DataFrame({"unit_id": ["a", "b", "c", "d"], "person_id": ["a", "b", "c", "d"], "treated": [1, 1, 0, 0],
-                           "weight": 1.0, "cluster": [1, 2, 1, 2], "subclass": [1.0, 2.0, 1.0, 2.0]})
+    sample = pd.DataFrame(
+        {
+            "unit_id": ["a", "b", "c", "d"],
+            "person_id": ["a", "b", "c", "d"],
+            "treated": [1, 1, 0, 0],
+            "weight": 1.0,
+            "cluster": [1, 2, 1, 2],
+            "subclass": [1.0, 2.0, 1.0, 2.0],
+        }
+    )
     rows = []
     for u, t in zip(sample.unit_id, sample.treated):
         for period, y in (("before", 2), ("after", 1 if t else 0), ("before_2", 1)):
-            rows.append({"unit_id": u, "person_id": u, "window_months": 12, "period": period, "days": 365, "full_days": 365,
-                         "censored": False, "approached_later": False, "offence": y, "victimisation": y, "missing_episode": y})
+            rows.append(
+                {
+                    "unit_id": u,
+                    "person_id": u,
+                    "window_months": 12,
+                    "period": period,
+                    "days": 365,
+                    "full_days": 365,
+                    "censored": False,
+                    "approached_later": False,
+                    "offence": y,
+                    "victimisation": y,
+                    "missing_episode": y,
+                }
+            )
     ba = before_after(pd.DataFrame(rows), sample, "missing_episodes", 12)
     assert not estimable(ba.did) and "comparison group after" in ba.did["not_estimable"]
     assert ba.hidden_bias is None and ba.placebo_check["verdict"] == "not_run"

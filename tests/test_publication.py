@@ -1,5 +1,6 @@
 """The publication model and its intruder audit: known attacks are found, planted leaks are found, and the
 report's own suppression passes the audit on small cohorts it did not shape (tests/simulation/generator.py)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -16,8 +17,10 @@ MONTHS = ["2020-10", "2020-11", "2020-12"]
 def _outcome_table() -> pd.DataFrame:
     """Children by outcome and month of first contact, shaped like the demo's Table 5 in the round that leaked:
     October's 'arranged' is 2 and December's 13 is suppressed beside it (secondary)."""
-    t = pd.DataFrame({"2020-10": [2, 6, 3, 9], "2020-11": [15, 7, 8, 10], "2020-12": [13, 5, 2, 2]},
-                     index=["intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral"])
+    t = pd.DataFrame(
+        {"2020-10": [2, 6, 3, 9], "2020-11": [15, 7, 8, 10], "2020-12": [13, 5, 2, 2]},
+        index=["intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral"],
+    )
     t["Total"] = t.sum(axis=1)
     t.loc["All"] = t.sum()
     return t
@@ -25,8 +28,13 @@ def _outcome_table() -> pd.DataFrame:
 
 def _publish_outcomes(log: DisclosureLog) -> pd.DataFrame:
     t = _outcome_table()
-    return sdc.apply(t, sdc.table_lines(t, total_row="All", total_col="Total"), log, "engagement_outcome",
-                     quantity=lambda r, m: f"engaged[{m}]" if r == "All" else f"engaged[{m}|outcome={r}]")
+    return sdc.apply(
+        t,
+        sdc.table_lines(t, total_row="All", total_col="Total"),
+        log,
+        "engagement_outcome",
+        quantity=lambda r, m: f"engaged[{m}]" if r == "All" else f"engaged[{m}|outcome={r}]",
+    )
 
 
 def test_the_december_attack_is_found():

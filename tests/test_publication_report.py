@@ -4,6 +4,7 @@ workbook finds no small count and no line with a single hidden cell.
 
 Datasets come from the independent generator (tests/simulation/generator.py) with seeds and sizes fixed
 in advance: about 5 children over 8 months, about 12 (months of 0-3 children) and about 35 over a year."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,11 @@ from tests import disclosure_scan
 from tests.notebook_inprocess import run_report_cells
 from tests.simulation.generator import Scenario, simulate
 
-CASES = {"five_children": dict(seed=1, people_per_suite=40, programme_months=8),
-         "months_of_one_to_four": dict(seed=2, people_per_suite=90, programme_months=8),
-         "about_thirty": dict(seed=3, people_per_suite=230, programme_months=12)}
+CASES = {
+    "five_children": dict(seed=1, people_per_suite=40, programme_months=8),
+    "months_of_one_to_four": dict(seed=2, people_per_suite=90, programme_months=8),
+    "about_thirty": dict(seed=3, people_per_suite=230, programme_months=12),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
@@ -30,7 +33,9 @@ def small_report(request, tmp_path_factory):
         "item,category,start_date,end_date,amount_gbp,funder\n"
         f"Outreach workers,staff,{scenario.start},{scenario.end},61234.56,Test funder\n"
         f"Manager (part),management,{scenario.start},{scenario.end},9876.54,Test funder\n"
-        f"Room at the suite,in_kind,{scenario.start},{scenario.end},1200.00,\n", encoding="utf-8")
+        f"Room at the suite,in_kind,{scenario.start},{scenario.end},1200.00,\n",
+        encoding="utf-8",
+    )
     out = folder / "out"
     out.mkdir()
     ns = run_report_cells(data, out)

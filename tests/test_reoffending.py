@@ -1,4 +1,5 @@
 """Reoffending definitions on hand-built data, weights after attrition, power, JDL wording, benchmarks."""
+
 from __future__ import annotations
 
 import json
@@ -36,11 +37,14 @@ E5,A,2021-09-01,offence,theft,youth_caution,2022-05-10,
 E6,A,2021-11-05,offence,theft,conviction,2022-01-10,
 E7,C,2021-12-20,offence,theft,conviction,2022-03-01,
 """
-CONFIG = TINY_PROGRAMME + """[comparison]
+CONFIG = (
+    TINY_PROGRAMME
+    + """[comparison]
 suites = ["Brixton"]
 [data]
 extract_date = 2022-06-25
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +116,10 @@ def test_weights_are_recomputed_on_the_pairs_that_remain():
     assert set(w.index) == {"t0", "c2", "c3"}, "a programme child who leaves takes its matched set with it"
 
 
-@pytest.mark.parametrize("p0, n, expected_p1", [(0.33, 100, 0.161), (0.33, 200, 0.206), (0.33, 400, 0.241), (0.33, 800, 0.266),
-                                                (0.20, 200, 0.100), (0.45, 200, 0.314)])
+@pytest.mark.parametrize(
+    "p0, n, expected_p1",
+    [(0.33, 100, 0.161), (0.33, 200, 0.206), (0.33, 400, 0.241), (0.33, 800, 0.266), (0.20, 200, 0.100), (0.45, 200, 0.314)],
+)
 def test_minimum_detectable_difference_reproduces_the_methods_table(p0, n, expected_p1):
     # ../shared/reference/methods.md, section 6 (pooled normal approximation, 80% power, 5% two-sided)
     assert p0 - reoffending.min_detectable_difference(p0, n, n) == pytest.approx(expected_p1, abs=0.0006)
@@ -124,12 +130,23 @@ def test_sample_size_per_group_reproduces_the_methods_table():
     assert reoffending.sample_size_per_group(0.33, 0.30) == 323
 
 
-@pytest.mark.parametrize("lo, hi, expected", [
-    (-0.20, -0.05, "between 5 and 20 fewer were proven to have reoffended within a year of the arrest than would have done without the "
-                   "programme. This is a statistically significant result."),
-    (0.02, 0.11, "between 2 and 11 more were proven to have reoffended"),
-    (-0.18, 0.07, "could be lower by as many as 18 or higher by as many as 7 than without the programme. This is not a statistically significant result"),
-])
+@pytest.mark.parametrize(
+    "lo, hi, expected",
+    [
+        (
+            -0.20,
+            -0.05,
+            "between 5 and 20 fewer were proven to have reoffended within a year of the arrest than would have done without the "
+            "programme. This is a statistically significant result.",
+        ),
+        (0.02, 0.11, "between 2 and 11 more were proven to have reoffended"),
+        (
+            -0.18,
+            0.07,
+            "could be lower by as many as 18 or higher by as many as 7 than without the programme. This is not a statistically significant result",
+        ),
+    ],
+)
 def test_jdl_wording(lo, hi, expected):
     d = Difference(90, 300, 0.3, 0.35, (lo + hi) / 2, lo, hi, 0.2)
     assert expected in jdl_sentence("proven", d)

@@ -1,4 +1,5 @@
 """End to end: `evaluation report` on the demo data, as CI and `make report` run it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -82,7 +83,9 @@ def test_internal_qa_build_shows_every_published_figure_and_is_stamped(built_qa,
     # every page of the PDF carries the stamp, and the workbook says so on its contents sheet
     if _tool("pdftotext"):
         pages = _pdf_pages_text(out / "report.pdf")
-        assert pages and all("NOT FOR PUBLICATION" in page for page in pages), [i + 1 for i, t in enumerate(pages) if "NOT FOR PUBLICATION" not in t]
+        assert pages and all("NOT FOR PUBLICATION" in page for page in pages), [
+            i + 1 for i, t in enumerate(pages) if "NOT FOR PUBLICATION" not in t
+        ]
     from openpyxl import load_workbook
 
     contents = load_workbook(out / "tables.xlsx", read_only=True)["Contents"]
@@ -96,8 +99,12 @@ def test_results_matching_section_and_balance_on_demo(built):
     assert m["max_abs_std_mean_diff_before"] > 0.1, "the demo's comparison pool differs before matching"
     assert m["max_abs_std_mean_diff_after"] < 0.1 and m["covariates_above_threshold_after"] == 0
     html = (built / "report.html").read_text()
-    for heading in ("Matched comparison group", "Who is in the analysis", "Covariate balance before and after matching",
-                    "Sample sizes before and after matching"):
+    for heading in (
+        "Matched comparison group",
+        "Who is in the analysis",
+        "Covariate balance before and after matching",
+        "Sample sizes before and after matching",
+    ):
         assert heading in html
 
 
@@ -125,8 +132,19 @@ def test_reoffending_recovers_the_planted_effect_and_reports_exclusions(built, t
     reo = json.loads((built / "results.json").read_text())["reoffending"]
     for key in ("proven", "rearrest_6m", "rearrest_12m"):
         r = reo[key]
-        for field in ("n_treated", "n_comparison", "treated_rate", "comparison_rate", "difference", "ci_low", "ci_high", "p_value",
-                      "hazard_ratio", "hazard_ratio_ci", "min_detectable_difference"):
+        for field in (
+            "n_treated",
+            "n_comparison",
+            "treated_rate",
+            "comparison_rate",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "hazard_ratio",
+            "hazard_ratio_ci",
+            "min_detectable_difference",
+        ):
             assert field in r, (key, field)
     # the generator plants a reduction (its exact expected effect); whether one demo's interval covers it is a random
     # event, checked across datasets by the simulation study (tests/test_simulation_study.py)
@@ -142,8 +160,12 @@ def test_reoffending_recovers_the_planted_effect_and_reports_exclusions(built, t
     p = reo["proven"]
     for group, n in (("programme", "n_treated"), ("comparison", "n_comparison")):
         parts = p[n] + p["excluded_incomplete_follow_up"][group] + p["excluded_matched_partner_left_out"][group]
-        assert parts == json.loads((built / "results.json").read_text())["matching"]["n_treated_matched" if group == "programme"
-                                                                                     else "n_control_matched"]
+        assert (
+            parts
+            == json.loads((built / "results.json").read_text())["matching"][
+                "n_treated_matched" if group == "programme" else "n_control_matched"
+            ]
+        )
     assert reo["proven"]["definition"] == reoffending.FROM_ARREST
     assert {"e_value", "e_value_ci", "rosenbaum_gamma"} <= set(reo["proven"])
     excluded = reo["proven"]["excluded_incomplete_follow_up"]
@@ -155,8 +177,18 @@ def test_reoffending_recovers_the_planted_effect_and_reports_exclusions(built, t
 
 def test_value_for_money_section(built):
     c = json.loads((built / "results.json").read_text())["costs"]
-    for key in ("total_cost", "cost_per_child_engaged", "cost_per_intervention_arranged", "as_reported", "npv", "bcr",
-                "bcr_ci_low", "bcr_ci_high", "prob_bcr_above_1", "break_even"):
+    for key in (
+        "total_cost",
+        "cost_per_child_engaged",
+        "cost_per_intervention_arranged",
+        "as_reported",
+        "npv",
+        "bcr",
+        "bcr_ci_low",
+        "bcr_ci_high",
+        "prob_bcr_above_1",
+        "break_even",
+    ):
         assert key in c, key
     assert 495 <= c["staff_cost_per_child_engaged"] <= 505
     stated = {a["measure"]: a for a in c["as_reported"]}
@@ -167,9 +199,12 @@ def test_value_for_money_section(built):
     assert "£206" in html and "Why they differ" in html and "Flag: the budget is below the current run-rate" in html
     assert "How many averted offences would pay for the programme" in html
     # every unit cost used is traceable in the appendix: its source and URL are printed there
-    appendix = html[html.index("Appendix C: unit costs and their sources"):]
-    for citation in ("GMCA (New Economy) Unit Cost Database v1.4", "Shalev Greene &amp; Pakes (2012)",
-                     "https://www.greatermanchester-ca.gov.uk/what-we-do/research/research-cost-benefit-analysis/"):
+    appendix = html[html.index("Appendix C: unit costs and their sources") :]
+    for citation in (
+        "GMCA (New Economy) Unit Cost Database v1.4",
+        "Shalev Greene &amp; Pakes (2012)",
+        "https://www.greatermanchester-ca.gov.uk/what-we-do/research/research-cost-benefit-analysis/",
+    ):
         assert citation in appendix
 
 
@@ -242,12 +277,15 @@ def test_second_build_is_byte_identical(built, tmp_path):
     res = run_cli("report", "--out", "demo", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     for name in OUTPUTS:
-        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == hashlib.sha256((tmp_path / "demo" / name).read_bytes()).hexdigest(), name
+        assert (
+            hashlib.sha256((built / name).read_bytes()).hexdigest() == hashlib.sha256((tmp_path / "demo" / name).read_bytes()).hexdigest()
+        ), name
 
 
 def test_report_on_bad_data_writes_nothing(broken, tmp_path):
     def edit(t):
         t["custody_detentions"].loc[0, "sex"] = "X"
+
     folder = broken(edit)
     out = tmp_path / "reports" / "never"
     res = run_cli("report", "--data", str(folder), "--out", str(out), "--quiet")
@@ -289,9 +327,24 @@ def _chromium(tmp_path, *args: str, timeout: int = 180) -> str:
     """Headless Chromium with no network side-traffic and a throwaway profile; returns its stdout."""
     import subprocess
 
-    return subprocess.run([_tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                           f"--user-data-dir={tmp_path / 'profile'}", *args], capture_output=True, text=True, timeout=timeout).stdout
+    return subprocess.run(
+        [
+            _tool("chromium"),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    ).stdout
 
 
 def _visible_text(html_path, tmp_path) -> str:
@@ -304,14 +357,35 @@ def _visible_text(html_path, tmp_path) -> str:
 @pytest.mark.browser
 def test_narrative_headings_are_visible_to_readers(built, tmp_path):
     text = _visible_text(built / "report.html", tmp_path)
-    for heading in ("Summary", "The programme", "Engagement", "Matched comparison group", "Balance: are the matched groups alike?",
-                    "Offending, victimisation and missing episodes", "Missing episodes", "Limitations", "Appendix D: glossary"):
+    for heading in (
+        "Summary",
+        "The programme",
+        "Engagement",
+        "Matched comparison group",
+        "Balance: are the matched groups alike?",
+        "Offending, victimisation and missing episodes",
+        "Missing episodes",
+        "Limitations",
+        "Appendix D: glossary",
+    ):
         assert heading in text, f"'{heading}' is not visible on the printed page"
 
 
-SECTIONS = ["Summary", "The programme", "Engagement", "Matched comparison group", "Offending, victimisation and missing episodes",
-            "Reoffending", "Value for money", "Limitations", "Appendix A: methods", "Appendix B: data quality",
-            "Appendix C: unit costs and their sources", "Appendix D: glossary", "Appendix E: how this report was built"]
+SECTIONS = [
+    "Summary",
+    "The programme",
+    "Engagement",
+    "Matched comparison group",
+    "Offending, victimisation and missing episodes",
+    "Reoffending",
+    "Value for money",
+    "Limitations",
+    "Appendix A: methods",
+    "Appendix B: data quality",
+    "Appendix C: unit costs and their sources",
+    "Appendix D: glossary",
+    "Appendix E: how this report was built",
+]
 
 
 def _h2(html: str) -> list[str]:
@@ -352,7 +426,7 @@ def test_executive_summary_is_computed_from_the_results(built):
 
     results = json.loads((built / "results.json").read_text())
     html = (built / "report.html").read_text()
-    summary = h.unescape(re.sub(r"<[^>]+>", "", html[html.index('id="Summary"'):html.index('id="The-programme"')]))
+    summary = h.unescape(re.sub(r"<[^>]+>", "", html[html.index('id="Summary"') : html.index('id="The-programme"')]))
     c, reo, ba = results["costs"], results["reoffending"]["proven"], results["before_after"]
     funnel = results["engagement"]["funnel"]
     assert f"approached {funnel['approached']}" in summary and f"{funnel['detained']} children" in summary
@@ -389,23 +463,27 @@ def test_programme_limitations_and_appendices(built):
     import html as h
 
     html = h.unescape((built / "report.html").read_text())
-    prog = html[html.index('id="The-programme"'):html.index('id="Engagement"')]
+    prog = html[html.index('id="The-programme"') : html.index('id="Engagement"')]
     assert "four youth outreach workers" in prog and "Source: London999" in prog and "Period evaluated: 19 October 2020" in prog
-    lim = html[html.index('id="Limitations"'):html.index('id="Appendix-A:-methods"')]
+    lim = html[html.index('id="Limitations"') : html.index('id="Appendix-A:-methods"')]
     for heading in ("Design", "Power", "Data gaps", "Other schemes in the same custody suite"):
         assert f">{heading}<" in lim
     for scheme in ("Project Guardian", "DIVERT", "ChiIRP"):
         assert scheme in lim
     assert "https://whatworks.college.police.uk/Research/Research-Map/Pages/ResearchProject.aspx?projectid=896" in lim
-    methods = html[html.index('id="Appendix-A:-methods"'):html.index('id="Appendix-B:-data-quality"')]
+    methods = html[html.index('id="Appendix-A:-methods"') : html.index('id="Appendix-B:-data-quality"')]
     for ref in ("https://doi.org/10.18637/jss.v042.i08", "https://doi.org/10.18637/jss.v095.i01", "caliper: 0.2 standard deviations"):
         assert ref in methods
-    quality = html[html.index('id="Appendix-B:-data-quality"'):html.index('id="Appendix-C:-unit-costs-and-their-sources"')]
-    for caption in ("Data used in this report", "Validation of each input table", "Missing values in optional columns",
-                    "Who is in the analysis: from the custody extract to the matched groups."):
+    quality = html[html.index('id="Appendix-B:-data-quality"') : html.index('id="Appendix-C:-unit-costs-and-their-sources"')]
+    for caption in (
+        "Data used in this report",
+        "Validation of each input table",
+        "Missing values in optional columns",
+        "Who is in the analysis: from the custody extract to the matched groups.",
+    ):
         assert caption in quality
     assert "release_after_arrival" in quality and "intervention_start_date" in quality
-    glossary = html[html.index('id="Appendix-D:-glossary"'):]
+    glossary = html[html.index('id="Appendix-D:-glossary"') :]
     for term in ("Regression to the mean", "Proven reoffending", "Intention to treat", "Standardised mean difference (SMD)"):
         assert term in glossary
 
@@ -415,11 +493,12 @@ def test_sections_that_cannot_run_say_why(broken, demo_dir, tmp_path):
     needs them says what is missing instead of failing."""
     text = (demo_dir / "evaluation.toml").read_text()
     start = text.index("[comparison]")
-    config = text[:start] + text[text.index("[data]"):]
+    config = text[:start] + text[text.index("[data]") :]
 
     def drop(t):
         t["events"] = None
         t["costs"] = None
+
     folder = broken(drop, config_text=config)
     res = run_cli("report", "--data", str(folder), "--out", str(tmp_path / "out"), "--quiet")
     assert res.returncode == 0, res.stderr
@@ -496,7 +575,9 @@ def test_pdf_pages_render_non_blank_and_nothing_runs_off_the_page(built, tmp_pat
         assert dark / (grey.width * grey.height) > 0.0015, f"{path.name} is blank"
     bbox = subprocess.run([_tool("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     for n, (w, h_, body) in enumerate(re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', bbox, flags=re.S), start=1):
-        for x0, y0, x1, y1, word in re.findall(r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)</word>', body):
+        for x0, y0, x1, y1, word in re.findall(
+            r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)</word>', body
+        ):
             assert float(x0) >= 0 and float(x1) <= float(w) - 20 and float(y1) <= float(h_), f"page {n}: '{word}' runs off the page"
     texts = _pdf_pages_text(pdf)
     for n, t in enumerate(texts, start=1):

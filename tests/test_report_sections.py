@@ -1,4 +1,5 @@
 """Pure pieces of the report's wording: effect sizes in words and compact provenance JSON."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,7 @@ def test_balance_sentence_claims_only_what_the_numbers_show(demo_dir):
     assert f"the {len(cm.covariates)} characteristics matched on" in text
     extra = cm.indicator_balance([c for c in cm.covariates if c.startswith("prior_")])
     off = extra[extra.std_mean_diff.abs() > cm.threshold]
-    assert (("differ in the share with" in text) == bool(len(off)))
+    assert ("differ in the share with" in text) == bool(len(off))
     # and the check has teeth: a matched comparison group with no prior offences at all is named
     r = cm.result
     r.data = r.data.assign(prior_offences_12m=np.where(r.data.treated == 1, r.data.prior_offences_12m, 0))
@@ -59,8 +60,18 @@ def test_placebo_words_follow_the_verdict():
 
     def ba(verdict, rr=0.85, p=0.07, half=False):
         check = {"verdict": verdict, "ci90": (0.73, 0.99), "margin": 1.25, "at_least_half_the_effect": half}
-        return BeforeAfter("offending", 12, None, {"rate_ratio": 0.86}, {}, {}, None,
-                           {"rate_ratio": rr, "ci_low": 0.7, "ci_high": 1.02, "p_value": p, "log_se": 0.09}, 1.0, check)
+        return BeforeAfter(
+            "offending",
+            12,
+            None,
+            {"rate_ratio": 0.86},
+            {},
+            {},
+            None,
+            {"rate_ratio": rr, "ci_low": 0.7, "ci_high": 1.02, "p_value": p, "log_se": 0.09},
+            1.0,
+            check,
+        )
 
     assert "already differed" in placebo_text(ba("differing_trends", p=0.01), "offences")
     assert "were similar" in placebo_text(ba("parallel_supported", rr=1.0, p=0.9), "offences")

@@ -1,18 +1,92 @@
 """E-values and Rosenbaum bounds against the published worked examples."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.sensitivity import (HiddenBias, e_value, e_value_ci, gamma_if_significant, matched_set_differences, rosenbaum_gamma,
-                                    signed_rank_upper_p)
+from evaluation.sensitivity import (
+    HiddenBias,
+    e_value,
+    e_value_ci,
+    gamma_if_significant,
+    matched_set_differences,
+    rosenbaum_gamma,
+    signed_rank_upper_p,
+)
 
 # Morton et al. (1982) blood lead: 33 exposed children and their matched controls, as in Rosenbaum (2002), s. 4.3.3
-LEAD_EXPOSED = [38, 23, 41, 18, 37, 36, 23, 62, 31, 34, 24, 14, 21, 17, 16, 20, 15, 10, 45, 39, 22, 35, 49, 48, 44, 35, 43, 39, 34,
-                13, 73, 25, 27]
-LEAD_CONTROL = [16, 18, 18, 24, 19, 11, 10, 15, 16, 18, 18, 13, 19, 10, 16, 16, 24, 13, 9, 14, 21, 19, 7, 18, 19, 12, 11, 22, 25, 16,
-                13, 11, 13]
+LEAD_EXPOSED = [
+    38,
+    23,
+    41,
+    18,
+    37,
+    36,
+    23,
+    62,
+    31,
+    34,
+    24,
+    14,
+    21,
+    17,
+    16,
+    20,
+    15,
+    10,
+    45,
+    39,
+    22,
+    35,
+    49,
+    48,
+    44,
+    35,
+    43,
+    39,
+    34,
+    13,
+    73,
+    25,
+    27,
+]
+LEAD_CONTROL = [
+    16,
+    18,
+    18,
+    24,
+    19,
+    11,
+    10,
+    15,
+    16,
+    18,
+    18,
+    13,
+    19,
+    10,
+    16,
+    16,
+    24,
+    13,
+    9,
+    14,
+    21,
+    19,
+    7,
+    18,
+    19,
+    12,
+    11,
+    22,
+    25,
+    16,
+    13,
+    11,
+    13,
+]
 
 
 def test_e_value_reproduces_vanderweele_and_ding_worked_example():
@@ -49,8 +123,14 @@ def test_rosenbaum_gamma_is_one_without_a_significant_result():
 
 
 def test_matched_set_differences_use_the_weighted_comparison_mean():
-    f = pd.DataFrame({"subclass": [1, 1, 1, 2, 2, np.nan], "treated": [1, 0, 0, 1, 0, 0], "weight": [1, 0.5, 0.5, 1, 1, 1],
-                      "v": [3.0, 1.0, 2.0, 0.0, 4.0, 9.0]})
+    f = pd.DataFrame(
+        {
+            "subclass": [1, 1, 1, 2, 2, np.nan],
+            "treated": [1, 0, 0, 1, 0, 0],
+            "weight": [1, 0.5, 0.5, 1, 1, 1],
+            "v": [3.0, 1.0, 2.0, 0.0, 4.0, 9.0],
+        }
+    )
     assert matched_set_differences(f, "v").tolist() == [1.5, -4.0]
 
 

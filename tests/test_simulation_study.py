@@ -8,6 +8,7 @@ with probability 0.999 and the original comparison-pool rule (a false 'significa
 a planted effect, the 95% intervals must cover the truth at least as often as the 0.1% point of a
 Binomial(n, 0.95) allows; the mean error of each DiD (log scale) must be within 3 standard errors of 0.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Cluster-robust standard errors against R's sandwich::vcovCL on a fixed dataset (the demo's matched panel)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -46,8 +47,9 @@ def test_cluster_robust_standard_errors_equal_sandwich_vcovcl(demo_dir, tmp_path
 
     X = np.column_stack([np.ones(len(panel)), panel.treated, panel.post, panel.treated * panel.post]).astype(float)
     names = ["(Intercept)", "treated", "post", "treated:post"]
-    pf = poisson_fit(X, panel.y.to_numpy(float), np.log(panel.exposure_years.to_numpy()), panel.weight.to_numpy(float),
-                     panel.cluster.to_numpy(), names)
+    pf = poisson_fit(
+        X, panel.y.to_numpy(float), np.log(panel.exposure_years.to_numpy()), panel.weight.to_numpy(float), panel.cluster.to_numpy(), names
+    )
     lf = linear_fit(X, panel["any"].to_numpy(), panel.weight.to_numpy(float), panel.cluster.to_numpy(), names)
     for model, fit in (("poisson", pf), ("linear", lf)):
         theirs = r[r.model == model].reset_index(drop=True)

@@ -1,5 +1,6 @@
 """Survival conformance with R's survival package (Debian r-cran-survival) on a fixed dataset: the
 demo's matched sample, time to first proven reoffence, with matching weights and matched sets."""
+
 from __future__ import annotations
 
 import subprocess
@@ -53,8 +54,9 @@ def r_survival(survival_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def ours(survival_data):
     d = survival_data
-    return reoffending.survival_comparison(d.time.to_numpy(float), d.event.to_numpy(bool), d.treated.to_numpy(), d.w.to_numpy(float),
-                                           d.cluster.to_numpy())
+    return reoffending.survival_comparison(
+        d.time.to_numpy(float), d.event.to_numpy(bool), d.treated.to_numpy(), d.w.to_numpy(float), d.cluster.to_numpy()
+    )
 
 
 @pytest.mark.needs_r

@@ -1,5 +1,6 @@
 """Validated loading: one bad-input test per rule, each asserting file, row and column; file-level
 failures; all problems at once; other formats; mappings."""
+
 from __future__ import annotations
 
 import hashlib
@@ -39,26 +40,31 @@ def second_detention(tables):
 
 # ---------------------------------------------------------------------------------------------- field rules
 
-@pytest.mark.parametrize("table, column, value, fragment", [
-    ("custody_detentions", "person_id", "", "a value is required"),
-    ("custody_detentions", "sex", "M", "not an allowed value; expected one of female, male, other, unknown"),
-    ("custody_detentions", "ethnicity", "IC3", "not an allowed value"),
-    ("custody_detentions", "age_at_arrival", "fifteen", "expected a whole number"),
-    ("custody_detentions", "age_at_arrival", "9", "below the minimum 10"),
-    ("custody_detentions", "age_at_arrival", "140", "above the maximum 110"),
-    ("custody_detentions", "arrival_datetime", "19/10/2020 14:00", "expected a date and time like 2020-10-19 14:30"),
-    ("custody_detentions", "known_to_yos", "maybe", "not an allowed value"),
-    ("programme_contacts", "contact_date", "2020-13-01", "expected a date like 2020-10-19"),
-    ("programme_contacts", "outcome", "Green", "[data.values.programme_contacts.outcome]"),
-    ("programme_contacts", "sessions_attended", "-1", "below the minimum 0"),
-    ("events", "event_type", "arrest", "not an allowed value"),
-    ("costs", "amount_gbp", "£1,200", "expected a number"),
-    ("costs", "amount_gbp", "-5", "below the minimum 0"),
-    ("costs", "category", "salaries", "not an allowed value"),
-])
+
+@pytest.mark.parametrize(
+    "table, column, value, fragment",
+    [
+        ("custody_detentions", "person_id", "", "a value is required"),
+        ("custody_detentions", "sex", "M", "not an allowed value; expected one of female, male, other, unknown"),
+        ("custody_detentions", "ethnicity", "IC3", "not an allowed value"),
+        ("custody_detentions", "age_at_arrival", "fifteen", "expected a whole number"),
+        ("custody_detentions", "age_at_arrival", "9", "below the minimum 10"),
+        ("custody_detentions", "age_at_arrival", "140", "above the maximum 110"),
+        ("custody_detentions", "arrival_datetime", "19/10/2020 14:00", "expected a date and time like 2020-10-19 14:30"),
+        ("custody_detentions", "known_to_yos", "maybe", "not an allowed value"),
+        ("programme_contacts", "contact_date", "2020-13-01", "expected a date like 2020-10-19"),
+        ("programme_contacts", "outcome", "Green", "[data.values.programme_contacts.outcome]"),
+        ("programme_contacts", "sessions_attended", "-1", "below the minimum 0"),
+        ("events", "event_type", "arrest", "not an allowed value"),
+        ("costs", "amount_gbp", "£1,200", "expected a number"),
+        ("costs", "amount_gbp", "-5", "below the minimum 0"),
+        ("costs", "category", "salaries", "not an allowed value"),
+    ],
+)
 def test_field_rules_name_file_row_column(broken, table, column, value, fragment):
     def edit(t):
         t[table].loc[3, column] = value
+
     problems = problems_of(broken(edit))
     assert_problem(problems, f"{table}.csv", 5, column, fragment)
     assert any(p.value == value for p in problems if p.column == column) or value == ""
@@ -67,6 +73,7 @@ def test_field_rules_name_file_row_column(broken, table, column, value, fragment
 def test_unique_ids(broken):
     def edit(t):
         t["custody_detentions"].loc[7, "detention_id"] = t["custody_detentions"].loc[2, "detention_id"]
+
     assert_problem(problems_of(broken(edit)), "custody_detentions.csv", 9, "detention_id", "already appears in row 4")
 
 
@@ -75,6 +82,7 @@ def test_one_contact_per_detention(broken):
         c = t["programme_contacts"]
         c.loc[5, "detention_id"] = c.loc[1, "detention_id"]
         c.loc[5, "person_id"] = c.loc[1, "person_id"]
+
     assert_problem(problems_of(broken(edit)), "programme_contacts.csv", 7, "detention_id", "must be unique")
 
 
@@ -86,6 +94,7 @@ def test_missing_required_column(broken):
 def test_unknown_columns_are_ignored_with_a_warning(broken):
     def edit(t):
         t["custody_detentions"]["surname"] = "Smith"
+
     data = evaluation.load(broken(edit))
     assert "surname" not in data.custody_detentions.columns
     assert any(w.column == "surname" and "ignored" in w.message for w in data.warnings)
@@ -94,16 +103,19 @@ def test_unknown_columns_are_ignored_with_a_warning(broken):
 def test_optional_columns_may_be_left_out(broken):
     def edit(t):
         t["programme_contacts"] = t["programme_contacts"].drop(columns=["pathway", "sessions_attended", "followup_date"])
+
     data = evaluation.load(broken(edit))
     assert data.programme_contacts.pathway.isna().all()
 
 
 # ---------------------------------------------------------------------------------------------- schema x-rules
 
+
 def test_release_after_arrival(broken):
     def edit(t):
         d = t["custody_detentions"]
         d.loc[10, "release_datetime"] = (pd.Timestamp(d.loc[10, "arrival_datetime"]) - pd.Timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+
     assert_problem(problems_of(broken(edit)), "custody_detentions.csv", 12, "release_datetime", "is before the arrival")
 
 
@@ -111,6 +123,7 @@ def test_nothing_after_extract_date(broken):
     def edit(t):
         t["events"].loc[20, "event_date"] = "2023-01-05"
         t["programme_contacts"].loc[2, "followup_date"] = "2022-07-01"
+
     problems = problems_of(broken(edit))
     assert_problem(problems, "events.csv", 22, "event_date", "after the extract date (")
     assert_problem(problems, "programme_contacts.csv", 4, "followup_date", "after the extract date")
@@ -120,6 +133,7 @@ def test_costs_start_not_after_extract(broken):
     def edit(t):
         t["costs"].loc[1, "start_date"] = "2022-09-01"
         t["costs"].loc[1, "end_date"] = "2022-09-30"
+
     assert_problem(problems_of(broken(edit)), "costs.csv", 3, "start_date", "renewal scenario")
 
 
@@ -132,6 +146,7 @@ def test_person_sex_consistent(broken):
         d.loc[first, "sex"] = "male"
         d.loc[later, "sex"] = "female"
         holder["row"] = later + 2
+
     problems = problems_of(broken(edit))
     assert_problem(problems, "custody_detentions.csv", holder["row"], "sex", "is recorded as 'male'")
 
@@ -144,6 +159,7 @@ def test_person_age_consistent(broken):
         d = t["custody_detentions"]
         d.loc[later, "age_at_arrival"] = str(int(d.loc[first, "age_at_arrival"]) + 6)
         holder["rows"] = (first + 2, later + 2)
+
     problems = problems_of(broken(edit))
     bad = [p for p in problems if p.rule == "person_consistency" and p.column == "age_at_arrival"]
     assert len(bad) == 2 and all("no single date of birth" in p.message for p in bad), "\n".join(map(str, problems))
@@ -153,6 +169,7 @@ def test_person_age_consistent(broken):
 def test_contact_detention_must_exist(broken):
     def edit(t):
         t["programme_contacts"].loc[0, "detention_id"] = "D9999999"
+
     assert_problem(problems_of(broken(edit)), "programme_contacts.csv", 2, "detention_id", "does not exist in custody_detentions")
 
 
@@ -160,6 +177,7 @@ def test_contact_person_matches_detention(broken):
     def edit(t):
         c = t["programme_contacts"]
         c.loc[0, "person_id"] = c.loc[1, "person_id"]
+
     assert_problem(problems_of(broken(edit)), "programme_contacts.csv", 2, "person_id", "differs from the person of detention")
 
 
@@ -167,6 +185,7 @@ def test_contact_not_before_arrival(broken):
     def edit(t):
         c = t["programme_contacts"]
         c.loc[4, "contact_date"] = (pd.Timestamp(c.loc[4, "contact_date"]) - pd.Timedelta(days=3)).strftime("%Y-%m-%d")
+
     assert_problem(problems_of(broken(edit)), "programme_contacts.csv", 6, "contact_date", "is before the detention began")
 
 
@@ -183,6 +202,7 @@ def test_followup_not_before_contact(broken):
         c = t["programme_contacts"]
         c.loc[i, "followup_date"] = (pd.Timestamp(c.loc[i, "contact_date"]) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
         holder["row"] = i + 2
+
     assert_problem(problems_of(broken(edit)), "programme_contacts.csv", holder["row"], "followup_date", "is before contact_date")
 
 
@@ -194,6 +214,7 @@ def test_intervention_start_not_before_contact(broken):
         c = t["programme_contacts"]
         c.loc[i, "intervention_start_date"] = (pd.Timestamp(c.loc[i, "contact_date"]) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
         holder["row"] = i + 2
+
     assert_problem(problems_of(broken(edit)), "programme_contacts.csv", holder["row"], "intervention_start_date", "is before contact_date")
 
 
@@ -207,6 +228,7 @@ def test_intervention_end_not_before_start_and_needs_start(broken):
         c.loc[i, "intervention_end_date"] = (pd.Timestamp(c.loc[i, "intervention_start_date"]) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
         c.loc[j, "intervention_start_date"] = ""
         holder["rows"] = (i + 2, j + 2)
+
     problems = problems_of(broken(edit))
     assert_problem(problems, "programme_contacts.csv", holder["rows"][0], "intervention_end_date", "is before intervention_start_date")
     assert_problem(problems, "programme_contacts.csv", holder["rows"][1], "intervention_start_date", "must have started")
@@ -229,6 +251,7 @@ def test_offence_group_required_for_offences_and_empty_for_missing(broken):
         t["events"].loc[i, "offence_group"] = ""
         t["events"].loc[j, "offence_group"] = "theft"
         holder["rows"] = (i + 2, j + 2)
+
     problems = problems_of(broken(edit))
     assert_problem(problems, "events.csv", holder["rows"][0], "offence_group", "is required for event_type 'offence'")
     assert_problem(problems, "events.csv", holder["rows"][1], "offence_group", "must be empty for a missing episode")
@@ -241,6 +264,7 @@ def test_outcome_only_for_offences(broken):
         i = _event_row(t, "victimisation")
         t["events"].loc[i, "proven_outcome"] = "conviction"
         holder["row"] = i + 2
+
     assert_problem(problems_of(broken(edit)), "events.csv", holder["row"], "proven_outcome", "offences only")
 
 
@@ -251,6 +275,7 @@ def test_proven_date_needs_outcome(broken):
         i = _event_row(t, "offence", proven_date=True)
         t["events"].loc[i, "proven_outcome"] = "none"
         holder["row"] = i + 2
+
     assert_problem(problems_of(broken(edit)), "events.csv", holder["row"], "proven_outcome", "has a proven_date")
 
 
@@ -262,6 +287,7 @@ def test_proven_not_before_event(broken):
         e = t["events"]
         e.loc[i, "proven_date"] = (pd.Timestamp(e.loc[i, "event_date"]) - pd.Timedelta(days=10)).strftime("%Y-%m-%d")
         holder["row"] = i + 2
+
     assert_problem(problems_of(broken(edit)), "events.csv", holder["row"], "proven_date", "is before event_date")
 
 
@@ -275,6 +301,7 @@ def test_event_detention_exists_and_same_person(broken):
         e.loc[i, "detention_id"] = "D0000001"
         e.loc[j, "person_id"] = e.loc[i, "person_id"] if e.loc[i, "person_id"] != e.loc[j, "person_id"] else "P99999"
         holder["rows"] = (i + 2, j + 2)
+
     problems = problems_of(broken(edit))
     assert_problem(problems, "events.csv", holder["rows"][0], "detention_id", "does not exist in custody_detentions")
     assert_problem(problems, "events.csv", holder["rows"][1], "person_id", "differs from the person of detention")
@@ -283,6 +310,7 @@ def test_event_detention_exists_and_same_person(broken):
 def test_cost_end_not_before_start(broken):
     def edit(t):
         t["costs"].loc[2, "end_date"] = "2020-01-01"
+
     assert_problem(problems_of(broken(edit)), "costs.csv", 4, "end_date", "is before start_date")
 
 
@@ -293,11 +321,13 @@ def test_advisory_warnings_do_not_stop_the_run(broken):
         # move one contact's detention to a comparison suite: a warning, not an error
         det = c.loc[0, "detention_id"]
         d.loc[d.detention_id == det, "custody_suite"] = "Brixton"
+
     data = evaluation.load(broken(edit))
     assert any(w.rule == "outside_programme" and "not at a programme suite" in w.message for w in data.warnings)
 
 
 # ---------------------------------------------------------------------------------------------- all at once
+
 
 def test_all_problems_across_all_files_at_once(broken):
     def edit(t):
@@ -306,14 +336,19 @@ def test_all_problems_across_all_files_at_once(broken):
         t["programme_contacts"].loc[0, "outcome"] = "Amber"
         t["events"].loc[0, "event_date"] = "yesterday"
         t["costs"].loc[0, "amount_gbp"] = "lots"
+
     problems = problems_of(broken(edit))
     assert {(p.file, p.row, p.column) for p in problems} >= {
-        ("custody_detentions.csv", 2, "sex"), ("custody_detentions.csv", 3, "age_at_arrival"),
-        ("programme_contacts.csv", 2, "outcome"), ("events.csv", 2, "event_date"), ("costs.csv", 2, "amount_gbp"),
+        ("custody_detentions.csv", 2, "sex"),
+        ("custody_detentions.csv", 3, "age_at_arrival"),
+        ("programme_contacts.csv", 2, "outcome"),
+        ("events.csv", 2, "event_date"),
+        ("costs.csv", 2, "amount_gbp"),
     }
 
 
 # ---------------------------------------------------------------------------------------------- file level
+
 
 def test_missing_required_table(broken):
     folder = broken()
@@ -344,15 +379,18 @@ def test_two_files_for_one_table(broken):
     assert any("more than one file for table costs" in p.message for p in problems)
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (b"", "is empty"),
-    (b"   \n\n", "is empty"),
-    (b"item,category,start_date,end_date,amount_gbp,funder\n", "has a header row but no data rows"),
-    (b"item;category;start_date;end_date;amount_gbp\nx;staff;2020-10-19;2020-10-31;1\n", "uses ';' to separate columns"),
-    (b"PK\x03\x04rest-of-a-zip", "is an Excel workbook or zip archive"),
-    (b"%PDF-1.7 ...", "is a PDF document"),
-    (b"\xff\xfei\x00t\x00e\x00m\x00", "UTF-16"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "is empty"),
+        (b"   \n\n", "is empty"),
+        (b"item,category,start_date,end_date,amount_gbp,funder\n", "has a header row but no data rows"),
+        (b"item;category;start_date;end_date;amount_gbp\nx;staff;2020-10-19;2020-10-31;1\n", "uses ';' to separate columns"),
+        (b"PK\x03\x04rest-of-a-zip", "is an Excel workbook or zip archive"),
+        (b"%PDF-1.7 ...", "is a PDF document"),
+        (b"\xff\xfei\x00t\x00e\x00m\x00", "UTF-16"),
+    ],
+)
 def test_unreadable_csv_files(broken, content, fragment):
     folder = broken()
     (folder / "costs.csv").write_bytes(content)
@@ -408,6 +446,7 @@ def test_missing_folder(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- formats & mappings
 
+
 @pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
 def test_xlsx_and_parquet_load_the_same_as_csv(tmp_path, demo_dir, fmt):
     write_demo(tmp_path / fmt, file_format=fmt)
@@ -432,8 +471,9 @@ def test_excel_row_numbers_match_the_sheet(tmp_path):
 def test_local_column_names_codes_and_date_formats_are_mapped(broken, demo_dir):
     def edit(t):
         c = t["programme_contacts"]
-        c["outcome"] = c.outcome.map({"intervention_arranged": "Green", "awaiting_intervention": "Amber",
-                                      "declined": "Red", "out_of_area_referral": "Blue"})
+        c["outcome"] = c.outcome.map(
+            {"intervention_arranged": "Green", "awaiting_intervention": "Amber", "declined": "Red", "out_of_area_referral": "Blue"}
+        )
         c["contact_date"] = pd.to_datetime(c.contact_date).dt.strftime("%d/%m/%Y")
         t["programme_contacts"] = c.rename(columns={"contact_date": "Date of contact"})
         for col in ("followup_date", "intervention_start_date", "intervention_end_date"):
@@ -444,16 +484,23 @@ def test_local_column_names_codes_and_date_formats_are_mapped(broken, demo_dir):
             for col in frame.columns:
                 if col.endswith("_date") and col != "arrival_datetime":
                     frame[col] = frame[col].map(lambda v: pd.Timestamp(v).strftime("%d/%m/%Y") if v else "")
+
     config = None
     folder = broken(edit)
     config = (folder / "evaluation.toml").read_text().replace("[data]\n", '[data]\ndate_format = "%d/%m/%Y"\n')
-    config += ('\n[data.columns.programme_contacts]\n"Date of contact" = "contact_date"\n'
-               '\n[data.values.programme_contacts.outcome]\nGreen = "intervention_arranged"\nAmber = "awaiting_intervention"\n'
-               'Red = "declined"\nBlue = "out_of_area_referral"\n')
+    config += (
+        '\n[data.columns.programme_contacts]\n"Date of contact" = "contact_date"\n'
+        '\n[data.values.programme_contacts.outcome]\nGreen = "intervention_arranged"\nAmber = "awaiting_intervention"\n'
+        'Red = "declined"\nBlue = "out_of_area_referral"\n'
+    )
     (folder / "evaluation.toml").write_text(config)
     data = evaluation.load(folder)
     assert data.programme_contacts.outcome.value_counts().to_dict() == {
-        "intervention_arranged": 31, "awaiting_intervention": 26, "out_of_area_referral": 22, "declined": 14}
+        "intervention_arranged": 31,
+        "awaiting_intervention": 26,
+        "out_of_area_referral": 22,
+        "declined": 14,
+    }
     assert data.programme_contacts.contact_date.min() == evaluation.load(demo_dir).programme_contacts.contact_date.min()
 
 
@@ -466,17 +513,23 @@ def test_inputs_are_never_modified(demo_dir):
 
 # ---------------------------------------------------------------------------------------------- the CLI
 
+
 def test_cli_validate_lists_every_problem_and_writes_nothing(broken):
     def edit(t):
         t["custody_detentions"].loc[0, "sex"] = "X"
         t["programme_contacts"].loc[1, "outcome"] = "Amber"
         t["costs"].loc[0, "amount_gbp"] = "lots"
+
     folder = broken(edit)
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.iterdir()}
     res = run_cli("validate", str(folder))
     assert res.returncode == 1
-    for line in ("custody_detentions.csv, row 2, column sex", "programme_contacts.csv, row 3, column outcome",
-                 "costs.csv, row 2, column amount_gbp", "Nothing was written."):
+    for line in (
+        "custody_detentions.csv, row 2, column sex",
+        "programme_contacts.csv, row 3, column outcome",
+        "costs.csv, row 2, column amount_gbp",
+        "Nothing was written.",
+    ):
         assert line in res.stderr, res.stderr
     assert "Traceback" not in res.stderr
     after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.iterdir()}

@@ -1,5 +1,6 @@
 """The walkthrough's example is true: the demo data rewritten in the local form it describes, with the
 `[data]` section it shows, loads to exactly the tables the demo itself loads to."""
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,7 @@ DOC = REPO / "docs" / "walkthrough.md"
 
 def _config_block() -> str:
     text = DOC.read_text("utf-8")
-    after = text[text.index("<!-- walkthrough-config -->"):]
+    after = text[text.index("<!-- walkthrough-config -->") :]
     return re.search(r"```toml\n(.*?)```", after, flags=re.S).group(1)
 
 
@@ -31,8 +32,11 @@ def _to_local(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     det = out["custody_detentions"]
     for col in ("arrival_datetime", "release_datetime"):
         det[col] = pd.to_datetime(det[col]).dt.strftime("%d/%m/%Y %H:%M")
-    for table, cols in {"programme_contacts": ("contact_date", "followup_date", "intervention_start_date", "intervention_end_date"),
-                        "events": ("event_date", "proven_date"), "costs": ("start_date", "end_date")}.items():
+    for table, cols in {
+        "programme_contacts": ("contact_date", "followup_date", "intervention_start_date", "intervention_end_date"),
+        "events": ("event_date", "proven_date"),
+        "costs": ("start_date", "end_date"),
+    }.items():
         for col in cols:
             filled = out[table][col] != ""
             out[table].loc[filled, col] = pd.to_datetime(out[table].loc[filled, col]).dt.strftime("%d/%m/%Y")
@@ -48,6 +52,7 @@ def test_walkthrough_mapping_loads_local_extracts_exactly_as_the_demo(broken, de
 
     def rewrite(t):
         t.update(_to_local(t))
+
     folder = broken(rewrite, config_text=local_config)
     local = pd.read_csv(folder / "custody_detentions.csv", dtype=str, nrows=3)
     assert "Custody Ref" in local.columns and local["Gender"].isin(["M", "F", "U"]).all()
@@ -66,6 +71,7 @@ def test_walkthrough_validation_example_is_what_validate_prints(broken, tmp_path
     def edit(t):
         t["programme_contacts"].loc[2, "outcome"] = "Green"
         t["programme_contacts"].loc[6, "contact_date"] = "31/11/2020"
+
     folder = broken(edit)
     res = run_cli("validate", str(folder))
     assert res.returncode == 1

@@ -2,6 +2,7 @@
 
 It imports the analysis modules; the analysis modules never import it.
 """
+
 from __future__ import annotations
 
 from .build import ReportBuildError, build_report

@@ -6,13 +6,15 @@ Pipeline: load & validate (fail before anything is written) → papermill execut
 code, no scripts, no network resources) → outputs are staged in a temporary folder and moved into
 place only when everything has succeeded.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import nbformat
 
@@ -80,8 +82,12 @@ def export_html(nb: nbformat.NotebookNode, internal_qa: bool = False) -> str:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
-        template_name="offline", extra_template_basedirs=[str(_template_dir())],
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="",
+        template_name="offline",
+        extra_template_basedirs=[str(_template_dir())],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
     )
     css = (_template_dir() / "offline" / "report.css").read_text("utf-8")
     body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "internal_qa": internal_qa})
@@ -97,7 +103,9 @@ def export_pdf(html: str, title: str) -> bytes:
     try:
         import weasyprint
     except OSError as exc:  # pango or its friends missing from the system
-        raise ReportBuildError(f"WeasyPrint cannot start ({exc}); install pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0") from None
+        raise ReportBuildError(
+            f"WeasyPrint cannot start ({exc}); install pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+        ) from None
     return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
@@ -107,9 +115,16 @@ def execute_notebook(params: dict, workdir: Path, progress: bool) -> nbformat.No
     source = resource_dir("notebooks") / NOTEBOOK
     executed = workdir / "executed.ipynb"
     try:
-        pm.execute_notebook(str(source), str(executed), parameters=params, kernel_name="python3",
-                            progress_bar=progress, cwd=str(workdir), log_output=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        pm.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=params,
+            kernel_name="python3",
+            progress_bar=progress,
+            cwd=str(workdir),
+            log_output=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
     except pm.PapermillExecutionError as exc:
         raise ReportBuildError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
     nb = nbformat.read(executed, as_version=4)
@@ -117,19 +132,41 @@ def execute_notebook(params: dict, workdir: Path, progress: bool) -> nbformat.No
     return nb
 
 
-def build_report(data_dir: str | Path | None = None, config: str | Path | None = None, out_dir: str | Path = "reports/demo",
-                 progress: bool = True, say: Callable[[str], None] = print, internal_qa: bool = False,
-                 command: str | None = None) -> BuildResult:
+@contextlib.contextmanager
+def reproducible_environment() -> Iterator[None]:
+    """Environment for a byte-identical build (the kernel inherits it): a fixed SOURCE_DATE_EPOCH unless set,
+    PYTHONHASHSEED=0 and no MPLBACKEND. The caller's environment is restored afterwards."""
+    keys = ("SOURCE_DATE_EPOCH", "PYTHONHASHSEED", "MPLBACKEND")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.environ.pop("MPLBACKEND", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def build_report(
+    data_dir: str | Path | None = None,
+    config: str | Path | None = None,
+    out_dir: str | Path = "reports/demo",
+    progress: bool = True,
+    say: Callable[[str], None] = print,
+    internal_qa: bool = False,
+    command: str | None = None,
+) -> BuildResult:
     """Build report.html and results.json into `out_dir`.
 
     Without `data_dir`, demo data is generated afresh (and discarded afterwards). Inputs are validated
     first: on any problem a ValidationError/ConfigError is raised and nothing is written.
     """
     out_dir = Path(out_dir).resolve()
-    os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
-    os.environ["PYTHONHASHSEED"] = "0"
-    os.environ.pop("MPLBACKEND", None)
-    with tempfile.TemporaryDirectory(prefix="evaluation-demo-") as demo_tmp:
+    with reproducible_environment(), tempfile.TemporaryDirectory(prefix="evaluation-demo-") as demo_tmp:
         data_label = None
         if data_dir is None:
             say("Generating demo data (synthetic, calibrated to Operation Alliance)…")
@@ -150,9 +187,18 @@ def build_report(data_dir: str | Path | None = None, config: str | Path | None =
             say("Executing the report notebook…")
             if internal_qa:
                 say("INTERNAL QA MODE: disclosure control is off; every page is stamped NOT FOR PUBLICATION.")
-            nb = execute_notebook({"data_dir": str(data_dir), "config_path": str(config_path), "out_dir": str(stage),
-                                   "internal_qa": internal_qa, "command": command or "evaluation report",
-                                   "data_label": data_label or f"data folder '{data_dir.name}'"}, stage, progress)
+            nb = execute_notebook(
+                {
+                    "data_dir": str(data_dir),
+                    "config_path": str(config_path),
+                    "out_dir": str(stage),
+                    "internal_qa": internal_qa,
+                    "command": command or "evaluation report",
+                    "data_label": data_label or f"data folder '{data_dir.name}'",
+                },
+                stage,
+                progress,
+            )
             nb, warnings = normalise_notebook(nb, data.config.report.title, internal_qa)
             for w in warnings:
                 say(f"  notebook printed to stderr (left out of the report): {w.splitlines()[0][:200]}")

@@ -1,20 +1,23 @@
 """Charts for the report. Each function returns (figure, alt text); the alt text states the numbers
 the chart shows, so a screen-reader user or a reader of the tagged PDF gets the same information."""
+
 from __future__ import annotations
 
 import io
 import textwrap
 
-import matplotlib
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
 
-matplotlib.use("Agg")  # never depend on an interactive or inline backend
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from ..engagement import OUTCOMES, EngagementResult
+from .formatting import month_label, pct
 
-from ..engagement import OUTCOMES, EngagementResult  # noqa: E402
-from .formatting import month_label, pct  # noqa: E402
+# Figures are made with matplotlib's object interface (matplotlib.figure.Figure), never pyplot: no backend
+# is chosen or changed, no global figure registry is touched, and the caller's settings are left alone.
 
 COLOURS = {
     "intervention_arranged": "#2e7d32",  # Alliance "Green"
@@ -42,17 +45,21 @@ STYLE = {
 }
 
 
-def png_bytes(fig: plt.Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
     """Render a figure to PNG with no timestamp or version metadata (byte-reproducible)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 
-def _fig(width: float = 6.3, height: float = 3.0) -> tuple[plt.Figure, plt.Axes]:
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(width, height))
+def _subplots(width: float, height: float, *args, **kwargs):
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def _fig(width: float = 6.3, height: float = 3.0) -> tuple[Figure, Axes]:
+    with mpl.rc_context(STYLE):
+        fig, ax = _subplots(width, height)
     return fig, ax
 
 
@@ -68,10 +75,10 @@ def _num(v) -> float | None:
 HATCH = {"facecolor": "#d9d9d9", "hatch": "///", "edgecolor": "#8c8c8c", "linewidth": 0}
 
 
-def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]:
+def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figure, str]:
     """Stacked bars of outcomes by month from the published (disclosure-controlled) table. Suppressed
     cells are drawn together as one hatched block: their sum is the month's total minus the shown cells."""
-    with plt.rc_context(STYLE):
+    with mpl.rc_context(STYLE):
         fig, ax = _fig()
         x = np.arange(len(eng.months))
         bottom = np.zeros(len(eng.months))
@@ -96,22 +103,32 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.F
     for m in eng.months:
         items = [f"{shown.at[k, m]} {OUTCOMES[k].lower()}" for k in OUTCOMES if shown.at[k, m] != "c"]
         hidden_n = sum(1 for k in OUTCOMES if shown.at[k, m] == "c")
-        parts.append(f"{month_label(m)} ({eng.days_in_month[m]} days): " + ", ".join(items)
-                     + (f"; {hidden_n} outcome(s) not shown because the numbers are small" if hidden_n else ""))
+        parts.append(
+            f"{month_label(m)} ({eng.days_in_month[m]} days): "
+            + ", ".join(items)
+            + (f"; {hidden_n} outcome(s) not shown because the numbers are small" if hidden_n else "")
+        )
     alt = "Stacked bar chart of children engaged by month and outcome. " + "; ".join(parts) + "."
     return fig, alt
 
 
-def rates_with_ci(rates: pd.DataFrame, title: str, published=None) -> tuple[plt.Figure, str]:
+def rates_with_ci(rates: pd.DataFrame, title: str, published=None) -> tuple[Figure, str]:
     """Rates with their intervals; `published(measure)` (the rates table's decisions) selects those shown."""
     rates = rates.reset_index(drop=True)
     if published is not None:
         rates = rates[[bool(published(m)) for m in rates.measure]].reset_index(drop=True)
-    with plt.rc_context(STYLE):
+    with mpl.rc_context(STYLE):
         fig, ax = _fig(height=0.45 * max(len(rates), 1) + 1.0)
         y = np.arange(len(rates))[::-1]
-        ax.errorbar(rates.rate * 100, y, xerr=[(rates.rate - rates.ci_low) * 100, (rates.ci_high - rates.rate) * 100],
-                    fmt="o", color=ACCENT, ecolor=ACCENT, capsize=3)
+        ax.errorbar(
+            rates.rate * 100,
+            y,
+            xerr=[(rates.rate - rates.ci_low) * 100, (rates.ci_high - rates.rate) * 100],
+            fmt="o",
+            color=ACCENT,
+            ecolor=ACCENT,
+            capsize=3,
+        )
         for yi, r in zip(y, rates.itertuples()):
             ax.text(r.ci_high * 100 + 2, yi, f"{pct(r.rate)} ({r.numerator}/{r.denominator})", va="center", fontsize=8)
         ax.set_yticks(y, rates.label)
@@ -119,16 +136,21 @@ def rates_with_ci(rates: pd.DataFrame, title: str, published=None) -> tuple[plt.
         ax.set_xticks([0, 20, 40, 60, 80, 100])
         ax.set_xlabel("Per cent, with 95% confidence interval")
         ax.set_title(title, loc="left")
-    alt = f"Dot plot with 95% confidence intervals: {title}. " + "; ".join(
-        f"{r.label}: {pct(r.rate)} ({r.numerator} of {r.denominator}), interval {pct(r.ci_low)} to {pct(r.ci_high)}"
-        for r in rates.itertuples()) + "."
+    alt = (
+        f"Dot plot with 95% confidence intervals: {title}. "
+        + "; ".join(
+            f"{r.label}: {pct(r.rate)} ({r.numerator} of {r.denominator}), interval {pct(r.ci_low)} to {pct(r.ci_high)}"
+            for r in rates.itertuples()
+        )
+        + "."
+    )
     return fig, alt
 
 
-def funnel(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]:
+def funnel(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figure, str]:
     stages = shown.Stage.tolist()
     vals = [_num(v) for v in shown.Children]
-    with plt.rc_context(STYLE):
+    with mpl.rc_context(STYLE):
         fig, ax = _fig(height=0.42 * len(stages) + 0.9)
         y = np.arange(len(stages))[::-1]
         top = max([v for v in vals if v is not None] + [1])
@@ -142,14 +164,17 @@ def funnel(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]
         ax.set_xlim(0, top * 1.12)
         ax.set_xlabel("Children")
         ax.set_title("Engagement funnel", loc="left")
-    alt = "Horizontal bar chart of the engagement funnel: " + "; ".join(
-        f"{st}: {int(v) if v is not None else 'not shown'}" for st, v in zip(stages, vals)) + "."
+    alt = (
+        "Horizontal bar chart of the engagement funnel: "
+        + "; ".join(f"{st}: {int(v) if v is not None else 'not shown'}" for st, v in zip(stages, vals))
+        + "."
+    )
     return fig, alt
 
 
-def pathway_demand(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figure, str]:
+def pathway_demand(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figure, str]:
     p = shown[shown.Pathway != "All pathways recorded"].reset_index(drop=True)
-    with plt.rc_context(STYLE):
+    with mpl.rc_context(STYLE):
         fig, ax = _fig(height=0.35 * len(p) + 1.0)
         y = np.arange(len(p))[::-1]
         for yi, r in zip(y, p.itertuples()):
@@ -165,16 +190,26 @@ def pathway_demand(eng: EngagementResult, shown: pd.DataFrame) -> tuple[plt.Figu
         ax.set_xlabel("Children")
         from matplotlib.patches import Patch
 
-        ax.legend(handles=[Patch(color=COLOURS["intervention_arranged"], label="Arranged"),
-                           Patch(color=COLOURS["awaiting_intervention"], label="Wanted, awaiting"),
-                           Patch(label="Split not shown (small numbers)", **HATCH)], frameon=False, fontsize=8, loc="lower right")
+        ax.legend(
+            handles=[
+                Patch(color=COLOURS["intervention_arranged"], label="Arranged"),
+                Patch(color=COLOURS["awaiting_intervention"], label="Wanted, awaiting"),
+                Patch(label="Split not shown (small numbers)", **HATCH),
+            ],
+            frameon=False,
+            fontsize=8,
+            loc="lower right",
+        )
         ax.set_title("Diversionary pathways arranged or wanted", loc="left")
-    alt = "Horizontal bar chart of diversionary pathway demand: " + "; ".join(
-        f"{r.Pathway}: {r.Arranged} arranged, {r._3} wanted, {r.Total} in all" for r in p.itertuples()) + " (c: not shown because the numbers are small)."
+    alt = (
+        "Horizontal bar chart of diversionary pathway demand: "
+        + "; ".join(f"{r.Pathway}: {r.Arranged} arranged, {r._3} wanted, {r.Total} in all" for r in p.itertuples())
+        + " (c: not shown because the numbers are small)."
+    )
     return fig, alt
 
 
-def love_plot(cm, policy=None) -> tuple[plt.Figure, str]:
+def love_plot(cm, policy=None) -> tuple[Figure, str]:
     """Absolute standardised mean differences before and after matching, one row per covariate
     (rows whose shares are not published for disclosure reasons are left out)."""
     from .sections.matching import balance_alt_text, covariate_label, hidden_balance
@@ -184,7 +219,7 @@ def love_plot(cm, policy=None) -> tuple[plt.Figure, str]:
         drop = set().union(*hidden_balance(cm, policy).values())
     b = cm.result.balance(un=True).drop(index=["distance", *drop], errors="ignore")
     labels = [covariate_label(n, cm.covariates) for n in b.index]
-    with plt.rc_context(STYLE):
+    with mpl.rc_context(STYLE):
         fig, ax = _fig(height=0.19 * len(b) + 1.1)
         y = np.arange(len(b))[::-1]
         ax.scatter(b.std_mean_diff_un.abs(), y, s=18, facecolors="none", edgecolors="#777777", label="Before matching", zorder=3)
@@ -198,11 +233,11 @@ def love_plot(cm, policy=None) -> tuple[plt.Figure, str]:
     return fig, balance_alt_text(cm, drop)
 
 
-def overlap_plot(cm) -> tuple[plt.Figure, str]:
+def overlap_plot(cm) -> tuple[Figure, str]:
     """Distribution of the propensity score by group, before and after matching (weighted)."""
     r = cm.result
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(6.3, 2.5), sharex=True, sharey=True)
+    with mpl.rc_context(STYLE):
+        fig, axes = _subplots(6.3, 2.5, 1, 2, sharex=True, sharey=True)
         r.overlap_plot(ax=axes)
         for a in axes:
             a.spines[["top", "right"]].set_visible(False)
@@ -210,29 +245,35 @@ def overlap_plot(cm) -> tuple[plt.Figure, str]:
     t = r.treat == 1
     w = r.weights.to_numpy()
     q = lambda x: f"{x:.2f}"  # noqa: E731
-    alt = (f"Two histograms of the {'linear ' if str(r.spec.get('link', '')).startswith('linear') else ''}propensity score. "
-           f"Before matching, programme children range from {q(d[t].min())} to {q(d[t].max())} (median {q(d[t].median())}) and "
-           f"comparison children from {q(d[~t].min())} to {q(d[~t].max())} (median {q(d[~t].median())}). After matching the "
-           f"matched comparison children range from {q(d[~t & (w > 0)].min())} to {q(d[~t & (w > 0)].max())}, with a weighted mean of "
-           f"{q(float(np.average(d[~t & (w > 0)], weights=w[~t & (w > 0)])))} against {q(float(d[t & (w > 0)].mean()))} for the "
-           f"matched programme children.")
+    alt = (
+        f"Two histograms of the {'linear ' if str(r.spec.get('link', '')).startswith('linear') else ''}propensity score. "
+        f"Before matching, programme children range from {q(d[t].min())} to {q(d[t].max())} (median {q(d[t].median())}) and "
+        f"comparison children from {q(d[~t].min())} to {q(d[~t].max())} (median {q(d[~t].median())}). After matching the "
+        f"matched comparison children range from {q(d[~t & (w > 0)].min())} to {q(d[~t & (w > 0)].max())}, with a weighted mean of "
+        f"{q(float(np.average(d[~t & (w > 0)], weights=w[~t & (w > 0)])))} against {q(float(d[t & (w > 0)].mean()))} for the "
+        f"matched programme children."
+    )
     return fig, alt
 
 
-def before_after(res, outcome: str) -> tuple[plt.Figure, str]:
+def before_after(res, outcome: str) -> tuple[Figure, str]:
     """Rates per child-year with 95% CIs, before and after the index, by group, one panel per window."""
     from .sections.outcomes import NOUNS, before_after_alt
 
     windows = sorted(res.results[outcome])
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(windows), figsize=(6.3, 2.6), sharey=True, squeeze=False)
+    with mpl.rc_context(STYLE):
+        fig, axes = _subplots(6.3, 2.6, 1, len(windows), sharey=True, squeeze=False)
         for ax, window in zip(axes[0], windows):
             s = res.get(outcome, window).summary
-            for group, colour, offset, label in (("programme", ACCENT, -0.06, "Programme"), ("comparison", "#f2a900", 0.06, "Matched comparison")):
+            for group, colour, offset, label in (
+                ("programme", ACCENT, -0.06, "Programme"),
+                ("comparison", "#f2a900", 0.06, "Matched comparison"),
+            ):
                 g = s[s.group == group].set_index("period").loc[["before", "after"]]
                 x = np.array([0, 1]) + offset
-                ax.errorbar(x, g.rate, yerr=[g.rate - g.rate_ci_low, g.rate_ci_high - g.rate], fmt="o-", color=colour,
-                            capsize=3, label=label)
+                ax.errorbar(
+                    x, g.rate, yerr=[g.rate - g.rate_ci_low, g.rate_ci_high - g.rate], fmt="o-", color=colour, capsize=3, label=label
+                )
             ax.set_xticks([0, 1], ["Before", "After"])
             ax.set_xlim(-0.4, 1.4)
             ax.set_title(f"{window} months either side", fontsize=9)
@@ -243,12 +284,12 @@ def before_after(res, outcome: str) -> tuple[plt.Figure, str]:
     return fig, before_after_alt(res, outcome)
 
 
-def kaplan_meier(res, keys: list[str]) -> tuple[plt.Figure, str]:
+def kaplan_meier(res, keys: list[str]) -> tuple[Figure, str]:
     """Weighted Kaplan-Meier curves (share without the event) by group, one panel per outcome."""
     from .sections.reoffending import km_alt
 
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(keys), figsize=(6.3, 2.7), sharey=True, squeeze=False)
+    with mpl.rc_context(STYLE):
+        fig, axes = _subplots(6.3, 2.7, 1, len(keys), sharey=True, squeeze=False)
         for ax, key in zip(axes[0], keys):
             m = res.measures[key]
             for group, colour, label in (("programme", ACCENT, "Programme"), ("comparison", "#f2a900", "Matched comparison")):
@@ -263,13 +304,13 @@ def kaplan_meier(res, keys: list[str]) -> tuple[plt.Figure, str]:
     return fig, km_alt(res, keys)
 
 
-def tornado(v) -> tuple[plt.Figure, str]:
+def tornado(v) -> tuple[Figure, str]:
     """One-way sensitivity of the benefit-cost ratio: a bar per input from its low to its high value."""
     from .sections.costs import tornado_alt
 
     t = v.tornado
     base = float(t.base.iloc[0])
-    with plt.rc_context(STYLE):
+    with mpl.rc_context(STYLE):
         fig, ax = _fig(height=0.42 * len(t) + 1.0)
         y = np.arange(len(t))[::-1]
         left = np.minimum(t.low, t.high)
@@ -283,14 +324,14 @@ def tornado(v) -> tuple[plt.Figure, str]:
     return fig, tornado_alt(v)
 
 
-def attrition_flow(boxes: list[tuple[str, str]]) -> tuple[plt.Figure, str]:
+def attrition_flow(boxes: list[tuple[str, str]]) -> tuple[Figure, str]:
     """A flow diagram of who is in the analysis: one box per step, top to bottom, with the counts as
     published ('c' where suppressed). `boxes` comes from tables already through disclosure control."""
     wrapped = [textwrap.wrap(label, 56 if label.startswith("Left out") else 60) or [""] for label, _ in boxes]
     heights = [0.3 + 0.36 * len(lines) for lines in wrapped]
     gap = 0.35
     total = sum(heights) + gap * (len(boxes) - 1)
-    with plt.rc_context(STYLE):
+    with mpl.rc_context(STYLE):
         fig, ax = _fig(6.3, 0.42 * total + 0.1)
         ax.set_axis_off()
         ax.set_xlim(0, 1)
@@ -299,15 +340,31 @@ def attrition_flow(boxes: list[tuple[str, str]]) -> tuple[plt.Figure, str]:
         for i, ((label, value), lines, h) in enumerate(zip(boxes, wrapped, heights)):
             side = label.startswith("Left out")
             indent = 0.06 if side else 0.0
-            ax.add_patch(FancyBboxPatch((0.01 + indent, top - h), 0.98 - indent, h, boxstyle="round,pad=0,rounding_size=0.02",
-                                        facecolor="#f7f7f7" if side else "#eef3fa", edgecolor="#8c8c8c" if side else ACCENT,
-                                        linewidth=0.8, mutation_aspect=0.3))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (0.01 + indent, top - h),
+                    0.98 - indent,
+                    h,
+                    boxstyle="round,pad=0,rounding_size=0.02",
+                    facecolor="#f7f7f7" if side else "#eef3fa",
+                    edgecolor="#8c8c8c" if side else ACCENT,
+                    linewidth=0.8,
+                    mutation_aspect=0.3,
+                )
+            )
             ax.text(0.03 + indent, top - h / 2, "\n".join(lines), va="center", ha="left", fontsize=8, color=INK, linespacing=1.3)
             ax.text(0.97, top - h / 2, f"{value} children", va="center", ha="right", fontsize=8.5, color=INK, fontweight="bold")
             if i < len(boxes) - 1:
-                ax.annotate("", xy=(0.5, top - h - gap), xytext=(0.5, top - h),
-                            arrowprops={"arrowstyle": "-|>", "color": "#8c8c8c", "linewidth": 0.8})
+                ax.annotate(
+                    "",
+                    xy=(0.5, top - h - gap),
+                    xytext=(0.5, top - h),
+                    arrowprops={"arrowstyle": "-|>", "color": "#8c8c8c", "linewidth": 0.8},
+                )
             top -= h + gap
-    alt = ("Flow of children through the analysis, step by step: " +
-           "; ".join(f"{label}: {value} children" for label, value in boxes) + ". 'c' marks a number withheld to protect confidentiality.")
+    alt = (
+        "Flow of children through the analysis, step by step: "
+        + "; ".join(f"{label}: {value} children" for label, value in boxes)
+        + ". 'c' marks a number withheld to protect confidentiality."
+    )
     return fig, alt

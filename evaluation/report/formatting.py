@@ -1,4 +1,5 @@
 """Formatting numbers and tables for readers, and rendering tables as accessible HTML."""
+
 from __future__ import annotations
 
 import html
@@ -54,8 +55,15 @@ def is_numeric_text(text: str) -> bool:
     return bool(_NUMERIC.match(text.strip()))
 
 
-def table_html(frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), source: str | None = None,
-               row_header: bool = True, table_id: str | None = None, flags: Iterable[tuple[int, str]] = ()) -> str:
+def table_html(
+    frame: pd.DataFrame,
+    caption: str,
+    notes: Iterable[str] = (),
+    source: str | None = None,
+    row_header: bool = True,
+    table_id: str | None = None,
+    flags: Iterable[tuple[int, str]] = (),
+) -> str:
     """A plain, accessible HTML table: caption, column headers with scope, first column as row headers.
 
     Columns whose every cell reads as a number are right-aligned (class "num"); text stays left-aligned.
@@ -72,10 +80,16 @@ def table_html(frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), sou
         long_word = i is not None and bool(_LONG_WORD.search(text[i][j]))  # URLs and the like may break anywhere
         classes = (["num"] if numeric[j] else []) + (["flag"] if (i, j) in flagged else []) + (["wrap"] if long_word else [])
         return f' class="{" ".join(classes)}"' if classes else ""
+
     ident = f' id="{e(table_id)}"' if table_id else ""
     # a long table may break across pages (its header repeats); a short one is kept whole
     long_table = len(text) > 12 or sum(len(v) for row in text for v in row) > 1200
-    out = [f'<figure class="report-table{" long" if long_table else ""}"{ident}>', "<table>", f"<caption>{e(caption)}</caption>", "<thead><tr>"]
+    out = [
+        f'<figure class="report-table{" long" if long_table else ""}"{ident}>',
+        "<table>",
+        f"<caption>{e(caption)}</caption>",
+        "<thead><tr>",
+    ]
     out += [f'<th scope="col"{num(j)}>{e(str(c))}</th>' for j, c in enumerate(cols)]
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(text):

@@ -3,6 +3,7 @@ and collects the machine-readable results written to results.json.
 
 The notebook narrates; every number it shows is computed here or in the analysis modules.
 """
+
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
-
 
 import pandas as pd
 
@@ -49,8 +49,15 @@ def _display(obj: dict[str, Any]) -> None:
 class ReportSession:
     """Load validated data once and publish tables, figures and results for the report."""
 
-    def __init__(self, data_dir: str | Path, config_path: str | Path | None = None, out_dir: str | Path = ".",
-                 internal_qa: bool = False, command: str | None = None, data_label: str | None = None):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        config_path: str | Path | None = None,
+        out_dir: str | Path = ".",
+        internal_qa: bool = False,
+        command: str | None = None,
+        data_label: str | None = None,
+    ):
         self.data: EvaluationData = load(data_dir, config_path)
         self.config: Config = self.data.config
         self.evaluation: Evaluation = evaluate(self.data)
@@ -94,8 +101,10 @@ class ReportSession:
             "package_version": __version__,
             "not_for_publication": self.internal_qa,
             "config_sha256": self.config.sha256,
-            "inputs": {name: {"file": f.path.name, "format": f.format, "rows": f.rows, "sha256": f.sha256}
-                       for name, f in sorted(self.data.files.items())},
+            "inputs": {
+                name: {"file": f.path.name, "format": f.format, "rows": f.rows, "sha256": f.sha256}
+                for name, f in sorted(self.data.files.items())
+            },
         }
 
     # ------------------------------------------------------------------ display
@@ -105,16 +114,26 @@ class ReportSession:
     def title_block(self) -> None:
         p = self.config.programme
         period = f"{p.start.strftime('%-d %B %Y')} to {p.end.strftime('%-d %B %Y')}"
-        lines = [f"# {self.config.report.title}", "",
-                 f"**Programme:** {p.name}, at {', '.join(p.suites)} custody suite{'s' if len(p.suites) > 1 else ''}.  ",
-                 f"**Period evaluated:** {period}.  ",
-                 f"**Data extracted:** {self.config.data.extract_date.strftime('%-d %B %Y')}."]
+        lines = [
+            f"# {self.config.report.title}",
+            "",
+            f"**Programme:** {p.name}, at {', '.join(p.suites)} custody suite{'s' if len(p.suites) > 1 else ''}.  ",
+            f"**Period evaluated:** {period}.  ",
+            f"**Data extracted:** {self.config.data.extract_date.strftime('%-d %B %Y')}.",
+        ]
         if self.config.report.author:
             lines.append(f"**Evaluation by:** {self.config.report.author}.")
         self.markdown("\n".join(lines))
 
-    def table(self, key: str, frame: pd.DataFrame, caption: str, notes: Iterable[str] = (), source: str | None = None,
-              flags: Iterable[tuple[int, str]] = ()) -> None:
+    def table(
+        self,
+        key: str,
+        frame: pd.DataFrame,
+        caption: str,
+        notes: Iterable[str] = (),
+        source: str | None = None,
+        flags: Iterable[tuple[int, str]] = (),
+    ) -> None:
         """Number, show and register a table (`self.tables` keeps every published table, in order)."""
         if any(t.key == key for t in self.tables):
             raise ValueError(f"table key {key!r} used twice")
@@ -124,19 +143,25 @@ class ReportSession:
             notes.append(self.sdc.policy.note())
         t = PublishedTable(key, len(self.tables) + 1, caption, frame.reset_index(drop=True), tuple(notes), source)
         self.tables.append(t)
-        _display({"text/html": table_html(t.frame, f"Table {t.number}. {caption}", t.notes, t.source, table_id=f"table-{key}",
-                                          flags=flags)})
+        _display(
+            {"text/html": table_html(t.frame, f"Table {t.number}. {caption}", t.notes, t.source, table_id=f"table-{key}", flags=flags)}
+        )
 
     #: Which inputs each table is computed from, by table-key prefix (first match wins).
-    SOURCES = (("engagement", ("programme_contacts", "custody_detentions")),
-               ("attrition", ("custody_detentions", "programme_contacts")),
-               ("matching", ("custody_detentions", "programme_contacts", "events")),
-               ("balance", ("custody_detentions", "programme_contacts", "events")),
-               ("before_after", ("events", "custody_detentions", "programme_contacts")),
-               ("reoffending", ("events", "custody_detentions", "programme_contacts")),
-               ("costs", ("costs", "programme_contacts", "events", "unit_costs")),
-               ("appendix_unit_costs", ("unit_costs",)),
-               ("appendix_methods", ()), ("inputs", None), ("data_quality", None), ("glossary", ()))
+    SOURCES = (
+        ("engagement", ("programme_contacts", "custody_detentions")),
+        ("attrition", ("custody_detentions", "programme_contacts")),
+        ("matching", ("custody_detentions", "programme_contacts", "events")),
+        ("balance", ("custody_detentions", "programme_contacts", "events")),
+        ("before_after", ("events", "custody_detentions", "programme_contacts")),
+        ("reoffending", ("events", "custody_detentions", "programme_contacts")),
+        ("costs", ("costs", "programme_contacts", "events", "unit_costs")),
+        ("appendix_unit_costs", ("unit_costs",)),
+        ("appendix_methods", ()),
+        ("inputs", None),
+        ("data_quality", None),
+        ("glossary", ()),
+    )
 
     def default_source(self, key: str) -> str | None:
         """The source line of a table: the input files it is computed from, the data and the package version."""
@@ -144,8 +169,10 @@ class ReportSession:
         if tables == ():
             return f"this report's config; evaluation {__version__}." if key == "appendix_methods" else None
         if tables == ("unit_costs",) and "unit_costs" not in self.data.files:
-            return (f"evaluation/data/unit_costs.csv and gdp_deflator.csv, shipped with evaluation {__version__}; each unit cost's "
-                    "own source is in the table.")
+            return (
+                f"evaluation/data/unit_costs.csv and gdp_deflator.csv, shipped with evaluation {__version__}; each unit cost's "
+                "own source is in the table."
+            )
         files = [self.data.files[t].path.name for t in (tables or sorted(self.data.files)) if t in self.data.files]
         if "unit_costs" in (tables or ()) and "unit_costs" not in self.data.files:
             files.append("the unit costs shipped with evaluation (evaluation/data/unit_costs.csv)")
@@ -162,8 +189,17 @@ class ReportSession:
         from .sections.summary import Findings
 
         ev = self.evaluation
-        return Findings(self.config, ev.engagement, ev.cohort, ev.matching, ev.before_after, ev.reoffending,
-                        ev.value_for_money, ev.unavailable, ev.design_checks)
+        return Findings(
+            self.config,
+            ev.engagement,
+            ev.cohort,
+            ev.matching,
+            ev.before_after,
+            ev.reoffending,
+            ev.value_for_money,
+            ev.unavailable,
+            ev.design_checks,
+        )
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:
         """Show a chart as a PNG with its alt text and a numbered caption."""
@@ -184,24 +220,51 @@ class ReportSession:
         from .sections.appendices import input_count
 
         s = self.data.summary()
-        shown = pd.DataFrame({
-            "Table": s.table, "File": s.file, "Format": s.format,
-            "Rows": [input_count(self.sdc, t, "rows", n, "inputs", t) if f != "(not supplied)" else count(n)
-                     for t, f, n in zip(s.table, s.file, s.rows)],
-            "People": [input_count(self.sdc, t, "people", n, "inputs", t) for t, n in zip(s.table, s.people)],
-            "From": s["from"].map(month_label), "To": s["to"].map(month_label),
-        })
-        self.table("inputs", shown, "Data used in this report",
-                   notes=["All tables passed validation against the data contract (data_schema/).",
-                          "Date ranges are shown to the month: exact dates of individual events are never published."])
+        shown = pd.DataFrame(
+            {
+                "Table": s.table,
+                "File": s.file,
+                "Format": s.format,
+                "Rows": [
+                    input_count(self.sdc, t, "rows", n, "inputs", t) if f != "(not supplied)" else count(n)
+                    for t, f, n in zip(s.table, s.file, s.rows)
+                ],
+                "People": [input_count(self.sdc, t, "people", n, "inputs", t) for t, n in zip(s.table, s.people)],
+                "From": s["from"].map(month_label),
+                "To": s["to"].map(month_label),
+            }
+        )
+        self.table(
+            "inputs",
+            shown,
+            "Data used in this report",
+            notes=[
+                "All tables passed validation against the data contract (data_schema/).",
+                "Date ranges are shown to the month: exact dates of individual events are never published.",
+            ],
+        )
 
     def provenance(self) -> dict[str, Any]:
         """What a reader needs to rebuild this report: inputs (SHA-256), software versions, config, command."""
-        from importlib.metadata import version
         import platform
+        from importlib.metadata import version
 
-        packages = ["evaluation", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "duckdb", "lifelines", "openpyxl",
-                    "weasyprint", "nbconvert", "nbclient", "papermill", "jsonschema"]
+        packages = [
+            "evaluation",
+            "pandas",
+            "numpy",
+            "scipy",
+            "statsmodels",
+            "matplotlib",
+            "duckdb",
+            "lifelines",
+            "openpyxl",
+            "weasyprint",
+            "nbconvert",
+            "nbclient",
+            "papermill",
+            "jsonschema",
+        ]
         return {
             "command": self.command,
             "data": self.data_label,
@@ -210,19 +273,24 @@ class ReportSession:
             "config": self.config.as_dict(),
             "python": platform.python_version(),
             "packages": {p: version(p) for p in packages},
-            "disclosure_control": "off (internal QA: NOT FOR PUBLICATION)" if self.internal_qa else
-                                  f"on: counts below {self.sdc.policy.threshold} and rates on fewer than {self.sdc.policy.min_rate_base} children suppressed",
+            "disclosure_control": "off (internal QA: NOT FOR PUBLICATION)"
+            if self.internal_qa
+            else f"on: counts below {self.sdc.policy.threshold} and rates on fewer than {self.sdc.policy.min_rate_base} children suppressed",
         }
 
     def provenance_markdown(self) -> str:
         p = self.provenance()
         rows = "\n".join(f"| {name} | {v['file']} | {v['rows']:,} | `{v['sha256']}` |" for name, v in p["inputs"].items())
         pk = ", ".join(f"{k} {v}" for k, v in p["packages"].items())
-        return (f"Built by `{p['command']}` from the {p['data']}, with Python {p['python']} and {pk}. "
-                f"Disclosure control: {p['disclosure_control']}.\n\n"
-                "| Table | File | Rows | SHA-256 |\n|---|---|---|---|\n" + rows +
-                f"\n\nConfig (SHA-256 `{p['config_sha256']}`), with defaults filled in:\n\n```\n"
-                + compact_json(_clean(p["config"])) + "\n```")
+        return (
+            f"Built by `{p['command']}` from the {p['data']}, with Python {p['python']} and {pk}. "
+            f"Disclosure control: {p['disclosure_control']}.\n\n"
+            "| Table | File | Rows | SHA-256 |\n|---|---|---|---|\n"
+            + rows
+            + f"\n\nConfig (SHA-256 `{p['config_sha256']}`), with defaults filled in:\n\n```\n"
+            + compact_json(_clean(p["config"]))
+            + "\n```"
+        )
 
     def save_results(self) -> Path:
         """Write results.json, tables.xlsx and the disclosure audit log into the output folder."""
@@ -235,20 +303,29 @@ class ReportSession:
         log = pd.concat([self.sdc.frame(), self.sdc.pub.audit_frame(exposures)], ignore_index=True)
         self.results["meta"]["provenance"] = {k: v for k, v in self.provenance().items() if k != "config"}
         self.results["disclosure"] = {
-            "enabled": self.sdc.policy.enabled, "threshold": self.sdc.policy.threshold, "min_rate_base": self.sdc.policy.min_rate_base,
+            "enabled": self.sdc.policy.enabled,
+            "threshold": self.sdc.policy.threshold,
+            "min_rate_base": self.sdc.policy.min_rate_base,
             "suppressed_cells": int(len(self.sdc.frame())),
             "by_table": {k: int(v) for k, v in self.sdc.frame().groupby("table").size().items()},
-            "intruder_audit": {"hidden_counts_audited": int((log.table == "(intruder audit)").sum()), "exposed": 0,
-                               "protection": f"a hidden count of 1 to {self.sdc.policy.threshold - 1} keeps a range at least "
-                                             f"{max(self.sdc.policy.threshold - 2, 1)} wide; no hidden count can be worked out exactly"},
+            "intruder_audit": {
+                "hidden_counts_audited": int((log.table == "(intruder audit)").sum()),
+                "exposed": 0,
+                "protection": f"a hidden count of 1 to {self.sdc.policy.threshold - 1} keeps a range at least "
+                f"{max(self.sdc.policy.threshold - 2, 1)} wide; no hidden count can be worked out exactly",
+            },
         }
         path = self.out_dir / "results.json"
         path.write_text(json.dumps(_clean(self.results), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         log.to_csv(self.out_dir / "disclosure_log.csv", index=False, lineterminator="\n")
-        front = [f"Programme: {self.config.programme.name}",
-                 f"Period evaluated: {self.config.programme.start:%-d %B %Y} to {self.config.programme.end:%-d %B %Y}",
-                 "Every table in the report, one per sheet, with its notes and sources.",
-                 self.sdc.policy.note() if self.sdc.policy.enabled else "NOT FOR PUBLICATION: internal quality assurance, disclosure control off."]
+        front = [
+            f"Programme: {self.config.programme.name}",
+            f"Period evaluated: {self.config.programme.start:%-d %B %Y} to {self.config.programme.end:%-d %B %Y}",
+            "Every table in the report, one per sheet, with its notes and sources.",
+            self.sdc.policy.note()
+            if self.sdc.policy.enabled
+            else "NOT FOR PUBLICATION: internal quality assurance, disclosure control off.",
+        ]
         title = ("NOT FOR PUBLICATION: " if self.internal_qa else "") + self.config.report.title
         write_workbook(self.tables, self.out_dir / "tables.xlsx", title, front)
         return path

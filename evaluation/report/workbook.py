@@ -1,6 +1,7 @@
 """The Excel workbook: every published table on a sheet of its own, with its caption, notes and
 source lines, and a contents sheet. Written byte-for-byte reproducibly: fixed document
 properties and fixed timestamps inside the zip."""
+
 from __future__ import annotations
 
 import datetime as dt

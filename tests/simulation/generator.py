@@ -26,6 +26,7 @@ demo, so that estimators are tested on data the package did not shape:
   known too (`Simulated.potential_outcomes`), and the truth of every estimand is exact for the
   children analysed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,16 +38,33 @@ import pandas as pd
 
 SUITES = ("Northgate", "Eastbridge", "Southmoor", "Westfield")  # the first is the programme's
 AREAS = {"Northgate": ("Ashby", "Brent Vale"), "Eastbridge": ("Carrow",), "Southmoor": ("Dunmere",), "Westfield": ("Elstow",)}
-OFFENCE_GROUPS = ("violence_with_injury", "violence_without_injury", "robbery", "sexual", "burglary", "theft",
-                  "criminal_damage", "drugs", "possession_of_weapons", "public_order", "other")
+OFFENCE_GROUPS = (
+    "violence_with_injury",
+    "violence_without_injury",
+    "robbery",
+    "sexual",
+    "burglary",
+    "theft",
+    "criminal_damage",
+    "drugs",
+    "possession_of_weapons",
+    "public_order",
+    "other",
+)
 OFFENCE_SHARES = np.array([0.12, 0.2, 0.08, 0.02, 0.05, 0.2, 0.07, 0.12, 0.06, 0.05, 0.03])
 EVENT_TYPES = ("offence", "victimisation", "missing_episode")
 # proven outcome of an offence (arrested, not arrested) and the delay to it in days: (minimum, gamma shape, scale)
 OUTCOMES = ("conviction", "caution", "youth_caution", "youth_conditional_caution", "community_resolution", "outcome_22", "none")
 P_OUTCOME_ARRESTED = np.array([0.30, 0.04, 0.14, 0.06, 0.14, 0.07, 0.25])
 P_OUTCOME_NOT_ARRESTED = np.array([0.04, 0.01, 0.03, 0.01, 0.05, 0.02, 0.84])
-OUTCOME_DELAY = {"conviction": (20, 2.0, 110.0), "caution": (1, 1.5, 30.0), "youth_caution": (3, 1.5, 45.0),
-                 "youth_conditional_caution": (5, 1.5, 60.0), "community_resolution": (0, 1.0, 10.0), "outcome_22": (3, 1.5, 40.0)}
+OUTCOME_DELAY = {
+    "conviction": (20, 2.0, 110.0),
+    "caution": (1, 1.5, 30.0),
+    "youth_caution": (3, 1.5, 45.0),
+    "youth_conditional_caution": (5, 1.5, 60.0),
+    "community_resolution": (0, 1.0, 10.0),
+    "outcome_22": (3, 1.5, 40.0),
+}
 MOJ_PROVEN = ("conviction", "caution", "youth_caution", "youth_conditional_caution")
 
 
@@ -151,29 +169,44 @@ def simulate(s: Scenario) -> Simulated:
         area = rng.choice(AREAS[suite], n)
         frailty = rng.normal(0, 0.7, n)
         base = suite_mult[suite] * np.exp(np.log(1.2) + 0.6 * yos - 0.5 * female + 0.3 * csc + frailty)
-        rows.append(pd.DataFrame({"person_id": [f"S{k}P{i:05d}" for i in range(n)], "home_suite": suite, "birth": birth, "female": female,
-                                  "ethnicity": eth, "yos": yos, "csc": csc, "area": area, "base": base,
-                                  "vict_base": 0.35 * np.exp(0.5 * frailty + rng.normal(0, 0.5, n)) * (1 + 0.4 * csc),
-                                  "miss_base": 0.25 * np.exp(rng.normal(0, 0.9, n)) * (1 + 1.5 * csc)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "person_id": [f"S{k}P{i:05d}" for i in range(n)],
+                    "home_suite": suite,
+                    "birth": birth,
+                    "female": female,
+                    "ethnicity": eth,
+                    "yos": yos,
+                    "csc": csc,
+                    "area": area,
+                    "base": base,
+                    "vict_base": 0.35 * np.exp(0.5 * frailty + rng.normal(0, 0.5, n)) * (1 + 0.4 * csc),
+                    "miss_base": 0.25 * np.exp(rng.normal(0, 0.9, n)) * (1 + 1.5 * csc),
+                }
+            )
+        )
     people = pd.concat(rows, ignore_index=True)
     n = len(people)
     # age at each month decides whether offending has started (from 10) and how it peaks (around 16)
     age_m = (months.to_numpy()[None, :] - people.birth.to_numpy()[:, None]) / np.timedelta64(1, "D") / 365.25
-    age_shape = np.where(age_m < 10, 0.0, np.exp(-((age_m - 16.5) ** 2) / (2 * 3.5 ** 2)))
+    age_shape = np.where(age_m < 10, 0.0, np.exp(-((age_m - 16.5) ** 2) / (2 * 3.5**2)))
     # latent monthly log-AR(1): spells of heavier offending
     rho, sd = 0.85, 0.45
     z = np.zeros((n, n_m))
-    z[:, 0] = rng.normal(0, sd / np.sqrt(1 - rho ** 2), n)
+    z[:, 0] = rng.normal(0, sd / np.sqrt(1 - rho**2), n)
     eps = rng.normal(0, sd, (n, n_m))
     for m in range(1, n_m):
         z[:, m] = rho * z[:, m - 1] + eps[:, m]
-    level = np.exp(z - sd ** 2 / (2 * (1 - rho ** 2)))
+    level = np.exp(z - sd**2 / (2 * (1 - rho**2)))
     own = np.exp(rng.normal(0, 0.4, (n, n_m)))
 
     events = []
-    for etype, base, latent in (("offence", people.base.to_numpy(), level),
-                                ("victimisation", people.vict_base.to_numpy(), np.sqrt(level) * own),
-                                ("missing_episode", people.miss_base.to_numpy(), np.sqrt(level))):
+    for etype, base, latent in (
+        ("offence", people.base.to_numpy(), level),
+        ("victimisation", people.vict_base.to_numpy(), np.sqrt(level) * own),
+        ("missing_episode", people.miss_base.to_numpy(), np.sqrt(level)),
+    ):
         lam = base[:, None] * latent * age_shape * days_in[None, :] / 365.25
         counts = rng.poisson(lam)
         pi, mi = np.nonzero(counts)
@@ -187,8 +220,9 @@ def simulate(s: Scenario) -> Simulated:
     ev["u_effect"] = rng.random(len(ev))
     off = ev.event_type == "offence"
     ev["offence_group"] = None
-    ev.loc[off | (ev.event_type == "victimisation"), "offence_group"] = rng.choice(OFFENCE_GROUPS, int((off | (ev.event_type == "victimisation")).sum()),
-                                                                                   p=OFFENCE_SHARES / OFFENCE_SHARES.sum())
+    ev.loc[off | (ev.event_type == "victimisation"), "offence_group"] = rng.choice(
+        OFFENCE_GROUPS, int((off | (ev.event_type == "victimisation")).sum()), p=OFFENCE_SHARES / OFFENCE_SHARES.sum()
+    )
     # arrests: a thinning of offences, at the home suite mostly
     ev["arrested"] = off & (rng.random(len(ev)) < 0.3)
     ev["arrest_date"] = ev.event_date + pd.to_timedelta(rng.choice([0, 0, 0, 1, 2], len(ev)), unit="D")
@@ -206,8 +240,13 @@ def simulate(s: Scenario) -> Simulated:
     eligible = (arr.suite == SUITES[0]) & (arr.arrest_date >= start) & (arr.arrest_date <= end) & arr.age.between(10, 17)
     pp = people.iloc[arr.p.to_numpy()]
     b_yos, b_young, b_female, b_csc = s.approach_coefficients
-    logit = (np.log(s.approach_base / (1 - s.approach_base)) + b_yos * pp.yos.to_numpy() + b_young * (arr.age.to_numpy() < 15)
-             + b_female * pp.female.to_numpy() + b_csc * pp.csc.to_numpy())
+    logit = (
+        np.log(s.approach_base / (1 - s.approach_base))
+        + b_yos * pp.yos.to_numpy()
+        + b_young * (arr.age.to_numpy() < 15)
+        + b_female * pp.female.to_numpy()
+        + b_csc * pp.csc.to_numpy()
+    )
     arr["p_approach"] = np.where(eligible.to_numpy(), _logistic(logit), 0.0)
     arr["approached"] = eligible.to_numpy() & (rng.random(len(arr)) < arr.p_approach.to_numpy())
     first = arr[arr.approached].groupby("p").arrest_date.min()
@@ -246,38 +285,56 @@ def simulate(s: Scenario) -> Simulated:
     release = release.where(release < extract + pd.Timedelta(days=1))  # still in custody at the extract: not recorded
     yos_txt = np.where(dp.yos.to_numpy(), "yes", "no")
     yos_txt = np.where(rng.random(len(det)) < 0.04, "unknown", yos_txt)
-    custody = pd.DataFrame({
-        "detention_id": det.detention_id.to_numpy(), "person_id": dp.person_id.to_numpy(), "custody_suite": det.suite.to_numpy(),
-        "arrival_datetime": (det.arrest_date + pd.to_timedelta(hours, unit="h")).dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
-        "release_datetime": release.dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
-        "age_at_arrival": age_det, "sex": np.where(dp.female.to_numpy(), "female", "male"), "ethnicity": dp.ethnicity.to_numpy(),
-        "residence_area": dp.area.to_numpy(), "arrest_offence_group": det.offence_group.to_numpy(), "known_to_yos": yos_txt,
-        "known_to_childrens_social_care": np.where(dp.csc.to_numpy(), "yes", "no"),
-    })
+    custody = pd.DataFrame(
+        {
+            "detention_id": det.detention_id.to_numpy(),
+            "person_id": dp.person_id.to_numpy(),
+            "custody_suite": det.suite.to_numpy(),
+            "arrival_datetime": (det.arrest_date + pd.to_timedelta(hours, unit="h")).dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+            "release_datetime": release.dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+            "age_at_arrival": age_det,
+            "sex": np.where(dp.female.to_numpy(), "female", "male"),
+            "ethnicity": dp.ethnicity.to_numpy(),
+            "residence_area": dp.area.to_numpy(),
+            "arrest_offence_group": det.offence_group.to_numpy(),
+            "known_to_yos": yos_txt,
+            "known_to_childrens_social_care": np.where(dp.csc.to_numpy(), "yes", "no"),
+        }
+    )
     custody = custody[age_det >= 10].reset_index(drop=True)
 
     # ---- contacts: the first contact (and, for some, a second at a later detention)
     firsts = arr[arr.approached].sort_values("arrest_date").drop_duplicates("p")
     firsts = firsts.merge(ev[["detention_id"]], left_index=True, right_index=True, suffixes=("_x", ""))
-    out_codes = rng.choice(["intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral"], len(firsts),
-                           p=[0.35, 0.25, 0.25, 0.15])
-    contacts = pd.DataFrame({
-        "contact_id": [f"C{i:06d}" for i in range(len(firsts))], "person_id": people.person_id.to_numpy()[firsts.p.to_numpy()],
-        "detention_id": firsts.detention_id.to_numpy(), "contact_date": firsts.arrest_date.dt.strftime("%Y-%m-%d").to_numpy(),
-        "outcome": out_codes,
-    })
+    out_codes = rng.choice(
+        ["intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral"], len(firsts), p=[0.35, 0.25, 0.25, 0.15]
+    )
+    contacts = pd.DataFrame(
+        {
+            "contact_id": [f"C{i:06d}" for i in range(len(firsts))],
+            "person_id": people.person_id.to_numpy()[firsts.p.to_numpy()],
+            "detention_id": firsts.detention_id.to_numpy(),
+            "contact_date": firsts.arrest_date.dt.strftime("%Y-%m-%d").to_numpy(),
+            "outcome": out_codes,
+        }
+    )
 
     # ---- events table (observed: kept events, outcomes known by the extract date)
     obs = ev[ev.kept].copy()
     known = obs.proven_date <= extract
     obs_out = np.where(obs.event_type == "offence", np.where(known, obs.outcome, "none"), None)
-    events = pd.DataFrame({
-        "event_id": [f"E{i:07d}" for i in range(len(obs))], "person_id": people.person_id.to_numpy()[obs.p.to_numpy()],
-        "event_date": obs.event_date.dt.strftime("%Y-%m-%d").to_numpy(), "event_type": obs.event_type.to_numpy(),
-        "offence_group": obs.offence_group.to_numpy(), "proven_outcome": obs_out,
-        "proven_date": obs.proven_date.where(known & (obs.event_type == "offence")).dt.strftime("%Y-%m-%d").to_numpy(),
-        "detention_id": obs.detention_id.to_numpy(),
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": [f"E{i:07d}" for i in range(len(obs))],
+            "person_id": people.person_id.to_numpy()[obs.p.to_numpy()],
+            "event_date": obs.event_date.dt.strftime("%Y-%m-%d").to_numpy(),
+            "event_type": obs.event_type.to_numpy(),
+            "offence_group": obs.offence_group.to_numpy(),
+            "proven_outcome": obs_out,
+            "proven_date": obs.proven_date.where(known & (obs.event_type == "offence")).dt.strftime("%Y-%m-%d").to_numpy(),
+            "detention_id": obs.detention_id.to_numpy(),
+        }
+    )
     keep_det = set(custody.detention_id)
     events.loc[~events.detention_id.isin(keep_det), "detention_id"] = None
     contacts = contacts[contacts.detention_id.isin(keep_det)].reset_index(drop=True)
@@ -289,8 +346,16 @@ def simulate(s: Scenario) -> Simulated:
     allv["person_id"] = people.person_id.to_numpy()[allv.p.to_numpy()]
     contact_by_person = pd.Series(contact_date.to_numpy(), index=people.person_id.to_numpy())
     config = _config(s, extract, pre_start, pre_end, obs_start)
-    return Simulated(s, {"custody_detentions": custody, "programme_contacts": contacts, "events": events}, config, extract.date(),
-                     allv, contact_by_person, approach_p, people)
+    return Simulated(
+        s,
+        {"custody_detentions": custody, "programme_contacts": contacts, "events": events},
+        config,
+        extract.date(),
+        allv,
+        contact_by_person,
+        approach_p,
+        people,
+    )
 
 
 def _config(s: Scenario, extract: pd.Timestamp, pre_start: pd.Timestamp, pre_end: pd.Timestamp, obs_start: pd.Timestamp) -> str:

@@ -16,6 +16,7 @@ Run the full study (`make validation`; it rewrites docs/validation.md and docs/v
 
 `make test` runs a CI-sized version (tests/test_simulation_study.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,9 +41,14 @@ HEADLINES = ("did_offending_12m", "did_victimisation_12m", "did_missing_episodes
 def scenario_for(replication: int, planted: bool, base_seed: int = 20261129) -> Scenario:
     """The scenario of replication r: its seed and design drawn from a seed fixed in advance."""
     rng = np.random.default_rng([base_seed, replication, int(planted)])
-    return Scenario(seed=int(rng.integers(1, 2 ** 31)), programme_months=int(rng.choice([3, 6, 12, 18, 24])),
-                    comparison=str(rng.choice(["suites", "pre_period", "both"])), effect=PLANTED if planted else NULL,
-                    people_per_suite=int(rng.integers(900, 1600)), approach_base=float(rng.uniform(0.35, 0.75)))
+    return Scenario(
+        seed=int(rng.integers(1, 2**31)),
+        programme_months=int(rng.choice([3, 6, 12, 18, 24])),
+        comparison=str(rng.choice(["suites", "pre_period", "both"])),
+        effect=PLANTED if planted else NULL,
+        people_per_suite=int(rng.integers(900, 1600)),
+        approach_base=float(rng.uniform(0.35, 0.75)),
+    )
 
 
 def run_one(args: tuple[int, bool] | tuple[int, bool, dict]) -> list[dict]:
@@ -61,8 +67,13 @@ def run_one(args: tuple[int, bool] | tuple[int, bool, dict]) -> list[dict]:
         s = dataclasses.replace(s, **args[2])
     sim = simulate(s)
     rows = []
-    base = {"replication": replication, "planted": planted, "seed": s.seed, "programme_months": s.programme_months,
-            "comparison": s.comparison}
+    base = {
+        "replication": replication,
+        "planted": planted,
+        "seed": s.seed,
+        "programme_months": s.programme_months,
+        "comparison": s.comparison,
+    }
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -77,13 +88,34 @@ def run_one(args: tuple[int, bool] | tuple[int, bool, dict]) -> list[dict]:
             d = res.get(o, 12).did
             truth = s.effect[et]
             ba = res.get(o, 12)
-            rows.append(dict(base, estimate=f"did_{o}_12m", value=d["rate_ratio"], ci_low=d["ci_low"], ci_high=d["ci_high"],
-                             p_value=d["p_value"], truth=truth, scale="ratio", placebo=(ba.placebo_check or {}).get("verdict"),
-                             placebo_p=ba.placebo["p_value"] if ba.placebo else math.nan))
+            rows.append(
+                dict(
+                    base,
+                    estimate=f"did_{o}_12m",
+                    value=d["rate_ratio"],
+                    ci_low=d["ci_low"],
+                    ci_high=d["ci_high"],
+                    p_value=d["p_value"],
+                    truth=truth,
+                    scale="ratio",
+                    placebo=(ba.placebo_check or {}).get("verdict"),
+                    placebo_p=ba.placebo["p_value"] if ba.placebo else math.nan,
+                )
+            )
             for name, spec in res.specifications.items():
                 sd = spec[o][12]
-                rows.append(dict(base, estimate=f"did_{o}_12m:{name}", value=sd["rate_ratio"], ci_low=sd["ci_low"],
-                                 ci_high=sd["ci_high"], p_value=sd["p_value"], truth=truth, scale="ratio"))
+                rows.append(
+                    dict(
+                        base,
+                        estimate=f"did_{o}_12m:{name}",
+                        value=sd["rate_ratio"],
+                        ci_low=sd["ci_low"],
+                        ci_high=sd["ci_high"],
+                        p_value=sd["p_value"],
+                        truth=truth,
+                        scale="ratio",
+                    )
+                )
         try:
             reo = reoffending.analyse(data, cm, model)
         except reoffending.ReoffendingError:
@@ -97,11 +129,32 @@ def run_one(args: tuple[int, bool] | tuple[int, bool, dict]) -> list[dict]:
             units = cohort.table.set_index("unit_id").loc[treated.unit_id, ["person_id", "index_date"]].reset_index()
             po = sim.potential_outcomes(units)
             truth = float((po[f"y1_{pot}"].astype(float) - po[f"y0_{pot}"].astype(float)).mean())
-            rows.append(dict(base, estimate=key, value=m.rate.difference, ci_low=m.rate.ci_low, ci_high=m.rate.ci_high,
-                             p_value=m.rate.p_value, truth=truth, scale="difference", n_treated=m.rate.n_treated))
+            rows.append(
+                dict(
+                    base,
+                    estimate=key,
+                    value=m.rate.difference,
+                    ci_low=m.rate.ci_low,
+                    ci_high=m.rate.ci_high,
+                    p_value=m.rate.p_value,
+                    truth=truth,
+                    scale="difference",
+                    n_treated=m.rate.n_treated,
+                )
+            )
             sv = m.survival
-            rows.append(dict(base, estimate=f"{key}:hazard_ratio", value=sv.hazard_ratio, ci_low=sv.hr_ci_low, ci_high=sv.hr_ci_high,
-                             p_value=sv.hr_p_value, truth=math.nan, scale="ratio"))
+            rows.append(
+                dict(
+                    base,
+                    estimate=f"{key}:hazard_ratio",
+                    value=sv.hazard_ratio,
+                    ci_low=sv.hr_ci_low,
+                    ci_high=sv.hr_ci_high,
+                    p_value=sv.hr_p_value,
+                    truth=math.nan,
+                    scale="ratio",
+                )
+            )
     for r in rows:
         r["seconds"] = round(time.time() - t0, 2)
     return rows
@@ -116,10 +169,16 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     r["covered"] = (r.ci_low <= r.truth) & (r.truth <= r.ci_high)
     r["significant"] = (r.ci_low > np.where(ratio, 1.0, 0.0)) | (r.ci_high < np.where(ratio, 1.0, 0.0))
     g = r.groupby(["estimate", "planted"])
-    out = pd.DataFrame({
-        "replications": g.size(), "mean_truth": g.truth.mean(), "mean_estimate": g.value.mean(), "bias": g.error.mean(),
-        "coverage": g.covered.mean(), "significant": g.significant.mean(),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "replications": g.size(),
+            "mean_truth": g.truth.mean(),
+            "mean_estimate": g.value.mean(),
+            "bias": g.error.mean(),
+            "coverage": g.covered.mean(),
+            "significant": g.significant.mean(),
+        }
+    ).reset_index()
     out.loc[out.estimate.str.endswith(":hazard_ratio"), ["bias", "coverage", "mean_truth"]] = np.nan
     return out
 
@@ -130,12 +189,14 @@ def run_safely(args: tuple) -> list[dict]:
     try:
         return run_one(args)
     except Exception as exc:  # noqa: BLE001 - recorded, never silent
-        return [{"replication": args[0], "planted": args[1], "estimate": "(error)", "value": math.nan,
-                 "error": f"{type(exc).__name__}: {exc}"}]
+        return [
+            {"replication": args[0], "planted": args[1], "estimate": "(error)", "value": math.nan, "error": f"{type(exc).__name__}: {exc}"}
+        ]
 
 
-def run(replications: int, workers: int = 2, arms: tuple[bool, ...] = (False, True), progress: bool = True,
-        override: dict | None = None) -> pd.DataFrame:
+def run(
+    replications: int, workers: int = 2, arms: tuple[bool, ...] = (False, True), progress: bool = True, override: dict | None = None
+) -> pd.DataFrame:
     jobs = [(i, planted, override or {}) for planted in arms for i in range(replications)]
     rows: list[dict] = []
     t0 = time.time()
@@ -166,14 +227,21 @@ def markdown(results: pd.DataFrame, stress: pd.DataFrame | None, replications: i
     """docs/validation.md from a run's results (every number computed here, none typed in)."""
     s = summarise(results)
     null, planted = s[~s.planted].set_index("estimate"), s[s.planted].set_index("estimate")
-    lines = ["| Headline estimate | Replications (no effect / planted) | False-positive rate | Coverage, no effect | "
-             "Coverage, planted | Bias, no effect | Bias, planted | Power |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| Headline estimate | Replications (no effect / planted) | False-positive rate | Coverage, no effect | "
+        "Coverage, planted | Bias, no effect | Bias, planted | Power |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for key, label in LABELS.items():
         n, p = null.loc[key], planted.loc[key]
-        lines.append(f"| {label} | {int(n.replications)} / {int(p.replications)} | {_fmt(n.significant, True)} | "
-                     f"{_fmt(n.coverage, True)} | {_fmt(p.coverage, True)} | {_fmt(n.bias)} | {_fmt(p.bias)} | {_fmt(p.significant, True)} |")
-    spec_rows = ["| Specification (offending, 12 months) | False-positive rate | Coverage, planted | Bias, no effect | Bias, planted |",
-                 "|---|---|---|---|---|"]
+        lines.append(
+            f"| {label} | {int(n.replications)} / {int(p.replications)} | {_fmt(n.significant, True)} | "
+            f"{_fmt(n.coverage, True)} | {_fmt(p.coverage, True)} | {_fmt(n.bias)} | {_fmt(p.bias)} | {_fmt(p.significant, True)} |"
+        )
+    spec_rows = [
+        "| Specification (offending, 12 months) | False-positive rate | Coverage, planted | Bias, no effect | Bias, planted |",
+        "|---|---|---|---|---|",
+    ]
     for key in sorted(k for k in null.index if k.startswith("did_offending_12m")):
         n, p = null.loc[key], planted.loc[key]
         name = key.split(":")[1].replace("_", " ") if ":" in key else "main (as configured by default)"
@@ -181,38 +249,71 @@ def markdown(results: pd.DataFrame, stress: pd.DataFrame | None, replications: i
     r = results[results.estimate.isin(LABELS) & results.value.notna()].copy()
     r["covered"] = (r.ci_low <= r.truth) & (r.truth <= r.ci_high)
     r["significant"] = r.p_value <= 0.05
-    by_design = (r.groupby(["estimate", "comparison", "planted"])
-                 .agg(n=("covered", "size"), coverage=("covered", "mean"), significant=("significant", "mean")).reset_index())
-    design_rows = ["| Estimate | Comparison | Replications (no effect) | False-positive rate | Coverage, planted |", "|---|---|---|---|---|"]
+    by_design = (
+        r.groupby(["estimate", "comparison", "planted"])
+        .agg(n=("covered", "size"), coverage=("covered", "mean"), significant=("significant", "mean"))
+        .reset_index()
+    )
+    design_rows = [
+        "| Estimate | Comparison | Replications (no effect) | False-positive rate | Coverage, planted |",
+        "|---|---|---|---|---|",
+    ]
     for (key, comp), g in by_design.groupby(["estimate", "comparison"]):
         n0, n1 = g[~g.planted], g[g.planted]
-        design_rows.append(f"| {LABELS[key]} | {comp.replace('_', ' ')} | {int(n0.n.sum())} | "
-                           f"{_fmt(float(n0.significant.iloc[0]) if len(n0) else float('nan'), True)} | "
-                           f"{_fmt(float(n1.coverage.iloc[0]) if len(n1) else float('nan'), True)} |")
+        design_rows.append(
+            f"| {LABELS[key]} | {comp.replace('_', ' ')} | {int(n0.n.sum())} | "
+            f"{_fmt(float(n0.significant.iloc[0]) if len(n0) else float('nan'), True)} | "
+            f"{_fmt(float(n1.coverage.iloc[0]) if len(n1) else float('nan'), True)} |"
+        )
     not_estimable = results[results.estimate.isin(["proven"]) & results.value.isna()].shape[0]
     errors = results[results.estimate == "(error)"]
-    error_text = (f" {len(errors)} replications failed with an error (a bug, listed in docs/validation/results.csv.gz)."
-                  if len(errors) else " No replication failed.")
+    error_text = (
+        f" {len(errors)} replications failed with an error (a bug, listed in docs/validation/results.csv.gz)."
+        if len(errors)
+        else " No replication failed."
+    )
     plc = results[results.estimate.str.match(r"did_[a-z_]+_12m$") & results.placebo_p.notna()]
-    placebo_rows = ["| Outcome | Placebo run | Placebo significant (no effect) | Verdict 'similar trends' (no effect) |", "|---|---|---|---|"]
+    placebo_rows = [
+        "| Outcome | Placebo run | Placebo significant (no effect) | Verdict 'similar trends' (no effect) |",
+        "|---|---|---|---|",
+    ]
     for key, g in plc[~plc.planted].groupby("estimate"):
-        placebo_rows.append(f"| {LABELS[key].split(',')[0]} | {len(g)} | {_fmt(float((g.placebo_p <= 0.05).mean()), True)} | "
-                            f"{_fmt(float((g.placebo == 'parallel_supported').mean()), True)} |")
-    out = [f"Replications per arm: {replications} (no effect, and effects planted: offending x{PLANTED['offence']}, victimisation "
-           f"x{PLANTED['victimisation']}, missing episodes x{PLANTED['missing_episode']}). Run time: {seconds / 60:.0f} minutes on "
-           f"2 cores. Proven reoffending could not be estimated in {not_estimable} replications (no child with complete follow-up "
-           "by the extract date: the report says so instead of estimating)." + error_text, "", "\n".join(lines), "",
-           "### The other specifications reported beside the main estimate", "", "\n".join(spec_rows), "",
-           "### By comparison design", "", "\n".join(design_rows), "",
-           "### The placebo test under no effect (it should be significant about 5% of the time)", "", "\n".join(placebo_rows)]
+        placebo_rows.append(
+            f"| {LABELS[key].split(',')[0]} | {len(g)} | {_fmt(float((g.placebo_p <= 0.05).mean()), True)} | "
+            f"{_fmt(float((g.placebo == 'parallel_supported').mean()), True)} |"
+        )
+    out = [
+        f"Replications per arm: {replications} (no effect, and effects planted: offending x{PLANTED['offence']}, victimisation "
+        f"x{PLANTED['victimisation']}, missing episodes x{PLANTED['missing_episode']}). Run time: {seconds / 60:.0f} minutes on "
+        f"2 cores. Proven reoffending could not be estimated in {not_estimable} replications (no child with complete follow-up "
+        "by the extract date: the report says so instead of estimating)." + error_text,
+        "",
+        "\n".join(lines),
+        "",
+        "### The other specifications reported beside the main estimate",
+        "",
+        "\n".join(spec_rows),
+        "",
+        "### By comparison design",
+        "",
+        "\n".join(design_rows),
+        "",
+        "### The placebo test under no effect (it should be significant about 5% of the time)",
+        "",
+        "\n".join(placebo_rows),
+    ]
     if stress is not None and len(stress):
         st = summarise(stress).set_index("estimate")
         rows = ["| Headline estimate | False-positive rate | Bias |", "|---|---|---|"]
         for key, label in LABELS.items():
             if key in st.index:
                 rows.append(f"| {label} | {_fmt(st.loc[key].significant, True)} | {_fmt(st.loc[key].bias)} |")
-        out += ["", f"### Stress test: suites differ in something the records do not show ({int(st.replications.max())} "
-                "replications, no effect)", "", "\n".join(rows)]
+        out += [
+            "",
+            f"### Stress test: suites differ in something the records do not show ({int(st.replications.max())} replications, no effect)",
+            "",
+            "\n".join(rows),
+        ]
     return "\n".join(out) + "\n"
 
 

@@ -1,4 +1,5 @@
 """Reader-facing tables and sentences, one module per report section, built from analysis results."""
+
 from . import appendices, context, costs, engagement, matching, outcomes, reoffending, summary
 from .appendices import *  # noqa: F401,F403
 from .context import *  # noqa: F401,F403
@@ -9,5 +10,13 @@ from .outcomes import *  # noqa: F401,F403
 from .reoffending import *  # noqa: F401,F403
 from .summary import *  # noqa: F401,F403
 
-__all__ = [*summary.__all__, *context.__all__, *engagement.__all__, *matching.__all__, *outcomes.__all__, *reoffending.__all__,
-           *costs.__all__, *appendices.__all__]
+__all__ = [
+    *summary.__all__,
+    *context.__all__,
+    *engagement.__all__,
+    *matching.__all__,
+    *outcomes.__all__,
+    *reoffending.__all__,
+    *costs.__all__,
+    *appendices.__all__,
+]

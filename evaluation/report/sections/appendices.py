@@ -1,5 +1,6 @@
 """Appendices: methods (what was done in this run, with references), data quality (attrition flow,
 missingness, validation summary) and the glossary."""
+
 from __future__ import annotations
 
 import math
@@ -22,26 +23,26 @@ REFERENCES = {
     "sandwich": "Zeileis, Köll & Graham (2020), clustered covariances in R, J. Stat. Softw. 95(1), https://doi.org/10.18637/jss.v095.i01",
     "daw": "Daw & Hatfield (2018), Health Serv. Res. 53(6), https://pmc.ncbi.nlm.nih.gov/articles/PMC6232434",
     "moj": "Ministry of Justice, Proven reoffending statistics: April to June 2023, https://www.gov.uk/government/statistics/"
-           "proven-reoffending-statistics-april-to-june-2023/proven-reoffending-statistics-april-to-june-2023",
+    "proven-reoffending-statistics-april-to-june-2023/proven-reoffending-statistics-april-to-june-2023",
     "jdl": "Office for Statistics Regulation, Compliance review of Justice Data Lab statistics (2025), "
-           "https://osr.statisticsauthority.gov.uk/publication/compliance-review-of-justice-data-lab-statistics/pages/2",
+    "https://osr.statisticsauthority.gov.uk/publication/compliance-review-of-justice-data-lab-statistics/pages/2",
     "lifelines": "Davidson-Pilon (2019), lifelines, J. Open Source Softw. 4(40): 1317, https://doi.org/10.21105/joss.01317",
     "greenbook": "HM Treasury, The Green Book, https://www.gov.uk/government/publications/the-green-book-appraisal-and-evaluation-in-central-government",
     "mojsuppression": "MoJ mojSuppression (primary and secondary suppression), https://github.com/moj-analytical-services/mojSuppression",
     "target_trial": "Hernán & Robins (2016), Using big data to emulate a target trial, Am. J. Epidemiol. 183(8): 758-764, "
-                    "https://doi.org/10.1093/aje/kwv254",
+    "https://doi.org/10.1093/aje/kwv254",
     "risk_set": "Li, Propert & Rosenbaum (2001), Balanced risk set matching, J. Am. Stat. Assoc. 96(455): 870-882, "
-                "https://doi.org/10.1198/016214501753208573",
+    "https://doi.org/10.1198/016214501753208573",
     "ipcw": "Robins & Finkelstein (2000), Correcting for noncompliance and dependent censoring in an AIDS clinical trial with "
-            "inverse probability of censoring weighted (IPCW) log-rank tests, Biometrics 56(3): 779-788, "
-            "https://doi.org/10.1111/j.0006-341X.2000.00779.x",
+    "inverse probability of censoring weighted (IPCW) log-rank tests, Biometrics 56(3): 779-788, "
+    "https://doi.org/10.1111/j.0006-341X.2000.00779.x",
     "evalue": "VanderWeele & Ding (2017), Sensitivity analysis in observational research: introducing the E-value, Ann. Intern. Med. "
-              "167(4): 268-274, https://doi.org/10.7326/M16-2607",
+    "167(4): 268-274, https://doi.org/10.7326/M16-2607",
     "rosenbaum": "Rosenbaum (2002), Observational Studies, 2nd ed., Springer, ch. 4, https://doi.org/10.1007/978-1-4757-3692-2",
     "zou": "Zou (2004), A modified Poisson regression approach to prospective studies with binary data, Am. J. Epidemiol. 159(7): "
-           "702-706, https://doi.org/10.1093/aje/kwh090",
+    "702-706, https://doi.org/10.1093/aje/kwh090",
     "cameron_miller": "Cameron & Miller (2015), A practitioner's guide to cluster-robust inference, J. Human Resources 50(2): "
-                      "317-372, https://doi.org/10.3368/jhr.50.2.317",
+    "317-372, https://doi.org/10.3368/jhr.50.2.317",
 }
 
 
@@ -54,83 +55,153 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
         designs.append(f"at {', '.join(c.suites)} in the same period")
     if c.pre_period_start:
         designs.append(f"at {', '.join(p.suites)} from {c.pre_period_start:%-d %B %Y} to {c.pre_period_end:%-d %B %Y}")
-    areas = (f", living in {', '.join(c.residence_areas)} (applied to both groups)" if c.residence_areas is not None else "")
-    pool = (f"Comparison: children whose first eligible detention in a window was {' or '.join(designs)}. A comparison child "
-            "approached later keeps that index and is censored at the first contact." if designs else
-            "Comparison pool: none (the config names no comparison suites or pre-period).")
-    rows = [("Cohort (target-trial emulation)",
-             f"Eligibility is decided at the index date, by one rule for both groups: a custody detention at which the child was aged "
-             f"{p.age_min}-{p.age_max}{areas} and had not yet been approached; each child enters at their first such detention in "
-             f"each calendar window of the design. Programme group: children whose first eligible detention between "
-             f"{p.start:%-d %B %Y} and {p.end:%-d %B %Y} was at {', '.join(p.suites)} and who were approached there (intention to "
-             "treat; a child approached only at a later detention is left out and counted). " + pool, REFERENCES["target_trial"]),
-            ("Engagement rates", "Shares of children with Wilson score 95% confidence intervals; the base leaves out children referred "
-             "to services in their home area.", REFERENCES["wilson"])]
+    areas = f", living in {', '.join(c.residence_areas)} (applied to both groups)" if c.residence_areas is not None else ""
+    pool = (
+        f"Comparison: children whose first eligible detention in a window was {' or '.join(designs)}. A comparison child "
+        "approached later keeps that index and is censored at the first contact."
+        if designs
+        else "Comparison pool: none (the config names no comparison suites or pre-period)."
+    )
+    rows = [
+        (
+            "Cohort (target-trial emulation)",
+            f"Eligibility is decided at the index date, by one rule for both groups: a custody detention at which the child was aged "
+            f"{p.age_min}-{p.age_max}{areas} and had not yet been approached; each child enters at their first such detention in "
+            f"each calendar window of the design. Programme group: children whose first eligible detention between "
+            f"{p.start:%-d %B %Y} and {p.end:%-d %B %Y} was at {', '.join(p.suites)} and who were approached there (intention to "
+            "treat; a child approached only at a later detention is left out and counted). " + pool,
+            REFERENCES["target_trial"],
+        ),
+        (
+            "Engagement rates",
+            "Shares of children with Wilson score 95% confidence intervals; the base leaves out children referred "
+            "to services in their home area.",
+            REFERENCES["wilson"],
+        ),
+    ]
     cm = f.matching
     if cm is not None:
         spec = specification_table(cm).set_index("Setting").Value
-        settings = "; ".join(f"{k.lower()}: {spec[k]}" for k in ("Distance", "Ratio", "Caliper", "Replacement", "Matching order")
-                             if k in spec)
+        settings = "; ".join(
+            f"{k.lower()}: {spec[k]}" for k in ("Distance", "Ratio", "Caliper", "Replacement", "Matching order") if k in spec
+        )
         design = cfg.matching.comparison_design
-        why = ("Risk-set matching (comparison_design = \"risk_set\"): each programme child was matched only with children eligible in "
-               f"the same calendar {cfg.matching.risk_set_interval}, so that practice, policing and season are the same for both. "
-               if design == "risk_set" else
-               "Pooled design (the default): every comparison child's first eligible detention, from every comparison source, matched "
-               "on characteristics; risk-set matching within calendar intervals is available (comparison_design = \"risk_set\") "
-               "where concurrent comparison suites are large enough to match within each interval. ")
-        rows.append(("Matching", why + "Greedy nearest-neighbour matching with R's MatchIt semantics (matchit(method = \"nearest\")), "
-                     f"weights for the effect on the programme group (ATT). {settings[:1].upper() + settings[1:]}.",
-                     REFERENCES["matchit"] + ("; " + REFERENCES["risk_set"] if design == "risk_set" else "")))
-        rows.append(("Balance", f"Standardised mean differences with the programme group's standard deviation before matching; "
-                     f"|SMD| below {cm.threshold} counts as balanced.", REFERENCES["stuart"]))
+        why = (
+            'Risk-set matching (comparison_design = "risk_set"): each programme child was matched only with children eligible in '
+            f"the same calendar {cfg.matching.risk_set_interval}, so that practice, policing and season are the same for both. "
+            if design == "risk_set"
+            else "Pooled design (the default): every comparison child's first eligible detention, from every comparison source, matched "
+            'on characteristics; risk-set matching within calendar intervals is available (comparison_design = "risk_set") '
+            "where concurrent comparison suites are large enough to match within each interval. "
+        )
+        rows.append(
+            (
+                "Matching",
+                why + 'Greedy nearest-neighbour matching with R\'s MatchIt semantics (matchit(method = "nearest")), '
+                f"weights for the effect on the programme group (ATT). {settings[:1].upper() + settings[1:]}.",
+                REFERENCES["matchit"] + ("; " + REFERENCES["risk_set"] if design == "risk_set" else ""),
+            )
+        )
+        rows.append(
+            (
+                "Balance",
+                f"Standardised mean differences with the programme group's standard deviation before matching; "
+                f"|SMD| below {cm.threshold} counts as balanced.",
+                REFERENCES["stuart"],
+            )
+        )
     ba = f.before_after
     if ba is not None:
         windows = ", ".join(str(w) for w in sorted(ba.results["offending"]))
-        rows.append(("Before and after", f"Events counted in {windows}-month windows before and after the index day (the index arrest "
-                     "excluded); difference-in-differences by weighted Poisson regression with a log-exposure offset, standard errors "
-                     "clustered on the matched set joined with the child, intervals from Student's t with (clusters - 1) degrees of "
-                     "freedom. Main estimate on the matching "
-                     f"'{ba.primary.replace('_', ' ')}' ([outcomes] did_matching), with the other matchings and the estimate without "
-                     "censoring beside it. Placebo test on two pre-periods, read as supporting similar trends only when its 90% CI lies "
-                     f"within ±{100 * (cfg.outcomes.placebo_equivalence_margin - 1):.0f}% and, beside a statistically significant effect, it "
-                     "is under half that effect.",
-                     REFERENCES["sandwich"] + "; " + REFERENCES["daw"] + "; " + REFERENCES["cameron_miller"]))
+        rows.append(
+            (
+                "Before and after",
+                f"Events counted in {windows}-month windows before and after the index day (the index arrest "
+                "excluded); difference-in-differences by weighted Poisson regression with a log-exposure offset, standard errors "
+                "clustered on the matched set joined with the child, intervals from Student's t with (clusters - 1) degrees of "
+                "freedom. Main estimate on the matching "
+                f"'{ba.primary.replace('_', ' ')}' ([outcomes] did_matching), with the other matchings and the estimate without "
+                "censoring beside it. Placebo test on two pre-periods, read as supporting similar trends only when its 90% CI lies "
+                f"within ±{100 * (cfg.outcomes.placebo_equivalence_margin - 1):.0f}% and, beside a statistically significant effect, it "
+                "is under half that effect.",
+                REFERENCES["sandwich"] + "; " + REFERENCES["daw"] + "; " + REFERENCES["cameron_miller"],
+            )
+        )
         if ba.censoring_method:
             rows.append(("Comparison children approached later", ba.censoring_method, REFERENCES["ipcw"]))
     reo = f.reoffending
     if reo is not None:
-        rows.append(("Reoffending", f"Proven reoffending from the index arrest (MoJ counting rules): an offence in the "
-                     f"{reo.follow_up_months} months after the index arrest proven by caution or conviction within that time or a "
-                     f"further {reo.waiting_months} months; also counting out-of-court outcomes; and from the first proven disposal "
-                     "(JDL-comparable). Re-arrest from custody records. Differences per 100 children from a weighted linear model with "
-                     "clustered errors, as the Justice Data Lab reports them; risk ratios from a weighted Poisson model.",
-                     REFERENCES["moj"] + "; " + REFERENCES["jdl"] + "; " + REFERENCES["zou"]))
-        rows.append(("Time to reoffence", "Kaplan-Meier curves, log-rank test and a weighted Cox model with robust errors clustered on "
-                     f"the matched set. One rule for every child: an offence counts if proven within {reo.waiting_months} months of "
-                     f"being committed; follow-up ends after {reo.follow_up_months} months or {reo.waiting_months} months before the "
-                     "extract date.", REFERENCES["lifelines"]))
-        rows.append(("Power", "Minimum detectable difference between two proportions (80% power, two-sided 5% level), normal "
-                     "approximation, with the comparison group's effective sample size.", ""))
+        rows.append(
+            (
+                "Reoffending",
+                f"Proven reoffending from the index arrest (MoJ counting rules): an offence in the "
+                f"{reo.follow_up_months} months after the index arrest proven by caution or conviction within that time or a "
+                f"further {reo.waiting_months} months; also counting out-of-court outcomes; and from the first proven disposal "
+                "(JDL-comparable). Re-arrest from custody records. Differences per 100 children from a weighted linear model with "
+                "clustered errors, as the Justice Data Lab reports them; risk ratios from a weighted Poisson model.",
+                REFERENCES["moj"] + "; " + REFERENCES["jdl"] + "; " + REFERENCES["zou"],
+            )
+        )
+        rows.append(
+            (
+                "Time to reoffence",
+                "Kaplan-Meier curves, log-rank test and a weighted Cox model with robust errors clustered on "
+                f"the matched set. One rule for every child: an offence counts if proven within {reo.waiting_months} months of "
+                f"being committed; follow-up ends after {reo.follow_up_months} months or {reo.waiting_months} months before the "
+                "extract date.",
+                REFERENCES["lifelines"],
+            )
+        )
+        rows.append(
+            (
+                "Power",
+                "Minimum detectable difference between two proportions (80% power, two-sided 5% level), normal "
+                "approximation, with the comparison group's effective sample size.",
+                "",
+            )
+        )
     if ba is not None or reo is not None:
-        rows.append(("Hidden bias", "E-values for every headline ratio and its confidence limit nearer 1 (a difference in proportions "
-                     "as a risk ratio); Rosenbaum's Gamma for the Wilcoxon signed-rank test on matched-set differences (one-sided "
-                     "2.5%), for results that are statistically significant.", REFERENCES["evalue"] + "; " + REFERENCES["rosenbaum"]))
+        rows.append(
+            (
+                "Hidden bias",
+                "E-values for every headline ratio and its confidence limit nearer 1 (a difference in proportions "
+                "as a risk ratio); Rosenbaum's Gamma for the Wilcoxon signed-rank test on matched-set differences (one-sided "
+                "2.5%), for results that are statistically significant.",
+                REFERENCES["evalue"] + "; " + REFERENCES["rosenbaum"],
+            )
+        )
     v = f.value_for_money
     if v is not None:
         cc = cfg.costs
-        rows.append(("Costs", "Cost lines apportioned by day to the period evaluated; cost per child over the same days as the children "
-                     "counted.", ""))
-        rows.append(("Value for money",
-                     f"Events averted valued at published unit costs uprated to {v.price_year} prices with the GDP deflator; benefits over "
-                     f"{cc.horizon_years} year(s), persistence {cc.persistence:g}, discounted at {100 * cc.discount_rate:g}% a year; "
-                     f"attribution {cc.attribution:g}; optimism bias {100 * cc.optimism_bias_costs:g}% on costs and "
-                     f"{100 * cc.optimism_bias_benefits:g}% on benefits; {cc.monte_carlo_draws:,} Monte Carlo draws (seed "
-                     f"{cfg.report.seed}), the three effects drawn jointly with the covariance of their estimates.", REFERENCES["greenbook"]))
+        rows.append(
+            (
+                "Costs",
+                "Cost lines apportioned by day to the period evaluated; cost per child over the same days as the children counted.",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "Value for money",
+                f"Events averted valued at published unit costs uprated to {v.price_year} prices with the GDP deflator; benefits over "
+                f"{cc.horizon_years} year(s), persistence {cc.persistence:g}, discounted at {100 * cc.discount_rate:g}% a year; "
+                f"attribution {cc.attribution:g}; optimism bias {100 * cc.optimism_bias_costs:g}% on costs and "
+                f"{100 * cc.optimism_bias_benefits:g}% on benefits; {cc.monte_carlo_draws:,} Monte Carlo draws (seed "
+                f"{cfg.report.seed}), the three effects drawn jointly with the covariance of their estimates.",
+                REFERENCES["greenbook"],
+            )
+        )
     pol = log.policy
-    rows.append(("Disclosure control",
-                 f"Counts of 1 to {pol.threshold - 1} children suppressed, with secondary suppression so none can be worked out from "
-                 f"totals; rates on fewer than {pol.min_rate_base} children not shown; no identifiers or dates of individual events."
-                 if pol.enabled else "Off: internal quality-assurance build, not for publication.", REFERENCES["mojsuppression"]))
+    rows.append(
+        (
+            "Disclosure control",
+            f"Counts of 1 to {pol.threshold - 1} children suppressed, with secondary suppression so none can be worked out from "
+            f"totals; rates on fewer than {pol.min_rate_base} children not shown; no identifiers or dates of individual events."
+            if pol.enabled
+            else "Off: internal quality-assurance build, not for publication.",
+            REFERENCES["mojsuppression"],
+        )
+    )
     return pd.DataFrame(rows, columns=["Step", "What was done", "Reference"])
 
 
@@ -182,9 +253,15 @@ def missingness_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
                 shown, share = sdc.SYMBOL, sdc.SYMBOL
             else:
                 shown, share = count(missing), pct(missing / n, 1) if n else "–"
-            rows.append({"Table": name, "Column": fld.name, "Records": input_count(log, name, "rows", n, "data_quality_missing", name),
-                         "Missing": shown if not log.policy.small(n) else sdc.SYMBOL,
-                         "Share missing": share if not log.policy.small(n) else sdc.SYMBOL})
+            rows.append(
+                {
+                    "Table": name,
+                    "Column": fld.name,
+                    "Records": input_count(log, name, "rows", n, "data_quality_missing", name),
+                    "Missing": shown if not log.policy.small(n) else sdc.SYMBOL,
+                    "Share missing": share if not log.policy.small(n) else sdc.SYMBOL,
+                }
+            )
     return pd.DataFrame(rows, columns=["Table", "Column", "Records", "Missing", "Share missing"])
 
 
@@ -195,8 +272,16 @@ def validation_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
     rows = []
     for name in TABLES:
         if data.table(name) is None:
-            rows.append({"Table": name, "Records": "–", "Columns checked": "–", "Cross-field rules": "(not supplied)",
-                         "Errors": "–", "Warnings": "–"})
+            rows.append(
+                {
+                    "Table": name,
+                    "Records": "–",
+                    "Columns checked": "–",
+                    "Cross-field rules": "(not supplied)",
+                    "Errors": "–",
+                    "Warnings": "–",
+                }
+            )
             continue
         schema = table_schema(name)
         mine = rules[warn == name]
@@ -205,46 +290,94 @@ def validation_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
             if log.policy.small(int(n)):
                 log.add("data_quality_validation", name, rule_id, f"primary: fewer than {log.policy.threshold} records")
             parts.append(f"{log.count_text(int(n))} {rule_id}")
-        rows.append({"Table": name, "Records": input_count(log, name, "rows", data.files[name].rows, "data_quality_validation", name),
-                     "Columns checked": str(len(schema.fields)),
-                     "Cross-field rules": ", ".join(r for r, _ in schema.rules) or "none", "Errors": "0",
-                     "Warnings": "; ".join(parts) or "0"})
+        rows.append(
+            {
+                "Table": name,
+                "Records": input_count(log, name, "rows", data.files[name].rows, "data_quality_validation", name),
+                "Columns checked": str(len(schema.fields)),
+                "Cross-field rules": ", ".join(r for r, _ in schema.rules) or "none",
+                "Errors": "0",
+                "Warnings": "; ".join(parts) or "0",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 GLOSSARY: list[tuple[str, str]] = [
-    ("ATT", "Average treatment effect on the treated: the programme's effect on the children it reached, the quantity matching estimates here."),
+    (
+        "ATT",
+        "Average treatment effect on the treated: the programme's effect on the children it reached, the quantity matching estimates here.",
+    ),
     ("Attrition", "Children or records that leave the analysis at a step, with the reason."),
     ("Benefit-cost ratio (BCR)", "The value of the harm averted divided by the programme's cost; above 1 means benefits exceed costs."),
     ("Caliper", "The largest difference in propensity score allowed between matched children."),
-    ("Censoring at a later approach", "A comparison child approached by the programme after their index arrest is followed only until "
-     "that approach; similar children who could have been approached but were not count for them (inverse probability of censoring weights)."),
-    ("Confidence interval (95% CI)", "The range of values compatible with the data; a different sample would give a somewhat different range."),
+    (
+        "Censoring at a later approach",
+        "A comparison child approached by the programme after their index arrest is followed only until "
+        "that approach; similar children who could have been approached but were not count for them (inverse probability of censoring weights).",
+    ),
+    (
+        "Confidence interval (95% CI)",
+        "The range of values compatible with the data; a different sample would give a somewhat different range.",
+    ),
     ("Difference-in-differences (DiD)", "The programme group's change from before to after, minus the comparison group's change."),
     ("Disclosure control", "Hiding small numbers (shown as 'c') so no child can be identified from a published table."),
-    ("E-value", "How strongly an unmeasured factor would have to be linked both to being in the programme group and to the outcome "
-     "(as a risk ratio, over and above what was matched on) to explain an estimate away; 1 means no such factor is needed."),
+    (
+        "E-value",
+        "How strongly an unmeasured factor would have to be linked both to being in the programme group and to the outcome "
+        "(as a risk ratio, over and above what was matched on) to explain an estimate away; 1 means no such factor is needed.",
+    ),
     ("Effective sample size", "The number of equally weighted children that carries the same information as a weighted group."),
-    ("Eligible at the index date", "Whether a child could be in the analysis is decided at the arrest, with what was known then, by one "
-     "rule for both groups; nothing that happened afterwards decides it (target-trial emulation)."),
+    (
+        "Eligible at the index date",
+        "Whether a child could be in the analysis is decided at the arrest, with what was known then, by one "
+        "rule for both groups; nothing that happened afterwards decides it (target-trial emulation).",
+    ),
     ("Intention to treat", "Counting every child approached, whether or not they went on to take part."),
-    ("Kaplan-Meier curve", "The share of children without the event at each point of the follow-up, allowing for children followed for less time."),
+    (
+        "Kaplan-Meier curve",
+        "The share of children without the event at each point of the follow-up, allowing for children followed for less time.",
+    ),
     ("Matching", "Choosing, for each programme child, comparison children who were similar at the time of arrest."),
     ("Minimum detectable difference", "The smallest true effect the study had an 80% chance of detecting at the 5% level."),
     ("Net present value (NPV)", "Benefits minus costs, with future values discounted to today's."),
-    ("Outcome 22", "A police outcome recording that diversionary, educational or intervention activity was undertaken and no further action taken."),
+    (
+        "Outcome 22",
+        "A police outcome recording that diversionary, educational or intervention activity was undertaken and no further action taken.",
+    ),
     ("Placebo test", "The same comparison run on two periods before the programme, where no effect should appear."),
     ("Propensity score", "A child's estimated chance of being in the programme group, given what was recorded at arrest."),
-    ("Proven reoffending from the index arrest", "An offence committed within a year of the arrest that leads to a conviction or "
-     "caution within that year or a further six months (the MoJ's counting rules, starting at the arrest)."),
-    ("Proven reoffending from the first proven disposal", "The same, starting at the first caution or conviction after the arrest, as "
-     "the Justice Data Lab does; children without one are left out."),
-    ("Rate ratio / ratio of rate ratios", "How many times as many events; a ratio of rate ratios of 0.80 means 20% fewer events than expected without the programme."),
-    ("Rosenbaum's Gamma", "How much hidden bias within matched sets (one child up to Gamma times as likely as another to be the "
-     "programme child) it would take before a statistically significant result stopped being significant."),
-    ("Regression to the mean", "Children picked up at a peak of offending tend to offend less afterwards whatever is done, so before/after comparisons flatter a programme."),
-    ("Standardised mean difference (SMD)", "The difference between the groups' means in standard deviations; below 0.1 is usually taken as balanced."),
-    ("Statistically significant", "Unlikely to be a chance difference (the 95% CI excludes no effect); not significant is not the same as no effect."),
+    (
+        "Proven reoffending from the index arrest",
+        "An offence committed within a year of the arrest that leads to a conviction or "
+        "caution within that year or a further six months (the MoJ's counting rules, starting at the arrest).",
+    ),
+    (
+        "Proven reoffending from the first proven disposal",
+        "The same, starting at the first caution or conviction after the arrest, as "
+        "the Justice Data Lab does; children without one are left out.",
+    ),
+    (
+        "Rate ratio / ratio of rate ratios",
+        "How many times as many events; a ratio of rate ratios of 0.80 means 20% fewer events than expected without the programme.",
+    ),
+    (
+        "Rosenbaum's Gamma",
+        "How much hidden bias within matched sets (one child up to Gamma times as likely as another to be the "
+        "programme child) it would take before a statistically significant result stopped being significant.",
+    ),
+    (
+        "Regression to the mean",
+        "Children picked up at a peak of offending tend to offend less afterwards whatever is done, so before/after comparisons flatter a programme.",
+    ),
+    (
+        "Standardised mean difference (SMD)",
+        "The difference between the groups' means in standard deviations; below 0.1 is usually taken as balanced.",
+    ),
+    (
+        "Statistically significant",
+        "Unlikely to be a chance difference (the 95% CI excludes no effect); not significant is not the same as no effect.",
+    ),
 ]
 
 
@@ -252,4 +385,13 @@ def glossary_table() -> pd.DataFrame:
     return pd.DataFrame(GLOSSARY, columns=["Term", "Meaning"])
 
 
-__all__ = ["input_count", "REFERENCES", "methods_table", "attrition_flow", "missingness_table", "validation_table", "glossary_table", "GLOSSARY"]
+__all__ = [
+    "input_count",
+    "REFERENCES",
+    "methods_table",
+    "attrition_flow",
+    "missingness_table",
+    "validation_table",
+    "glossary_table",
+    "GLOSSARY",
+]

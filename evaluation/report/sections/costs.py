@@ -1,6 +1,7 @@
 """Value-for-money section, written for commissioners: cost per child first, then the benefit-cost
 ratio with its uncertainty in plain words, break-even, sensitivity and the renewal scenario; and
 the appendix that traces every unit cost to its source."""
+
 from __future__ import annotations
 
 import math
@@ -10,13 +11,18 @@ import pandas as pd
 from ... import disclosure as sdc
 from ...costs import _RECON_DENOMINATOR as _RECON_COUNT
 from ...costs import ValueForMoney
-from ...engagement import quantity
 from ...disclosure import DisclosureLog
+from ...engagement import quantity
 from ...outcomes import OUTCOMES
 from ..formatting import money, pct
 
-CATEGORY_LABELS = {"staff": "Staff", "management": "Management", "activities": "Activities", "overheads": "Overheads",
-                   "in_kind": "In kind (not paid by the funder)"}
+CATEGORY_LABELS = {
+    "staff": "Staff",
+    "management": "Management",
+    "activities": "Activities",
+    "overheads": "Overheads",
+    "in_kind": "In kind (not paid by the funder)",
+}
 
 
 def _pounds(x: float) -> str:
@@ -34,11 +40,17 @@ def costs_headline(v: ValueForMoney, log: DisclosureLog) -> str:
     lines = [
         f"Over the period evaluated ({start:%-d %B %Y} to {end:%-d %B %Y}, {v.period.days} days) the programme cost "
         f"**{money(v.period.full_economic)}**, of which staff {money(v.period.of('staff'))}. "
-        + (f"It engaged {v.reached['engaged']:,} children: **{money(po.loc['engaged', 'full_economic'])} per child engaged** "
-           f"({money(po.loc['engaged', 'staff'])} in staff costs alone)" if cost_per_child_published(v, "engaged", log)
-           else "The number of children engaged is too small to publish a cost per child")
-        + (f" and **{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged"
-           if cost_per_child_published(v, "intervention_arranged", log) else "")
+        + (
+            f"It engaged {v.reached['engaged']:,} children: **{money(po.loc['engaged', 'full_economic'])} per child engaged** "
+            f"({money(po.loc['engaged', 'staff'])} in staff costs alone)"
+            if cost_per_child_published(v, "engaged", log)
+            else "The number of children engaged is too small to publish a cost per child"
+        )
+        + (
+            f" and **{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged"
+            if cost_per_child_published(v, "intervention_arranged", log)
+            else ""
+        )
         + ". Cost and children are counted over the same days.",
         f"Valuing the offences, victimisations and missing episodes the programme is estimated to have averted, every £1 spent returned "
         f"an estimated **£{v.bcr:.2f}** in public value (fiscal, economic and social), a net present value of {money(v.npv)}. Allowing for "
@@ -47,8 +59,10 @@ def costs_headline(v: ValueForMoney, log: DisclosureLog) -> str:
         f"savings to the public purse, the return is £{v.bcr_fiscal:.2f} per £1.",
     ]
     if lo < 1 < hi:
-        lines.append("Because that range includes returns below £1, the evidence cannot rule out that the programme costs more than the "
-                     "harm it prevents; the effect estimates behind it are not statistically significant on their own.")
+        lines.append(
+            "Because that range includes returns below £1, the evidence cannot rule out that the programme costs more than the "
+            "harm it prevents; the effect estimates behind it are not statistically significant on their own."
+        )
     return "\n\n".join(lines)
 
 
@@ -56,32 +70,59 @@ def period_costs_table(v: ValueForMoney) -> pd.DataFrame:
     lines = v.period.lines
     rows = []
     for r in lines.itertuples():
-        rows.append({"Cost line": r.item, "Category": CATEGORY_LABELS.get(r.category, r.category),
-                     "Line covers": f"{r.start_date:%-d %b %Y} to {r.end_date:%-d %b %Y}", "Line amount": money(r.amount_gbp, 2),
-                     "Days in period": f"{r.days_in_period} of {r.line_days}", "In the period": money(r.amount_in_period, 2)})
-    rows.append({"Cost line": "Total (full economic cost)", "Category": "", "Line covers": "", "Line amount": money(lines.amount_gbp.sum(), 2),
-                 "Days in period": "", "In the period": money(v.period.full_economic, 2)})
+        rows.append(
+            {
+                "Cost line": r.item,
+                "Category": CATEGORY_LABELS.get(r.category, r.category),
+                "Line covers": f"{r.start_date:%-d %b %Y} to {r.end_date:%-d %b %Y}",
+                "Line amount": money(r.amount_gbp, 2),
+                "Days in period": f"{r.days_in_period} of {r.line_days}",
+                "In the period": money(r.amount_in_period, 2),
+            }
+        )
+    rows.append(
+        {
+            "Cost line": "Total (full economic cost)",
+            "Category": "",
+            "Line covers": "",
+            "Line amount": money(lines.amount_gbp.sum(), 2),
+            "Days in period": "",
+            "In the period": money(v.period.full_economic, 2),
+        }
+    )
     return pd.DataFrame(rows)
 
 
 #: The count each cost-per-child row divides by, in the publication model (the engagement tables' counts).
-COUNT_OF = {"engaged": quantity("Total"), "positively_engaged": "positively_engaged[Total]",
-            "intervention_arranged": quantity("Total", "outcome", "intervention_arranged"),
-            "intervention_started": "intervention_started[Total]"}
+COUNT_OF = {
+    "engaged": quantity("Total"),
+    "positively_engaged": "positively_engaged[Total]",
+    "intervention_arranged": quantity("Total", "outcome", "intervention_arranged"),
+    "intervention_started": "intervention_started[Total]",
+}
 
 
 def _register_reached(v: ValueForMoney, log: DisclosureLog) -> dict[str, bool]:
     """Register the children reached at each stage; True where the count (and so its cost per child) can be shown:
     not small and not hidden in any earlier table (a cost per child on a published total reveals the count)."""
     pub = log.pub
-    pub.derived("positively_engaged[Total]", {COUNT_OF["intervention_arranged"]: 1.0,
-                                              quantity("Total", "outcome", "awaiting_intervention"): 1.0}, "costs_per_outcome")
+    pub.derived(
+        "positively_engaged[Total]",
+        {COUNT_OF["intervention_arranged"]: 1.0, quantity("Total", "outcome", "awaiting_intervention"): 1.0},
+        "costs_per_outcome",
+    )
     ok = {}
     for r in v.per_outcome.itertuples():
         q = COUNT_OF[r.measure]
         show = not log.policy.small(r.children) and not pub.hidden(q)
-        pub.count(q, r.children, "costs_per_outcome", r.label, "children",
-                  "shown" if show else "primary" if log.policy.small(r.children) else "secondary")
+        pub.count(
+            q,
+            r.children,
+            "costs_per_outcome",
+            r.label,
+            "children",
+            "shown" if show else "primary" if log.policy.small(r.children) else "secondary",
+        )
         if not show:
             log.add("costs_per_outcome", r.label, "children", "small or hidden elsewhere (cost per child would reveal it)")
         ok[r.measure] = show
@@ -105,9 +146,15 @@ def per_outcome_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
             else:
                 cells.append(sdc.SYMBOL if r.children else "–")
         cols[col] = cells
-    return pd.DataFrame({"Cost per": p.label, "Children": [f"{n:,}" if ok[m] else sdc.SYMBOL for n, m in zip(p.children, p.measure)],
-                         "Full economic cost": cols["full_economic"], "Cost to the funder": cols["to_funder"],
-                         "Staff cost only": cols["staff"]})
+    return pd.DataFrame(
+        {
+            "Cost per": p.label,
+            "Children": [f"{n:,}" if ok[m] else sdc.SYMBOL for n, m in zip(p.children, p.measure)],
+            "Full economic cost": cols["full_economic"],
+            "Cost to the funder": cols["to_funder"],
+            "Staff cost only": cols["staff"],
+        }
+    )
 
 
 def cost_per_child_published(v: ValueForMoney, measure: str, log: DisclosureLog) -> bool:
@@ -120,9 +167,13 @@ def cost_per_child_published(v: ValueForMoney, measure: str, log: DisclosureLog)
 def costs_results(v: ValueForMoney, log: DisclosureLog) -> dict:
     """results.json's costs section: the analysis figures, with each cost per child only where its count is published."""
     out = v.to_results()
-    for measure, key in (("engaged", "cost_per_child_engaged"), ("engaged", "staff_cost_per_child_engaged"),
-                         ("positively_engaged", "cost_per_positively_engaged"), ("intervention_arranged", "cost_per_intervention_arranged"),
-                         ("intervention_started", "cost_per_intervention_started")):
+    for measure, key in (
+        ("engaged", "cost_per_child_engaged"),
+        ("engaged", "staff_cost_per_child_engaged"),
+        ("positively_engaged", "cost_per_positively_engaged"),
+        ("intervention_arranged", "cost_per_intervention_arranged"),
+        ("intervention_started", "cost_per_intervention_started"),
+    ):
         if not cost_per_child_published(v, measure, log):
             out[key] = None
     for item in out["as_reported"]:
@@ -143,11 +194,13 @@ def reconciliation_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
             recomputed.append(sdc.SYMBOL)
             continue
         if count_of is not None:
-            log.pub.ratio(v.period.of(x.basis), {COUNT_OF[count_of]: 1.0}, x.recomputed, 0 if abs(x.recomputed) >= 100 else 2,
-                          "costs_reconciliation")
+            log.pub.ratio(
+                v.period.of(x.basis), {COUNT_OF[count_of]: 1.0}, x.recomputed, 0 if abs(x.recomputed) >= 100 else 2, "costs_reconciliation"
+            )
         recomputed.append(f"{_pounds(x.recomputed)} ({'staff' if x.basis == 'staff' else 'all costs'})")
-    return pd.DataFrame({"As stated": r.statement, "Stated": r.reported.map(_pounds), "Recomputed, same period": recomputed,
-                         "Why they differ": r.reasons})
+    return pd.DataFrame(
+        {"As stated": r.statement, "Stated": r.reported.map(_pounds), "Recomputed, same period": recomputed, "Why they differ": r.reasons}
+    )
 
 
 def benefits_table(v: ValueForMoney) -> pd.DataFrame:
@@ -155,13 +208,28 @@ def benefits_table(v: ValueForMoney) -> pd.DataFrame:
     rows = []
     for r in b.itertuples():
         e = v.effects[r.outcome]
-        rows.append({"Outcome": OUTCOMES[r.outcome][1], "Rate ratio used": f"{math.exp(e.log_rr):.2f}",
-                     "Events averted (a year, all programme children)": f"{r.averted:,.1f}",
-                     "Fiscal": money(r.fiscal), "Economic": money(r.economic), "Social": money(r.social + r.unsplit),
-                     "Public value": money(r.public_value)})
-    rows.append({"Outcome": "Total", "Rate ratio used": "", "Events averted (a year, all programme children)": "",
-                 "Fiscal": money(b.fiscal.sum()), "Economic": money(b.economic.sum()), "Social": money((b.social + b.unsplit).sum()),
-                 "Public value": money(b.public_value.sum())})
+        rows.append(
+            {
+                "Outcome": OUTCOMES[r.outcome][1],
+                "Rate ratio used": f"{math.exp(e.log_rr):.2f}",
+                "Events averted (a year, all programme children)": f"{r.averted:,.1f}",
+                "Fiscal": money(r.fiscal),
+                "Economic": money(r.economic),
+                "Social": money(r.social + r.unsplit),
+                "Public value": money(r.public_value),
+            }
+        )
+    rows.append(
+        {
+            "Outcome": "Total",
+            "Rate ratio used": "",
+            "Events averted (a year, all programme children)": "",
+            "Fiscal": money(b.fiscal.sum()),
+            "Economic": money(b.economic.sum()),
+            "Social": money((b.social + b.unsplit).sum()),
+            "Public value": money(b.public_value.sum()),
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -183,25 +251,36 @@ def vfm_table(v: ValueForMoney) -> pd.DataFrame:
 
 def break_even_table(v: ValueForMoney) -> pd.DataFrame:
     b = v.break_even
-    return pd.DataFrame({"Offence group": b.offence_group.str.replace("_", " "), "Public value per offence": b.unit_public_value.map(money),
-                         "Offences averted to pay for the programme": b.averted_needed.map(lambda x: f"{x:,.1f}"),
-                         "…counting fiscal savings only": b.averted_needed_fiscal.map(lambda x: f"{x:,.1f}")})
+    return pd.DataFrame(
+        {
+            "Offence group": b.offence_group.str.replace("_", " "),
+            "Public value per offence": b.unit_public_value.map(money),
+            "Offences averted to pay for the programme": b.averted_needed.map(lambda x: f"{x:,.1f}"),
+            "…counting fiscal savings only": b.averted_needed_fiscal.map(lambda x: f"{x:,.1f}"),
+        }
+    )
 
 
 def switching_text(v: ValueForMoney) -> str:
     s = v.switching
-    lines = [f"- All unit costs would have to be **{100 * s['unit_cost_scale']:.0f}%** of the values used for benefits just to equal costs."]
+    lines = [
+        f"- All unit costs would have to be **{100 * s['unit_cost_scale']:.0f}%** of the values used for benefits just to equal costs."
+    ]
     if v.parameters["attribution"] > 0:
-        lines.append(f"- Equivalently, the programme would need to be responsible for only **{100 * s['attribution']:.0f}%** of the "
-                     "estimated effect (the rest due to other schemes) for benefits to equal costs.")
+        lines.append(
+            f"- Equivalently, the programme would need to be responsible for only **{100 * s['attribution']:.0f}%** of the "
+            "estimated effect (the rest due to other schemes) for benefits to equal costs."
+        )
     for o in OUTCOMES:
         val = s.get(f"rate_ratio_{o}")
         noun = OUTCOMES[o][1].lower()
         if val is None:
             lines.append(f"- The benefits exceed the costs whatever the effect on {noun}, given the other estimates.")
         else:
-            lines.append(f"- Holding the rest fixed, the effect on {noun} would have to be a rate ratio of **{val:.2f}** for benefits to "
-                         f"equal costs (estimate: {math.exp(v.effects[o].log_rr):.2f}).")
+            lines.append(
+                f"- Holding the rest fixed, the effect on {noun} would have to be a rate ratio of **{val:.2f}** for benefits to "
+                f"equal costs (estimate: {math.exp(v.effects[o].log_rr):.2f})."
+            )
     return "Switching values (the value at which benefits would equal costs):\n\n" + "\n".join(lines)
 
 
@@ -209,42 +288,59 @@ def renewal_text(v: ValueForMoney) -> str:
     r = v.renewal
     if not r:
         return ""
-    lines = [f"**Renewal scenario: {money(r['budget'])} over {r['months']} months.** At the throughput observed "
-             f"({r['children_per_month_observed']:.0f} children a month), the current team would engage about "
-             f"{r['children_if_current_team']:,.0f} children, {money(r['cost_per_child_if_current_team'])} each."]
+    lines = [
+        f"**Renewal scenario: {money(r['budget'])} over {r['months']} months.** At the throughput observed "
+        f"({r['children_per_month_observed']:.0f} children a month), the current team would engage about "
+        f"{r['children_if_current_team']:,.0f} children, {money(r['cost_per_child_if_current_team'])} each."
+    ]
     if r["below_run_rate"] or r["below_staff_run_rate"]:
-        lines.append(f"**Flag: the budget is below the current run-rate.** The staff alone cost {money(r['staff_run_rate'])} for "
-                     f"{r['months']} months at the rate of {pd.Period(r['reference_month']).strftime('%B %Y')}, and everything the funder "
-                     f"paid for {money(r['funder_run_rate'])}. Either the team shrinks, or costs are left out of the budget. If staffing "
-                     f"is scaled to the budget and throughput with it, about {r['children_if_staffing_scaled']:,.0f} children would be "
-                     f"engaged, at {money(r['cost_per_child_if_staffing_scaled'])} each.")
+        lines.append(
+            f"**Flag: the budget is below the current run-rate.** The staff alone cost {money(r['staff_run_rate'])} for "
+            f"{r['months']} months at the rate of {pd.Period(r['reference_month']).strftime('%B %Y')}, and everything the funder "
+            f"paid for {money(r['funder_run_rate'])}. Either the team shrinks, or costs are left out of the budget. If staffing "
+            f"is scaled to the budget and throughput with it, about {r['children_if_staffing_scaled']:,.0f} children would be "
+            f"engaged, at {money(r['cost_per_child_if_staffing_scaled'])} each."
+        )
     return "\n\n".join(lines)
 
 
 def unit_cost_appendix(v: ValueForMoney) -> pd.DataFrame:
     u = v.unit_costs_used
+
     def orig(r):
         parts = [f"{t} £{float(getattr(r, t)):,.2f}" for t in ("fiscal", "economic", "social") if not pd.isna(getattr(r, t))]
         if not parts and not pd.isna(r.total):
             parts = [f"total £{float(r.total):,.2f}"]
         return "; ".join(parts)
-    return pd.DataFrame({
-        "Unit cost": u["item"],
-        "Original values (price year)": [f"{orig(r)} ({r.price_year}{', deflator interpolated' if r.deflator_interpolated else ''})"
-                                         for r in u.itertuples()],
-        f"Public value in {v.price_year} prices": u.uprated_public_value.map(lambda x: f"£{x:,.2f}"),
-        "Used for": u.applies_to.str.replace("offence:", "offences: ").str.replace("victimisation:", "victimisations: ").str.replace("_", " "),
-        "Source (status)": u.citation + u.url.map(lambda x: f" ({x})" if isinstance(x, str) else "") + " [" + u.status
-                           + u.confidence.map(lambda x: f"; {x}" if isinstance(x, str) else "") + "]",
-    })
+
+    return pd.DataFrame(
+        {
+            "Unit cost": u["item"],
+            "Original values (price year)": [
+                f"{orig(r)} ({r.price_year}{', deflator interpolated' if r.deflator_interpolated else ''})" for r in u.itertuples()
+            ],
+            f"Public value in {v.price_year} prices": u.uprated_public_value.map(lambda x: f"£{x:,.2f}"),
+            "Used for": u.applies_to.str.replace("offence:", "offences: ")
+            .str.replace("victimisation:", "victimisations: ")
+            .str.replace("_", " "),
+            "Source (status)": u.citation
+            + u.url.map(lambda x: f" ({x})" if isinstance(x, str) else "")
+            + " ["
+            + u.status
+            + u.confidence.map(lambda x: f"; {x}" if isinstance(x, str) else "")
+            + "]",
+        }
+    )
 
 
 def deflator_note() -> str:
     from ...costs import deflators
 
     d = deflators().iloc[0]
-    return (f"Prices are uprated with the {d.series} ({d.base}), {d.release}: {d.citation} ({d.url}); {d.status} source. Financial "
-            "years are taken as three quarters of their first calendar year and one quarter of the next.")
+    return (
+        f"Prices are uprated with the {d.series} ({d.base}), {d.release}: {d.citation} ({d.url}); {d.status} source. Financial "
+        "years are taken as three quarters of their first calendar year and one quarter of the next."
+    )
 
 
 def tornado_alt(v: ValueForMoney) -> str:
@@ -253,6 +349,19 @@ def tornado_alt(v: ValueForMoney) -> str:
     return f"Tornado chart of the benefit-cost ratio (base {t.base.iloc[0]:.2f}) as each input varies over its range: {parts}."
 
 
-__all__ = ["costs_headline", "period_costs_table", "per_outcome_table", "cost_per_child_published", "costs_results",
-           "reconciliation_table", "benefits_table", "vfm_table",
-           "break_even_table", "switching_text", "renewal_text", "unit_cost_appendix", "deflator_note", "tornado_alt"]
+__all__ = [
+    "costs_headline",
+    "period_costs_table",
+    "per_outcome_table",
+    "cost_per_child_published",
+    "costs_results",
+    "reconciliation_table",
+    "benefits_table",
+    "vfm_table",
+    "break_even_table",
+    "switching_text",
+    "renewal_text",
+    "unit_cost_appendix",
+    "deflator_note",
+    "tornado_alt",
+]

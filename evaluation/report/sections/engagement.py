@@ -1,5 +1,6 @@
 """Engagement section: reader-facing tables and sentences built from analysis results, with
 disclosure control (evaluation.disclosure) applied to every count and rate."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -44,8 +45,13 @@ def engagement_monthly_shown(eng: EngagementResult, key: str, log: DisclosureLog
     if key == "total":
         return sdc.apply(t, sdc.table_lines(t, total_col="Total"), log, f"engagement_{key}", quantity=lambda r, m: quantity(m))
     t.loc[ALL] = eng.tables["total"][_month_cols(eng)].iloc[0]
-    shown = sdc.apply(t, sdc.table_lines(t, total_row=ALL, total_col="Total"), log, f"engagement_{key}",
-                      quantity=lambda r, m: quantity(m) if r == ALL else quantity(m, key, r))
+    shown = sdc.apply(
+        t,
+        sdc.table_lines(t, total_row=ALL, total_col="Total"),
+        log,
+        f"engagement_{key}",
+        quantity=lambda r, m: quantity(m) if r == ALL else quantity(m, key, r),
+    )
     if key == "known_to_yos":
         yes, no = t.loc["Yes"], t.loc["No"]
         row = {}
@@ -57,7 +63,12 @@ def engagement_monthly_shown(eng: EngagementResult, key: str, log: DisclosureLog
             if ok:
                 log.pub.rate(num, den, yes[m] / base, 0, f"engagement_{key}")
             elif base:
-                log.add(f"engagement_{key}", "% known to YOS", m, f"rate on a base below {log.policy.min_rate_base} or revealing a suppressed count")
+                log.add(
+                    f"engagement_{key}",
+                    "% known to YOS",
+                    m,
+                    f"rate on a base below {log.policy.min_rate_base} or revealing a suppressed count",
+                )
         shown.loc["% known to YOS (of those checked)"] = pd.Series(row)
     return shown
 
@@ -69,8 +80,20 @@ def engagement_monthly_table(shown: pd.DataFrame, eng: EngagementResult, key: st
     return out
 
 
-def _rate_cells(log: DisclosureLog, table: str, label: str, k: int, n: int, lo: float, hi: float, r: float, name: str,
-                num: dict[str, float] | None = None, den: dict[str, float] | None = None, dp: int = 1):
+def _rate_cells(
+    log: DisclosureLog,
+    table: str,
+    label: str,
+    k: int,
+    n: int,
+    lo: float,
+    hi: float,
+    r: float,
+    name: str,
+    num: dict[str, float] | None = None,
+    den: dict[str, float] | None = None,
+    dp: int = 1,
+):
     """Children, base, rate and CI of one rate, registered as `name:numerator` and `name:base` (defined from
     the engagement counts `num` and `den` when given). A count is shown only when it is not small and
     none of the counts it is made of is hidden; the rate only when both its counts are shown."""
@@ -82,8 +105,12 @@ def _rate_cells(log: DisclosureLog, table: str, label: str, k: int, n: int, lo: 
             pub.derived(q, expr, table)
         pub.count(q, v, table, label, column, "shown" if shown else "primary" if log.policy.small(v) else "secondary")
     if not pub.publishable_rate({k_name: 1.0}, {n_name: 1.0}, k, n):
-        log.add(table, label, "rate", f"rate on a base below {log.policy.min_rate_base}, with a small numerator or complement, "
-                                      "or made of a count hidden elsewhere")
+        log.add(
+            table,
+            label,
+            "rate",
+            f"rate on a base below {log.policy.min_rate_base}, with a small numerator or complement, or made of a count hidden elsewhere",
+        )
         return count(k) if show_k else sdc.SYMBOL, count(n) if show_n else sdc.SYMBOL, sdc.SYMBOL, sdc.SYMBOL
     pub.rate({k_name: 1.0}, {n_name: 1.0}, r, dp, table)
     return count(k), count(n), pct(r, dp), pct_ci(lo, hi, dp)
@@ -93,8 +120,9 @@ def engagement_rates_table(eng: EngagementResult, log: DisclosureLog) -> pd.Data
     rows = []
     for r in eng.rates.itertuples():
         num, den = rate_expressions(r.measure, "Total")
-        k, n, rate, ci = _rate_cells(log, "engagement_rates", r.label, r.numerator, r.denominator, r.ci_low, r.ci_high, r.rate,
-                                     f"{r.measure}[Total]", num, den)
+        k, n, rate, ci = _rate_cells(
+            log, "engagement_rates", r.label, r.numerator, r.denominator, r.ci_low, r.ci_high, r.rate, f"{r.measure}[Total]", num, den
+        )
         rows.append({"Measure": r.label, "Children": k, "Base": n, "Rate": rate, "95% CI": ci, "Definition": r.definition})
     return pd.DataFrame(rows)
 
@@ -123,8 +151,13 @@ def engagement_monthly_rates_table(eng: EngagementResult, log: DisclosureLog) ->
                 text = f"{pct(s.rate)} ({s.numerator}/{s.denominator})"
             else:
                 text = sdc.SYMBOL
-                log.add("engagement_rates_by_month", labels[measure], m, f"rate on a base below {log.policy.min_rate_base}, with a "
-                        "small numerator or complement, or made of a count hidden elsewhere")
+                log.add(
+                    "engagement_rates_by_month",
+                    labels[measure],
+                    m,
+                    f"rate on a base below {log.policy.min_rate_base}, with a "
+                    "small numerator or complement, or made of a count hidden elsewhere",
+                )
             row[_col_label(m)] = text
         rows.append(row)
     return pd.DataFrame(rows)
@@ -138,17 +171,25 @@ def funnel_names(eng: EngagementResult) -> dict[str, str]:
     """The count each funnel stage shows: the engagement tables' counts when the funnel covers every engaged
     child, otherwise its own (with the children outside as the difference)."""
     if _funnel_outside(eng) == 0:
-        return {"detained": "funnel[detained]", "approached": quantity("Total"), "positively_engaged": "positively_engaged[Total]",
-                "intervention_arranged": quantity("Total", "outcome", "intervention_arranged"),
-                "intervention_started": "intervention_started[Total]", "intervention_ended": "intervention_ended[Total]"}
+        return {
+            "detained": "funnel[detained]",
+            "approached": quantity("Total"),
+            "positively_engaged": "positively_engaged[Total]",
+            "intervention_arranged": quantity("Total", "outcome", "intervention_arranged"),
+            "intervention_started": "intervention_started[Total]",
+            "intervention_ended": "intervention_ended[Total]",
+        }
     return {k: f"funnel[{k}]" for k in eng.funnel.stage_key}
 
 
 def _funnel_quantities(eng: EngagementResult, log: DisclosureLog) -> dict[str, str]:
     names = funnel_names(eng)
     if _funnel_outside(eng) == 0:
-        log.pub.derived("positively_engaged[Total]", {quantity("Total", "outcome", "intervention_arranged"): 1.0,
-                                                      quantity("Total", "outcome", "awaiting_intervention"): 1.0}, "engagement_funnel")
+        log.pub.derived(
+            "positively_engaged[Total]",
+            {quantity("Total", "outcome", "intervention_arranged"): 1.0, quantity("Total", "outcome", "awaiting_intervention"): 1.0},
+            "engagement_funnel",
+        )
     else:
         log.pub.relation(quantity("Total"), [names["approached"], "engaged_outside_funnel"], "engagement_funnel")
     return names
@@ -184,8 +225,14 @@ def funnel_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
                 gap = f"funnel_gap[{r.stage_key}]"
                 pub.derived(gap, {qs[i - 1]: 1.0, qs[i]: -1.0}, "engagement_funnel")
                 pub.count(gap, vals[i - 1] - vals[i], "engagement_funnel", r.stage, "difference from the stage before", "primary")
-        pub.count(qs[i], vals[i], "engagement_funnel", r.stage, "children",
-                  "shown" if not hide[i] else ("primary" if log.policy.small(vals[i]) else "secondary"))
+        pub.count(
+            qs[i],
+            vals[i],
+            "engagement_funnel",
+            r.stage,
+            "children",
+            "shown" if not hide[i] else ("primary" if log.policy.small(vals[i]) else "secondary"),
+        )
         if hide[i]:
             log.add("engagement_funnel", r.stage, "children", "small count, hidden elsewhere, or a small difference from a stage shown")
             shown_n.append(sdc.SYMBOL)
@@ -221,8 +268,20 @@ def timeliness_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
     positive = {quantity("Total", "outcome", "intervention_arranged"): 1.0, quantity("Total", "outcome", "awaiting_intervention"): 1.0}
     for r in eng.timeliness.itertuples():
         den = positive if r.measure == "followup_recorded" else None
-        k, n, rate, ci = _rate_cells(log, "engagement_timeliness", r.label, r.numerator, r.denominator, r.ci_low, r.ci_high, r.rate,
-                                     f"timeliness[{r.measure}]", None, den, dp=0)
+        k, n, rate, ci = _rate_cells(
+            log,
+            "engagement_timeliness",
+            r.label,
+            r.numerator,
+            r.denominator,
+            r.ci_low,
+            r.ci_high,
+            r.rate,
+            f"timeliness[{r.measure}]",
+            None,
+            den,
+            dp=0,
+        )
         rows.append({"Measure": r.label, "Meetings": k, "Base": n, "Rate": rate, "95% CI": ci})
     return pd.DataFrame(rows)
 
@@ -237,24 +296,34 @@ def followup_days_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFra
     within_label = None
     lines = [[(r, "meetings") for r in buckets + [total]]]
     if "followup_within_target" in t.index and eng.followup_target_days < len(buckets) - 1:
-        first, later = buckets[: eng.followup_target_days + 1], buckets[eng.followup_target_days + 1:]
+        first, later = buckets[: eng.followup_target_days + 1], buckets[eng.followup_target_days + 1 :]
         within_label = t.loc["followup_within_target", "label"]
         d.loc[within_label] = d.loc[first, "meetings"].sum()
         lines += [[(r, "meetings") for r in first + [within_label]], [(r, "meetings") for r in [within_label, *later, total]]]
     d.loc[total] = d.loc[buckets, "meetings"].sum()
     names = {total: "timeliness[followup_within_target]:base", within_label: "timeliness[followup_within_target]:numerator"}
-    shown = sdc.apply(d, lines, log, "engagement_followup_days",
-                      quantity=lambda r, c: names.get(r, f"followup_days[{r}]"))
+    shown = sdc.apply(d, lines, log, "engagement_followup_days", quantity=lambda r, c: names.get(r, f"followup_days[{r}]"))
     return pd.DataFrame({"Follow-up meeting after release": shown.index.astype(str), "Meetings": shown.meetings.to_numpy()})
 
 
 def pathways_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
     p = eng.pathways.set_index("pathway")[["arranged", "wanted_awaiting", "total"]]
     p.loc["All pathways recorded"] = p.sum()
-    shown = sdc.apply(p, sdc.table_lines(p, total_row="All pathways recorded", total_col="total"), log, "engagement_pathways",
-                      quantity=lambda r, c: f"pathways[{r}|{c}]")
-    return pd.DataFrame({"Pathway": shown.index, "Arranged": shown.arranged.to_numpy(),
-                         "Wanted (awaiting)": shown.wanted_awaiting.to_numpy(), "Total": shown.total.to_numpy()})
+    shown = sdc.apply(
+        p,
+        sdc.table_lines(p, total_row="All pathways recorded", total_col="total"),
+        log,
+        "engagement_pathways",
+        quantity=lambda r, c: f"pathways[{r}|{c}]",
+    )
+    return pd.DataFrame(
+        {
+            "Pathway": shown.index,
+            "Arranged": shown.arranged.to_numpy(),
+            "Wanted (awaiting)": shown.wanted_awaiting.to_numpy(),
+            "Total": shown.total.to_numpy(),
+        }
+    )
 
 
 def rate_published(log: DisclosureLog, measure: str) -> bool:
@@ -262,8 +331,9 @@ def rate_published(log: DisclosureLog, measure: str) -> bool:
     'followup_within_target'); False before that table is built."""
     name = f"timeliness[{measure}]" if measure.startswith("followup_") else f"{measure}[Total]"
     pub = log.pub
-    return (f"{name}:numerator" in pub.values and pub.publishable_rate({f"{name}:numerator": 1.0}, {f"{name}:base": 1.0},
-                                                                       pub.values[f"{name}:numerator"], pub.values[f"{name}:base"]))
+    return f"{name}:numerator" in pub.values and pub.publishable_rate(
+        {f"{name}:numerator": 1.0}, {f"{name}:base": 1.0}, pub.values[f"{name}:numerator"], pub.values[f"{name}:base"]
+    )
 
 
 def engagement_headline(eng: EngagementResult, config: Config, log: DisclosureLog) -> str:
@@ -284,27 +354,38 @@ def engagement_headline(eng: EngagementResult, config: Config, log: DisclosureLo
     if p.home_areas:
         log.pub.derived("engaged[Total|home_areas]", {quantity("Total", "residence", a): 1.0 for a in p.home_areas}, where)
     shown_n = words(quantity("Total"), n, where)
-    home_n = (log.pub.words_or_none("engaged[Total|home_areas]", home, where, [quantity("Total", "residence", a) for a in p.home_areas])
-              if p.home_areas else None)
+    home_n = (
+        log.pub.words_or_none("engaged[Total|home_areas]", home, where, [quantity("Total", "residence", a) for a in p.home_areas])
+        if p.home_areas
+        else None
+    )
     lines = [
         f"Between {p.start.strftime('%-d %B %Y')} and {p.end.strftime('%-d %B %Y')} ({days} days) the programme engaged "
         f"**{shown_n} children** at {', '.join(p.suites)}"
         + (f", about {per_month:.0f} a month" if shown_n[0].isdigit() else "")
-        + (f"; {home_n} lived in {' or '.join(p.home_areas)}." if home_n else ".")]
+        + (f"; {home_n} lived in {' or '.join(p.home_areas)}." if home_n else ".")
+    ]
     ooa = log.pub.words_or_none(quantity("Total", "outcome", "out_of_area_referral"), out_of_area, where)
-    parts = [f"Leaving out the {ooa} referred to services in their own area" if ooa else "Leaving out those referred to services in "
-             "their own area"]
+    parts = [
+        f"Leaving out the {ooa} referred to services in their own area"
+        if ooa
+        else "Leaving out those referred to services in their own area"
+    ]
     if rate_published(log, "intervention_arranged_rate"):
-        parts.append(f", **{pct(arranged.rate)}** ({arranged.numerator} of {arranged.denominator}) had an intervention arranged "
-                     f"(95% CI {pct_ci(arranged.ci_low, arranged.ci_high)})")
+        parts.append(
+            f", **{pct(arranged.rate)}** ({arranged.numerator} of {arranged.denominator}) had an intervention arranged "
+            f"(95% CI {pct_ci(arranged.ci_low, arranged.ci_high)})"
+        )
     if rate_published(log, "positive_engagement_rate"):
         parts.append(f", **{pct(positive.rate)}** engaged positively (arranged or awaiting an intervention)")
     if rate_published(log, "refusal_rate"):
         parts.append(f" and **{pct(refusal.rate)}** ({refusal.numerator}) would not engage")
     lines.append("".join(parts) + ".")
     if rate_published(log, "known_to_yos_rate"):
-        lines.append(f"Of the {yos.denominator} children whose status was checked, {pct(yos.rate)} ({yos.numerator}) were already "
-                     "known to the youth offending service.")
+        lines.append(
+            f"Of the {yos.denominator} children whose status was checked, {pct(yos.rate)} ({yos.numerator}) were already "
+            "known to the youth offending service."
+        )
     return "\n\n".join(lines)
 
 
@@ -312,8 +393,7 @@ def engagement_results(eng: EngagementResult, log: DisclosureLog) -> dict:
     """results.json's engagement section, read from the publication model: a count is there only as the
     tables published it (null where hidden), and a rate only where its table showed it."""
     pub = log.pub
-    out: dict = {"children_engaged": pub.published(quantity("Total")),
-                 "contacts_in_period": None}
+    out: dict = {"children_engaged": pub.published(quantity("Total")), "contacts_in_period": None}
     repeat = "repeat_contacts"
     if repeat in pub.values and pub.published(repeat) is not None and out["children_engaged"] is not None:
         out["contacts_in_period"] = int(out["children_engaged"] + pub.published(repeat))
@@ -340,7 +420,9 @@ def engagement_results(eng: EngagementResult, log: DisclosureLog) -> dict:
     out["by_month"] = by_month
     names = funnel_names(eng)
     out["funnel"] = {k: pub.published(names[k]) for k in eng.funnel.stage_key}
-    out["pathway_demand"] = {k: pub.published(f"pathways[{label}|total]") for k, label in zip(eng.pathways.pathway_key, eng.pathways.pathway)}
+    out["pathway_demand"] = {
+        k: pub.published(f"pathways[{label}|total]") for k, label in zip(eng.pathways.pathway_key, eng.pathways.pathway)
+    }
     t = eng.timeliness.set_index("measure")
     if "followup_within_target" in t.index:
         name = "timeliness[followup_within_target]"
@@ -354,7 +436,8 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
     """Every engagement table and note as published, built before anything is shown (so that sentences
     anywhere in the report, the summary included, read the same disclosure decisions)."""
     shown: dict[str, pd.DataFrame | list[str]] = {
-        key: engagement_monthly_shown(eng, key, log) for key in ("total", "residence", "age_band", "known_to_yos", "outcome")}
+        key: engagement_monthly_shown(eng, key, log) for key in ("total", "residence", "age_band", "known_to_yos", "outcome")
+    }
     shown["rates"] = engagement_rates_table(eng, log)
     shown["rates_by_month"] = engagement_monthly_rates_table(eng, log)
     shown["funnel"] = funnel_table(eng, log)
@@ -366,5 +449,20 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
     return shown
 
 
-__all__ = ["engagement_monthly_shown", "engagement_monthly_table", "engagement_rates_table", "engagement_monthly_rates_table",
-           "funnel_table", "monthly_rate_publishable", "note_text", "funnel_names", "rate_published", "publish_engagement", "timeliness_table", "followup_days_table", "pathways_table", "engagement_headline", "engagement_results"]
+__all__ = [
+    "engagement_monthly_shown",
+    "engagement_monthly_table",
+    "engagement_rates_table",
+    "engagement_monthly_rates_table",
+    "funnel_table",
+    "monthly_rate_publishable",
+    "note_text",
+    "funnel_names",
+    "rate_published",
+    "publish_engagement",
+    "timeliness_table",
+    "followup_days_table",
+    "pathways_table",
+    "engagement_headline",
+    "engagement_results",
+]

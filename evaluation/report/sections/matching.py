@@ -1,4 +1,5 @@
 """Matched comparison section: attrition, specification, sample sizes, balance, plain words."""
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,10 @@ WHY = {
     "prior_missing_episodes_12m": "missing episodes signal exploitation risk",
     "prior_detentions_12m": "recent arrests mark the current level of police contact",
 }
-SOURCES = {"comparison_suite": "detained at a comparison suite during the programme period",
-           "pre_programme_period": "detained at the programme suite before the programme began"}
+SOURCES = {
+    "comparison_suite": "detained at a comparison suite during the programme period",
+    "pre_programme_period": "detained at the programme suite before the programme began",
+}
 
 
 def covariate_label(name: str, covariates: list[str], link: str | None = None) -> str:
@@ -50,7 +53,7 @@ def covariate_label(name: str, covariates: list[str], link: str | None = None) -
         return TITLES[name]
     for c in sorted(covariates, key=len, reverse=True):
         if name.startswith(c):
-            return f"{TITLES.get(c, c)}: {name[len(c):].replace('_', ' ')}"
+            return f"{TITLES.get(c, c)}: {name[len(c) :].replace('_', ' ')}"
     return name
 
 
@@ -67,26 +70,36 @@ def specification_table(cm: CohortMatch) -> pd.DataFrame:
     s = cm.result.spec
     link = s.get("link") or ""
     if s["distance"] == "glm":
-        dist = ("Propensity score from a logistic regression" if "logit" in link else "Propensity score from a probit regression") + \
-               (", matched on its logit (linear predictor)" if link.startswith("linear") else "")
+        dist = ("Propensity score from a logistic regression" if "logit" in link else "Propensity score from a probit regression") + (
+            ", matched on its logit (linear predictor)" if link.startswith("linear") else ""
+        )
     elif s["distance"] == "mahalanobis":
         dist = "Mahalanobis distance on the covariates"
     else:
         dist = "Distance supplied by the analyst"
     width = cm.result.caliper_widths.get("")
     if s.get("caliper") and width is not None:
-        cal = (f"{s['caliper']} standard deviations of the distance ({width:.3f})" if s.get("std_caliper", True)
-               else f"{width:.3f} (distance units)")
+        cal = (
+            f"{s['caliper']} standard deviations of the distance ({width:.3f})"
+            if s.get("std_caliper", True)
+            else f"{width:.3f} (distance units)"
+        )
     else:
         cal = "none"
     ratio = f"up to {s['ratio']} comparison children per programme child"
     if len(cm.candidates) > 1:
         ratio += f" (chosen from 1 to {int(cm.candidates.ratio.max())} for the best covariate balance)"
-    order = {"largest": "highest propensity score first", "smallest": "lowest propensity score first",
-             "data": "in data order", "random": "in random order (seeded)"}[s["m_order"]]
+    order = {
+        "largest": "highest propensity score first",
+        "smallest": "lowest propensity score first",
+        "data": "in data order",
+        "random": "in random order (seeded)",
+    }[s["m_order"]]
     rows = [
         ("Method", "Greedy nearest-neighbour matching (MatchIt 4.5 semantics), for the effect on the programme group (ATT)"),
-        ("Distance", dist), ("Ratio", ratio), ("Caliper", cal),
+        ("Distance", dist),
+        ("Ratio", ratio),
+        ("Caliper", cal),
         ("Replacement", "yes: a comparison child can be matched more than once" if s["replace"] else "no: each comparison child used once"),
         ("Exact matching on", ", ".join(TITLES.get(c, c) for c in s["exact"]) if s.get("exact") else "none"),
         ("Matching order", order),
@@ -98,12 +111,15 @@ def specification_table(cm: CohortMatch) -> pd.DataFrame:
 
 def candidates_table(cm: CohortMatch) -> pd.DataFrame:
     c = cm.candidates
-    return pd.DataFrame({
-        "Ratio": c.ratio.map(lambda k: f"{k}:1"), "Programme children matched": c.treated_matched.map(count),
-        "Comparison children matched": c.controls_matched.map(count),
-        "Largest |SMD| after matching": c.max_abs_std_mean_diff.map(lambda x: f"{x:.3f}"),
-        "Chosen": c.chosen.map({True: "chosen", False: ""}),
-    })
+    return pd.DataFrame(
+        {
+            "Ratio": c.ratio.map(lambda k: f"{k}:1"),
+            "Programme children matched": c.treated_matched.map(count),
+            "Comparison children matched": c.controls_matched.map(count),
+            "Largest |SMD| after matching": c.max_abs_std_mean_diff.map(lambda x: f"{x:.3f}"),
+            "Chosen": c.chosen.map({True: "chosen", False: ""}),
+        }
+    )
 
 
 def sample_size_table(cm: CohortMatch) -> pd.DataFrame:
@@ -115,8 +131,13 @@ def sample_size_table(cm: CohortMatch) -> pd.DataFrame:
             rows.append((r, f"{s.at[r, 'Treated']:,.1f}", f"{s.at[r, 'Control']:,.1f}"))
         else:
             rows.append((r, count(s.at[r, "Treated"]), count(s.at[r, "Control"])))
-    return pd.DataFrame({"Sample": [r[0].replace("ESS", "effective sample size") for r in rows],
-                         "Programme": [r[1] for r in rows], "Comparison": [r[2] for r in rows]})
+    return pd.DataFrame(
+        {
+            "Sample": [r[0].replace("ESS", "effective sample size") for r in rows],
+            "Programme": [r[1] for r in rows],
+            "Comparison": [r[2] for r in rows],
+        }
+    )
 
 
 def _value(x: float, binary: bool) -> str:
@@ -130,8 +151,11 @@ def hidden_balance(cm: CohortMatch, policy: sdc.DisclosurePolicy) -> dict[str, s
     with complements within the factor (its levels add up to 100%), per column."""
     b = cm.result.balance(un=True)
     sizes = cm.result.sample_sizes()
-    n = {"means_treated": sizes.at["Matched", "Treated"], "means_control_un": sizes.at["All", "Control"],
-         "means_control": sizes.at["Matched", "Control"]}
+    n = {
+        "means_treated": sizes.at["Matched", "Treated"],
+        "means_control_un": sizes.at["All", "Control"],
+        "means_control": sizes.at["Matched", "Control"],
+    }
     hidden: dict[str, set[str]] = {col: set() for col in n}
     if not policy.enabled:
         return hidden
@@ -175,15 +199,18 @@ def balance_table(cm: CohortMatch, log: DisclosureLog) -> tuple[pd.DataFrame, li
 
         def share(col: str, x: float) -> str:
             return sdc.SYMBOL if name in hidden.get(col, set()) else _value(x, binary)
-        rows.append({
-            "Covariate": covariate_label(name, cm.covariates, link),
-            "Programme": share("means_treated", r.means_treated),
-            "Comparison, all": share("means_control_un", r.means_control_un),
-            "SMD before": smd_text(smd_un, "SMD before", before_hidden),
-            "Comparison, matched": share("means_control", r.means_control),
-            "SMD after": smd_text(smd, "SMD after", after_hidden),
-            "Variance ratio after": "–" if math.isnan(r.var_ratio) else f"{r.var_ratio:.2f}",
-        })
+
+        rows.append(
+            {
+                "Covariate": covariate_label(name, cm.covariates, link),
+                "Programme": share("means_treated", r.means_treated),
+                "Comparison, all": share("means_control_un", r.means_control_un),
+                "SMD before": smd_text(smd_un, "SMD before", before_hidden),
+                "Comparison, matched": share("means_control", r.means_control),
+                "SMD after": smd_text(smd, "SMD after", after_hidden),
+                "Variance ratio after": "–" if math.isnan(r.var_ratio) else f"{r.var_ratio:.2f}",
+            }
+        )
     return pd.DataFrame(rows), flags
 
 
@@ -200,20 +227,28 @@ def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: Disc
         f"children from that pool; **{count(res['n_treated_matched'])}** found matches, with **{count(res['n_control_matched'])}** "
         "comparison children in all.",
         f"Before matching, the groups differed by up to **{before:.2f}** standard deviations on a covariate; after matching the largest "
-        f"standardised difference is **{after:.3f}**" + (f", below the {cm.threshold} threshold on every covariate." if above == 0 else
-                                                         f"; {above} covariate(s) remain above the {cm.threshold} threshold (marked †)."),
+        f"standardised difference is **{after:.3f}**"
+        + (
+            f", below the {cm.threshold} threshold on every covariate."
+            if above == 0
+            else f"; {above} covariate(s) remain above the {cm.threshold} threshold (marked †)."
+        ),
     ]
     # the matched count only: the pool's count is a sum of attrition rows, which disclosure control may hide
     later = res["comparison_later_approached"]
     if later:
-        lines.append(f"Whether a child could be a comparison was decided at their arrest, as it was for the programme children. "
-                     f"{log.count_text(later).capitalize()} of the matched comparison children were approached by the programme later: "
-                     "they stay in the comparison group, followed only until that approach, and similar children who could have been "
-                     "approached but were not count for them. Leaving them out instead would drop exactly the children who were "
-                     "arrested again, and make the comparison group look better than it was.")
+        lines.append(
+            f"Whether a child could be a comparison was decided at their arrest, as it was for the programme children. "
+            f"{log.count_text(later).capitalize()} of the matched comparison children were approached by the programme later: "
+            "they stay in the comparison group, followed only until that approach, and similar children who could have been "
+            "approached but were not count for them. Leaving them out instead would drop exactly the children who were "
+            "arrested again, and make the comparison group look better than it was."
+        )
     if cohort.design == "risk_set":
-        lines.append("Each programme child was matched only with children eligible in the same calendar "
-                     f"{config.matching.risk_set_interval} (risk-set matching), so a comparison child can appear at more than one arrest.")
+        lines.append(
+            "Each programme child was matched only with children eligible in the same calendar "
+            f"{config.matching.risk_set_interval} (risk-set matching), so a comparison child can appear at more than one arrest."
+        )
     return "\n\n".join(lines)
 
 
@@ -228,36 +263,46 @@ def matching_results(cm: CohortMatch, log: DisclosureLog) -> dict:
 
 def matching_why(cm: CohortMatch) -> str:
     items = "\n".join(f"- **{TITLES.get(c, c)}**: {WHY.get(c, 'chosen by the evaluator')}." for c in cm.covariates)
-    return ("Children were matched on characteristics recorded at or before the arrest that brought them into the analysis, "
-            "never on anything that happened afterwards:\n\n" + items)
+    return (
+        "Children were matched on characteristics recorded at or before the arrest that brought them into the analysis, "
+        "never on anything that happened afterwards:\n\n" + items
+    )
 
 
 def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: DisclosureLog | None = None) -> str:
     out = []
+    unmatched, separation = cm.result.unmatched_note, cm.result.separation_note
+    if log is not None and cm.result.n_treated_unmatched:
+        sizes = cm.result.sample_sizes()
+        out.append(
+            f"- {cm.result.n_treated_unmatched:,} of the {count(sizes.at['All', 'Treated'])} programme children found no "
+            "match within the caliper: the estimates describe the matched programme children, not all of them."
+        )
+    if log is not None and log.policy.enabled and cm.result.separated_levels:
+        # the analysis note names levels with their exact (often small) counts: say it without them
+        out.append(
+            "- Some covariate levels occur in one group only, so they predict group membership perfectly and push those "
+            "children's propensity scores towards 0 or 1; combining rare levels would help."
+        )
     for w in cm.notes:
-        if log is not None and "were not matched" in w:
-            sizes = cm.result.sample_sizes()
-            dropped = int(sizes.at["All", "Treated"] - sizes.at["Matched", "Treated"])
-            out.append(f"- {dropped:,} of the {count(sizes.at['All', 'Treated'])} programme children found no "
-                       "match within the caliper: the estimates describe the matched programme children, not all of them.")
-            continue
-        if log is not None and log.policy.enabled and "occur in one group only" in w:
-            # names levels with their exact (often small) counts: say it without them
-            out.append("- Some covariate levels occur in one group only, so they predict group membership perfectly and push those "
-                       "children's propensity scores towards 0 or 1; combining rare levels would help.")
+        if log is not None and (w == unmatched or (log.policy.enabled and w == separation)):
             continue
         out.append(f"- {w}")
     if any(c.startswith("prior_") for c in cm.covariates):
-        out.append("- This matching includes the children's earlier offences, victimisations, missing episodes and detentions, as a "
-                   "comparison of later outcomes (reoffending) needs. The before/after comparisons rest by default on a matching "
-                   "without them, since matching on the very counts a before/after comparison uses can bias it through regression to "
-                   "the mean when the groups' underlying levels differ (Daw & Hatfield 2018); the section shows both.")
+        out.append(
+            "- This matching includes the children's earlier offences, victimisations, missing episodes and detentions, as a "
+            "comparison of later outcomes (reoffending) needs. The before/after comparisons rest by default on a matching "
+            "without them, since matching on the very counts a before/after comparison uses can bias it through regression to "
+            "the mean when the groups' underlying levels differ (Daw & Hatfield 2018); the section shows both."
+        )
     if engaged is not None:
         r = engaged.to_results()
-        out.append(f"- Secondary view, prone to selection bias: matching only the {count(r['n_treated'])} positively engaged children gives "
-                   f"{count(r['n_treated_matched'])} matched with {count(r['n_control_matched'])} comparison children (largest |SMD| "
-                   f"{r['max_abs_std_mean_diff_after']:.3f}). Children who engage differ from those who do not in ways the data may not "
-                   "record, so this view cannot support claims about the programme's effect on its own.")
+        out.append(
+            f"- Secondary view, prone to selection bias: matching only the {count(r['n_treated'])} positively engaged children gives "
+            f"{count(r['n_treated_matched'])} matched with {count(r['n_control_matched'])} comparison children (largest |SMD| "
+            f"{r['max_abs_std_mean_diff_after']:.3f}). Children who engage differ from those who do not in ways the data may not "
+            "record, so this view cannot support claims about the programme's effect on its own."
+        )
     return "\n".join(out)
 
 
@@ -265,11 +310,29 @@ def balance_alt_text(cm: CohortMatch, drop: set[str] = frozenset()) -> str:
     b = cm.result.balance(un=True).drop(index=["distance", *drop], errors="ignore")
     link = cm.result.spec.get("link")
     worst = b.std_mean_diff_un.abs().sort_values(ascending=False).head(3)
-    parts = ", ".join(f"{covariate_label(n, cm.covariates, link)} {abs(b.loc[n, 'std_mean_diff_un']):.2f} before and "
-                      f"{abs(b.loc[n, 'std_mean_diff']):.2f} after" for n in worst.index)
-    return (f"Dot plot of absolute standardised mean differences for {len(b)} covariates before (open circles) and after "
-            f"(filled) matching, with a dashed line at {cm.threshold}. Largest before matching: {parts}. After matching the largest is "
-            f"{max_abs_smd(cm.result):.3f}.")
+    parts = ", ".join(
+        f"{covariate_label(n, cm.covariates, link)} {abs(b.loc[n, 'std_mean_diff_un']):.2f} before and "
+        f"{abs(b.loc[n, 'std_mean_diff']):.2f} after"
+        for n in worst.index
+    )
+    return (
+        f"Dot plot of absolute standardised mean differences for {len(b)} covariates before (open circles) and after "
+        f"(filled) matching, with a dashed line at {cm.threshold}. Largest before matching: {parts}. After matching the largest is "
+        f"{max_abs_smd(cm.result):.3f}."
+    )
 
 
-__all__ = ["matching_results", "hidden_balance", "covariate_label", "attrition_table", "specification_table", "candidates_table", "sample_size_table", "balance_table", "matching_headline", "matching_why", "matching_cautions", "balance_alt_text"]
+__all__ = [
+    "matching_results",
+    "hidden_balance",
+    "covariate_label",
+    "attrition_table",
+    "specification_table",
+    "candidates_table",
+    "sample_size_table",
+    "balance_table",
+    "matching_headline",
+    "matching_why",
+    "matching_cautions",
+    "balance_alt_text",
+]

@@ -1,5 +1,6 @@
 """Before/after section: rates by group and period, the naive change beside the matched estimate,
 and regression to the mean explained in plain words."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,11 @@ from ...disclosure import DisclosureLog
 from ...outcomes import DID_MATCHINGS, OUTCOMES, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
 from ..formatting import count, pct
 
-NOUNS = {"offending": ("offences", "offending"), "victimisation": ("victimisations", "victimisation"),
-         "missing_episodes": ("missing episodes", "missing episodes")}
+NOUNS = {
+    "offending": ("offences", "offending"),
+    "victimisation": ("victimisations", "victimisation"),
+    "missing_episodes": ("missing episodes", "missing episodes"),
+}
 
 
 def _ratio_text(rr: float, lo: float, hi: float) -> str:
@@ -47,14 +51,23 @@ def before_after_table(res: OutcomesResult, outcome: str, log: DisclosureLog) ->
             k = round(r.share_any * r.children)
             share = pct(r.share_any) if log.rate_allowed(k, r.children) else sdc.SYMBOL
             if share == sdc.SYMBOL:
-                log.add(f"before_after_{outcome}", f"{window}m {r.group} {r.period}", "With any", "share standing for a small number of children")
-            rows.append({
-                "Window": f"{window} months", "Group": "Programme" if r.group == "programme" else "Matched comparison",
-                "Period": r.period.capitalize(), "Children": count(r.children),
-                "Mean count": f"{r.mean_count:.2f}",
-                "Rate per child-year (95% CI)": f"{r.rate:.2f} ({r.rate_ci_low:.2f} to {r.rate_ci_high:.2f})",
-                "With any": share,
-            })
+                log.add(
+                    f"before_after_{outcome}",
+                    f"{window}m {r.group} {r.period}",
+                    "With any",
+                    "share standing for a small number of children",
+                )
+            rows.append(
+                {
+                    "Window": f"{window} months",
+                    "Group": "Programme" if r.group == "programme" else "Matched comparison",
+                    "Period": r.period.capitalize(),
+                    "Children": count(r.children),
+                    "Mean count": f"{r.mean_count:.2f}",
+                    "Rate per child-year (95% CI)": f"{r.rate:.2f} ({r.rate_ci_low:.2f} to {r.rate_ci_high:.2f})",
+                    "With any": share,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -70,11 +83,18 @@ def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
     """Measures as rows, windows as columns: the naive change, the matched estimate and its checks, and
     the same estimate under the other specifications."""
     columns: dict[str, list[str]] = {}
-    labels = ["Programme change (naive before/after)", "Matched comparison change",
-              f"Matched estimate: ratio of rate ratios (95% CI) [{DID_MATCHINGS.get(res.primary, res.primary).lower()}]", "p-value",
-              "Any event: difference in percentage points (95% CI)", "Negative-binomial check (95% CI)",
-              "Placebo on two pre-periods (95% CI)", "Placebo verdict",
-              "E-value (estimate / CI limit nearer 1)", "Rosenbaum's Gamma"]
+    labels = [
+        "Programme change (naive before/after)",
+        "Matched comparison change",
+        f"Matched estimate: ratio of rate ratios (95% CI) [{DID_MATCHINGS.get(res.primary, res.primary).lower()}]",
+        "p-value",
+        "Any event: difference in percentage points (95% CI)",
+        "Negative-binomial check (95% CI)",
+        "Placebo on two pre-periods (95% CI)",
+        "Placebo verdict",
+        "E-value (estimate / CI limit nearer 1)",
+        "Rosenbaum's Gamma",
+    ]
     others = [name for name in SPECIFICATION_LABELS if name in res.specifications]
     labels += [f"{SPECIFICATION_LABELS[name]} (95% CI)" for name in others]
     missing = [name for name in DID_MATCHINGS if name in res.unavailable_specifications]
@@ -84,12 +104,16 @@ def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
         a = ba.any_event_did
         hb = ba.hidden_bias
         col = [
-            _change(ba.naive["rate_ratio"]), _change(comp),
-            _ratio_text(ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"]), _p(ba.did["p_value"]),
+            _change(ba.naive["rate_ratio"]),
+            _change(comp),
+            _ratio_text(ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"]),
+            _p(ba.did["p_value"]),
             f"{a['difference_pp']:+.1f} ({a['ci_low_pp']:+.1f} to {a['ci_high_pp']:+.1f})",
-            _ratio_text(ba.nb_check["rate_ratio"], ba.nb_check["ci_low"], ba.nb_check["ci_high"]) if ba.nb_check
+            _ratio_text(ba.nb_check["rate_ratio"], ba.nb_check["ci_low"], ba.nb_check["ci_high"])
+            if ba.nb_check
             else "not needed (no overdispersion)",
-            _ratio_text(ba.placebo["rate_ratio"], ba.placebo["ci_low"], ba.placebo["ci_high"]) if ba.placebo
+            _ratio_text(ba.placebo["rate_ratio"], ba.placebo["ci_low"], ba.placebo["ci_high"])
+            if ba.placebo
             else "pre-period not covered by the data",
             PLACEBO_WORDS[(ba.placebo_check or {"verdict": "not_run"})["verdict"]],
             f"{hb.e_value:.2f} / {hb.e_value_ci:.2f}" if hb is not None else "–",
@@ -117,24 +141,32 @@ def design_text(res: OutcomesResult, log: DisclosureLog) -> str:
     m = res.matchings.get(res.primary, {})
     label = DID_MATCHINGS.get(res.primary, res.primary)
     why = {
-        "without_prior_outcomes": ("the comparison of changes already allows for the groups starting at different levels, and "
-                                   "matching on the very counts it compares can manufacture a change through regression to the mean "
-                                   "when the groups' underlying levels differ (Daw & Hatfield 2018)"),
+        "without_prior_outcomes": (
+            "the comparison of changes already allows for the groups starting at different levels, and "
+            "matching on the very counts it compares can manufacture a change through regression to the mean "
+            "when the groups' underlying levels differ (Daw & Hatfield 2018)"
+        ),
         "with_prior_outcomes": "the config asks for it ([outcomes] did_matching)",
-        "earlier_window": ("matching on a window the comparison does not use balances the children's longer-run level of offending "
-                           "without matching on the peak just before the arrest"),
+        "earlier_window": (
+            "matching on a window the comparison does not use balances the children's longer-run level of offending "
+            "without matching on the peak just before the arrest"
+        ),
     }.get(res.primary, "the config asks for it")
-    text = (f"**How the groups were compared.** {label}: children are matched on what was recorded at the arrest "
-            f"({count(m.get('n_treated_matched', 0))} programme children with {count(m.get('n_control_matched', 0))} comparison "
-            f"children; largest standardised difference {m.get('max_abs_std_mean_diff_after', float('nan')):.2f}). This is the "
-            f"main estimate because {why}. The tables also show the estimate when children are matched on the 12 months before "
-            "the arrest (as for reoffending), on an earlier window (13 to 24 months before) where the data reach that far, and "
-            "when comparison children later approached by the programme are followed through that approach.")
+    text = (
+        f"**How the groups were compared.** {label}: children are matched on what was recorded at the arrest "
+        f"({count(m.get('n_treated_matched', 0))} programme children with {count(m.get('n_control_matched', 0))} comparison "
+        f"children; largest standardised difference {m.get('max_abs_std_mean_diff_after', float('nan')):.2f}). This is the "
+        f"main estimate because {why}. The tables also show the estimate when children are matched on the 12 months before "
+        "the arrest (as for reoffending), on an earlier window (13 to 24 months before) where the data reach that far, and "
+        "when comparison children later approached by the programme are followed through that approach."
+    )
     if res.approached_later:
-        text += (f" {log.count_text(res.approached_later).capitalize()} matched comparison children were approached by the programme during the "
-                 f"{max(res.results['offending'])}-month follow-up; their follow-up stops at that approach, and similar children who "
-                 "could have been approached but were not count for them (inverse probability of censoring weights), so the "
-                 "comparison still shows what would have happened without the programme.")
+        text += (
+            f" {log.count_text(res.approached_later).capitalize()} matched comparison children were approached by the programme during the "
+            f"{max(res.results['offending'])}-month follow-up; their follow-up stops at that approach, and similar children who "
+            "could have been approached but were not count for them (inverse probability of censoring weights), so the "
+            "comparison still shows what would have happened without the programme."
+        )
     return text
 
 
@@ -147,15 +179,21 @@ def outcome_headline(res: OutcomesResult, outcome: str) -> str:
     cb, ca = ba.rate("comparison", "before"), ba.rate("comparison", "after")
     rr, lo, hi, p = ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"], ba.did["p_value"]
     if not math.isfinite(rr):
-        return (f"The programme's effect on {topic} cannot be estimated from these data: there were "
-                f"{ba.did.get('not_estimable', 'too few events')}. A ratio of rates needs events in both groups before and after.")
+        return (
+            f"The programme's effect on {topic} cannot be estimated from these data: there were "
+            f"{ba.did.get('not_estimable', 'too few events')}. A ratio of rates needs events in both groups before and after."
+        )
     both_fell, both_rose = ta < tb and ca < cb, ta > tb and ca > cb
     if both_fell:
-        why = ("Children are picked up at a peak, so part of any fall after an arrest would have happened anyway; this is regression "
-               "to the mean.")
+        why = (
+            "Children are picked up at a peak, so part of any fall after an arrest would have happened anyway; this is regression "
+            "to the mean."
+        )
     elif both_rose:
-        why = ("Children's offending, victimisation and missing episodes change with age and circumstances whatever a programme "
-               "does, so a rise after an arrest is no more the programme's doing than a fall would be.")
+        why = (
+            "Children's offending, victimisation and missing episodes change with age and circumstances whatever a programme "
+            "does, so a rise after an arrest is no more the programme's doing than a fall would be."
+        )
     else:
         why = "The two groups moved in different directions; only the comparison of the two changes estimates the programme's effect."
     lines = [
@@ -167,13 +205,17 @@ def outcome_headline(res: OutcomesResult, outcome: str) -> str:
     ]
     if lo > 1 or hi < 1:
         direction = "fewer" if rr < 1 else "more"
-        lines.append(f"Comparing the two changes, programme children had about **{abs(100 * (1 - rr)):.0f}% {direction} {noun}** than "
-                     f"expected without the programme (ratio of rate ratios {rr:.2f}, 95% CI {lo:.2f} to {hi:.2f}, {_p_is(p)}). "
-                     "This difference is statistically significant.")
+        lines.append(
+            f"Comparing the two changes, programme children had about **{abs(100 * (1 - rr)):.0f}% {direction} {noun}** than "
+            f"expected without the programme (ratio of rate ratios {rr:.2f}, 95% CI {lo:.2f} to {hi:.2f}, {_p_is(p)}). "
+            "This difference is statistically significant."
+        )
     else:
-        lines.append(f"Comparing the two changes gives a ratio of rate ratios of **{rr:.2f}** (95% CI {lo:.2f} to {hi:.2f}, {_p_is(p)}): "
-                     f"the data are consistent with anything from {abs(100 * (1 - lo)):.0f}% fewer to {abs(100 * (hi - 1)):.0f}% "
-                     f"{'more' if hi >= 1 else 'fewer'} {noun}. This is not statistically significant, which is not the same as no effect.")
+        lines.append(
+            f"Comparing the two changes gives a ratio of rate ratios of **{rr:.2f}** (95% CI {lo:.2f} to {hi:.2f}, {_p_is(p)}): "
+            f"the data are consistent with anything from {abs(100 * (1 - lo)):.0f}% fewer to {abs(100 * (hi - 1)):.0f}% "
+            f"{'more' if hi >= 1 else 'fewer'} {noun}. This is not statistically significant, which is not the same as no effect."
+        )
     lines.append(placebo_text(ba, noun))
     if ba.hidden_bias is not None and (lo > 1 or hi < 1):
         lines.append(ba.hidden_bias.words(f"the difference in {noun}"))
@@ -185,28 +227,41 @@ def placebo_text(ba: BeforeAfter, noun: str) -> str:
     check = ba.placebo_check or {"verdict": "not_run"}
     verdict = check["verdict"]
     if verdict == "not_run" or ba.placebo is None:
-        return (f"The data do not reach far enough back to compare the groups' trends in {noun} before the arrest (placebo test), "
-                "so the assumption that they would have moved alike cannot be checked here.")
+        return (
+            f"The data do not reach far enough back to compare the groups' trends in {noun} before the arrest (placebo test), "
+            "so the assumption that they would have moved alike cannot be checked here."
+        )
     pl = ba.placebo
     est = f"{pl['rate_ratio']:.2f} (95% CI {pl['ci_low']:.2f} to {pl['ci_high']:.2f})"
     if verdict == "differing_trends":
-        return (f"**Before the arrest the groups' trends in {noun} already differed** (placebo ratio {est}, {_p_is(pl['p_value'])}): "
-                "the comparison of changes rests on the groups moving alike, so this estimate is not trustworthy.")
+        return (
+            f"**Before the arrest the groups' trends in {noun} already differed** (placebo ratio {est}, {_p_is(pl['p_value'])}): "
+            "the comparison of changes rests on the groups moving alike, so this estimate is not trustworthy."
+        )
     lo90, hi90 = check["ci90"]
     if verdict == "parallel_supported":
-        return (f"Before the arrest the groups' trends in {noun} were similar: the placebo ratio, {est}, is within "
-                f"{100 * (check['margin'] - 1):.0f}% of no difference (90% CI {lo90:.2f} to {hi90:.2f}) and well short of the estimated effect.")
-    reason = ("it is at least half as large as the estimated effect, in the same direction" if check.get("at_least_half_the_effect")
-              else f"its 90% interval ({lo90:.2f} to {hi90:.2f}) reaches beyond ±{100 * (check['margin'] - 1):.0f}%")
-    return (f"The placebo test cannot confirm that the groups' trends in {noun} were similar before the arrest: its ratio is {est} and "
-            f"{reason}. A difference in trends of that size would be enough to produce or hide an effect like the one estimated.")
+        return (
+            f"Before the arrest the groups' trends in {noun} were similar: the placebo ratio, {est}, is within "
+            f"{100 * (check['margin'] - 1):.0f}% of no difference (90% CI {lo90:.2f} to {hi90:.2f}) and well short of the estimated effect."
+        )
+    reason = (
+        "it is at least half as large as the estimated effect, in the same direction"
+        if check.get("at_least_half_the_effect")
+        else f"its 90% interval ({lo90:.2f} to {hi90:.2f}) reaches beyond ±{100 * (check['margin'] - 1):.0f}%"
+    )
+    return (
+        f"The placebo test cannot confirm that the groups' trends in {noun} were similar before the arrest: its ratio is {est} and "
+        f"{reason}. A difference in trends of that size would be enough to produce or hide an effect like the one estimated."
+    )
 
 
 def outcomes_cautions(res: OutcomesResult) -> str:
     out = [f"- {n}" for n in res.notes]
-    out.append("- Events are police-recorded. A programme that brings children into closer contact with services can raise the "
-               "recording of victimisation and missing episodes without changing what happens (a surveillance effect), which would "
-               "bias those estimates upwards.")
+    out.append(
+        "- Events are police-recorded. A programme that brings children into closer contact with services can raise the "
+        "recording of victimisation and missing episodes without changing what happens (a surveillance effect), which would "
+        "bias those estimates upwards."
+    )
     return "\n".join(out)
 
 
@@ -214,11 +269,24 @@ def before_after_alt(res: OutcomesResult, outcome: str) -> str:
     noun, _ = NOUNS[outcome]
     parts = []
     for window, ba in sorted(res.results[outcome].items()):
-        parts.append(f"{window}-month windows: programme {ba.rate('programme', 'before'):.2f} before and {ba.rate('programme', 'after'):.2f} "
-                     f"after; matched comparison {ba.rate('comparison', 'before'):.2f} before and {ba.rate('comparison', 'after'):.2f} after")
-    return (f"Dot plot of {noun} per child-year with 95% confidence intervals, before and after the index arrest, for the programme "
-            "and matched comparison groups. " + "; ".join(parts) + ".")
+        parts.append(
+            f"{window}-month windows: programme {ba.rate('programme', 'before'):.2f} before and {ba.rate('programme', 'after'):.2f} "
+            f"after; matched comparison {ba.rate('comparison', 'before'):.2f} before and {ba.rate('comparison', 'after'):.2f} after"
+        )
+    return (
+        f"Dot plot of {noun} per child-year with 95% confidence intervals, before and after the index arrest, for the programme "
+        "and matched comparison groups. " + "; ".join(parts) + "."
+    )
 
 
-__all__ = ["before_after_table", "estimates_table", "outcome_headline", "outcomes_cautions", "before_after_alt", "OUTCOMES", "design_text",
-           "placebo_text", "outcomes_results"]
+__all__ = [
+    "before_after_table",
+    "estimates_table",
+    "outcome_headline",
+    "outcomes_cautions",
+    "before_after_alt",
+    "OUTCOMES",
+    "design_text",
+    "placebo_text",
+    "outcomes_results",
+]

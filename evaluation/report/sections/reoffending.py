@@ -1,5 +1,6 @@
 """Reoffending section, in the Justice Data Lab's manner: per-100 tables, sentences a commissioner can
 read, what the analysis can and cannot support, power and national context."""
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ from ..formatting import pct
 VERBS = {
     "proven": "were proven to have reoffended within a year of the arrest",
     "proven_including_diversion": "had a reoffence within a year of the arrest proven or resolved out of court (including community "
-                                  "resolutions and Outcome 22)",
+    "resolutions and Outcome 22)",
     "proven_excluding_diversion": "were proven to have reoffended within a year of the arrest (without community resolutions and Outcome 22)",
     "proven_from_disposal": "were proven to have reoffended within a year of their first caution or conviction",
 }
@@ -35,20 +36,27 @@ def jdl_sentence(key: str, d: Difference) -> str:
     lo, hi = 100 * d.ci_low, 100 * d.ci_high
     verb = _verb(key)
     if hi < 0:
-        return (f"For every 100 children in the programme group, between {abs(hi):.0f} and {abs(lo):.0f} fewer {verb} than would "
-                "have done without the programme. This is a statistically significant result.")
+        return (
+            f"For every 100 children in the programme group, between {abs(hi):.0f} and {abs(lo):.0f} fewer {verb} than would "
+            "have done without the programme. This is a statistically significant result."
+        )
     if lo > 0:
-        return (f"For every 100 children in the programme group, between {lo:.0f} and {hi:.0f} more {verb} than would have done "
-                "without the programme. This is a statistically significant result.")
-    return (f"For every 100 children in the programme group, the number who {verb} could be lower by as many as {abs(lo):.0f} or "
-            f"higher by as many as {hi:.0f} than without the programme. This is not a statistically significant result: more "
-            "children would be needed to tell whether the programme changes this.")
+        return (
+            f"For every 100 children in the programme group, between {lo:.0f} and {hi:.0f} more {verb} than would have done "
+            "without the programme. This is a statistically significant result."
+        )
+    return (
+        f"For every 100 children in the programme group, the number who {verb} could be lower by as many as {abs(lo):.0f} or "
+        f"higher by as many as {hi:.0f} than without the programme. This is not a statistically significant result: more "
+        "children would be needed to tell whether the programme changes this."
+    )
 
 
 def rates_allowed(d: Difference, log: DisclosureLog) -> bool:
     """Both groups' rates stand for enough children (implied counts) to publish, and so their difference."""
-    return (log.rate_allowed(round(d.treated_value * d.n_treated), d.n_treated)
-            and log.rate_allowed(round(d.comparison_value * d.n_comparison), d.n_comparison))
+    return log.rate_allowed(round(d.treated_value * d.n_treated), d.n_treated) and log.rate_allowed(
+        round(d.comparison_value * d.n_comparison), d.n_comparison
+    )
 
 
 def headline_keys(res: ReoffendingResult) -> list[str]:
@@ -64,8 +72,10 @@ def reoffending_headline(res: ReoffendingResult, log: DisclosureLog) -> str:
         if not rates_allowed(m.rate, log):
             lines.append(f"**{m.label}.** Not shown: the numbers of children are too small to publish.")
             continue
-        text = (f"**{m.label}.** {pct(m.rate.treated_value)} of programme children {_verb(key)}, against {pct(m.rate.comparison_value)} "
-                f"of matched comparison children. {jdl_sentence(key, m.rate)}")
+        text = (
+            f"**{m.label}.** {pct(m.rate.treated_value)} of programme children {_verb(key)}, against {pct(m.rate.comparison_value)} "
+            f"of matched comparison children. {jdl_sentence(key, m.rate)}"
+        )
         if m.rate.significant and m.hidden_bias is not None and m.hidden_bias.e_value == m.hidden_bias.e_value:
             text += " " + m.hidden_bias.words("this difference")
         lines.append(text)
@@ -79,21 +89,39 @@ def per_hundred_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFram
     def row(label: str, d: Difference, scale: float = 100.0, dp: int = 0, children: bool = False, hidden: str = "–"):
         if children and not rates_allowed(d, log):
             log.add("reoffending_per_100", label, "all", "rate standing for a small number of children")
-            rows.append({"Measure": label, "Programme": sdc.SYMBOL, "Matched comparison": sdc.SYMBOL, "Difference (95% CI)": sdc.SYMBOL,
-                         "p": sdc.SYMBOL, "Significant?": sdc.SYMBOL, "E-value (estimate / CI)": sdc.SYMBOL,
-                         "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}"})
+            rows.append(
+                {
+                    "Measure": label,
+                    "Programme": sdc.SYMBOL,
+                    "Matched comparison": sdc.SYMBOL,
+                    "Difference (95% CI)": sdc.SYMBOL,
+                    "p": sdc.SYMBOL,
+                    "Significant?": sdc.SYMBOL,
+                    "E-value (estimate / CI)": sdc.SYMBOL,
+                    "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}",
+                }
+            )
             return
-        rows.append({
-            "Measure": label, "Programme": f"{scale * d.treated_value:.{dp}f}",
-            "Matched comparison": f"{scale * d.comparison_value:.{dp}f}",
-            "Difference (95% CI)": f"{scale * d.difference:+.{dp}f} ({scale * d.ci_low:+.{dp}f} to {scale * d.ci_high:+.{dp}f})",
-            "p": _p(d.p_value), "Significant?": "yes" if d.significant else "no",
-            "E-value (estimate / CI)": hidden, "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}",
-        })
+        rows.append(
+            {
+                "Measure": label,
+                "Programme": f"{scale * d.treated_value:.{dp}f}",
+                "Matched comparison": f"{scale * d.comparison_value:.{dp}f}",
+                "Difference (95% CI)": f"{scale * d.difference:+.{dp}f} ({scale * d.ci_low:+.{dp}f} to {scale * d.ci_high:+.{dp}f})",
+                "p": _p(d.p_value),
+                "Significant?": "yes" if d.significant else "no",
+                "E-value (estimate / CI)": hidden,
+                "Children (programme / comparison)": f"{d.n_treated} / {d.n_comparison}",
+            }
+        )
+
     for key, m in res.measures.items():
         hb = m.hidden_bias
-        hidden = (f"{hb.e_value:.2f} / {hb.e_value_ci:.2f}" if hb is not None and math.isfinite(hb.e_value) and math.isfinite(hb.e_value_ci)
-                  else "–")
+        hidden = (
+            f"{hb.e_value:.2f} / {hb.e_value_ci:.2f}"
+            if hb is not None and math.isfinite(hb.e_value) and math.isfinite(hb.e_value_ci)
+            else "–"
+        )
         row(f"{m.label}: children per 100", m.rate, children=True, hidden=hidden)
         if m.frequency is not None:
             row(f"{m.label}: reoffences per 100 children", m.frequency)
@@ -109,9 +137,13 @@ def reoffender_measures_table(res: ReoffendingResult, log: DisclosureLog) -> pd.
             note = f"not shown: {log.count_text(m.reoffenders['programme'])} programme reoffenders, fewer than {m.min_reoffenders}"
             rows.append({"Measure": m.label, "Reoffences per reoffender": note, "Days to first reoffence (reoffenders)": note})
         else:
-            rows.append({"Measure": m.label,
-                         "Reoffences per reoffender": f"{m.per_reoffender['programme']:.2f} vs {m.per_reoffender['comparison']:.2f}",
-                         "Days to first reoffence (reoffenders)": f"{m.days_to_first['programme']:.0f} vs {m.days_to_first['comparison']:.0f}"})
+            rows.append(
+                {
+                    "Measure": m.label,
+                    "Reoffences per reoffender": f"{m.per_reoffender['programme']:.2f} vs {m.per_reoffender['comparison']:.2f}",
+                    "Days to first reoffence (reoffenders)": f"{m.days_to_first['programme']:.0f} vs {m.days_to_first['comparison']:.0f}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -121,16 +153,25 @@ def survival_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
         sv = m.survival
         if log.policy.small(sv.events["programme"]) or log.policy.small(sv.events["comparison"]):
             log.add("reoffending_survival", m.label, "events", "small number of children with the event")
-            rows.append({"Outcome": m.label, "Event-free at the end (programme / comparison)": sdc.SYMBOL, "Hazard ratio (95% CI)": sdc.SYMBOL,
-                         "p (Cox / log-rank)": sdc.SYMBOL, "Events (programme / comparison)": sdc.SYMBOL})
+            rows.append(
+                {
+                    "Outcome": m.label,
+                    "Event-free at the end (programme / comparison)": sdc.SYMBOL,
+                    "Hazard ratio (95% CI)": sdc.SYMBOL,
+                    "p (Cox / log-rank)": sdc.SYMBOL,
+                    "Events (programme / comparison)": sdc.SYMBOL,
+                }
+            )
             continue
-        rows.append({
-            "Outcome": m.label,
-            "Event-free at the end (programme / comparison)": f"{pct(sv.at_end['programme'])} / {pct(sv.at_end['comparison'])}",
-            "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f}–{sv.hr_ci_high:.2f})",
-            "p (Cox / log-rank)": f"{_p(sv.hr_p_value)} / {_p(sv.logrank_p)}",
-            "Events (programme / comparison)": f"{sv.events['programme']} / {sv.events['comparison']}",
-        })
+        rows.append(
+            {
+                "Outcome": m.label,
+                "Event-free at the end (programme / comparison)": f"{pct(sv.at_end['programme'])} / {pct(sv.at_end['comparison'])}",
+                "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f}–{sv.hr_ci_high:.2f})",
+                "p (Cox / log-rank)": f"{_p(sv.hr_p_value)} / {_p(sv.logrank_p)}",
+                "Events (programme / comparison)": f"{sv.events['programme']} / {sv.events['comparison']}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -139,38 +180,51 @@ def exclusions_text(res: ReoffendingResult, log: DisclosureLog) -> str:
     published exactly: see evaluation.disclosure)."""
     m = res.measures["proven"]
     p = m.excluded_incomplete
-    lines = [f"**Definitions.** The main measure is **{m.definition}**: an offence committed in the {res.follow_up_months} months after "
-             f"the arrest that brought the child into the analysis, proven by a caution or conviction within that year or a further "
-             f"{res.waiting_months} months. It follows the Ministry of Justice's counting rules but starts at the arrest, not at a "
-             "caution, conviction or release as the official measure does."]
+    lines = [
+        f"**Definitions.** The main measure is **{m.definition}**: an offence committed in the {res.follow_up_months} months after "
+        f"the arrest that brought the child into the analysis, proven by a caution or conviction within that year or a further "
+        f"{res.waiting_months} months. It follows the Ministry of Justice's counting rules but starts at the arrest, not at a "
+        "caution, conviction or release as the official measure does."
+    ]
     if "proven_from_disposal" in res.measures:
         d = res.measures["proven_from_disposal"]
         nd = d.excluded_no_disposal or {"programme": 0, "comparison": 0}
         gone = {g: d.excluded_incomplete[g] + d.excluded_partner()[g] for g in ("programme", "comparison")}
-        lines.append(f"The Justice Data Lab's way, **{d.definition}**, starts the year at the first caution or conviction for an offence "
-                     f"committed by the time of the arrest: {nd['programme']:,} programme and {nd['comparison']:,} comparison children had "
-                     f"none and are left out, and {gone['programme']:,} and {gone['comparison']:,} more had not been followed for long "
-                     f"enough from it or lost every child they were matched with, leaving {d.rate.n_treated:,} and {d.rate.n_comparison:,}.")
+        lines.append(
+            f"The Justice Data Lab's way, **{d.definition}**, starts the year at the first caution or conviction for an offence "
+            f"committed by the time of the arrest: {nd['programme']:,} programme and {nd['comparison']:,} comparison children had "
+            f"none and are left out, and {gone['programme']:,} and {gone['comparison']:,} more had not been followed for long "
+            f"enough from it or lost every child they were matched with, leaving {d.rate.n_treated:,} and {d.rate.n_comparison:,}."
+        )
     elif "proven_from_disposal" in res.unavailable:
-        lines.append(f"The Justice Data Lab's way (from the first caution or conviction) could not be estimated: "
-                     f"{res.unavailable['proven_from_disposal']}.")
+        lines.append(
+            f"The Justice Data Lab's way (from the first caution or conviction) could not be estimated: "
+            f"{res.unavailable['proven_from_disposal']}."
+        )
     partner = m.excluded_partner()
     if p["programme"] or p["comparison"] or partner["programme"] or partner["comparison"]:
         matched = m.matched or {"programme": 0, "comparison": 0}
-        text = (f"Of the {matched['programme']:,} programme and {matched['comparison']:,} comparison children matched, "
-                f"{p['programme']:,} and {p['comparison']:,} are left out of the one-year proven measures because their follow-up plus "
-                f"the waiting period had not ended by the extract date ({res.extract_date:%-d %B %Y})")
+        text = (
+            f"Of the {matched['programme']:,} programme and {matched['comparison']:,} comparison children matched, "
+            f"{p['programme']:,} and {p['comparison']:,} are left out of the one-year proven measures because their follow-up plus "
+            f"the waiting period had not ended by the extract date ({res.extract_date:%-d %B %Y})"
+        )
         if partner["programme"] or partner["comparison"]:
-            text += (f", and {partner['programme']:,} and {partner['comparison']:,} more because every child they were matched with "
-                     "was left out")
+            text += (
+                f", and {partner['programme']:,} and {partner['comparison']:,} more because every child they were matched with was left out"
+            )
         lines.append(text + f", leaving {m.rate.n_treated:,} and {m.rate.n_comparison:,}.")
     if m.approached_later:
-        lines.append(f"{log.count_text(m.approached_later).capitalize()} of those comparison children were approached by the programme "
-                     "during their follow-up: "
-                     "their follow-up stops at that approach and is weighted back as the methods appendix describes.")
-    lines.append(f"In the time-to-reoffence analysis every child stays in, and one rule applies to all: an offence counts only if it was "
-                 f"proven within {res.waiting_months} months of being committed, and follow-up ends {res.follow_up_months} months after "
-                 f"the arrest or {res.waiting_months} months before the extract date, whichever comes first.")
+        lines.append(
+            f"{log.count_text(m.approached_later).capitalize()} of those comparison children were approached by the programme "
+            "during their follow-up: "
+            "their follow-up stops at that approach and is weighted back as the methods appendix describes."
+        )
+    lines.append(
+        f"In the time-to-reoffence analysis every child stays in, and one rule applies to all: an offence counts only if it was "
+        f"proven within {res.waiting_months} months of being committed, and follow-up ends {res.follow_up_months} months after "
+        f"the arrest or {res.waiting_months} months before the extract date, whichever comes first."
+    )
     return "\n\n".join(lines)
 
 
@@ -195,14 +249,20 @@ def can_and_cannot_say(res: ReoffendingResult) -> str:
     lo, hi = 100 * d.ci_low, 100 * d.ci_high
     if d.significant:
         word = "decreases" if d.difference < 0 else "increases"
-        can = (f"This analysis provides evidence that, for every 100 children approached, the programme {word} the number proven to "
-               f"reoffend within a year by between {min(abs(lo), abs(hi)):.0f} and {max(abs(lo), abs(hi)):.0f}.")
+        can = (
+            f"This analysis provides evidence that, for every 100 children approached, the programme {word} the number proven to "
+            f"reoffend within a year by between {min(abs(lo), abs(hi)):.0f} and {max(abs(lo), abs(hi)):.0f}."
+        )
     else:
-        can = (f"This analysis provides evidence that, for every 100 children approached, the programme may decrease the number "
-               f"proven to reoffend within a year by as many as {abs(lo):.0f}, or may increase it by as many as {hi:.0f}.")
-    cannot = ("This analysis does not show that the programme increases, decreases or has no effect on its children's reoffending: "
-              "the comparison group matches on what police records show, not on everything that differs between children, and "
-              "children diverted without a caution or conviction are invisible to the proven-reoffending measure.")
+        can = (
+            f"This analysis provides evidence that, for every 100 children approached, the programme may decrease the number "
+            f"proven to reoffend within a year by as many as {abs(lo):.0f}, or may increase it by as many as {hi:.0f}."
+        )
+    cannot = (
+        "This analysis does not show that the programme increases, decreases or has no effect on its children's reoffending: "
+        "the comparison group matches on what police records show, not on everything that differs between children, and "
+        "children diverted without a caution or conviction are invisible to the proven-reoffending measure."
+    )
     return f"> **What you can say.** {can}\n>\n> **What you cannot say.** {cannot}"
 
 
@@ -213,16 +273,29 @@ def power_statement(res: ReoffendingResult) -> str:
     if math.isnan(mdd):
         head = "The sample is too small to compute a minimum detectable difference."
     else:
-        head = (f"With {m.rate.n_treated} programme children and the equivalent of {m.comparison_ess:.0f} comparison children "
-                f"(effective sample size), the smallest difference in the proven reoffending rate this evaluation could reliably "
-                f"detect (80% power, 5% significance) is **{100 * mdd:.1f} percentage points** from a comparison rate of {pct(base)}: "
-                f"a fall to {pct(base - mdd)}, or {100 * mdd / base:.0f}% fewer reoffenders.")
-    items = [f"- Detecting a {100 * t.relative_reduction:.0f}% reduction from {pct(t.baseline)} (estimate for {t.applies_to}) would need "
-             f"about **{int(t.needed_per_group):,} children per group**." for t in res.power_targets.itertuples()
-             if not pd.isna(t.needed_per_group)]
+        head = (
+            f"With {m.rate.n_treated} programme children and the equivalent of {m.comparison_ess:.0f} comparison children "
+            f"(effective sample size), the smallest difference in the proven reoffending rate this evaluation could reliably "
+            f"detect (80% power, 5% significance) is **{100 * mdd:.1f} percentage points** from a comparison rate of {pct(base)}: "
+            f"a fall to {pct(base - mdd)}, or {100 * mdd / base:.0f}% fewer reoffenders."
+        )
+    items = [
+        f"- Detecting a {100 * t.relative_reduction:.0f}% reduction from {pct(t.baseline)} (estimate for {t.applies_to}) would need "
+        f"about **{int(t.needed_per_group):,} children per group**."
+        for t in res.power_targets.itertuples()
+        if not pd.isna(t.needed_per_group)
+    ]
     sources = sorted({f"{t.citation}, {t.url}" for t in res.power_targets.itertuples()})
-    tail = ["", "So a result that is not statistically significant here is not evidence that the programme has no effect.", "",
-            "*Sources: " + "; ".join(sources) + ".*"] if sources else []
+    tail = (
+        [
+            "",
+            "So a result that is not statistically significant here is not evidence that the programme has no effect.",
+            "",
+            "*Sources: " + "; ".join(sources) + ".*",
+        ]
+        if sources
+        else []
+    )
     return "\n".join([head, "", *items, *tail])
 
 
@@ -231,20 +304,37 @@ def benchmark_statement(res: ReoffendingResult) -> str:
         return ""
     b = res.benchmark
     m = res.measures["proven"]
-    return (f"For context only: the national proven reoffending rate for {b.applies_to} was {pct(b.value, 1)} ({b.period}; {b.citation}; "
-            f"{b.status} source). The programme group's rate was {pct(m.rate.treated_value, 1)}. **This is not a like-for-like "
-            "comparison**: the national cohort is children cautioned, convicted or released from custody, followed from that disposal, "
-            "while this cohort is every child approached at arrest, many of whom were never charged.")
+    return (
+        f"For context only: the national proven reoffending rate for {b.applies_to} was {pct(b.value, 1)} ({b.period}; {b.citation}; "
+        f"{b.status} source). The programme group's rate was {pct(m.rate.treated_value, 1)}. **This is not a like-for-like "
+        "comparison**: the national cohort is children cautioned, convicted or released from custody, followed from that disposal, "
+        "while this cohort is every child approached at arrest, many of whom were never charged."
+    )
 
 
 def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
     parts = []
     for k in keys:
         s = res.measures[k].survival
-        parts.append(f"{res.measures[k].label}: event-free at the end of follow-up {pct(s.at_end['programme'])} of programme and "
-                     f"{pct(s.at_end['comparison'])} of matched comparison children, hazard ratio {s.hazard_ratio:.2f}")
+        parts.append(
+            f"{res.measures[k].label}: event-free at the end of follow-up {pct(s.at_end['programme'])} of programme and "
+            f"{pct(s.at_end['comparison'])} of matched comparison children, hazard ratio {s.hazard_ratio:.2f}"
+        )
     return "Kaplan-Meier curves of the share of children without the event over the follow-up, by group. " + "; ".join(parts) + "."
 
 
-__all__ = ["headline_keys", "rates_allowed", "exclusions_text", "reoffending_results", "jdl_sentence", "reoffending_headline", "per_hundred_table", "reoffender_measures_table", "survival_table",
-           "can_and_cannot_say", "power_statement", "benchmark_statement", "km_alt"]
+__all__ = [
+    "headline_keys",
+    "rates_allowed",
+    "exclusions_text",
+    "reoffending_results",
+    "jdl_sentence",
+    "reoffending_headline",
+    "per_hundred_table",
+    "reoffender_measures_table",
+    "survival_table",
+    "can_and_cannot_say",
+    "power_statement",
+    "benchmark_statement",
+    "km_alt",
+]

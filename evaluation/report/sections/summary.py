@@ -2,6 +2,7 @@
 have achieved (with the uncertainty in words), what it cost, whether it is value for money, and how
 far the evidence can carry the renewal decision. Every sentence is built from the analysis results;
 a part whose analysis could not run says so."""
+
 from __future__ import annotations
 
 import math
@@ -80,14 +81,23 @@ def effect_words(rr: float, lo: float, hi: float, noun: str) -> tuple[str, bool]
     if not math.isfinite(rr):
         return f"**not estimable**: too few {noun} in a group before or after the arrest", False
     if hi < 1:
-        return (f"an estimated **{100 * (1 - rr):.0f}% fewer {noun}** than expected without the programme "
-                f"(95% CI {100 * (1 - hi):.0f}% to {100 * (1 - lo):.0f}% fewer): statistically significant", True)
+        return (
+            f"an estimated **{100 * (1 - rr):.0f}% fewer {noun}** than expected without the programme "
+            f"(95% CI {100 * (1 - hi):.0f}% to {100 * (1 - lo):.0f}% fewer): statistically significant",
+            True,
+        )
     if lo > 1:
-        return (f"an estimated **{100 * (rr - 1):.0f}% more {noun}** than expected without the programme "
-                f"(95% CI {100 * (lo - 1):.0f}% to {100 * (hi - 1):.0f}% more): statistically significant", True)
+        return (
+            f"an estimated **{100 * (rr - 1):.0f}% more {noun}** than expected without the programme "
+            f"(95% CI {100 * (lo - 1):.0f}% to {100 * (hi - 1):.0f}% more): statistically significant",
+            True,
+        )
     point = f"{100 * (1 - rr):.0f}% fewer" if rr <= 1 else f"{100 * (rr - 1):.0f}% more"
-    return (f"best estimate {point} {noun}, but the data are consistent with anything from {100 * (1 - lo):.0f}% fewer to "
-            f"{100 * (hi - 1):.0f}% more: **not statistically significant**", False)
+    return (
+        f"best estimate {point} {noun}, but the data are consistent with anything from {100 * (1 - lo):.0f}% fewer to "
+        f"{100 * (hi - 1):.0f}% more: **not statistically significant**",
+        False,
+    )
 
 
 def _programme_paragraph(f: Findings, log: DisclosureLog) -> str:
@@ -96,10 +106,12 @@ def _programme_paragraph(f: Findings, log: DisclosureLog) -> str:
     names = funnel_names(f.engagement)
     suites = ", ".join(p.suites)
     where = "executive summary"
-    text = (f"**The programme.** {p.name} works with children aged {p.age_min} to {p.age_max} at {suites} custody "
-            f"suite{'s' if len(p.suites) > 1 else ''}. In the period evaluated ({_period(f.config)}), "
-            f"{log.pub.words(names['detained'], funnel['detained'], where)} children of that age were detained there; the programme approached "
-            f"**{log.pub.words(names['approached'], funnel['approached'], where)}**")
+    text = (
+        f"**The programme.** {p.name} works with children aged {p.age_min} to {p.age_max} at {suites} custody "
+        f"suite{'s' if len(p.suites) > 1 else ''}. In the period evaluated ({_period(f.config)}), "
+        f"{log.pub.words(names['detained'], funnel['detained'], where)} children of that age were detained there; the programme approached "
+        f"**{log.pub.words(names['approached'], funnel['approached'], where)}**"
+    )
     num, den = {names["approached"]: 1.0}, {names["detained"]: 1.0}
     if funnel["detained"] and log.pub.publishable_rate(num, den, funnel["approached"], funnel["detained"]):
         log.pub.rate(num, den, funnel["approached"] / funnel["detained"], 0, where)
@@ -113,13 +125,17 @@ def _engagement_paragraph(f: Findings, log: DisclosureLog) -> str:
     arranged = _rate(eng, "rates", "intervention_arranged_rate")
     refused = _rate(eng, "rates", "refusal_rate")
     if arranged is not None and rate_published(log, "intervention_arranged_rate"):
-        parts.append(f"of the {arranged.denominator:,} not referred to services in their own area, **{pct(arranged.rate)} had an "
-                     f"intervention arranged** (95% CI {pct(arranged.ci_low)} to {pct(arranged.ci_high)})")
+        parts.append(
+            f"of the {arranged.denominator:,} not referred to services in their own area, **{pct(arranged.rate)} had an "
+            f"intervention arranged** (95% CI {pct(arranged.ci_low)} to {pct(arranged.ci_high)})"
+        )
     if refused is not None and rate_published(log, "refusal_rate"):
         parts.append(f"{pct(refused.rate)} would not engage")
     timely = _rate(eng, "timeliness", "followup_within_target")
     if timely is not None and timely.denominator and rate_published(log, "followup_within_target"):
-        parts.append(f"{pct(timely.rate)} of follow-up meetings took place within {f.config.engagement.followup_within_hours} hours of release")
+        parts.append(
+            f"{pct(timely.rate)} of follow-up meetings took place within {f.config.engagement.followup_within_hours} hours of release"
+        )
     if not parts:
         return "**Engagement.** The numbers of children are too small to publish engagement rates."
     text = "; ".join(parts)
@@ -147,8 +163,10 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
             lines.append(f"- **{topic.capitalize()}** in the {window} months after arrest: {words}.")
         off = ba.get("offending", max(ba.results["offending"]))
         if off.naive["change"] < 0:  # the programme group's own before/after change, as a proportion
-            lines.append(f"- A simple before/after count would show offending falling by {-100 * off.naive['change']:.0f}%; most of such a "
-                         "fall also happens to similar children the programme had not approached (regression to the mean).")
+            lines.append(
+                f"- A simple before/after count would show offending falling by {-100 * off.naive['change']:.0f}%; most of such a "
+                "fall also happens to similar children the programme had not approached (regression to the mean)."
+            )
     reo = f.reoffending
     if reo is None:
         lines.append(f"- Reoffending: not estimated ({f.unavailable.get('reoffending', 'not run')}).")
@@ -161,11 +179,15 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
                 word = "fewer" if d.difference < 0 else "more"
                 rng = f"between {min(abs(lo), abs(hi)):.0f} and {max(abs(lo), abs(hi)):.0f} {word} per 100 children: statistically significant"
             else:
-                rng = (f"per 100 children, anything from {abs(lo):.0f} fewer to {hi:.0f} more proven reoffenders: "
-                       "**not statistically significant**")
+                rng = (
+                    f"per 100 children, anything from {abs(lo):.0f} fewer to {hi:.0f} more proven reoffenders: "
+                    "**not statistically significant**"
+                )
             significant["proven reoffending"] = d.significant and d.difference < 0
-            lines.append(f"- **Proven reoffending** within a year of the arrest (MoJ counting rules): {pct(d.treated_value)} of programme "
-                         f"children against {pct(d.comparison_value)} of matched comparison children; {rng}.")
+            lines.append(
+                f"- **Proven reoffending** within a year of the arrest (MoJ counting rules): {pct(d.treated_value)} of programme "
+                f"children against {pct(d.comparison_value)} of matched comparison children; {rng}."
+            )
         else:
             lines.append("- Proven reoffending: the numbers of children are too small to publish.")
     return lines, significant
@@ -177,19 +199,28 @@ def _cost_paragraph(f: Findings, log: DisclosureLog) -> str:
         return f"**Cost and value for money.** Not assessed: {f.unavailable.get('value_for_money', 'not run')}."
     po = v.per_outcome.set_index("measure")
     lo, hi = v.bcr_interval
-    per = [f"**{money(po.loc[m, 'full_economic'])} per {label}**" for m, label in (("engaged", "child engaged"),
-                                                                                   ("intervention_arranged", "intervention arranged"))
-           if cost_per_child_published(v, m, log)]
+    per = [
+        f"**{money(po.loc[m, 'full_economic'])} per {label}**"
+        for m, label in (("engaged", "child engaged"), ("intervention_arranged", "intervention arranged"))
+        if cost_per_child_published(v, m, log)
+    ]
     for m in ("engaged", "intervention_arranged"):
         if cost_per_child_published(v, m, log):
             log.pub.ratio(v.period.full_economic, {COUNT_OF[m]: 1.0}, po.loc[m, "full_economic"], 0, "executive summary")
-    text = (f"**Cost.** {money(v.period.full_economic)} over the period" + (": " + " and ".join(per) if per else
-            " (too few children to publish a cost per child)") + ".")
+    text = (
+        f"**Cost.** {money(v.period.full_economic)} over the period"
+        + (": " + " and ".join(per) if per else " (too few children to publish a cost per child)")
+        + "."
+    )
     stated = [r for r in v.reconciliation.itertuples() if r.measure == "cost_per_child_engaged"]
     if stated:
-        text += f" (The programme's own figure was {money(stated[0].reported)} per child; the Value for money section explains the difference.)"
-    text += (f"\n\n**Value for money.** Each £1 spent is estimated to return **{pounds_pence(v.bcr)}** in public value, but the 95% range "
-             f"runs from {pounds_pence(lo)} to {pounds_pence(hi)}; the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**.")
+        text += (
+            f" (The programme's own figure was {money(stated[0].reported)} per child; the Value for money section explains the difference.)"
+        )
+    text += (
+        f"\n\n**Value for money.** Each £1 spent is estimated to return **{pounds_pence(v.bcr)}** in public value, but the 95% range "
+        f"runs from {pounds_pence(lo)} to {pounds_pence(hi)}; the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**."
+    )
     return text
 
 
@@ -200,11 +231,15 @@ def balance_sentence(cm: CohortMatch) -> str:
     r = cm.to_results()
     n = len(cm.covariates)
     if r["covariates_above_threshold_after"] == 0:
-        text = (f"The matched groups are alike on the {n} characteristics matched on (largest standardised difference "
-                f"{r['max_abs_std_mean_diff_after']:.2f})")
+        text = (
+            f"The matched groups are alike on the {n} characteristics matched on (largest standardised difference "
+            f"{r['max_abs_std_mean_diff_after']:.2f})"
+        )
     else:
-        text = (f"The matched groups still differ on {r['covariates_above_threshold_after']} of the characteristics matched on, which "
-                "weakens the comparison")
+        text = (
+            f"The matched groups still differ on {r['covariates_above_threshold_after']} of the characteristics matched on, which "
+            "weakens the comparison"
+        )
     extra = cm.indicator_balance([c for c in cm.covariates if c.startswith("prior_")])
     off = extra[extra.std_mean_diff.abs() > cm.threshold]
     if len(off):
@@ -214,9 +249,12 @@ def balance_sentence(cm: CohortMatch) -> str:
 
 
 INDICATOR_NAMES = {
-    "prior_offences_12m": "any recorded offence in the year before", "prior_victimisations_12m": "any victimisation in the year before",
-    "prior_missing_episodes_12m": "any missing episode in the year before", "prior_detentions_12m": "any detention in the year before",
-    "prior_offences_13_24m": "any offence 13 to 24 months before", "prior_victimisations_13_24m": "any victimisation 13 to 24 months before",
+    "prior_offences_12m": "any recorded offence in the year before",
+    "prior_victimisations_12m": "any victimisation in the year before",
+    "prior_missing_episodes_12m": "any missing episode in the year before",
+    "prior_detentions_12m": "any detention in the year before",
+    "prior_offences_13_24m": "any offence 13 to 24 months before",
+    "prior_victimisations_13_24m": "any victimisation 13 to 24 months before",
     "prior_missing_episodes_13_24m": "any missing episode 13 to 24 months before",
     "prior_detentions_13_24m": "any detention 13 to 24 months before",
 }
@@ -229,8 +267,10 @@ def evidence_strength(f: Findings) -> list[str]:
     if cm is None:
         out.append("There is no comparison group, so no estimate of impact: only the engagement figures can be used.")
         return out
-    out.append("Design: a matched comparison before and after the arrest (quasi-experimental), each child's group decided at the "
-               "arrest; it deals with regression to the mean and recorded differences, not with what records do not show.")
+    out.append(
+        "Design: a matched comparison before and after the arrest (quasi-experimental), each child's group decided at the "
+        "arrest; it deals with regression to the mean and recorded differences, not with what records do not show."
+    )
     out.append(balance_sentence(cm))
     ba = f.before_after
     if ba is not None:
@@ -241,11 +281,16 @@ def evidence_strength(f: Findings) -> list[str]:
             out.append("The data do not reach far enough back for a placebo test of the groups' earlier trends.")
         else:
             if differ:
-                out.append("Before the arrest, the groups' trends already differed for " + _and(differ) +
-                           " (placebo test), so those estimates are not trustworthy.")
+                out.append(
+                    "Before the arrest, the groups' trends already differed for "
+                    + _and(differ)
+                    + " (placebo test), so those estimates are not trustworthy."
+                )
             if unsure:
-                out.append("For " + _and(unsure) + ", the placebo test cannot confirm similar trends before the arrest, so differing "
-                           "trends could explain effects of the size estimated.")
+                out.append(
+                    "For " + _and(unsure) + ", the placebo test cannot confirm similar trends before the arrest, so differing "
+                    "trends could explain effects of the size estimated."
+                )
             if not differ and not unsure:
                 out.append("Before the arrest, the two groups' trends were similar (placebo tests), as the design assumes.")
     reo = f.reoffending
@@ -253,8 +298,10 @@ def evidence_strength(f: Findings) -> list[str]:
         m = reo.measures["proven"]
         mdd, base = m.min_detectable_difference, m.rate.comparison_value
         if mdd == mdd and base > 0:  # not NaN
-            text = (f"The study is small: it could reliably detect only a fall in proven reoffending of {100 * mdd:.0f} percentage points "
-                    f"({100 * mdd / base:.0f}% fewer reoffenders) or more")
+            text = (
+                f"The study is small: it could reliably detect only a fall in proven reoffending of {100 * mdd:.0f} percentage points "
+                f"({100 * mdd / base:.0f}% fewer reoffenders) or more"
+            )
             targets = reo.power_targets
             if len(targets):
                 lo, hi = 100 * targets.relative_reduction.min(), 100 * targets.relative_reduction.max()
@@ -263,8 +310,10 @@ def evidence_strength(f: Findings) -> list[str]:
             out.append(text + ".")
     n_other = len(f.config.report.co_interventions)
     if n_other:
-        out.append(f"{_number_word(n_other).capitalize()} other scheme{'s' if n_other > 1 else ''} ran in or around the same custody "
-                   "suite; their effects cannot be separated from the programme's.")
+        out.append(
+            f"{_number_word(n_other).capitalize()} other scheme{'s' if n_other > 1 else ''} ran in or around the same custody "
+            "suite; their effects cannot be separated from the programme's."
+        )
     return out
 
 
@@ -274,33 +323,48 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
     cannot: list[str] = []
     funnel = f.engagement.funnel.set_index("stage_key").children
     approached = log.pub.words(funnel_names(f.engagement)["approached"], funnel["approached"], "executive summary")
-    can.append(f"that the programme reaches children at the moment of arrest ({approached} approached in "
-               f"{(f.config.programme.end - f.config.programme.start).days + 1} days) and how many go on to an intervention")
+    can.append(
+        f"that the programme reaches children at the moment of arrest ({approached} approached in "
+        f"{(f.config.programme.end - f.config.programme.start).days + 1} days) and how many go on to an intervention"
+    )
     v = f.value_for_money
     if v is not None:
         po = v.per_outcome.set_index("measure")
         if cost_per_child_published(v, "engaged", log):
-            can.append(f"what a child engaged costs when cost and children are counted over the same days "
-                       f"({money(po.loc['engaged', 'full_economic'])})")
+            can.append(
+                f"what a child engaged costs when cost and children are counted over the same days "
+                f"({money(po.loc['engaged', 'full_economic'])})"
+            )
     found = [k for k, s in significant.items() if s]
     if found:
         ba = f.before_after
-        unsure = [NOUNS[o][1] for o in (ba.results if ba is not None else {})
-                  if NOUNS[o][1] in found and (ba.get(o, max(ba.results[o])).placebo_check or {}).get("verdict") == "inconclusive"]
-        can.append("a reduction in " + _and(found) + " against the matched comparison group" +
-                   (" (for " + _and(unsure) + ", if earlier trends were similar: the placebo test cannot confirm it)" if unsure else ""))
+        unsure = [
+            NOUNS[o][1]
+            for o in (ba.results if ba is not None else {})
+            if NOUNS[o][1] in found and (ba.get(o, max(ba.results[o])).placebo_check or {}).get("verdict") == "inconclusive"
+        ]
+        can.append(
+            "a reduction in "
+            + _and(found)
+            + " against the matched comparison group"
+            + (" (for " + _and(unsure) + ", if earlier trends were similar: the placebo test cannot confirm it)" if unsure else "")
+        )
     not_found = [k for k, s in significant.items() if not s]
     if not_found:
-        cannot.append("a claim that the programme reduced " + _or(not_found) + ": the estimates are too uncertain either way "
-                      "(which is not evidence of no effect)")
+        cannot.append(
+            "a claim that the programme reduced " + _or(not_found) + ": the estimates are too uncertain either way "
+            "(which is not evidence of no effect)"
+        )
     if v is not None:
         if v.prob_bcr_above_1 >= CONFIDENT_VALUE and v.bcr_interval[0] > 1:
             can.append(f"that benefits are likely to exceed costs (chance {pct(v.prob_bcr_above_1)})")
         else:
             cannot.append(f"a confident claim of value for money: the chance that benefits exceed costs is {pct(v.prob_bcr_above_1)}")
         if v.renewal and (v.renewal["below_run_rate"] or v.renewal["below_staff_run_rate"]):
-            cannot.append(f"the renewal budget at today's staffing: {money(v.renewal['budget'])} for {v.renewal['months']} months is below "
-                          f"the current staff run-rate of {money(v.renewal['staff_run_rate'])}")
+            cannot.append(
+                f"the renewal budget at today's staffing: {money(v.renewal['budget'])} for {v.renewal['months']} months is below "
+                f"the current staff run-rate of {money(v.renewal['staff_run_rate'])}"
+            )
     if f.matching is None:
         cannot.append("any claim about impact: there is no comparison group")
     cannot.append("claims about effects beyond the follow-up observed, or about children the programme did not reach")
@@ -330,8 +394,12 @@ def summary_results(f: Findings, log: DisclosureLog) -> dict:
     and cannot support, and which analyses could not run (and why)."""
     _, significant = _impact_lines(f, log)
     can, cannot = renewal_can_cannot(f, significant, log)
-    return {"significant_reduction": dict(significant), "can_support": can, "cannot_support": cannot,
-            "not_run": dict(sorted(f.unavailable.items()))}
+    return {
+        "significant_reduction": dict(significant),
+        "can_support": can,
+        "cannot_support": cannot,
+        "not_run": dict(sorted(f.unavailable.items())),
+    }
 
 
 __all__ = ["Findings", "executive_summary", "summary_results", "effect_words", "evidence_strength", "renewal_can_cannot", "CONFIDENT_VALUE"]
