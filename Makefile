@@ -27,10 +27,11 @@ report: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
-## ruff: lint rules and formatting (configured in pyproject.toml).
+## ruff: lint rules and formatting; mypy: type checks (both configured in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check evaluation tests benchmarks
 	$(BIN)/ruff format --check evaluation tests benchmarks
+	$(BIN)/mypy
 
 ## Everything except tests marked slow.
 test-fast: $(STAMP)

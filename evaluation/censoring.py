@@ -189,7 +189,7 @@ def weighted_total(piece_counts: np.ndarray, pieces: pd.DataFrame, n_rows: int) 
     return total, any_
 
 
-def describe(model: ApproachModel | None, mode: str) -> str:
+def describe(model: ApproachModel | None, mode: str | None) -> str:
     """One sentence for the methods appendix."""
     if mode == "ignore":
         return "Comparison children approached later were followed through that approach (intention to treat as assigned at the index)."

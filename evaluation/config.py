@@ -252,11 +252,13 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         problems.append(Problem(file=source, column=key, message=message, rule="config_logic", column_label="key"))
 
     start, end = _date(p["start"]), _date(p["end"])
+    assert start is not None and end is not None  # required by the schema, checked above
     if end < start:
         bad("[programme] end", f"the programme ends ({end}) before it starts ({start})")
     if p["age_max"] < p["age_min"]:
         bad("[programme] age_max", f"age_max {p['age_max']} is below age_min {p['age_min']}")
     extract = _date(d["extract_date"])
+    assert extract is not None  # required by the schema, checked above
     if extract < start:
         bad("[data] extract_date", f"the extract ({extract}) was taken before the programme started ({start})")
     pre_start, pre_end = _date(c.get("pre_period_start")), _date(c.get("pre_period_end"))

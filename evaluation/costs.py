@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -259,6 +259,7 @@ def counterfactual_mix(outcomes: OutcomesResult, data, window: int) -> dict[str,
     group in the after-window (as observed, up to any later approach), with the matching weights: the
     mix of what the programme group would otherwise have had."""
     w = outcomes.windows
+    assert outcomes.sample is not None  # compare_before_after() always keeps the matched units
     weights = outcomes.sample[outcomes.sample.treated == 0].set_index("unit_id").weight
     after = w[(w.window_months == window) & (w.period == "after") & w.unit_id.isin(weights.index)]
     ev = data.events[data.events.event_type.isin(["offence", "victimisation"])]
@@ -303,6 +304,7 @@ def value_outcome_types(
             + ". Add a row to the data folder's unit_costs table (with applies_to) or map the outcome in [costs] benefit_map."
         )
     target, _ = deflator_index(price_year)
+    used: dict[str, dict[str, Any]]
     out, used = {}, {}
     for a in needed:
         key = mapping[a]
@@ -367,7 +369,7 @@ def benefits_per_averted_event(effect: Effect, valued: dict[str, Valued]) -> dic
     items = (
         [("missing_episode", 1.0)]
         if effect.event_type == "missing_episode"
-        else [(f"{effect.event_type}:{g}", float(s)) for g, s in effect.mix.items()]
+        else [(f"{effect.event_type}:{g}", float(s)) for g, s in cast(pd.Series, effect.mix).items()]  # mix: offences, victimisations
     )
     for applies_to, share in items:
         u = valued[applies_to]
@@ -493,7 +495,7 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     per_event = {o: benefits_per_averted_event(e, valued) for o, e in effects.items()}
     rows = []
     for o, e in effects.items():
-        averted = n * float(e.averted_per_child_year(e.log_rr))
+        averted: np.ndarray | float = n * float(e.averted_per_child_year(e.log_rr))
         vals = {k: averted * v * adjust for k, v in per_event[o].items()}
         rows.append({"outcome": o, "averted": averted, **vals, "public_value": sum(vals.values())})
     benefits = pd.DataFrame(rows)
@@ -515,7 +517,7 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
         items = (
             [("missing_episode", 1.0)]
             if e.event_type == "missing_episode"
-            else [(f"{e.event_type}:{g}", float(s)) for g, s in e.mix.items()]
+            else [(f"{e.event_type}:{g}", float(s)) for g, s in cast(pd.Series, e.mix).items()]  # mix: offences, victimisations
         )
         for applies_to, share in items:
             u = valued[applies_to]

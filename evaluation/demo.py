@@ -87,7 +87,7 @@ _OUTCOME = {
 # fall after the index whatever the programme does: the regression to the mean a naive before/after
 # comparison mistakes for an effect. Over 12 months the before multiplier is about 1.72 for offences
 # and the after one about 1.12.
-_PEAK = {  # type: (A before, tau before, A after, tau after)
+_PEAK = {  # per event type: (A before, tau before, A after, tau after)
     "offence": (3.0, 90.0, 0.5, 90.0),
     "victimisation": (1.5, 90.0, 0.3, 90.0),
     "missing_episode": (2.0, 90.0, 0.4, 90.0),
@@ -518,12 +518,16 @@ def _contacts(rng: np.random.Generator, people: pd.DataFrame, index_det: pd.Data
         outcome = outcome_of[d.person_key]
         contact = d.day
         release = d.release.date() if not pd.isna(d.release) else contact
+        follow: dt.date | None
+        start: dt.date | None
+        end: dt.date | None
         follow = start = end = pathway = sessions = None
         if outcome in ("intervention_arranged", "awaiting_intervention"):
             follow = release + dt.timedelta(days=int(rng.choice([0, 1, 2, 3, 4, 6], p=[0.12, 0.4, 0.25, 0.11, 0.07, 0.05])))
             if outcome == "intervention_arranged" or rng.random() < 0.7:
                 pathway = str(rng.choice(_PATHWAYS, p=_PATHWAY_WEIGHTS))
         if outcome == "intervention_arranged" and rng.random() < 0.85:
+            assert follow is not None  # set above for every arranged intervention
             start = follow + dt.timedelta(days=int(rng.integers(5, 41)))
             sessions = int(1 + rng.poisson(8))
             if rng.random() < 0.75:
@@ -741,6 +745,7 @@ def expected_reoffending(
     process and P(at least one) = 1 - exp(-expected count). Columns: person_id, and for each outcome
     p_<outcome> and p_<outcome>_without_effect (proven, proven_including_diversion, rearrest_<m>m).
     """
+    assert dataset.people is not None  # generate() always keeps the generator internals
     people = dataset.people[dataset.people.group == "treated"].reset_index(drop=True)
     obs0 = pd.Timestamp(OBSERVATION_START)
     extract = pd.Timestamp(extract_date)

@@ -146,7 +146,7 @@ def suppress(
     def is_hidden(cell: Cell) -> bool:
         return bool(primary.at[cell] or secondary.at[cell])
 
-    lines_of: dict[Cell, list[list[Cell]]] = {}
+    lines_of: dict[Cell, list[Sequence[Cell]]] = {}
     for line in lines:
         for cell in line:
             lines_of.setdefault(cell, []).append(line)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Hashable
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ PATHWAYS: dict[str, str] = {
 }
 
 
-def quantity(month: str, table: str | None = None, row: str | None = None) -> str:
+def quantity(month: Hashable, table: str | None = None, row: Hashable | None = None) -> str:
     """The name of an engagement count in the publication model (evaluation.publication): children first
     contacted in `month` ('Total' for the period), optionally those in `row` of breakdown `table`."""
     return f"engaged[{month}]" if table is None else f"engaged[{month}|{table}={row}]"
@@ -131,7 +132,7 @@ class EngagementResult:
         for m in self.months:
             kids = self.children[self.children.month == m]
             c = kids.outcome.value_counts()
-            entry = {"days_covered": self.days_in_month[m], "children_engaged": len(kids)}
+            entry: dict[str, Any] = {"days_covered": self.days_in_month[m], "children_engaged": len(kids)}
             entry.update({key: int(c.get(key, 0)) for key in OUTCOMES})
             entry["residence"] = {k: int(v) for k, v in self.tables["residence"][m].items()}
             entry["age_band"] = {k: int(v) for k, v in self.tables["age_band"][m].items()}

@@ -737,7 +737,7 @@ def _calipers(caliper, std_caliper, data, dist, discarded, is_scalar) -> dict[st
     return widths
 
 
-def _subclasses(matches: dict[int, list[int]], n: int) -> np.ndarray:
+def _subclasses(matches: Mapping[int, Sequence[int]], n: int) -> np.ndarray:
     """Pair membership numbered as MatchIt does: treated row numbers (1-based) sorted as text."""
     sub = np.full(n, -1, dtype=np.int64)
     keys = sorted((t for t in matches if matches[t]), key=lambda t: str(t + 1))
@@ -902,6 +902,7 @@ def match(
         if is_scalar:
             matches.update(_match_scalar(treat, dist, units, order, ratio, replace, widths.get(""), cal_covs, cal_widths))
         else:
+            assert metric is not None  # set above whenever there is no scalar distance
             matches.update(_match_vectors(treat, metric, units, order, ratio, replace, cal_covs, cal_widths))
 
     if not matches:

@@ -41,7 +41,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 import pandas as pd
@@ -327,7 +327,7 @@ def not_estimable(reason: str) -> dict[str, Any]:
     return {"rate_ratio": nan, "ci_low": nan, "ci_high": nan, "p_value": nan, "log_se": nan, "not_estimable": reason}
 
 
-def estimable(est: dict[str, Any] | None) -> bool:
+def estimable(est: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     return est is not None and "not_estimable" not in est and math.isfinite(est["rate_ratio"])
 
 
@@ -564,7 +564,8 @@ class OutcomesResult:
         the units and clusters), in the order of OUTCOMES."""
         from .stats import joint_vcov
 
-        return joint_vcov([self.get(o, window).fit for o in OUTCOMES], "treated:post")
+        # every BeforeAfter from analyse() carries its fit; joint_vcov raises on one without scores
+        return joint_vcov(cast("list[Fit]", [self.get(o, window).fit for o in OUTCOMES]), "treated:post")
 
     def to_results(self) -> dict[str, Any]:
         out: dict[str, Any] = {o: {str(w): ba.to_results() for w, ba in by_w.items()} for o, by_w in self.results.items()}

@@ -102,27 +102,39 @@ class Evaluation:
 
     @cached_property
     def before_after(self) -> OutcomesResult | None:
+        def compute() -> OutcomesResult:
+            assert self.matching is not None  # _stage computes this only when its needs are met
+            return compare_before_after(self.data, self.cohort, self.matching, self.approach_model)
+
         return self._stage(
             "before_after",
-            lambda: compare_before_after(self.data, self.cohort, self.matching, self.approach_model),
+            compute,
             needs=("matching",),
             tables={"events": "offences, victimisations and missing episodes"},
         )
 
     @cached_property
     def reoffending(self) -> ReoffendingResult | None:
+        def compute() -> ReoffendingResult:
+            assert self.matching is not None  # _stage computes this only when its needs are met
+            return analyse_reoffending(self.data, self.matching, self.approach_model)
+
         return self._stage(
             "reoffending",
-            lambda: analyse_reoffending(self.data, self.matching, self.approach_model),
+            compute,
             needs=("matching",),
             tables={"events": "offences and their outcomes"},
         )
 
     @cached_property
     def value_for_money(self) -> ValueForMoney | None:
+        def compute() -> ValueForMoney:
+            assert self.before_after is not None  # _stage computes this only when its needs are met
+            return analyse_costs(self.data, self.engagement, self.before_after)
+
         return self._stage(
             "value_for_money",
-            lambda: analyse_costs(self.data, self.engagement, self.before_after),
+            compute,
             needs=("before_after",),
             tables={"costs": "the programme's budget lines"},
         )

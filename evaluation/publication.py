@@ -257,7 +257,7 @@ class Publication:
         )
         idx = {q: i for i, q in enumerate(names)}
         n = len(names)
-        bounds = []
+        bounds: list[tuple[float, float | None]] = []
         for q in names:
             if q in self.values and self.public(q):
                 bounds.append((self.values[q], self.values[q]))
@@ -283,13 +283,13 @@ class Publication:
             a_ub.append(row(r.numerator) - row(r.denominator, r.value + r.half_width))
             a_ub.append(row(r.denominator, r.value - r.half_width) - row(r.numerator))
             b_ub += [0.0, 0.0]
-        for r in self.ratios:  # amount / (v + h) <= den <= amount / (v - h)
-            if r.value - r.half_width <= 0:
+        for ratio in self.ratios:  # amount / (v + h) <= den <= amount / (v - h)
+            if ratio.value - ratio.half_width <= 0:
                 continue
-            a_ub.append(-row(r.denominator))
-            b_ub.append(-r.amount / (r.value + r.half_width))
-            a_ub.append(row(r.denominator))
-            b_ub.append(r.amount / (r.value - r.half_width))
+            a_ub.append(-row(ratio.denominator))
+            b_ub.append(-ratio.amount / (ratio.value + ratio.half_width))
+            a_ub.append(row(ratio.denominator))
+            b_ub.append(ratio.amount / (ratio.value - ratio.half_width))
         kw = dict(
             A_eq=np.array(a_eq) if a_eq else None,
             b_eq=np.array(b_eq) if b_eq else None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -170,7 +170,7 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
         valid = pd.Series(text.where(present)).reset_index(drop=True)
         dup = valid.duplicated(keep="first") & valid.notna()
         if dup.any():
-            first_row = {}
+            first_row: dict[Any, int] = {}
             for i, v in zip(valid.index[valid.notna()], valid[valid.notna()]):
                 first_row.setdefault(v, int(t.row_numbers[i]))
             t.problems_at(

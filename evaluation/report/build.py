@@ -179,11 +179,11 @@ def build_report(
         config_path = Path(config).resolve() if config else data_dir / CONFIG_FILENAME
         say(f"Validating {data_dir} …")
         data = load(data_dir, config_path)  # raises before anything is written
-        for w in data.warnings:
-            say(f"  warning: {w}")
+        for problem in data.warnings:
+            say(f"  warning: {problem}")
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".build-", dir=out_dir.parent) as stage:
-            stage = Path(stage)
+        with tempfile.TemporaryDirectory(prefix=".build-", dir=out_dir.parent) as stage_dir:
+            stage = Path(stage_dir)
             say("Executing the report notebook…")
             if internal_qa:
                 say("INTERNAL QA MODE: disclosure control is off; every page is stamped NOT FOR PUBLICATION.")

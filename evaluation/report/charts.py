@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
@@ -15,6 +16,9 @@ from matplotlib.patches import FancyBboxPatch
 
 from ..engagement import OUTCOMES, EngagementResult
 from .formatting import month_label, pct
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Figures are made with matplotlib's object interface (matplotlib.figure.Figure), never pyplot: no backend
 # is chosen or changed, no global figure registry is touched, and the caller's settings are left alone.
@@ -28,7 +32,7 @@ COLOURS = {
 INK = "#222222"
 ACCENT = "#1f5fa8"
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 10,
@@ -72,7 +76,7 @@ def _num(v) -> float | None:
         return None
 
 
-HATCH = {"facecolor": "#d9d9d9", "hatch": "///", "edgecolor": "#8c8c8c", "linewidth": 0}
+HATCH: dict[str, Any] = {"facecolor": "#d9d9d9", "hatch": "///", "edgecolor": "#8c8c8c", "linewidth": 0}
 
 
 def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figure, str]:
@@ -90,7 +94,8 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figur
             ax.bar(x, drawn, bottom=bottom, color=COLOURS[key], label=label, width=0.6)
             for xi, b, v in zip(x, bottom, drawn):
                 if v >= 3:
-                    ax.text(xi, b + v / 2, f"{int(v)}", ha="center", va="center", color="white", fontsize=8)
+                    # matplotlib's stub types x as float only; a numpy integer works (converted like any real)
+                    ax.text(xi, b + v / 2, f"{int(v)}", ha="center", va="center", color="white", fontsize=8)  # type: ignore[arg-type]
             bottom += drawn
         hidden = totals - bottom
         if (hidden > 0).any():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import AbstractSet
 
 import pandas as pd
 
@@ -62,7 +63,7 @@ def attrition_table(cohort: Cohort, log: DisclosureLog) -> pd.DataFrame:
     a = cohort.attrition.reset_index(drop=True)
     values = a[["people", "detentions"]].copy()
     lines = [[(i, col) for i in range(1, len(a))] + [(0, col)] for col in values.columns]
-    shown = sdc.apply(values, lines, log, "attrition")
+    shown = sdc.apply(values, lines, log, "attrition", quantity=lambda i, col: f"attrition[{a.step[i]}|{a.reason[i]}]:{col}")
     return pd.DataFrame({"Step": a.step, "Reason": a.reason.replace("", "—"), "Children": shown.people, "Detentions": shown.detentions})
 
 
@@ -306,7 +307,7 @@ def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: 
     return "\n".join(out)
 
 
-def balance_alt_text(cm: CohortMatch, drop: set[str] = frozenset()) -> str:
+def balance_alt_text(cm: CohortMatch, drop: AbstractSet[str] = frozenset()) -> str:
     b = cm.result.balance(un=True).drop(index=["distance", *drop], errors="ignore")
     link = cm.result.spec.get("link")
     worst = b.std_mean_diff_un.abs().sort_values(ascending=False).head(3)

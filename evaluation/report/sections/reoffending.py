@@ -137,6 +137,7 @@ def reoffender_measures_table(res: ReoffendingResult, log: DisclosureLog) -> pd.
             note = f"not shown: {log.count_text(m.reoffenders['programme'])} programme reoffenders, fewer than {m.min_reoffenders}"
             rows.append({"Measure": m.label, "Reoffences per reoffender": note, "Days to first reoffence (reoffenders)": note})
         else:
+            assert m.days_to_first is not None  # computed together with per_reoffender
             rows.append(
                 {
                     "Measure": m.label,

@@ -341,7 +341,9 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
         unsure = [
             NOUNS[o][1]
             for o in (ba.results if ba is not None else {})
-            if NOUNS[o][1] in found and (ba.get(o, max(ba.results[o])).placebo_check or {}).get("verdict") == "inconclusive"
+            if ba is not None
+            and NOUNS[o][1] in found
+            and (ba.get(o, max(ba.results[o])).placebo_check or {}).get("verdict") == "inconclusive"
         ]
         can.append(
             "a reduction in "
