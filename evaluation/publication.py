@@ -117,6 +117,10 @@ class Publication:
     word_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: quantities an earlier audit round found exposing a hidden cell: hidden wherever they appear
     forced: frozenset[str] = frozenset()
+    #: name -> its definition from other quantities (`derived`)
+    definitions: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: decisions made once for a section and read by every output of it (e.g. which reoffending measures are published)
+    decisions: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- registering
     def count(self, quantity: str, value: float, table: str, row: object, column: object, status: str, reason: str = "") -> None:
@@ -160,6 +164,7 @@ class Publication:
 
     def derived(self, name: str, expression: Expression, where: str) -> None:
         """name = sum(coefficient x quantity): a count defined from others (a rate's base, a funnel stage)."""
+        self.definitions.setdefault(name, dict(expression))
         expr = {q: float(c) for q, c in expression.items()}
         expr[name] = expr.get(name, 0.0) - 1.0
         self.relations.append((expr, where))
@@ -202,6 +207,15 @@ class Publication:
             return True
         apps = self.appearances.get(quantity, ())
         return bool(apps) and not any(a.shown for a in apps)
+
+    def must_hide(self, quantity: str) -> bool:
+        """Hidden already, or defined from a count that is hidden (and not itself public): showing it would
+        undo that suppression. A count whose parts are all shown may be shown."""
+        if self.hidden(quantity):
+            return True
+        if self.public(quantity):
+            return False
+        return any(self.must_hide(q) for q in self.definitions.get(quantity, {}))
 
     def publishable_rate(self, numerator: Expression, denominator: Expression, n: float, d: float) -> bool:
         """A rate is published only when its numerator and denominator could be: every count they are made

@@ -72,22 +72,42 @@ class ReportSession:
         self.results: dict[str, Any] = {"meta": self._meta()}
 
     # ------------------------------------------------------------------ analysis (read from the Evaluation)
+    #: Stages whose results rest on the matched programme group: withheld when it is a handful of children.
+    _RESTS_ON_MATCHING = ("matching", "matching_engaged_only", "before_after", "reoffending", "value_for_money")
+
     @property
     def unavailable(self) -> dict[str, str]:
-        return self.evaluation.unavailable
+        return {**self.evaluation.unavailable, **self._withheld()}
+
+    def _withheld(self) -> dict[str, str]:
+        """Disclosure control of whole sections: estimates about fewer than `threshold` matched programme children
+        would describe individuals (each group mean is a child's own outcome), so the matched comparison and every
+        stage resting on it are withheld from a publishable report (internal QA shows them)."""
+        m = self.evaluation.matching
+        policy = self.sdc.policy
+        if m is None or not policy.enabled or not policy.small(m.result.n_treated_matched):
+            return {}
+        why = (
+            f"fewer than {policy.threshold} programme children were matched, and estimates about so few children would "
+            "describe individuals, so they are not published"
+        )
+        return {name: why for name in self._RESTS_ON_MATCHING}
+
+    def _stage_result(self, name: str):
+        return None if name in self._withheld() else getattr(self.evaluation, name)
 
     def why_not(self, name: str) -> str:
         """A sentence for the reader: why section `name` is not in the report."""
-        return f"*This analysis is not in the report: {self.evaluation.why_not(name)}.*"
+        return f"*This analysis is not in the report: {self.unavailable.get(name, 'it was not run')}.*"
 
     engagement = property(lambda self: self.evaluation.engagement)
     cohort = property(lambda self: self.evaluation.cohort)
-    matching = property(lambda self: self.evaluation.matching)
-    matching_engaged_only = property(lambda self: self.evaluation.matching_engaged_only)
+    matching = property(lambda self: self._stage_result("matching"))
+    matching_engaged_only = property(lambda self: self._stage_result("matching_engaged_only"))
     approach_model = property(lambda self: self.evaluation.approach_model)
-    before_after = property(lambda self: self.evaluation.before_after)
-    reoffending = property(lambda self: self.evaluation.reoffending)
-    value_for_money = property(lambda self: self.evaluation.value_for_money)
+    before_after = property(lambda self: self._stage_result("before_after"))
+    reoffending = property(lambda self: self._stage_result("reoffending"))
+    value_for_money = property(lambda self: self._stage_result("value_for_money"))
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
@@ -193,11 +213,11 @@ class ReportSession:
             self.config,
             ev.engagement,
             ev.cohort,
-            ev.matching,
-            ev.before_after,
-            ev.reoffending,
-            ev.value_for_money,
-            ev.unavailable,
+            self.matching,
+            self.before_after,
+            self.reoffending,
+            self.value_for_money,
+            self.unavailable,
             ev.design_checks,
         )
 

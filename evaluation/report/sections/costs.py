@@ -114,7 +114,7 @@ def _register_reached(v: ValueForMoney, log: DisclosureLog) -> dict[str, bool]:
     ok = {}
     for r in v.per_outcome.itertuples():
         q = COUNT_OF[r.measure]
-        show = not log.policy.small(r.children) and not pub.hidden(q)
+        show = not log.policy.small(r.children) and not pub.must_hide(q)
         pub.count(
             q,
             r.children,
@@ -161,7 +161,7 @@ def cost_per_child_published(v: ValueForMoney, measure: str, log: DisclosureLog)
     """Whether a cost per child at `measure` may be published: its count is registered (by the engagement tables or
     per_outcome_table), not small and hidden nowhere."""
     q = COUNT_OF[measure]
-    return q in log.pub.values and not log.pub.hidden(q) and not log.policy.small(log.pub.values[q])
+    return q in log.pub.values and not log.pub.must_hide(q) and not log.policy.small(log.pub.values[q])
 
 
 def costs_results(v: ValueForMoney, log: DisclosureLog) -> dict:

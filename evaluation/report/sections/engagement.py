@@ -206,7 +206,7 @@ def funnel_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
     names = _funnel_quantities(eng, log)
     qs = [names[k] for k in f.stage_key]
     vals = [int(v) for v in f.children]
-    hide = [log.policy.enabled and (log.policy.small(v) or pub.hidden(q)) for q, v in zip(qs, vals)]
+    hide = [log.policy.enabled and (log.policy.small(v) or pub.must_hide(q)) for q, v in zip(qs, vals)]
     changed = True
     while changed:
         changed = False

@@ -296,7 +296,12 @@ def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: 
             "without them, since matching on the very counts a before/after comparison uses can bias it through regression to "
             "the mean when the groups' underlying levels differ (Daw & Hatfield 2018); the section shows both."
         )
-    if engaged is not None:
+    if engaged is not None and log is not None and log.policy.small(engaged.result.n_treated_matched):
+        out.append(
+            f"- A secondary view matching only the positively engaged children is not shown: fewer than {log.policy.threshold} "
+            "of them were matched, and estimates about so few children would describe individuals."
+        )
+    elif engaged is not None:
         r = engaged.to_results()
         out.append(
             f"- Secondary view, prone to selection bias: matching only the {count(r['n_treated'])} positively engaged children gives "

@@ -100,7 +100,8 @@ def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
     missing = [name for name in DID_MATCHINGS if name in res.unavailable_specifications]
     labels += [f"{SPECIFICATION_LABELS[name]}" for name in missing]
     for window, ba in sorted(res.results[outcome].items()):
-        comp = ba.rate("comparison", "after") / ba.rate("comparison", "before")
+        before = ba.rate("comparison", "before")
+        comp = ba.rate("comparison", "after") / before if before > 0 else math.nan  # no events before: no ratio
         a = ba.any_event_did
         hb = ba.hidden_bias
         col = [

@@ -59,6 +59,63 @@ def rates_allowed(d: Difference, log: DisclosureLog) -> bool:
     )
 
 
+#: Measures counting the same children with and without out-of-court outcomes: the second contains the first,
+#: so their difference is a group of children (those whose only proven reoffences were resolved out of court).
+NESTED = (("proven", "proven_including_diversion"), ("proven_excluding_diversion", "proven"))
+
+
+def measure_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> bool:
+    """Whether measure `key`'s group rates are published, decided once for every output (tables, sentences,
+    results.json). A programme rate on n children, given to the per cent, reveals its count of reoffenders, so
+    each is registered in the publication model; and of two nested measures whose counts differ by a small
+    number, the second is not published (their difference would be a small group of children)."""
+    pub = log.pub
+    if "reoffending" in pub.decisions:
+        return pub.decisions["reoffending"].get(key, False)
+    decided: dict[str, bool] = {}
+    counts: dict[str, int] = {}
+    for k, m in res.measures.items():
+        decided[k] = rates_allowed(m.rate, log)
+        implied = m.rate.treated_value * m.rate.n_treated
+        if math.isfinite(implied) and abs(implied - round(implied)) < 1e-6:  # unweighted programme group: an exact count
+            counts[k] = int(round(implied))
+    for inner, outer in NESTED:
+        if inner in counts and outer in counts and res.measures[inner].rate.n_treated == res.measures[outer].rate.n_treated:
+            gap = counts[outer] - counts[inner]
+            gap_name = f"reoffending[{outer}-{inner}]:programme_reoffenders"
+            pub.derived(
+                gap_name,
+                {f"reoffending[{outer}]:programme_reoffenders": 1.0, f"reoffending[{inner}]:programme_reoffenders": -1.0},
+                "reoffending_per_100",
+            )
+            pub.count(
+                gap_name,
+                gap,
+                "reoffending_per_100",
+                res.measures[outer].label,
+                "difference from the measure before",
+                "primary" if log.policy.small(gap) else "secondary",
+            )
+            if log.policy.small(gap) and decided[inner] and decided[outer]:
+                decided[outer] = False
+                log.add(
+                    "reoffending_per_100",
+                    res.measures[outer].label,
+                    "all",
+                    "differs from a measure it contains by a small number of children",
+                )
+    for k, n_reoffenders in counts.items():
+        m = res.measures[k]
+        n_name, k_name = f"reoffending[{k}]:programme_children", f"reoffending[{k}]:programme_reoffenders"
+        pub.count(n_name, m.rate.n_treated, "reoffending_per_100", m.label, "children (programme)", "shown")  # a design count
+        status = "shown" if decided[k] else "primary" if log.policy.small(n_reoffenders) else "secondary"
+        pub.count(k_name, n_reoffenders, "reoffending_per_100", m.label, "programme", status)
+        if decided[k]:
+            pub.rate({k_name: 1.0}, {n_name: 1.0}, m.rate.treated_value, 0, "reoffending_per_100")
+    pub.decisions["reoffending"] = decided
+    return decided.get(key, False)
+
+
 def headline_keys(res: ReoffendingResult) -> list[str]:
     """The main proven measure and the longest re-arrest window estimated."""
     rearrest = sorted((int(k.split("_")[1][:-1]), k) for k in res.measures if k.startswith("rearrest_"))
@@ -69,7 +126,7 @@ def reoffending_headline(res: ReoffendingResult, log: DisclosureLog) -> str:
     lines = []
     for key in headline_keys(res):
         m = res.measures[key]
-        if not rates_allowed(m.rate, log):
+        if not measure_published(res, key, log):
             lines.append(f"**{m.label}.** Not shown: the numbers of children are too small to publish.")
             continue
         text = (
@@ -86,8 +143,10 @@ def per_hundred_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFram
     """JDL's 'for 100 typical children' table: group values per 100, the difference with its CI."""
     rows = []
 
-    def row(label: str, d: Difference, scale: float = 100.0, dp: int = 0, children: bool = False, hidden: str = "–"):
-        if children and not rates_allowed(d, log):
+    def row(
+        label: str, d: Difference, scale: float = 100.0, dp: int = 0, children: bool = False, hidden: str = "–", published: bool = True
+    ):
+        if children and not published:
             log.add("reoffending_per_100", label, "all", "rate standing for a small number of children")
             rows.append(
                 {
@@ -122,7 +181,7 @@ def per_hundred_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFram
             if hb is not None and math.isfinite(hb.e_value) and math.isfinite(hb.e_value_ci)
             else "–"
         )
-        row(f"{m.label}: children per 100", m.rate, children=True, hidden=hidden)
+        row(f"{m.label}: children per 100", m.rate, children=True, hidden=hidden, published=measure_published(res, key, log))
         if m.frequency is not None:
             row(f"{m.label}: reoffences per 100 children", m.frequency)
     return pd.DataFrame(rows)
@@ -234,10 +293,10 @@ def reoffending_results(res: ReoffendingResult, log: DisclosureLog) -> dict:
     out = res.to_results()
     for key, m in res.measures.items():
         r = out[key]
-        if not rates_allowed(m.rate, log):
+        if not measure_published(res, key, log):
             for f in ("treated_rate", "comparison_rate", "difference", "ci_low", "ci_high", "p_value"):
                 r[f] = None
-        if log.policy.small(m.reoffenders["programme"]):
+        if log.policy.small(m.reoffenders["programme"]) or not measure_published(res, key, log):
             r["treated_reoffenders"] = None
         if log.policy.small(r.get("comparison_approached_later")):
             r["comparison_approached_later"] = None
@@ -327,6 +386,7 @@ def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
 __all__ = [
     "headline_keys",
     "rates_allowed",
+    "measure_published",
     "exclusions_text",
     "reoffending_results",
     "jdl_sentence",

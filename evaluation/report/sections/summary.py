@@ -21,7 +21,7 @@ from ..formatting import money, pct
 from .costs import COUNT_OF, cost_per_child_published
 from .engagement import funnel_names, rate_published
 from .outcomes import NOUNS
-from .reoffending import rates_allowed
+from .reoffending import measure_published
 
 #: The chance that benefits exceed costs needed before the summary calls the programme good value
 #: "with confidence" (a one-sided 95% level, matching the 5% significance used for the effects).
@@ -173,7 +173,7 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
     else:
         m = reo.measures["proven"]
         d = m.rate
-        if rates_allowed(d, log):
+        if measure_published(reo, "proven", log):
             lo, hi = 100 * d.ci_low, 100 * d.ci_high
             if d.significant:
                 word = "fewer" if d.difference < 0 else "more"
