@@ -41,7 +41,7 @@ test-fast: $(STAMP)
 data-dictionary: $(STAMP)
 	$(BIN)/evaluation data-dictionary > data_schema/DATA_DICTIONARY.md
 
-## The design's full simulation study (about 25 minutes on 2 cores): rewrites docs/validation.md and docs/validation/*.csv.
+## The design's full simulation study (about an hour on 2 cores): rewrites docs/validation.md and docs/validation/*.csv.
 validation: $(STAMP)
 	$(BIN)/python -m tests.simulation.study --replications 500 --stress-replications 200
 
