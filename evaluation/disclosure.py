@@ -8,8 +8,9 @@ Rules (configurable in `[disclosure]`; defaults follow the conventions in method
   table with totals, or the levels of one factor), a suppressed cell must not be the only one
   suppressed in that line, or it could be worked out by subtraction. The smallest other cell in
   the line is suppressed too (zeros only when nothing else is left, then the total), repeating
-  until no line has exactly one suppressed cell, and the suppressed cells of every line add up to at
-  least the threshold (so that together they are not a small group either). Among candidates, cells
+  until no line has exactly one suppressed cell, and the k suppressed cells of a line add up to at
+  least threshold - 2 + k (each is known to be at least 1, since zeros are shown, so each could still
+  be anything from 1 to threshold - 1 or more). Among candidates, cells
   whose other lines already have a suppressed cell come first, so one suppression serves several lines.
 * Linked tables are protected jointly: each count is registered against the quantity it counts
   (evaluation.publication); a quantity hidden in one table is hidden in every later one, and an
@@ -96,7 +97,14 @@ class DisclosureLog:
         self.entries.append(Suppressed(table, str(row), str(column), reason))
 
     def frame(self) -> pd.DataFrame:
+        """Every suppressed cell with the detailed reason (for the evaluator; not published)."""
         return pd.DataFrame([e.__dict__ for e in self.entries], columns=["table", "row", "column", "reason"])
+
+    def published_frame(self) -> pd.DataFrame:
+        """The audit trail as published: which cells are not shown, with one reason for all. Saying which were
+        small (primary) would tell an intruder that those cells are 1 to threshold - 1."""
+        f = self.frame()
+        return f.assign(reason="not shown (disclosure control)").drop_duplicates(ignore_index=True)
 
     def count_text(self, n: int) -> str:
         """A number of children for a sentence: 'fewer than 5' when it is small."""
@@ -162,8 +170,12 @@ def suppress(
             hidden = [cell for cell in line if is_hidden(cell)]
             if not hidden:
                 continue
-            hidden_sum = sum(float(values.at[cell]) for cell in hidden if cell != line[-1])
-            if len(hidden) > 1 and (is_hidden(line[-1]) or hidden_sum >= policy.threshold):
+            parts = [cell for cell in hidden if cell != line[-1]]
+            hidden_sum = sum(float(values.at[cell]) for cell in parts)
+            nonzero = sum(1 for cell in parts if float(values.at[cell]) > 0)
+            # an intruder knows a hidden cell is at least 1 (zeros are shown), so k hidden cells adding to S each lie in
+            # [1, S - k + 1]: that range must stay as wide as "1 to threshold - 1"
+            if len(hidden) > 1 and (is_hidden(line[-1]) or hidden_sum - nonzero >= policy.threshold - 2):
                 continue
             open_cells = [cell for cell in line if not is_hidden(cell) and cell not in known]
             if len(hidden) > 1:  # together too small: a zero would not help
@@ -216,15 +228,52 @@ def apply(
     keys = {(r, c): quantity(r, c) for r in values.index for c in values.columns} if quantity else {}
     elsewhere = [cell for cell, q in keys.items() if q is not None and pub.hidden(q)]
     public = [cell for cell, q in keys.items() if q is not None and pub.public(q)]
-    primary, secondary = suppress(values, lines, log.policy, count_cells, elsewhere, public)
+    snapshot = pub.snapshot() if keys else None
+    audit = bool(keys) and log.policy.enabled
+    already = {e.quantity for e in pub.audit()} if audit else set()  # exposed before this table: not this table's doing
+    extra: list[Cell] = []
+    while True:
+        primary, secondary = suppress(values, lines, log.policy, count_cells, elsewhere + extra, public)
+        _register(values, lines, keys, primary, secondary, pub, table)
+        exposures = [e for e in pub.audit() if e.quantity not in already] if audit else []
+        if not exposures:
+            break
+        # The intruder audit narrowed a hidden count: suppress one more cell of this table and try again
+        # (in a line through an exposed cell where there is one; the smallest open cell that is not already public).
+        assert snapshot is not None
+        pub.restore(snapshot)
+        exposed = {e.quantity for e in exposures}
+        hidden_now = primary | secondary
+        near = [line for line in lines if any(keys.get(cell) in exposed for cell in line)] or lines
+        candidates = [
+            cell for line in near for cell in line if not hidden_now.at[cell] and cell not in public and float(values.at[cell]) > 0
+        ]
+        if not candidates:
+            # Last resort: every cell not shown elsewhere is hidden, zeros included (then a hidden cell may be 0).
+            rest = [
+                (r, c)
+                for r in values.index
+                for c in values.columns
+                if not hidden_now.at[r, c] and (r, c) not in public and not pd.isna(values.at[r, c])
+            ]
+            if not rest:
+                raise DisclosureControlError(table, [e.describe() for e in exposures])
+            extra.extend(rest)
+            continue
+        ends = {line[-1] for line in lines}
+        extra.append(min(candidates, key=lambda cell: (cell in ends, float(values.at[cell]))))
     shown = values.astype(object).map(lambda v: "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt(v))
     for mask, reason in (
         (primary, f"primary: fewer than {log.policy.threshold} children"),
-        (secondary, "secondary: would let a suppressed cell be worked out from a total, or hidden in a linked table"),
+        (secondary, "secondary: would let a suppressed cell be worked out from published figures, or hidden in a linked table"),
     ):
         for r, c in zip(*np.nonzero(mask.to_numpy())):
             shown.iat[r, c] = SYMBOL
             log.add(table, values.index[r], values.columns[c], reason)
+    return shown
+
+
+def _register(values, lines, keys, primary, secondary, pub, table) -> None:
     for (r, c), q in keys.items():
         v = values.at[r, c]
         if q is None or v is None or (isinstance(v, float) and np.isnan(v)):
@@ -234,8 +283,15 @@ def apply(
     for line in lines:
         qs = [keys.get(cell) for cell in line]
         if qs and all(q is not None for q in qs):
-            pub.relation(qs[-1], qs[:-1], table)  # type: ignore[arg-type]
-    return shown
+            pub.relation(qs[-1], qs[:-1], table)
+
+
+class DisclosureControlError(RuntimeError):
+    """No suppression pattern of this table protects every hidden count (the report says so instead of publishing it)."""
+
+    def __init__(self, table: str, details: list[str]):
+        self.table = table
+        super().__init__(f"table {table!r} cannot be published with every hidden count protected: " + "; ".join(details))
 
 
 def hidden_cells(shown: pd.DataFrame) -> set[Cell]:

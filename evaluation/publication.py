@@ -42,6 +42,9 @@ from .disclosure import DisclosurePolicy
 Expression = Mapping[str, float]
 
 
+_STATE = ("values", "appearances", "relations", "inequalities", "rates", "ratios", "word_bounds", "definitions", "decisions")
+
+
 class DisclosureAuditError(RuntimeError):
     """Published figures let an intruder narrow a hidden cell below the policy's protection."""
 
@@ -62,7 +65,7 @@ class Appearance:
     row: str
     column: str
     shown: bool
-    status: str  # "shown" | "primary" | "secondary" | "words"
+    status: str  # "shown" | "primary" | "secondary" | "words" | "implicit" (a difference no output shows, e.g. between funnel stages)
     reason: str = ""
 
 
@@ -123,6 +126,13 @@ class Publication:
     decisions: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- registering
+    def count_if_safe(self, quantity: str, value: float, table: str, row: object, column: object, hidden_status: str) -> bool:
+        """Register a count as shown if that keeps every hidden count protected, else as hidden (`hidden_status`).
+        Returns whether it is shown."""
+        ok = self.public(quantity) or self.safe_to_show(lambda: self.count(quantity, value, table, row, column, "shown"))
+        self.count(quantity, value, table, row, column, "shown" if ok else hidden_status)
+        return ok
+
     def count(self, quantity: str, value: float, table: str, row: object, column: object, status: str, reason: str = "") -> None:
         """A count cell as published: status 'shown', 'primary' or 'secondary' (hidden)."""
         self._value(quantity, value)
@@ -134,13 +144,24 @@ class Publication:
         self._value(quantity, value)
         t = self.policy.threshold
         if self.policy.enabled and (self.policy.small(value) or self.hidden(quantity) or any(self.hidden(p) for p in parts)):
-            if self.policy.small(value):
+            words = Appearance(where, "text", "", False, "words", f"fewer than {t}")
+
+            def bound() -> None:
                 self.word_bounds[quantity] = (1.0, float(t - 1))
-                self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", False, "words", f"fewer than {t}"))
+                self.appearances.setdefault(quantity, []).append(words)
+
+            if self.policy.small(value) and (quantity in self.word_bounds or self.safe_to_show(bound)):
+                bound()
                 return f"fewer than {t}"
             self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", False, "secondary", "hidden in a table"))
             return "a number not shown (see the tables)"
-        self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", True, "shown"))
+        shown = Appearance(where, "text", "", True, "shown")
+        if not self.public(quantity) and not self.safe_to_show(lambda: self.appearances.setdefault(quantity, []).append(shown)):
+            self.appearances.setdefault(quantity, []).append(
+                Appearance(where, "text", "", False, "secondary", "would expose a hidden count")
+            )
+            return "a number not shown (see the tables)"
+        self.appearances.setdefault(quantity, []).append(shown)
         return f"{int(value):,}"
 
     def words_or_none(self, quantity: str, value: float, where: str, parts: Iterable[str] = ()) -> str | None:
@@ -149,7 +170,8 @@ class Publication:
             self._value(quantity, value)
             self.appearances.setdefault(quantity, []).append(Appearance(where, "text", "", False, "secondary", "hidden in a table"))
             return None
-        return self.words(quantity, value, where, parts)
+        text = self.words(quantity, value, where, parts)
+        return None if text.startswith("a number not shown") else text
 
     def relation(self, total: str, parts: Iterable[str], where: str) -> None:
         """total = sum(parts), as a reader can see from a table's margins or a definition."""
@@ -192,6 +214,29 @@ class Publication:
         if old is not None and not math.isclose(old, v):
             raise ValueError(f"quantity {quantity!r} registered as {old} and as {v}: two different counts share a name")
         self.values[quantity] = v
+
+    def snapshot(self) -> dict:
+        """Everything registered so far (to try an output and take it back)."""
+        import copy
+
+        return copy.deepcopy({k: getattr(self, k) for k in _STATE})
+
+    def restore(self, state: dict) -> None:
+        import copy
+
+        for k, v in copy.deepcopy(state).items():
+            setattr(self, k, v)
+
+    def safe_to_show(self, register) -> bool:
+        """Whether registering an output (the callable registers it as shown) keeps every hidden count protected;
+        the model is left as it was either way."""
+        if not self.policy.enabled:
+            return True
+        state = self.snapshot()
+        register()
+        ok = not self.audit()
+        self.restore(state)
+        return ok
 
     # ---------------------------------------------------------------- reading
     def public(self, quantity: str) -> bool:
@@ -250,6 +295,11 @@ class Publication:
         return pd.DataFrame(rows, columns=["quantity", "table", "row", "column", "shown", "status", "reason"])
 
     # ---------------------------------------------------------------- the intruder
+    def _zeros_hidden_with(self, quantity: str) -> bool:
+        """Whether a table showing this quantity also hides a zero (then its 'c' may be 0)."""
+        tables = {a.table for a in self.appearances.get(quantity, ())}
+        return any(not a.shown and self.values.get(q, 1.0) == 0 and a.table in tables for q, apps in self.appearances.items() for a in apps)
+
     def protected(self) -> list[str]:
         """The counts the audit protects: small (1 to threshold - 1 children) and shown nowhere. Other hidden
         cells (secondary suppressions) exist to protect these and are not sensitive themselves."""
@@ -277,6 +327,13 @@ class Publication:
                 bounds.append((self.values[q], self.values[q]))
             elif q in self.word_bounds:
                 bounds.append(self.word_bounds[q])
+            elif (
+                q in self.values
+                and self.values[q] >= 1
+                and any(a.status in ("primary", "secondary") for a in self.appearances.get(q, ()))
+                and not self._zeros_hidden_with(q)
+            ):
+                bounds.append((1.0, None))  # a hidden count is known to be at least 1 where zeros are shown
             else:
                 bounds.append((0.0, None))
         a_eq, b_eq, a_ub, b_ub = [], [], [], []
@@ -335,22 +392,21 @@ class Publication:
         return exposures
 
     def audit_frame(self, exposures: list[Exposure] | None = None) -> pd.DataFrame:
-        """The audit as rows for disclosure_log.csv (never a value: the interval's width only)."""
+        """The audit as one row for disclosure_log.csv: how many hidden small counts were attacked, and that none
+        could be narrowed (naming them would say which cells are small). Exposures fail the build instead."""
         exposures = self.audit() if exposures is None else exposures
-        hidden = self.protected()
-        exposed = {e.quantity for e in exposures}
-        rows = [
-            {
-                "table": "(intruder audit)",
-                "row": q,
-                "column": "",
-                "reason": ("EXPOSED: " + next(e.describe() for e in exposures if e.quantity == q))
-                if q in exposed
-                else "audited: interval given every published figure is at least the required protection",
-            }
-            for q in hidden
-        ]
-        return pd.DataFrame(rows, columns=["table", "row", "column", "reason"])
+        n = len(self.protected())
+        reason = (
+            (
+                f"audited {n} hidden counts against every published figure: none can be narrowed below "
+                f"{max(self.policy.threshold - 2, 1)} wide"
+            )
+            if not exposures
+            else f"EXPOSED: {len(exposures)} hidden counts"
+        )
+        return pd.DataFrame(
+            [{"table": "(intruder audit)", "row": "", "column": "", "reason": reason}], columns=["table", "row", "column", "reason"]
+        )
 
 
 __all__ = ["Appearance", "DisclosureAuditError", "Exposure", "Publication"]

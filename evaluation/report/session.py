@@ -320,7 +320,7 @@ class ReportSession:
         exposures = self.sdc.pub.audit()  # the intruder: every hidden cell against everything published
         if exposures:
             raise DisclosureAuditError(exposures)
-        log = pd.concat([self.sdc.frame(), self.sdc.pub.audit_frame(exposures)], ignore_index=True)
+        log = pd.concat([self.sdc.published_frame(), self.sdc.pub.audit_frame(exposures)], ignore_index=True)
         self.results["meta"]["provenance"] = {k: v for k, v in self.provenance().items() if k != "config"}
         self.results["disclosure"] = {
             "enabled": self.sdc.policy.enabled,
@@ -329,7 +329,7 @@ class ReportSession:
             "suppressed_cells": int(len(self.sdc.frame())),
             "by_table": {k: int(v) for k, v in self.sdc.frame().groupby("table").size().items()},
             "intruder_audit": {
-                "hidden_counts_audited": int((log.table == "(intruder audit)").sum()),
+                "hidden_counts_audited": len(self.sdc.pub.protected()),
                 "exposed": 0,
                 "protection": f"a hidden count of 1 to {self.sdc.policy.threshold - 1} keeps a range at least "
                 f"{max(self.sdc.policy.threshold - 2, 1)} wide; no hidden count can be worked out exactly",

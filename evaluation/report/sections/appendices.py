@@ -227,8 +227,13 @@ def input_count(log: DisclosureLog, table: str, what: str, n, where: str, row: s
     of children's records, so it is hidden like any other and registered in the publication model."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "–"
+    q = f"input[{table}]:{what}"
     small = log.policy.small(int(n))
-    log.pub.count(f"input[{table}]:{what}", int(n), where, row, what, "primary" if small else "shown")
+    if small:
+        log.pub.count(q, int(n), where, row, what, "primary")
+    elif not log.pub.count_if_safe(q, int(n), where, row, what, "secondary"):
+        log.add(where, row, what, "secondary: would let a hidden count be worked out")
+        return sdc.SYMBOL
     if small:
         log.add(where, row, what, f"primary: fewer than {log.policy.threshold} records")
         return sdc.SYMBOL

@@ -115,14 +115,10 @@ def _register_reached(v: ValueForMoney, log: DisclosureLog) -> dict[str, bool]:
     for r in v.per_outcome.itertuples():
         q = COUNT_OF[r.measure]
         show = not log.policy.small(r.children) and not pub.must_hide(q)
-        pub.count(
-            q,
-            r.children,
-            "costs_per_outcome",
-            r.label,
-            "children",
-            "shown" if show else "primary" if log.policy.small(r.children) else "secondary",
-        )
+        if show:  # and only if that keeps every hidden count protected (the intruder audit decides)
+            show = pub.count_if_safe(q, r.children, "costs_per_outcome", r.label, "children", "secondary")
+        else:
+            pub.count(q, r.children, "costs_per_outcome", r.label, "children", "primary" if log.policy.small(r.children) else "secondary")
         if not show:
             log.add("costs_per_outcome", r.label, "children", "small or hidden elsewhere (cost per child would reveal it)")
         ok[r.measure] = show

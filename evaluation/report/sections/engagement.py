@@ -103,7 +103,14 @@ def _rate_cells(
     for q, expr, v, shown, column in ((k_name, num, k, show_k, "children"), (n_name, den, n, show_n, "base")):
         if expr:
             pub.derived(q, expr, table)
-        pub.count(q, v, table, label, column, "shown" if shown else "primary" if log.policy.small(v) else "secondary")
+        if shown:  # and only if that keeps every hidden count protected (the intruder audit decides)
+            shown = pub.count_if_safe(q, v, table, label, column, "secondary")
+        else:
+            pub.count(q, v, table, label, column, "primary" if log.policy.small(v) else "secondary")
+        if column == "children":
+            show_k = shown
+        else:
+            show_n = shown
     if not pub.publishable_rate({k_name: 1.0}, {n_name: 1.0}, k, n):
         log.add(
             table,
@@ -224,15 +231,11 @@ def funnel_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
             if log.policy.small(vals[i - 1] - vals[i]):
                 gap = f"funnel_gap[{r.stage_key}]"
                 pub.derived(gap, {qs[i - 1]: 1.0, qs[i]: -1.0}, "engagement_funnel")
-                pub.count(gap, vals[i - 1] - vals[i], "engagement_funnel", r.stage, "difference from the stage before", "primary")
-        pub.count(
-            qs[i],
-            vals[i],
-            "engagement_funnel",
-            r.stage,
-            "children",
-            "shown" if not hide[i] else ("primary" if log.policy.small(vals[i]) else "secondary"),
-        )
+                pub.count(gap, vals[i - 1] - vals[i], "engagement_funnel", r.stage, "difference from the stage before", "implicit")
+        if hide[i]:
+            pub.count(qs[i], vals[i], "engagement_funnel", r.stage, "children", "primary" if log.policy.small(vals[i]) else "secondary")
+        else:  # shown only if that keeps every hidden count protected
+            hide[i] = not pub.count_if_safe(qs[i], vals[i], "engagement_funnel", r.stage, "children", "secondary")
         if hide[i]:
             log.add("engagement_funnel", r.stage, "children", "small count, hidden elsewhere, or a small difference from a stage shown")
             shown_n.append(sdc.SYMBOL)

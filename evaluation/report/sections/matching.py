@@ -58,12 +58,30 @@ def covariate_label(name: str, covariates: list[str], link: str | None = None) -
     return name
 
 
+#: Attrition steps that are the analysis groups (design counts).
+DESIGN_STEPS = ("Programme group", "Both groups, at different detentions", "Comparison pool")
+
+
 def attrition_table(cohort: Cohort, log: DisclosureLog) -> pd.DataFrame:
     """Every child and detention accounted for; small groups suppressed with their complements."""
     a = cohort.attrition.reset_index(drop=True)
     values = a[["people", "detentions"]].copy()
     lines = [[(i, col) for i in range(1, len(a))] + [(0, col)] for col in values.columns]
-    shown = sdc.apply(values, lines, log, "attrition", quantity=lambda i, col: f"attrition[{a.step[i]}|{a.reason[i]}]:{col}")
+    # The groups' rows are design counts, published exactly (the sample sizes give them anyway: programme children =
+    # programme group + both groups), so they are never suppressed and never chosen to protect another cell; the first
+    # row is the custody extract's people and rows, as the inputs table shows them.
+    design = {i for i in range(len(a)) if a.step[i] in DESIGN_STEPS}
+
+    def quantity(i, col):
+        if i == 0:
+            return f"input[custody_detentions]:{'people' if col == 'people' else 'rows'}"
+        return f"attrition[{a.step[i]}|{a.reason[i]}]:{col}"
+
+    for i in design:
+        for col in values.columns:
+            log.pub.count(quantity(i, col), int(values.at[i, col]), "attrition", a.step[i], col, "shown")
+    counted = [(i, col) for i in range(len(a)) for col in values.columns if i not in design]
+    shown = sdc.apply(values, lines, log, "attrition", quantity=quantity, count_cells=counted)
     return pd.DataFrame({"Step": a.step, "Reason": a.reason.replace("", "—"), "Children": shown.people, "Detentions": shown.detentions})
 
 

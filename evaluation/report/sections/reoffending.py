@@ -64,6 +64,26 @@ def rates_allowed(d: Difference, log: DisclosureLog) -> bool:
 NESTED = (("proven", "proven_including_diversion"), ("proven_excluding_diversion", "proven"))
 
 
+#: results.json fields of a reoffending measure that are design counts (published even when its rates are not).
+DESIGN_FIELDS = (
+    "label",
+    "definition",
+    "n_treated",
+    "n_comparison",
+    "comparison_ess",
+    "excluded_incomplete_follow_up",
+    "excluded_matched_partner_left_out",
+    "excluded_no_proven_disposal",
+    "comparison_approached_later",
+)
+
+
+def survival_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> bool:
+    """Kaplan-Meier curves and the hazard ratio of `key` are shown only when both groups have enough events."""
+    sv = res.measures[key].survival
+    return sv is not None and not (log.policy.small(sv.events["programme"]) or log.policy.small(sv.events["comparison"]))
+
+
 def measure_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> bool:
     """Whether measure `key`'s group rates are published, decided once for every output (tables, sentences,
     results.json). A programme rate on n children, given to the per cent, reveals its count of reoffenders, so
@@ -94,7 +114,7 @@ def measure_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> b
                 "reoffending_per_100",
                 res.measures[outer].label,
                 "difference from the measure before",
-                "primary" if log.policy.small(gap) else "secondary",
+                "implicit",
             )
             if log.policy.small(gap) and decided[inner] and decided[outer]:
                 decided[outer] = False
@@ -291,10 +311,18 @@ def exclusions_text(res: ReoffendingResult, log: DisclosureLog) -> str:
 def reoffending_results(res: ReoffendingResult, log: DisclosureLog) -> dict:
     """results.json's reoffending section with the same disclosure control as the tables."""
     out = res.to_results()
+    if not measure_published(res, "proven", log):  # the power targets' baseline is the hidden comparison rate
+        out["power_targets"] = [{**t, "baseline_rate": None, "needed_per_group": None} for t in out.get("power_targets", [])]
     for key, m in res.measures.items():
         r = out[key]
         if not measure_published(res, key, log):
-            for f in ("treated_rate", "comparison_rate", "difference", "ci_low", "ci_high", "p_value"):
+            # only the design counts stay: every rate, ratio, frequency, E-value and detectable difference rests on
+            # the hidden rates (a risk ratio or a detectable difference beside them gives them back)
+            for f in list(r):
+                if f not in DESIGN_FIELDS:
+                    r[f] = None
+        elif not survival_published(res, key, log):
+            for f in ("hazard_ratio", "hazard_ratio_ci", "hazard_ratio_p_value", "logrank_p_value"):
                 r[f] = None
         if log.policy.small(m.reoffenders["programme"]) or not measure_published(res, key, log):
             r["treated_reoffenders"] = None
@@ -304,10 +332,15 @@ def reoffending_results(res: ReoffendingResult, log: DisclosureLog) -> dict:
     return out
 
 
-def can_and_cannot_say(res: ReoffendingResult) -> str:
+def can_and_cannot_say(res: ReoffendingResult, log: DisclosureLog | None = None) -> str:
     d = res.measures["proven"].rate
     lo, hi = 100 * d.ci_low, 100 * d.ci_high
-    if d.significant:
+    if log is not None and not measure_published(res, "proven", log):
+        can = (
+            "Nothing about proven reoffending: too few children had complete follow-up for their rates to be published, and "
+            "an estimate about so few children could not tell an effect from chance."
+        )
+    elif d.significant:
         word = "decreases" if d.difference < 0 else "increases"
         can = (
             f"This analysis provides evidence that, for every 100 children approached, the programme {word} the number proven to "
@@ -326,10 +359,15 @@ def can_and_cannot_say(res: ReoffendingResult) -> str:
     return f"> **What you can say.** {can}\n>\n> **What you cannot say.** {cannot}"
 
 
-def power_statement(res: ReoffendingResult) -> str:
+def power_statement(res: ReoffendingResult, log: DisclosureLog | None = None) -> str:
     m = res.measures["proven"]
     mdd = m.min_detectable_difference
     base = m.rate.comparison_value
+    if log is not None and not measure_published(res, "proven", log):
+        return (
+            "The proven reoffending rates are not published (too few children), so neither is the smallest difference this "
+            "evaluation could detect; with so few children it could detect only very large differences."
+        )
     if math.isnan(mdd):
         head = "The sample is too small to compute a minimum detectable difference."
     else:
@@ -359,8 +397,8 @@ def power_statement(res: ReoffendingResult) -> str:
     return "\n".join([head, "", *items, *tail])
 
 
-def benchmark_statement(res: ReoffendingResult) -> str:
-    if res.benchmark is None:
+def benchmark_statement(res: ReoffendingResult, log: DisclosureLog | None = None) -> str:
+    if res.benchmark is None or (log is not None and not measure_published(res, "proven", log)):
         return ""
     b = res.benchmark
     m = res.measures["proven"]
@@ -396,6 +434,7 @@ __all__ = [
     "survival_table",
     "can_and_cannot_say",
     "power_statement",
+    "survival_published",
     "benchmark_statement",
     "km_alt",
 ]
