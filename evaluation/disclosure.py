@@ -256,9 +256,11 @@ def apply(
                 for c in values.columns
                 if not hidden_now.at[r, c] and (r, c) not in public and not pd.isna(values.at[r, c])
             ]
-            if not rest:
+            if not rest and table in pub.c_may_be_zero:
                 raise DisclosureControlError(table, [e.describe() for e in exposures])
             extra.extend(rest)
+            pub.c_may_be_zero.add(table)  # and the table's note says so: a "c" here may also be 0
+            snapshot = pub.snapshot()
             continue
         ends = {line[-1] for line in lines}
         extra.append(min(candidates, key=lambda cell: (cell in ends, float(values.at[cell]))))

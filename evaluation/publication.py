@@ -42,7 +42,18 @@ from .disclosure import DisclosurePolicy
 Expression = Mapping[str, float]
 
 
-_STATE = ("values", "appearances", "relations", "inequalities", "rates", "ratios", "word_bounds", "definitions", "decisions")
+_STATE = (
+    "c_may_be_zero",
+    "values",
+    "appearances",
+    "relations",
+    "inequalities",
+    "rates",
+    "ratios",
+    "word_bounds",
+    "definitions",
+    "decisions",
+)
 
 
 class DisclosureAuditError(RuntimeError):
@@ -120,6 +131,8 @@ class Publication:
     word_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: quantities an earlier audit round found exposing a hidden cell: hidden wherever they appear
     forced: frozenset[str] = frozenset()
+    #: tables whose note says a "c" may also stand for 0 (an intruder cannot assume a hidden cell is at least 1 there)
+    c_may_be_zero: set[str] = field(default_factory=set)
     #: name -> its definition from other quantities (`derived`)
     definitions: dict[str, dict[str, float]] = field(default_factory=dict)
     #: decisions made once for a section and read by every output of it (e.g. which reoffending measures are published)
@@ -296,8 +309,10 @@ class Publication:
 
     # ---------------------------------------------------------------- the intruder
     def _zeros_hidden_with(self, quantity: str) -> bool:
-        """Whether a table showing this quantity also hides a zero (then its 'c' may be 0)."""
-        tables = {a.table for a in self.appearances.get(quantity, ())}
+        """Whether every table hiding this quantity says its 'c' may be 0 (it hides a zero, or declares so)."""
+        tables = {a.table for a in self.appearances.get(quantity, ()) if not a.shown}
+        if tables and tables <= self.c_may_be_zero:
+            return True
         return any(not a.shown and self.values.get(q, 1.0) == 0 and a.table in tables for q, apps in self.appearances.items() for a in apps)
 
     def protected(self) -> list[str]:

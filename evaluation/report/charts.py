@@ -87,7 +87,9 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figur
         x = np.arange(len(eng.months))
         bottom = np.zeros(len(eng.months))
         hidden = np.zeros(len(eng.months))
-        totals = eng.tables["total"][eng.months].iloc[0].to_numpy(dtype=float)
+        # the month totals as published: where a total is hidden, so is the size of its hidden block
+        all_row = next((r for r in shown.index if str(r).startswith("All")), None)
+        published_totals = [_num(shown.at[all_row, m]) if all_row is not None else None for m in eng.months]
         for key, label in OUTCOMES.items():
             vals = np.array([_num(shown.at[key, m]) for m in eng.months], dtype=object)
             drawn = np.array([v if v is not None else 0.0 for v in vals], dtype=float)
@@ -95,9 +97,12 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figur
             for xi, b, v in zip(x, bottom, drawn):
                 if v >= 3:
                     # matplotlib's stub types x as float only; a numpy integer works (converted like any real)
-                    ax.text(xi, b + v / 2, f"{int(v)}", ha="center", va="center", color="white", fontsize=8)  # type: ignore[arg-type]
+                    ax.text(float(xi), b + v / 2, f"{int(v)}", ha="center", va="center", color="white", fontsize=8)
             bottom += drawn
-        hidden = totals - bottom
+        hidden = np.array([t - b if t is not None else 0.0 for t, b in zip(published_totals, bottom)], dtype=float)
+        for xi, t, b in zip(x, published_totals, bottom):
+            if t is None:
+                ax.text(float(xi), b + 0.3, "c", ha="center", va="bottom", fontsize=8, color="#555555")
         if (hidden > 0).any():
             ax.bar(x, hidden, bottom=bottom, width=0.6, label="Not shown (small numbers)", **HATCH)
         ax.set_xticks(x, [f"{month_label(m)}\n({eng.days_in_month[m]} days)" for m in eng.months])
@@ -261,11 +266,17 @@ def overlap_plot(cm) -> tuple[Figure, str]:
     return fig, alt
 
 
-def before_after(res, outcome: str) -> tuple[Figure, str]:
-    """Rates per child-year with 95% CIs, before and after the index, by group, one panel per window."""
-    from .sections.outcomes import NOUNS, before_after_alt
+def before_after(res, outcome: str, log=None) -> tuple[Figure, str]:
+    """Rates per child-year with 95% CIs, before and after the index, by group, one panel per window (a window whose
+    rates are not published, `few_events`, is left out)."""
+    from .sections.outcomes import NOUNS, before_after_alt, few_events
 
-    windows = sorted(res.results[outcome])
+    windows = [w for w in sorted(res.results[outcome]) if log is None or not few_events(res, outcome, w, log)]
+    if not windows:
+        fig, ax = _fig(height=1.0)
+        ax.axis("off")
+        ax.text(0.0, 0.5, "Not shown: too few events to publish the groups' rates.", fontsize=9)
+        return fig, before_after_alt(res, outcome, log)
     with mpl.rc_context(STYLE):
         fig, axes = _subplots(6.3, 2.6, 1, len(windows), sharey=True, squeeze=False)
         for ax, window in zip(axes[0], windows):
@@ -286,7 +297,7 @@ def before_after(res, outcome: str) -> tuple[Figure, str]:
         axes[0][0].set_ylabel(f"{NOUNS[outcome][0].capitalize()} per child-year")
         axes[0][0].set_ylim(bottom=0)
         axes[0][-1].legend(frameon=False, fontsize=8)
-    return fig, before_after_alt(res, outcome)
+    return fig, before_after_alt(res, outcome, log)
 
 
 def kaplan_meier(res, keys: list[str]) -> tuple[Figure, str]:

@@ -161,6 +161,8 @@ class ReportSession:
         source = source or self.default_source(key)
         if (frame.astype(str) == SUPPRESSED).any().any():
             notes.append(self.sdc.policy.note())
+            if key in self.sdc.pub.c_may_be_zero:
+                notes.append("In this table c may also stand for 0: every cell that could reveal a small number is hidden.")
         t = PublishedTable(key, len(self.tables) + 1, caption, frame.reset_index(drop=True), tuple(notes), source)
         self.tables.append(t)
         _display(

@@ -224,7 +224,7 @@ def funnel_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
                 if k is not None:
                     hide[k] = changed = True
                     break
-    shown_n: list[str] = []
+    # what a reader knows whatever is shown: each stage lies within the one before; small differences are groups to protect
     for i, r in f.iterrows():
         if i > 0:
             pub.at_most(qs[i], qs[i - 1], "engagement_funnel")
@@ -232,6 +232,8 @@ def funnel_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
                 gap = f"funnel_gap[{r.stage_key}]"
                 pub.derived(gap, {qs[i - 1]: 1.0, qs[i]: -1.0}, "engagement_funnel")
                 pub.count(gap, vals[i - 1] - vals[i], "engagement_funnel", r.stage, "difference from the stage before", "implicit")
+    shown_n: list[str] = []
+    for i, r in f.iterrows():
         if hide[i]:
             pub.count(qs[i], vals[i], "engagement_funnel", r.stage, "children", "primary" if log.policy.small(vals[i]) else "secondary")
         else:  # shown only if that keeps every hidden count protected

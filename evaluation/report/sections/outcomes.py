@@ -44,12 +44,25 @@ def _p_is(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def few_events(res: OutcomesResult, outcome: str, window: int, log: DisclosureLog) -> set[tuple[str, str]]:
+    """The (group, period) cells of a window whose rates are not published: all four when any cell's events number 1 to
+    threshold - 1 (as few children had any; with the ratio of rate ratios published, three rates would give back the
+    fourth), with the any-event difference. One rule for the tables, the headline, the chart and results.json."""
+    ba = res.results[outcome][window]
+    cells = {(r.group, r.period) for r in ba.summary.itertuples()}
+    if any(log.policy.small(round(r.mean_count * r.children, 6)) for r in ba.summary.itertuples()):
+        return cells  # all four: with the ratio of rate ratios published, three rates would give back the fourth
+    return set()
+
+
 def before_after_table(res: OutcomesResult, outcome: str, log: DisclosureLog) -> pd.DataFrame:
     rows = []
     for window, ba in sorted(res.results[outcome].items()):
+        few = few_events(res, outcome, window, log)
         for r in ba.summary.itertuples():
             k = round(r.share_any * r.children)
-            share = pct(r.share_any) if log.rate_allowed(k, r.children) else sdc.SYMBOL
+            hide_all = (r.group, r.period) in few
+            share = pct(r.share_any) if log.rate_allowed(k, r.children) and not hide_all else sdc.SYMBOL
             if share == sdc.SYMBOL:
                 log.add(
                     f"before_after_{outcome}",
@@ -63,8 +76,10 @@ def before_after_table(res: OutcomesResult, outcome: str, log: DisclosureLog) ->
                     "Group": "Programme" if r.group == "programme" else "Matched comparison",
                     "Period": r.period.capitalize(),
                     "Children": count(r.children),
-                    "Mean count": f"{r.mean_count:.2f}",
-                    "Rate per child-year (95% CI)": f"{r.rate:.2f} ({r.rate_ci_low:.2f} to {r.rate_ci_high:.2f})",
+                    "Mean count": sdc.SYMBOL if hide_all else f"{r.mean_count:.2f}",
+                    "Rate per child-year (95% CI)": sdc.SYMBOL
+                    if hide_all
+                    else f"{r.rate:.2f} ({r.rate_ci_low:.2f} to {r.rate_ci_high:.2f})",
                     "With any": share,
                 }
             )
@@ -79,7 +94,7 @@ PLACEBO_WORDS = {
 }
 
 
-def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
+def estimates_table(res: OutcomesResult, outcome: str, log: DisclosureLog | None = None) -> pd.DataFrame:
     """Measures as rows, windows as columns: the naive change, the matched estimate and its checks, and
     the same estimate under the other specifications."""
     columns: dict[str, list[str]] = {}
@@ -104,12 +119,15 @@ def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
         comp = ba.rate("comparison", "after") / before if before > 0 else math.nan  # no events before: no ratio
         a = ba.any_event_did
         hb = ba.hidden_bias
+        few = log is not None and bool(few_events(res, outcome, window, log))
         col = [
-            _change(ba.naive["rate_ratio"]),
-            _change(comp),
+            sdc.SYMBOL if few else _change(ba.naive["rate_ratio"]),
+            sdc.SYMBOL if few else _change(comp),
             _ratio_text(ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"]),
             _p(ba.did["p_value"]),
-            f"{a['difference_pp']:+.1f} ({a['ci_low_pp']:+.1f} to {a['ci_high_pp']:+.1f})",
+            f"{a['difference_pp']:+.1f} ({a['ci_low_pp']:+.1f} to {a['ci_high_pp']:+.1f})"
+            if log is None or not few_events(res, outcome, window, log)
+            else sdc.SYMBOL,
             _ratio_text(ba.nb_check["rate_ratio"], ba.nb_check["ci_low"], ba.nb_check["ci_high"])
             if ba.nb_check
             else "not needed (no overdispersion)",
@@ -131,6 +149,23 @@ def estimates_table(res: OutcomesResult, outcome: str) -> pd.DataFrame:
 def outcomes_results(res: OutcomesResult, log: DisclosureLog) -> dict:
     """results.json's before/after section with the same disclosure control as the text."""
     out = res.to_results()
+    fields = {
+        ("programme", "before"): "treated_before_rate",
+        ("programme", "after"): "treated_after_rate",
+        ("comparison", "before"): "comparison_before_rate",
+        ("comparison", "after"): "comparison_after_rate",
+    }
+    for outcome, by_window in res.results.items():
+        for window in by_window:
+            few = few_events(res, outcome, window, log)
+            entry = out[outcome][str(window)]
+            for cell in few:
+                entry[fields[cell]] = None
+            if few:
+                entry["any_event_difference_pp"] = entry["any_event_difference_pp_ci"] = None
+            elif entry.get("any_event_difference_pp") is not None:  # to the table's precision
+                entry["any_event_difference_pp"] = round(entry["any_event_difference_pp"], 1)
+                entry["any_event_difference_pp_ci"] = [round(x, 1) for x in entry["any_event_difference_pp_ci"]]
     if log.policy.small(out.get("comparison_approached_later")):
         out["comparison_approached_later"] = None
         log.add("results_before_after", "comparison_approached_later", "count", "small number of children")
@@ -171,11 +206,22 @@ def design_text(res: OutcomesResult, log: DisclosureLog) -> str:
     return text
 
 
-def outcome_headline(res: OutcomesResult, outcome: str) -> str:
+def outcome_headline(res: OutcomesResult, outcome: str, log: DisclosureLog | None = None) -> str:
     """Regression to the mean, in plain words, with this outcome's numbers (the longest window)."""
     noun, topic = NOUNS[outcome]
     window = max(res.results[outcome])
     ba = res.get(outcome, window)
+    if log is not None and few_events(res, outcome, window, log):
+        rr, lo, hi = ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"]
+        est = (
+            f" The ratio of rate ratios is {rr:.2f} (95% CI {lo:.2f} to {hi:.2f}); on so few events it cannot tell an effect from chance."
+            if math.isfinite(rr)
+            else ""
+        )
+        return (
+            f"Fewer than {log.policy.threshold} {noun} were recorded for one of the groups in one of the periods, so the "
+            f"groups' rates are not published (they would describe individual children).{est}"
+        )
     tb, ta = ba.rate("programme", "before"), ba.rate("programme", "after")
     cb, ca = ba.rate("comparison", "before"), ba.rate("comparison", "after")
     rr, lo, hi, p = ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"], ba.did["p_value"]
@@ -266,10 +312,13 @@ def outcomes_cautions(res: OutcomesResult) -> str:
     return "\n".join(out)
 
 
-def before_after_alt(res: OutcomesResult, outcome: str) -> str:
+def before_after_alt(res: OutcomesResult, outcome: str, log: DisclosureLog | None = None) -> str:
     noun, _ = NOUNS[outcome]
     parts = []
     for window, ba in sorted(res.results[outcome].items()):
+        if log is not None and few_events(res, outcome, window, log):
+            parts.append(f"{window}-month windows: not shown (too few events)")
+            continue
         parts.append(
             f"{window}-month windows: programme {ba.rate('programme', 'before'):.2f} before and {ba.rate('programme', 'after'):.2f} "
             f"after; matched comparison {ba.rate('comparison', 'before'):.2f} before and {ba.rate('comparison', 'after'):.2f} after"
@@ -281,6 +330,7 @@ def before_after_alt(res: OutcomesResult, outcome: str) -> str:
 
 
 __all__ = [
+    "few_events",
     "before_after_table",
     "estimates_table",
     "outcome_headline",

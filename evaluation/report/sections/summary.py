@@ -20,7 +20,7 @@ from ...reoffending import ReoffendingResult
 from ..formatting import money, pct
 from .costs import COUNT_OF, cost_per_child_published
 from .engagement import funnel_names, rate_published
-from .outcomes import NOUNS
+from .outcomes import NOUNS, few_events
 from .reoffending import measure_published
 
 #: The chance that benefits exceed costs needed before the summary calls the programme good value
@@ -162,7 +162,9 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
                 words += f" (E-value {r.hidden_bias.e_value:.1f}: how strong a hidden factor would have to be; see the section)"
             lines.append(f"- **{topic.capitalize()}** in the {window} months after arrest: {words}.")
         off = ba.get("offending", max(ba.results["offending"]))
-        if off.naive["change"] < 0:  # the programme group's own before/after change, as a proportion
+        if off.naive["change"] < 0 and not few_events(
+            ba, "offending", max(ba.results["offending"]), log
+        ):  # the programme group's own before/after change, as a proportion
             lines.append(
                 f"- A simple before/after count would show offending falling by {-100 * off.naive['change']:.0f}%; most of such a "
                 "fall also happens to similar children the programme had not approached (regression to the mean)."
