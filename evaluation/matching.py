@@ -163,22 +163,9 @@ def propensity_score(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence
     return (eta if linear else fit.family.link.inverse(eta)), fit
 
 
-def _separated_levels(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[str]:
-    """Factor levels present in one group only, as 'covariate = level'."""
+def _one_group_levels(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[tuple[str, object, int, int]]:
+    """Factor levels present in one group only: (covariate, level, treated count, control count)."""
     out = []
-    for col in covariates:
-        s = data[col]
-        if _is_categorical(s):
-            for lev in _levels(s):
-                has = s == lev
-                if int((has & (treat == 1)).sum()) == 0 or int((has & (treat == 0)).sum()) == 0:
-                    out.append(f"{col} = {lev}")
-    return out
-
-
-def _separation_notes(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[str]:
-    """Levels found in only one group: they predict group membership perfectly (no finite MLE)."""
-    found = []
     for col in covariates:
         s = data[col]
         if _is_categorical(s):
@@ -186,7 +173,18 @@ def _separation_notes(data: pd.DataFrame, treat: np.ndarray, covariates: Sequenc
                 has = s == lev
                 n1, n0 = int((has & (treat == 1)).sum()), int((has & (treat == 0)).sum())
                 if n1 == 0 or n0 == 0:
-                    found.append(f"{col} = {lev} ({n1} treated, {n0} control)")
+                    out.append((col, lev, n1, n0))
+    return out
+
+
+def _separated_levels(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[str]:
+    """Factor levels present in one group only, as 'covariate = level'."""
+    return [f"{col} = {lev}" for col, lev, _, _ in _one_group_levels(data, treat, covariates)]
+
+
+def _separation_notes(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[str]:
+    """Levels found in only one group: they predict group membership perfectly (no finite MLE)."""
+    found = [f"{col} = {lev} ({n1} treated, {n0} control)" for col, lev, n1, n0 in _one_group_levels(data, treat, covariates)]
     if not found:
         return []
     return [
