@@ -257,7 +257,7 @@ def apply(
                 if not hidden_now.at[r, c] and (r, c) not in public and not pd.isna(values.at[r, c])
             ]
             if not rest and table in pub.c_may_be_zero:
-                raise DisclosureControlError(table, [e.describe() for e in exposures])
+                raise DisclosureControlError(table, [e.describe() for e in exposures], [e.quantity for e in exposures])
             extra.extend(rest)
             pub.c_may_be_zero.add(table)  # and the table's note says so: a "c" here may also be 0
             snapshot = pub.snapshot()
@@ -291,8 +291,9 @@ def _register(values, lines, keys, primary, secondary, pub, table) -> None:
 class DisclosureControlError(RuntimeError):
     """No suppression pattern of this table protects every hidden count (the report says so instead of publishing it)."""
 
-    def __init__(self, table: str, details: list[str]):
+    def __init__(self, table: str, details: list[str], quantities: list[str] | None = None):
         self.table = table
+        self.quantities = list(quantities or [])
         super().__init__(f"table {table!r} cannot be published with every hidden count protected: " + "; ".join(details))
 
 

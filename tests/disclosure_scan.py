@@ -51,6 +51,9 @@ NOT_COUNT_ROWS = {
     ("Who is in the analysis: every child and detention in the extract", step)
     for step in ("Programme group", "Both groups, at different detentions", "Comparison pool")
 }
+#: Children approached in the period but left out of the analysis (not at their first eligible detention): the
+#: engagement total minus the analysis groups, so a design count too when it is the only such row.
+DESIGN_REASON = "approached in the period, but not at their first eligible detention"
 #: Results keys whose whole-number values are settings, durations or design counts, not counts of
 #: children in a category (design counts are published exactly: see evaluation.disclosure).
 NOT_COUNT_KEYS = {
@@ -210,8 +213,9 @@ def small_cells_in_workbook(xlsx: Path, threshold: int) -> list[tuple[str, str, 
         for col in frame.columns[1:]:
             if (caption, col) in NOT_COUNTS:
                 continue
-            for first, v in zip(frame[frame.columns[0]], frame[col]):
-                if _small(v, threshold) and (caption, str(first)) not in NOT_COUNT_ROWS:
+            reasons = frame["Reason"] if "Reason" in frame.columns else [""] * len(frame)
+            for first, reason, v in zip(frame[frame.columns[0]], reasons, frame[col]):
+                if _small(v, threshold) and (caption, str(first)) not in NOT_COUNT_ROWS and not str(reason).startswith(DESIGN_REASON):
                     hits.append((caption, col, v))
     return hits
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import AbstractSet
+from typing import AbstractSet, Iterable
 
 import pandas as pd
 
 from ... import disclosure as sdc
-from ...cohort import Cohort
+from ...cohort import BOTH, COMPARISON, PROGRAMME, Cohort
 from ...config import Config
 from ...disclosure import DisclosureLog
+from ...engagement import quantity as engaged_quantity
 from ...matching import CohortMatch, max_abs_smd
 from ..formatting import count, pct
 
@@ -62,26 +63,81 @@ def covariate_label(name: str, covariates: list[str], link: str | None = None) -
 DESIGN_STEPS = ("Programme group", "Both groups, at different detentions", "Comparison pool")
 
 
-def attrition_table(cohort: Cohort, log: DisclosureLog) -> pd.DataFrame:
-    """Every child and detention accounted for; small groups suppressed with their complements."""
+_STEP_STATUS = {
+    "Programme group": PROGRAMME,
+    "Both groups, at different detentions": BOTH,
+    "Comparison pool": COMPARISON,
+    "Left out": "excluded",
+}
+
+
+def _attrition_quantity(a: pd.DataFrame, i: int, col: str) -> str:
+    if i == 0:
+        return f"input[custody_detentions]:{'people' if col == 'people' else 'rows'}"
+    return f"attrition[{a.step[i]}|{a.reason[i]}]:{col}"
+
+
+def register_design_counts(
+    cohort: Cohort, log: DisclosureLog, engaged: Iterable[str] | None = None, sample_sizes_published: bool = True
+) -> set[tuple[int, str]]:
+    """Register, before any table is decided, the counts the report publishes by design and what a reader can do
+    with them, so that every table's suppression allows for them (call before the engagement tables).
+
+    The attrition table's group rows are design counts, published exactly when the matched analysis is (its sample
+    sizes give them anyway: programme children = programme group + both groups); a reader who knows the rows'
+    definitions can also count the engaged children across them: the rows made only of children engaged in the
+    period add up, with the engaged part of mixed rows, to the engagement tables' total. Returns the design cells."""
+    a = cohort.attrition.reset_index(drop=True)
+    design_rows = {i for i in range(len(a)) if a.step[i] in DESIGN_STEPS} if sample_sizes_published else set()
+    design = {(i, col) for i in design_rows for col in ("people", "detentions")}
+    for i, col in design:
+        log.pub.count(_attrition_quantity(a, i, col), int(a.at[i, col]), "attrition", a.step[i], col, "shown")
+    if engaged is not None:
+        ids = set(engaged)
+        ps = cohort.person_status
+        terms: dict[str, float] = {}
+        for i in range(1, len(a)):
+            members = ps.person_id[(ps.status == _STEP_STATUS.get(a.step[i])) & (ps.reason == a.reason[i])]
+            k = int(members.isin(ids).sum())
+            if k and k == len(members):
+                terms[_attrition_quantity(a, i, "people")] = 1.0
+            elif k:
+                terms[f"attrition[{a.step[i]}|{a.reason[i]}]:engaged"] = 1.0  # not published: unknown to a reader
+        log.pub.derived(engaged_quantity("Total"), terms, "attrition")
+    return design
+
+
+def attrition_table(
+    cohort: Cohort, log: DisclosureLog, engaged: Iterable[str] | None = None, sample_sizes_published: bool = True
+) -> pd.DataFrame:
+    """Every child and detention accounted for; small groups suppressed with their complements. The group rows are
+    design counts (`register_design_counts`); the first row is the custody extract's people and rows, as the inputs
+    table shows them."""
     a = cohort.attrition.reset_index(drop=True)
     values = a[["people", "detentions"]].copy()
     lines = [[(i, col) for i in range(1, len(a))] + [(0, col)] for col in values.columns]
-    # The groups' rows are design counts, published exactly (the sample sizes give them anyway: programme children =
-    # programme group + both groups), so they are never suppressed and never chosen to protect another cell; the first
-    # row is the custody extract's people and rows, as the inputs table shows them.
-    design = {i for i in range(len(a)) if a.step[i] in DESIGN_STEPS}
+    design = register_design_counts(cohort, log, engaged, sample_sizes_published)
 
     def quantity(i, col):
-        if i == 0:
-            return f"input[custody_detentions]:{'people' if col == 'people' else 'rows'}"
-        return f"attrition[{a.step[i]}|{a.reason[i]}]:{col}"
+        return _attrition_quantity(a, i, col)
 
-    for i in design:
-        for col in values.columns:
+    for _attempt in range(len(a)):
+        state = log.pub.snapshot()
+        for i, col in design:
             log.pub.count(quantity(i, col), int(values.at[i, col]), "attrition", a.step[i], col, "shown")
-    counted = [(i, col) for i in range(len(a)) for col in values.columns if i not in design]
-    shown = sdc.apply(values, lines, log, "attrition", quantity=quantity, count_cells=counted)
+        counted = [(i, col) for i in range(len(a)) for col in values.columns if (i, col) not in design]
+        try:
+            shown = sdc.apply(values, lines, log, "attrition", quantity=quantity, count_cells=counted)
+            break
+        except sdc.DisclosureControlError as exc:
+            # Cells pinned by figures already published (the design counts and the engagement tables' total: children
+            # approached but left out of the analysis): hiding them protects nothing, so they are shown as the design
+            # counts they follow from.
+            pinned = {(i, col) for i in range(1, len(a)) for col in values.columns if quantity(i, col) in exc.quantities} - design
+            if not pinned:
+                raise
+            log.pub.restore(state)
+            design |= pinned
     return pd.DataFrame({"Step": a.step, "Reason": a.reason.replace("", "—"), "Children": shown.people, "Detentions": shown.detentions})
 
 
@@ -347,6 +403,7 @@ def balance_alt_text(cm: CohortMatch, drop: AbstractSet[str] = frozenset()) -> s
 
 
 __all__ = [
+    "register_design_counts",
     "matching_results",
     "hidden_balance",
     "covariate_label",
