@@ -23,6 +23,11 @@ Disclosure Control*, §4.3 on the audit of suppression patterns and protection i
   threshold - 1", which is all the symbol itself says. Secondary suppressions exist to protect these
   and are not sensitive themselves; zeros are published by policy.
 
+The intruder knows what the outputs say about their symbols: a "c" in a table that prints its zeros
+is at least 1 (a table that had to hide a zero says in its note that c may be 0 there); "fewer than
+5" is 1 to 4; differences no output shows (between funnel stages, between nested measures) are only
+known to be at least 0.
+
 Integer values are relaxed to real numbers (the usual audit, slightly conservative for the intruder).
 """
 
@@ -308,12 +313,14 @@ class Publication:
         return pd.DataFrame(rows, columns=["quantity", "table", "row", "column", "shown", "status", "reason"])
 
     # ---------------------------------------------------------------- the intruder
-    def _zeros_hidden_with(self, quantity: str) -> bool:
-        """Whether every table hiding this quantity says its 'c' may be 0 (it hides a zero, or declares so)."""
-        tables = {a.table for a in self.appearances.get(quantity, ()) if not a.shown}
-        if tables and tables <= self.c_may_be_zero:
-            return True
-        return any(not a.shown and self.values.get(q, 1.0) == 0 and a.table in tables for q, apps in self.appearances.items() for a in apps)
+    def _tables_hiding_a_zero(self) -> set[str]:
+        return {a.table for q, apps in self.appearances.items() if self.values.get(q, 1.0) == 0 for a in apps if not a.shown}
+
+    def _known_at_least_one(self, quantity: str, hides_zero: set[str]) -> bool:
+        """Whether a reader knows this hidden count is at least 1: it is a "c" in some table that shows its zeros
+        (hides none and does not say its c may be 0)."""
+        tables = {a.table for a in self.appearances.get(quantity, ()) if not a.shown and a.status in ("primary", "secondary")}
+        return any(t not in self.c_may_be_zero and t not in hides_zero for t in tables)
 
     def protected(self) -> list[str]:
         """The counts the audit protects: small (1 to threshold - 1 children) and shown nowhere. Other hidden
@@ -337,17 +344,13 @@ class Publication:
         idx = {q: i for i, q in enumerate(names)}
         n = len(names)
         bounds: list[tuple[float, float | None]] = []
+        hides_zero = self._tables_hiding_a_zero()
         for q in names:
             if q in self.values and self.public(q):
                 bounds.append((self.values[q], self.values[q]))
             elif q in self.word_bounds:
                 bounds.append(self.word_bounds[q])
-            elif (
-                q in self.values
-                and self.values[q] >= 1
-                and any(a.status in ("primary", "secondary") for a in self.appearances.get(q, ()))
-                and not self._zeros_hidden_with(q)
-            ):
+            elif q in self.values and self.values[q] >= 1 and self._known_at_least_one(q, hides_zero):
                 bounds.append((1.0, None))  # a hidden count is known to be at least 1 where zeros are shown
             else:
                 bounds.append((0.0, None))
