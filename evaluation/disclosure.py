@@ -295,7 +295,3 @@ class DisclosureControlError(RuntimeError):
         self.table = table
         self.quantities = list(quantities or [])
         super().__init__(f"table {table!r} cannot be published with every hidden count protected: " + "; ".join(details))
-
-
-def hidden_cells(shown: pd.DataFrame) -> set[Cell]:
-    return {(r, c) for r in shown.index for c in shown.columns if shown.at[r, c] == SYMBOL}

@@ -134,8 +134,6 @@ class Publication:
     rates: list[_Rate] = field(default_factory=list)
     ratios: list[_Ratio] = field(default_factory=list)
     word_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
-    #: quantities an earlier audit round found exposing a hidden cell: hidden wherever they appear
-    forced: frozenset[str] = frozenset()
     #: tables whose note says a "c" may also stand for 0 (an intruder cannot assume a hidden cell is at least 1 there)
     c_may_be_zero: set[str] = field(default_factory=set)
     #: name -> its definition from other quantities (`derived`)
@@ -198,10 +196,6 @@ class Publication:
             expr[p] = expr.get(p, 0.0) + 1.0
         self.relations.append((expr, where))
 
-    def equal(self, a: str, b: str, where: str) -> None:
-        if a != b:
-            self.relations.append(({a: 1.0, b: -1.0}, where))
-
     def derived(self, name: str, expression: Expression, where: str) -> None:
         """name = sum(coefficient x quantity): a count defined from others (a rate's base, a funnel stage)."""
         self.definitions.setdefault(name, dict(expression))
@@ -259,14 +253,14 @@ class Publication:
     # ---------------------------------------------------------------- reading
     def public(self, quantity: str) -> bool:
         """Shown somewhere already (exactly): every intruder knows it, so hiding it elsewhere protects nothing."""
-        return quantity not in self.forced and any(a.shown for a in self.appearances.get(quantity, ()))
+        return any(a.shown for a in self.appearances.get(quantity, ()))
 
     def hidden(self, quantity: str) -> bool:
-        """Hidden by an earlier output (and shown by none), bounded in words, or forced hidden by the audit:
+        """Hidden by an earlier output (and shown by none), or bounded in words:
         every later output must hide it too (linked tables are protected jointly)."""
         if not self.policy.enabled:
             return False
-        if quantity in self.forced or quantity in self.word_bounds:
+        if quantity in self.word_bounds:
             return True
         apps = self.appearances.get(quantity, ())
         return bool(apps) and not any(a.shown for a in apps)
@@ -306,11 +300,6 @@ class Publication:
             return None
         v = self.values[quantity]
         return int(v) if float(v).is_integer() else v
-
-    def status_frame(self) -> pd.DataFrame:
-        """Every registered cell with its status and reason (never the value)."""
-        rows = [{"quantity": q, **a.__dict__} for q, apps in self.appearances.items() for a in apps]
-        return pd.DataFrame(rows, columns=["quantity", "table", "row", "column", "shown", "status", "reason"])
 
     # ---------------------------------------------------------------- the intruder
     def _tables_hiding_a_zero(self) -> set[str]:

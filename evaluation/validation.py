@@ -382,9 +382,8 @@ def _foreign(t: CheckedTable, tables: Tables, column: str) -> pd.DataFrame:
     return joined
 
 
-@rule("contact_person_matches_detention", "custody_detentions", "programme_contacts")
-def _contact_person(tables: Tables, cfg: Config) -> None:
-    t = tables["programme_contacts"]
+def _person_matches_detention(t, tables: Tables) -> None:
+    """A row's person must be the person of the detention it names."""
     det = _foreign(t, tables, "detention_id")
     bad = t.frame.person_id.notna() & det.person_id.notna() & (t.frame.person_id != det.person_id)
     t.problems_at(
@@ -394,6 +393,11 @@ def _contact_person(tables: Tables, cfg: Config) -> None:
         "person_consistency",
         t.frame.person_id,
     )
+
+
+@rule("contact_person_matches_detention", "custody_detentions", "programme_contacts")
+def _contact_person(tables: Tables, cfg: Config) -> None:
+    _person_matches_detention(tables["programme_contacts"], tables)
 
 
 @rule("contact_not_before_arrival", "custody_detentions", "programme_contacts")
@@ -503,17 +507,8 @@ def _proven_order(tables: Tables, cfg: Config) -> None:
 @rule("event_person_matches_detention", "custody_detentions", "events")
 def _event_person(tables: Tables, cfg: Config) -> None:
     t = tables.get("events")
-    if t is None:
-        return
-    det = _foreign(t, tables, "detention_id")
-    bad = t.frame.person_id.notna() & det.person_id.notna() & (t.frame.person_id != det.person_id)
-    t.problems_at(
-        bad.to_numpy(),
-        "person_id",
-        lambda i: f"differs from the person of detention {t.frame.detention_id.iloc[i]} ('{det.person_id.iloc[i]}' in custody_detentions)",
-        "person_consistency",
-        t.frame.person_id,
-    )
+    if t is not None:
+        _person_matches_detention(t, tables)
 
 
 @rule("end_not_before_start", "costs")
