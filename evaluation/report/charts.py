@@ -105,7 +105,10 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figur
                 ax.text(float(xi), b + 0.3, "c", ha="center", va="bottom", fontsize=8, color="#555555")
         if (hidden > 0).any():
             ax.bar(x, hidden, bottom=bottom, width=0.6, label="Not shown (small numbers)", **HATCH)
-        ax.set_xticks(x, [f"{month_label(m)}\n({eng.days_in_month[m]} days)" for m in eng.months])
+        if len(eng.months) <= 6:
+            ax.set_xticks(x, [f"{month_label(m)}\n({eng.days_in_month[m]} days)" for m in eng.months])
+        else:  # a longer programme: month names only, turned so they do not overlap (days are in the alt text)
+            ax.set_xticks(x, [month_label(m) for m in eng.months], rotation=45, ha="right")
         ax.set_ylabel("Children engaged")
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title("Engagement outcome by month of first contact", loc="left")

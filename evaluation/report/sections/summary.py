@@ -246,7 +246,8 @@ def balance_sentence(cm: CohortMatch) -> str:
     off = extra[extra.std_mean_diff.abs() > cm.threshold]
     if len(off):
         names = [INDICATOR_NAMES.get(c, c) for c in off.covariate]
-        text += f", but differ in the share with {_or(names)} (standardised difference {off.std_mean_diff.abs().max():.2f})"
+        joiner = ", but differ in" if r["covariates_above_threshold_after"] == 0 else "; they also differ in"
+        text += f"{joiner} the share with {_or(names)} (standardised difference {off.std_mean_diff.abs().max():.2f})"
     return text + "."
 
 
