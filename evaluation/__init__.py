@@ -5,7 +5,7 @@ Data flows one way: load & validate → cohort → match → outcomes → costs 
     >>> import evaluation
     >>> data = evaluation.load("path/to/extracts")          # reads evaluation.toml in that folder
     >>> ev = evaluation.evaluate(data)                     # every stage, once (evaluation.pipeline)
-    >>> ev.engagement.rates
+    >>> ev.summary()                                      # every estimate in one tidy table
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ._resources import package_path
+from .estimate import Estimate
 from .outcomes import OUTCOMES, OutcomesResult
 from .stats import Z95
 
@@ -193,7 +194,7 @@ def cost_per_outcome(period: PeriodCosts, reached: dict[str, int]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-_RECON_DENOMINATOR = {
+RECONCILIATION_DENOMINATOR = {
     "cost_per_child_engaged": "engaged",
     "cost_per_positive_outcome": "intervention_arranged",
     "cost_per_intervention_arranged": "intervention_arranged",
@@ -209,7 +210,7 @@ def reconcile(as_reported, period: PeriodCosts, reached: dict[str, int]) -> pd.D
         if a.measure == "total_cost":
             recomputed, n = cost, None
         else:
-            n = reached[_RECON_DENOMINATOR[a.measure]]
+            n = reached[RECONCILIATION_DENOMINATOR[a.measure]]
             recomputed = cost / n if n else math.nan
         reasons = []
         if a.numerator is not None and a.measure != "total_cost":
@@ -411,8 +412,34 @@ class ValueForMoney:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def deflator_source(self) -> dict[str, Any]:
+        """The price index used to uprate unit costs: series, base, release, citation, url, status."""
+        return {k: v for k, v in deflators().iloc[0].items() if k in ("series", "base", "release", "citation", "url", "status")}
+
+    @property
     def bcr_interval(self) -> tuple[float, float]:
         return float(np.percentile(self.mc_bcr, 2.5)), float(np.percentile(self.mc_bcr, 97.5))
+
+    def estimates(self) -> list[Estimate]:
+        """The benefit-cost ratios (public value, and fiscal only) with their Monte Carlo 95% intervals."""
+        out = []
+        for what, value, draws in (("public value", self.bcr, self.mc_bcr), ("fiscal only", self.bcr_fiscal, self.mc_bcr_fiscal)):
+            out.append(
+                Estimate(
+                    "value_for_money",
+                    f"Benefit-cost ratio ({what})",
+                    "benefit-cost ratio",
+                    float(value),
+                    float(np.percentile(draws, 2.5)),
+                    float(np.percentile(draws, 97.5)),
+                    None,
+                    self.n_children,
+                    None,
+                    "harm averted valued with unit costs, the three outcome effects drawn jointly (Monte Carlo)",
+                    (f"prices of {self.price_year}",),
+                )
+            )
+        return out
 
     @property
     def prob_bcr_above_1(self) -> float:

@@ -35,7 +35,7 @@ audit log records where and why, never the value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -217,14 +217,19 @@ def apply(
     fmt=lambda v: f"{int(v):,}",
     count_cells: Iterable[Cell] | None = None,
     quantity: Callable[[Hashable, Hashable], str | None] | None = None,
+    withhold: bool = True,
 ) -> pd.DataFrame:
     """Suppress a count table and format it for display ('c' where suppressed), logging each cell.
 
     With `quantity` (cell -> the name of what it counts, or None), every cell and every line's sum is
     registered in the publication model, and cells whose quantity is already hidden elsewhere are
-    hidden here too."""
+    hidden here too. When no pattern protects every hidden count (even with every cell hidden, what the
+    table's margins add to the figures published elsewhere narrows one), the table is withheld: nothing
+    of it is registered, `pub.withheld` says why and the report prints that instead of the table (with
+    `withhold=False`, DisclosureControlError is raised for the caller to handle)."""
     lines = [list(line) for line in lines]
     pub = log.pub
+    start = pub.snapshot()
     keys = {(r, c): quantity(r, c) for r in values.index for c in values.columns} if quantity else {}
     elsewhere = [cell for cell, q in keys.items() if q is not None and pub.hidden(q)]
     public = [cell for cell, q in keys.items() if q is not None and pub.public(q)]
@@ -257,7 +262,10 @@ def apply(
                 if not hidden_now.at[r, c] and (r, c) not in public and not pd.isna(values.at[r, c])
             ]
             if not rest and table in pub.c_may_be_zero:
-                raise DisclosureControlError(table, [e.describe() for e in exposures], [e.quantity for e in exposures])
+                if not withhold:
+                    raise DisclosureControlError(table, [e.describe() for e in exposures], [e.quantity for e in exposures])
+                pub.restore(start)
+                return withhold_table(values, log, table, keys)
             extra.extend(rest)
             pub.c_may_be_zero.add(table)  # and the table's note says so: a "c" here may also be 0
             snapshot = pub.snapshot()
@@ -286,6 +294,32 @@ def _register(values, lines, keys, primary, secondary, pub, table) -> None:
         qs = [keys.get(cell) for cell in line]
         if qs and all(q is not None for q in qs):
             pub.relation(qs[-1], qs[:-1], table)
+
+
+WITHHELD_REASON = (
+    "even with every cell hidden, what the table adds up to would let a small number of children be worked out from "
+    "figures published elsewhere in the report"
+)
+
+
+def withhold_table(
+    values: pd.DataFrame,
+    log: DisclosureLog,
+    table: str,
+    keys: Mapping[Cell, str | None] | None = None,
+    reason: str = WITHHELD_REASON,
+) -> pd.DataFrame:
+    """Withhold a whole table: nothing of it is published (every cell 'c'), the log says so once and the
+    report prints a statement in its place (ReportSession.table reads `pub.withheld`). Its cells' counts
+    (`keys`: cell -> quantity) are registered as hidden, without the table's margins, so that every other
+    output hides them too and machine-readable outputs read them as not published."""
+    for (r, c), q in (keys or {}).items():
+        v = values.at[r, c]
+        if q is not None and v is not None and not (isinstance(v, float) and np.isnan(v)) and not log.pub.public(q):
+            log.pub.count(q, float(v), table, r, c, "secondary", "table withheld")
+    log.pub.withheld[table] = reason
+    log.add(table, "(every cell)", "(every column)", f"table withheld: {reason}")
+    return values.astype(object).map(lambda v: "–" if v is None or (isinstance(v, float) and np.isnan(v)) else SYMBOL)
 
 
 class DisclosureControlError(RuntimeError):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from .estimate import Estimate
 from .loading import EvaluationData
 
 OUTCOMES: dict[str, str] = {
@@ -106,6 +107,25 @@ class EngagementResult:
     notes: tuple[Note, ...] = ()
     contacts_in_period: int = 0
     followup_target_days: int = 2
+
+    def estimates(self) -> list[Estimate]:
+        """The engagement rates in the shared estimate shape (Wilson 95% intervals; no comparison group)."""
+        return [
+            Estimate(
+                "engagement",
+                r.label,
+                "proportion",
+                float(r.rate),
+                float(r.ci_low),
+                float(r.ci_high),
+                None,
+                int(r.denominator),
+                None,
+                "share of children with a Wilson score interval",
+                (r.definition,),
+            )
+            for r in self.rates.itertuples()
+        ]
 
     def notes_for(self, topic: str) -> tuple[Note, ...]:
         """The notes that belong under one table ('months', 'funnel', 'repeat_contacts')."""

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import censoring
+from .estimate import Estimate
 from .matching import CohortMatch, MatchingError, match_comparison
 from .sensitivity import HiddenBias, e_value, e_value_ci, gamma_if_significant, matched_set_differences
 from .stats import Fit, linear_fit, nb2_alpha, poisson_fit
@@ -552,12 +553,38 @@ class OutcomesResult:
     primary: str = "without_prior_outcomes"
     specifications: dict[str, dict[str, dict[int, dict[str, float]]]] = field(default_factory=dict)
     matchings: dict[str, dict[str, Any]] = field(default_factory=dict)  # specification -> matching summary
+    matched: dict[str, CohortMatch] = field(default_factory=dict, repr=False)  # specification -> the matching itself
     unavailable_specifications: dict[str, str] = field(default_factory=dict)
     censoring_method: str = ""
     approached_later: int = 0  # matched comparison units censored at a later contact in the longest after-window
 
     def get(self, outcome: str, window: int) -> BeforeAfter:
         return self.results[outcome][window]
+
+    def estimates(self) -> list[Estimate]:
+        """The difference-in-differences estimates (primary matching) in the shared estimate shape."""
+        out = []
+        for outcome, by_window in self.results.items():
+            for window, ba in by_window.items():
+                n = ba.summary[ba.summary.period == "before"].set_index("group").children
+                notes = (str(ba.did["not_estimable"]),) if "not_estimable" in ba.did else ()
+                out.append(
+                    Estimate(
+                        "before_after",
+                        f"{OUTCOMES[outcome][1]}, {window} months before and after",
+                        "ratio of rate ratios",
+                        ba.did["rate_ratio"],
+                        ba.did["ci_low"],
+                        ba.did["ci_high"],
+                        ba.did["p_value"],
+                        float(n.get("programme", math.nan)),
+                        float(n.get("comparison", math.nan)),
+                        "difference in differences: weighted Poisson with a log-exposure offset, errors clustered on the "
+                        f"matched set ({DID_MATCHINGS.get(self.primary, self.primary)})",
+                        notes,
+                    )
+                )
+        return out
 
     def joint_log_rr_vcov(self, window: int) -> np.ndarray:
         """Covariance of the three outcomes' log ratios of rate ratios (stacked sandwich: the fits share
@@ -719,6 +746,7 @@ def compare_before_after(data, cohort, cm: CohortMatch, model: censoring.Approac
     res.prior_outcomes_matched = any(c in PRIOR_OUTCOME_COVARIATES for c in chosen.covariates)
     for name, m in matchings.items():
         res.matchings[name] = m.to_results() | {"covariates": list(m.covariates)}
+        res.matched[name] = m
         if name != primary:
             res.specifications[name] = did_only(data, m, windows, mode, model)
     without = "without_prior_outcomes"

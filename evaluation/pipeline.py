@@ -8,7 +8,8 @@ and never computes; this module never imports the report layer.
 
     >>> import evaluation
     >>> ev = evaluation.evaluate(evaluation.load("path/to/extracts"))
-    >>> ev.before_after.summary() if ev.before_after else ev.unavailable["before_after"]
+    >>> ev.summary()                                   # every estimate, one tidy table
+    >>> ev.before_after.estimates() if ev.before_after else ev.unavailable["before_after"]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+import pandas as pd
 
 from .censoring import ApproachModel, fit_approach_model
 from .cohort import Cohort, build_cohort, design_checks
@@ -25,6 +27,7 @@ from .costs import CostError, ValueForMoney
 from .costs import analyse as analyse_costs
 from .engagement import EngagementResult
 from .engagement import analyse as analyse_engagement
+from .estimate import Estimate, estimates_frame
 from .loading import EvaluationData
 from .matching import CohortMatch, MatchingError, match_comparison
 from .outcomes import OutcomesResult, compare_before_after
@@ -153,6 +156,19 @@ class Evaluation:
         ):
             getattr(self, name)
         return self
+
+    def estimates(self) -> list[Estimate]:
+        """Every stage's estimates in the shared shape (evaluation.estimate), stages that ran only."""
+        out = list(self.engagement.estimates())
+        for stage in (self.before_after, self.reoffending, self.value_for_money):
+            if stage is not None:
+                out += stage.estimates()
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """One tidy table of every estimate: stage, measure, scale, estimate, 95% CI, p, n per group, method,
+        notes. The analysis's own numbers, before disclosure control (never publish this table as it is)."""
+        return estimates_frame(self.estimates())
 
     def why_not(self, name: str) -> str:
         """Why stage `name` is not available, as a clause for the reader."""

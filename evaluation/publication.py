@@ -13,7 +13,7 @@ protected jointly). Besides the counts, the model keeps what else the outputs re
   pins the number of children);
 * bounds published in words ("fewer than 5").
 
-`audit()` is the intruder: for every hidden quantity it solves two linear programmes (SciPy's HiGHS)
+`audit()` is the intruder: for every hidden quantity it solves two linear programmes (HiGHS, via highspy)
 for the smallest and largest value consistent with everything published, and reports each hidden
 cell whose interval is narrower than the policy's protection (Hundepool et al. 2012, *Statistical
 Disclosure Control*, §4.3 on the audit of suppression patterns and protection intervals):
@@ -40,6 +40,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
 
 from .disclosure import DisclosurePolicy
 
@@ -49,6 +50,7 @@ Expression = Mapping[str, float]
 
 _STATE = (
     "c_may_be_zero",
+    "withheld",
     "values",
     "appearances",
     "relations",
@@ -136,6 +138,8 @@ class Publication:
     word_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: tables whose note says a "c" may also stand for 0 (an intruder cannot assume a hidden cell is at least 1 there)
     c_may_be_zero: set[str] = field(default_factory=set)
+    #: tables not published at all (no suppression pattern protects every hidden count) -> why, for the reader
+    withheld: dict[str, str] = field(default_factory=dict)
     #: name -> its definition from other quantities (`derived`)
     definitions: dict[str, dict[str, float]] = field(default_factory=dict)
     #: decisions made once for a section and read by every output of it (e.g. which reoffending measures are published)
@@ -317,76 +321,12 @@ class Publication:
         return [q for q in self.values if not self.public(q) and self.policy.small(self.values[q])]
 
     def audit(self) -> list[Exposure]:
-        """The interval each hidden quantity could take given everything published; the exposed ones."""
+        """The hidden small counts an intruder can narrow below the required width, given everything published."""
         if not self.policy.enabled:
             return []
-        hidden = self.protected()
-        if not hidden:
-            return []
-        names = sorted(
-            set(self.values)
-            | {q for e, _ in self.relations for q in e}
-            | {q for e, _ in self.inequalities for q in e}
-            | {q for r in self.rates for q in (*r.numerator, *r.denominator)}
-            | {q for r in self.ratios for q in r.denominator}
-        )
-        idx = {q: i for i, q in enumerate(names)}
-        n = len(names)
-        bounds: list[tuple[float, float | None]] = []
-        hides_zero = self._tables_hiding_a_zero()
-        for q in names:
-            if q in self.values and self.public(q):
-                bounds.append((self.values[q], self.values[q]))
-            elif q in self.word_bounds:
-                bounds.append(self.word_bounds[q])
-            elif q in self.values and self.values[q] >= 1 and self._known_at_least_one(q, hides_zero):
-                bounds.append((1.0, None))  # a hidden count is known to be at least 1 where zeros are shown
-            else:
-                bounds.append((0.0, None))
-        a_eq, b_eq, a_ub, b_ub = [], [], [], []
-
-        def row(expr: Mapping[str, float], scale: float = 1.0) -> np.ndarray:
-            r = np.zeros(n)
-            for q, c in expr.items():
-                r[idx[q]] += c * scale
-            return r
-
-        for expr, _ in self.relations:
-            a_eq.append(row(expr))
-            b_eq.append(0.0)
-        for expr, _ in self.inequalities:
-            a_ub.append(row(expr))
-            b_ub.append(0.0)
-        for r in self.rates:  # (v - h) * den <= num <= (v + h) * den
-            a_ub.append(row(r.numerator) - row(r.denominator, r.value + r.half_width))
-            a_ub.append(row(r.denominator, r.value - r.half_width) - row(r.numerator))
-            b_ub += [0.0, 0.0]
-        for ratio in self.ratios:  # amount / (v + h) <= den <= amount / (v - h)
-            if ratio.value - ratio.half_width <= 0:
-                continue
-            a_ub.append(-row(ratio.denominator))
-            b_ub.append(-ratio.amount / (ratio.value + ratio.half_width))
-            a_ub.append(row(ratio.denominator))
-            b_ub.append(ratio.amount / (ratio.value - ratio.half_width))
-        kw = dict(
-            A_eq=np.array(a_eq) if a_eq else None,
-            b_eq=np.array(b_eq) if b_eq else None,
-            A_ub=np.array(a_ub) if a_ub else None,
-            b_ub=np.array(b_ub) if b_ub else None,
-            bounds=bounds,
-            method="highs",
-        )
+        required = max(self.policy.threshold - 2, 1)
         exposures = []
-        for q in hidden:
-            c = np.zeros(n)
-            c[idx[q]] = 1.0
-            lo = linprog(c, **kw)
-            hi = linprog(-c, **kw)
-            if lo.status == 2 or hi.status == 2:
-                raise RuntimeError(f"the published figures are inconsistent with the counts behind them (quantity {q!r}): a bug")
-            low = lo.fun if lo.status == 0 else 0.0
-            high = -hi.fun if hi.status == 0 else math.inf
-            required = max(self.policy.threshold - 2, 1)
+        for q, (low, high) in self.intervals().items():
             if high - low < required - 1e-6:
                 via = tuple(
                     sorted(
@@ -397,6 +337,80 @@ class Publication:
                 )
                 exposures.append(Exposure(q, tuple(self.appearances.get(q, ())), low, high, required, via))
         return exposures
+
+    def _programme(self) -> tuple[list[str], np.ndarray, np.ndarray, csr_matrix, np.ndarray, np.ndarray]:
+        """The intruder's linear programme: names, column bounds (lower, upper), and constraint rows with their
+        bounds (row_lower <= A x <= row_upper), from every relation, inequality, rate and ratio published."""
+        names = sorted(
+            set(self.values)
+            | {q for e, _ in self.relations for q in e}
+            | {q for e, _ in self.inequalities for q in e}
+            | {q for r in self.rates for q in (*r.numerator, *r.denominator)}
+            | {q for r in self.ratios for q in r.denominator}
+        )
+        idx = {q: i for i, q in enumerate(names)}
+        lower, upper = np.zeros(len(names)), np.full(len(names), np.inf)
+        hides_zero = self._tables_hiding_a_zero()
+        for q, i in idx.items():
+            if q in self.values and self.public(q):
+                lower[i] = upper[i] = self.values[q]
+            elif q in self.word_bounds:
+                lower[i], upper[i] = self.word_bounds[q]
+            elif q in self.values and self.values[q] >= 1 and self._known_at_least_one(q, hides_zero):
+                lower[i] = 1.0  # a hidden count is known to be at least 1 where zeros are shown
+        data: list[float] = []
+        cols: list[int] = []
+        ptr = [0]
+        row_lower: list[float] = []
+        row_upper: list[float] = []
+
+        def add(expr: Mapping[str, float], lo: float, hi: float) -> None:
+            merged: dict[int, float] = {}
+            for q, c in expr.items():
+                merged[idx[q]] = merged.get(idx[q], 0.0) + c
+            cols.extend(merged)
+            data.extend(merged.values())
+            ptr.append(len(cols))
+            row_lower.append(lo)
+            row_upper.append(hi)
+
+        def combine(a: Mapping[str, float], b: Mapping[str, float], scale: float) -> dict[str, float]:
+            out = dict(a)
+            for q, c in b.items():
+                out[q] = out.get(q, 0.0) - c * scale
+            return out
+
+        for expr, _ in self.relations:
+            add(expr, 0.0, 0.0)
+        for expr, _ in self.inequalities:
+            add(expr, -np.inf, 0.0)
+        for r in self.rates:  # (v - h) * den <= num <= (v + h) * den
+            add(combine(r.numerator, r.denominator, r.value + r.half_width), -np.inf, 0.0)
+            add(combine(r.numerator, r.denominator, r.value - r.half_width), 0.0, np.inf)
+        for ratio in self.ratios:  # amount / (v + h) <= den <= amount / (v - h)
+            if ratio.value - ratio.half_width > 0:
+                add(ratio.denominator, ratio.amount / (ratio.value + ratio.half_width), ratio.amount / (ratio.value - ratio.half_width))
+        a = csr_matrix((data, cols, ptr), shape=(len(ptr) - 1, len(names)))
+        return names, lower, upper, a, np.array(row_lower), np.array(row_upper)
+
+    def intervals(self, reference: bool = False) -> dict[str, tuple[float, float]]:
+        """The interval each hidden small count could take given every published count, relation, rate (with its
+        rounding), ratio and bound: its minimum and maximum over the intruder's linear programme, solved by HiGHS.
+        The programme is built once and re-solved for each count with only the objective changed, so each solve
+        starts from the last one's basis (highspy). `reference=True` solves each from scratch with
+        scipy.optimize.linprog instead: the same intervals, several times slower (tests and
+        benchmarks/audit_scale.py compare the two)."""
+        hidden = self.protected()
+        if not hidden:
+            return {}
+        names, lower, upper, a, row_lower, row_upper = self._programme()
+        idx = {q: i for i, q in enumerate(names)}
+        solve = _cold_solver if reference else _warm_solver
+        out = solve(lower, upper, a, row_lower, row_upper, [idx[q] for q in hidden])
+        for q, (low, high) in zip(hidden, out):
+            if math.isnan(low) or math.isnan(high):
+                raise RuntimeError(f"the published figures are inconsistent with the counts behind them (quantity {q!r}): a bug")
+        return dict(zip(hidden, out))
 
     def audit_frame(self, exposures: list[Exposure] | None = None) -> pd.DataFrame:
         """The audit as one row for disclosure_log.csv: how many hidden small counts were attacked, and that none
@@ -414,6 +428,91 @@ class Publication:
         return pd.DataFrame(
             [{"table": "(intruder audit)", "row": "", "column": "", "reason": reason}], columns=["table", "row", "column", "reason"]
         )
+
+
+Bounds = list[tuple[float, float]]
+
+
+def _quiet(make):
+    """Call `make()` with the process's standard output silenced at the file-descriptor level: HiGHS prints
+    its banner from C++ on the first model of a process, which would otherwise land in the report's cells."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            return make()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _warm_solver(lower, upper, a, row_lower, row_upper, targets: list[int]) -> Bounds:
+    """min and max of each target column over {lower <= x <= upper, row_lower <= A x <= row_upper}: one HiGHS
+    model, re-solved with the objective changed (warm start). NaN for an infeasible programme (a bug)."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    h = _quiet(highspy.Highs)
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+    lp.col_cost_ = np.zeros(a.shape[1])
+    lp.col_lower_, lp.col_upper_ = lower, np.where(np.isinf(upper), inf, upper)
+    lp.row_lower_ = np.where(np.isinf(row_lower), -inf, row_lower)
+    lp.row_upper_ = np.where(np.isinf(row_upper), inf, row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    h.passModel(lp)
+    status = highspy.HighsModelStatus
+    out: Bounds = []
+    previous = None
+    for j in targets:
+        if previous is not None:
+            h.changeColCost(previous, 0.0)
+        h.changeColCost(j, 1.0)
+        previous = j
+        ends = []
+        for sense, unbounded in ((highspy.ObjSense.kMinimize, 0.0), (highspy.ObjSense.kMaximize, math.inf)):
+            h.changeObjectiveSense(sense)
+            h.run()
+            st = h.getModelStatus()
+            if st == status.kOptimal:
+                ends.append(h.getInfo().objective_function_value)
+            elif st in (status.kUnbounded, status.kUnboundedOrInfeasible):
+                ends.append(unbounded)
+            else:
+                ends.append(math.nan)
+        out.append((ends[0], ends[1]))
+    return out
+
+
+def _cold_solver(lower, upper, a, row_lower, row_upper, targets: list[int]) -> Bounds:
+    """As _warm_solver, each programme solved from scratch by scipy.optimize.linprog (the reference)."""
+    eq = row_lower == row_upper
+    a_ub = np.vstack([a[~eq & np.isfinite(row_upper)].toarray(), -a[~eq & np.isfinite(row_lower)].toarray()])
+    b_ub = np.concatenate([row_upper[~eq & np.isfinite(row_upper)], -row_lower[~eq & np.isfinite(row_lower)]])
+    kw = dict(
+        A_eq=a[eq].toarray() if eq.any() else None,
+        b_eq=row_lower[eq] if eq.any() else None,
+        A_ub=a_ub if len(b_ub) else None,
+        b_ub=b_ub if len(b_ub) else None,
+        bounds=[(lo, None if math.isinf(hi) else hi) for lo, hi in zip(lower, upper)],
+        method="highs",
+    )
+    out: Bounds = []
+    for j in targets:
+        c = np.zeros(a.shape[1])
+        c[j] = 1.0
+        lo, hi = linprog(c, **kw), linprog(-c, **kw)
+        if lo.status == 2 or hi.status == 2:
+            out.append((math.nan, math.nan))
+            continue
+        out.append((lo.fun if lo.status == 0 else 0.0, -hi.fun if hi.status == 0 else math.inf))
+    return out
 
 
 __all__ = ["Appearance", "DisclosureAuditError", "Exposure", "Publication"]

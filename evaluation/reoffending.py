@@ -56,6 +56,7 @@ from scipy import optimize, stats
 
 from . import censoring
 from ._resources import package_path
+from .estimate import Estimate
 from .matching import CohortMatch, matching_weights
 from .sensitivity import HiddenBias, e_value, e_value_ci, gamma_if_significant, matched_set_differences
 from .stats import Z95, linear_fit, poisson_fit
@@ -322,7 +323,7 @@ def weighted_risk_ratio(y: np.ndarray, treated: np.ndarray, weights: np.ndarray,
 class Survival:
     """Kaplan-Meier curves by group, a weighted log-rank test and a clustered Cox hazard ratio."""
 
-    curves: pd.DataFrame  # group, time, survival
+    curves: pd.DataFrame  # group, time, survival, events (unweighted number of events at that time)
     at_end: dict[str, float]  # share still event-free at the end of follow-up
     logrank_p: float
     hazard_ratio: float
@@ -371,7 +372,12 @@ def survival_comparison(
         for g, sel, label in ((1, t, "programme"), (0, ~t, "comparison")):
             km = KaplanMeierFitter().fit(time[sel], event[sel], weights=weights[sel], entry=None if entry is None else entry[sel])
             sf = km.survival_function_.iloc[:, 0]
-            curves.append(pd.DataFrame({"group": label, "time": sf.index.to_numpy(dtype=float), "survival": sf.to_numpy()}))
+            ev_times, ev_counts = np.unique(time[sel & (event == 1)], return_counts=True)
+            at = dict(zip(ev_times.astype(float), ev_counts))
+            times = sf.index.to_numpy(dtype=float)
+            curves.append(
+                pd.DataFrame({"group": label, "time": times, "survival": sf.to_numpy(), "events": [int(at.get(x, 0)) for x in times]})
+            )
             at_end[label] = float(sf.iloc[-1])
         if entry is None or not (entry > 0).any():
             lr_p = float(logrank_test(time[t], time[~t], event[t], event[~t], weights_A=weights[t], weights_B=weights[~t]).p_value)
@@ -554,6 +560,49 @@ class ReoffendingResult:
     censoring_method: str = ""
     unavailable: dict[str, str] = field(default_factory=dict)  # measure -> why it could not be estimated
 
+    def estimates(self) -> list[Estimate]:
+        """Each measure's difference in the share reoffending (and in reoffences per child, and the hazard ratio)
+        in the shared estimate shape; measures that could not be estimated are in `unavailable`."""
+        out = []
+        for m in self.measures.values():
+            method = "weighted linear model, errors clustered on the matched set (Justice Data Lab)"
+            parts = [("share with the event", m.rate, method)]
+            if m.frequency is not None:
+                parts.append(("events per child", m.frequency, method))
+            for what, d, how in parts:
+                out.append(
+                    Estimate(
+                        "reoffending",
+                        f"{m.label}: {what}",
+                        "difference (programme minus comparison)",
+                        d.difference,
+                        d.ci_low,
+                        d.ci_high,
+                        d.p_value,
+                        d.n_treated,
+                        d.n_comparison,
+                        how,
+                        (m.definition,) if m.definition else (),
+                    )
+                )
+            if m.survival is not None:
+                sv = m.survival
+                out.append(
+                    Estimate(
+                        "reoffending",
+                        f"{m.label}: time to the first event",
+                        "ratio (hazard)",
+                        sv.hazard_ratio,
+                        sv.hr_ci_low,
+                        sv.hr_ci_high,
+                        sv.hr_p_value,
+                        m.rate.n_treated,
+                        m.rate.n_comparison,
+                        "Cox model with the matching weights, errors clustered on the matched set",
+                    )
+                )
+        return out
+
     def to_results(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: m.to_results() for k, m in self.measures.items()}
         if self.unavailable:
@@ -596,10 +645,9 @@ def _measure(
     excluded = {"programme": int((incomplete.treated == 1).sum()), "comparison": int((incomplete.treated == 0).sum())}
     rw = restricted_weights(cm, complete_ids).merge(per_child.drop(columns="person_id"), on="unit_id")
     if (rw.treated == 1).sum() < 2 or (rw.treated == 0).sum() < 2:
+        # The sentence reaches the report, so it names no count (the counts of children are disclosure-controlled).
         raise ReoffendingError(
-            f"fewer than two matched programme or comparison children have complete follow-up for {label.lower()} "
-            f"by the extract date ({excluded['programme']} programme and {excluded['comparison']} comparison children "
-            "do not)"
+            f"too few matched programme or comparison children have complete follow-up for {label.lower()} by the extract date"
         )
     y = rw[f"{outcome}_ipcw"].to_numpy(float)
     tr, w, cl = rw.treated.to_numpy(), rw.weight.to_numpy(float), rw.cluster.to_numpy()

@@ -138,3 +138,39 @@ def test_results_figures_must_have_passed_control():
     pub = Publication(POLICY)
     with pytest.raises(KeyError, match="never registered"):
         pub.published("engaged[Total]")
+
+
+def test_a_table_no_pattern_can_protect_is_withheld_with_a_statement_not_a_crash():
+    """Earlier tables show P = 12 and Z = 5, and hide a = 3 and b = 7 beside their total 10. A new table whose
+    rows are b and Z with P as their total pins b = 7 (so a = 3) whatever it hides: it is withheld."""
+    log = DisclosureLog(POLICY)
+    pub = log.pub
+    pub.count("a", 3, "t1", "a", "n", "primary")
+    pub.count("b", 7, "t1", "b", "n", "secondary")
+    pub.count("ab", 10, "t1", "total", "n", "shown")
+    pub.relation("ab", ["a", "b"], "t1")
+    pub.count("P", 12, "t0", "P", "n", "shown")
+    pub.count("Z", 5, "t0", "Z", "n", "shown")
+    assert pub.audit() == []
+    t = pd.DataFrame({"n": [7, 5, 12]}, index=["b", "Z", "P"])
+    shown = sdc.apply(t, [[("b", "n"), ("Z", "n"), ("P", "n")]], log, "t2", quantity=lambda r, c: r)
+    assert (shown.n == sdc.SYMBOL).all()
+    assert "t2" in pub.withheld and "worked out" in pub.withheld["t2"]
+    assert pub.audit() == []  # the table's margin was never registered
+    assert log.frame().query("table == 't2'").reason.str.contains("withheld").any()
+    with pytest.raises(sdc.DisclosureControlError, match="t2"):
+        sdc.apply(
+            t, [[("b", "n"), ("Z", "n"), ("P", "n")]], DisclosureLog(POLICY, publication=pub), "t2", quantity=lambda r, c: r, withhold=False
+        )
+
+
+def test_the_report_prints_a_statement_in_place_of_a_withheld_table():
+    from evaluation.report.session import ReportSession
+
+    session = ReportSession.__new__(ReportSession)  # only the publishing half: no data needed
+    session.sdc, session.tables = DisclosureLog(POLICY), []
+    session.sdc.pub.withheld["t2"] = sdc.WITHHELD_REASON
+    session.table("t2", pd.DataFrame({"n": [sdc.SYMBOL] * 3}), "A withheld table", notes=["a note"], source="synthetic")
+    (published,) = session.tables
+    assert list(published.frame.columns) == ["Not published"] and published.notes == ()
+    assert published.frame.iat[0, 0].startswith("This table is not published: even with every cell hidden")

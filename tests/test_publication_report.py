@@ -125,3 +125,14 @@ def test_sweep_of_independent_datasets_publishes_nothing_recoverable(seed, peopl
     assert disclosure_scan.small_counts_in_results(results, 5) == []
     assert disclosure_scan.small_cells_in_workbook(out / "tables.xlsx", 5) == []
     assert disclosure_scan.recoverable_cells(out / "tables.xlsx") == []
+
+
+def test_the_warm_started_audit_gives_the_reference_intervals(small_report):
+    """The audit re-solves one HiGHS model per count (warm start); on a whole report's figures every hidden
+    count gets the interval that solving each programme from scratch with scipy's linprog gives."""
+    name, ns, out = small_report
+    pub = ns["report"].sdc.pub
+    warm, cold = pub.intervals(), pub.intervals(reference=True)
+    assert warm.keys() == cold.keys() and len(warm) == len(pub.protected())
+    for q in warm:
+        assert warm[q] == pytest.approx(cold[q], abs=1e-6), q

@@ -14,7 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from ..engagement import OUTCOMES, EngagementResult
+from ..results import ENGAGEMENT_OUTCOMES as OUTCOMES
+from ..results import EngagementResult
 from .formatting import month_label, pct
 
 if TYPE_CHECKING:
@@ -303,18 +304,23 @@ def before_after(res, outcome: str, log=None) -> tuple[Figure, str]:
     return fig, before_after_alt(res, outcome, log)
 
 
-def kaplan_meier(res, keys: list[str]) -> tuple[Figure, str]:
-    """Weighted Kaplan-Meier curves (share without the event) by group, one panel per outcome."""
-    from .sections.reoffending import km_alt
+def kaplan_meier(res, keys: list[str], policy=None) -> tuple[Figure, str]:
+    """Weighted Kaplan-Meier curves (share without the event) by group, one panel per outcome, as
+    published (read at month ends, each step holding at least the threshold number of events; see
+    sections.reoffending.published_curve)."""
+    from ..disclosure import DisclosurePolicy
+    from .sections.reoffending import km_alt, published_curve
+
+    policy = policy if policy is not None else DisclosurePolicy()
 
     with mpl.rc_context(STYLE):
         fig, axes = _subplots(6.3, 2.7, 1, len(keys), sharey=True, squeeze=False)
         for ax, key in zip(axes[0], keys):
             m = res.measures[key]
             for group, colour, label in (("programme", ACCENT, "Programme"), ("comparison", "#f2a900", "Matched comparison")):
-                c = m.survival.curves[m.survival.curves.group == group]
-                ax.step(c.time / 30.44, c.survival, where="post", color=colour, label=label)
-            ax.set_title(m.label, fontsize=8.5, loc="left")
+                c = published_curve(res, key, group, policy)
+                ax.step(c.months, c.survival, where="post", color=colour, label=label)
+            ax.set_title(textwrap.fill(m.label, 42), fontsize=8.5, loc="left")
             ax.set_xlabel("Months after the index arrest")
             ax.grid(color="#e3e3e3")
             ax.set_ylim(0, 1.02)

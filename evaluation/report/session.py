@@ -20,7 +20,7 @@ from ..config import Config
 from ..disclosure import SYMBOL as SUPPRESSED
 from ..disclosure import DisclosureLog, DisclosurePolicy
 from ..loading import EvaluationData, load
-from ..pipeline import Evaluation, evaluate
+from ..results import Evaluation, evaluate
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
 
@@ -159,7 +159,10 @@ class ReportSession:
             raise ValueError(f"table key {key!r} used twice")
         notes = list(notes)
         source = source or self.default_source(key)
-        if (frame.astype(str) == SUPPRESSED).any().any():
+        if key in self.sdc.pub.withheld:  # no suppression pattern protects every hidden count: a statement instead
+            frame = pd.DataFrame({"Not published": [f"This table is not published: {self.sdc.pub.withheld[key]}."]})
+            notes, flags = [], ()
+        elif (frame.astype(str) == SUPPRESSED).any().any():
             notes.append(self.sdc.policy.note())
             if key in self.sdc.pub.c_may_be_zero:
                 notes.append("In this table c may also stand for 0: every cell that could reveal a small number is hidden.")

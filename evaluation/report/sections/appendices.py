@@ -4,6 +4,7 @@ missingness, validation summary) and the glossary."""
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 import pandas as pd
 
@@ -240,33 +241,47 @@ def input_count(log: DisclosureLog, table: str, what: str, n, where: str, row: s
     return count(int(n))
 
 
-def missingness_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
-    """Missing values per column of every table supplied (columns the contract requires are never missing)."""
+def missingness_table(data: EvaluationData, log: DisclosureLog, links: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Missing values per column of every table supplied (columns the contract requires are never missing).
+
+    Each missing count is registered in the publication model with `records = missing + present`. The
+    programme log's present counts are often the very counts the engagement tables and the funnel publish
+    (e.g. contacts with an intervention start date = children whose intervention started): `links` maps
+    "table.column" to the count it may restate (sections.log_column_counts), and wherever the two are
+    equal the model assumes a reader knows they are the same (the strongest reading); a missing count that
+    would then undo a suppression is hidden too."""
     rows = []
+    pub = log.pub
     for name in TABLES:
         frame = data.table(name)
         if frame is None:
             continue
         schema = table_schema(name)
+        n = len(frame)
+        records = input_count(log, name, "rows", n, "data_quality_missing", name)
         for fld in schema.fields:
             if fld.name not in frame.columns or fld.required:
                 continue
-            n = len(frame)
             missing = int(frame[fld.name].isna().sum())
+            q_missing, q_present = f"input[{name}.{fld.name}]:missing", f"input[{name}.{fld.name}]:present"
+            pub._value(q_present, n - missing)
+            pub.relation(f"input[{name}]:rows", [q_missing, q_present], "data_quality_missing")
+            linked = (links or {}).get(f"{name}.{fld.name}")
+            if linked is not None and pub.values.get(linked) == n - missing:
+                pub.derived(q_present, {linked: 1.0}, "data_quality_missing")
+            row = f"{name}.{fld.name}"
             if log.policy.small(missing) or log.policy.small(n - missing):
-                log.add("data_quality_missing", f"{name}.{fld.name}", "missing", f"primary: fewer than {log.policy.threshold} records")
-                shown, share = sdc.SYMBOL, sdc.SYMBOL
+                pub.count(q_missing, missing, "data_quality_missing", row, "missing", "primary")
+                log.add("data_quality_missing", row, "missing", f"primary: fewer than {log.policy.threshold} records")
+                shown = share = sdc.SYMBOL
+            elif records == sdc.SYMBOL or not pub.count_if_safe(q_missing, missing, "data_quality_missing", row, "missing", "secondary"):
+                log.add("data_quality_missing", row, "missing", "secondary: would let a hidden count be worked out")
+                shown = share = sdc.SYMBOL
             else:
                 shown, share = count(missing), pct(missing / n, 1) if n else "–"
-            rows.append(
-                {
-                    "Table": name,
-                    "Column": fld.name,
-                    "Records": input_count(log, name, "rows", n, "data_quality_missing", name),
-                    "Missing": shown if not log.policy.small(n) else sdc.SYMBOL,
-                    "Share missing": share if not log.policy.small(n) else sdc.SYMBOL,
-                }
-            )
+                if n:
+                    pub.rate({q_missing: 1.0}, {f"input[{name}]:rows": 1.0}, missing / n, 1, "data_quality_missing")
+            rows.append({"Table": name, "Column": fld.name, "Records": records, "Missing": shown, "Share missing": share})
     return pd.DataFrame(rows, columns=["Table", "Column", "Records", "Missing", "Share missing"])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...disclosure import DisclosureLog
-from ...engagement import quantity
+from ...results import engaged_quantity as quantity
 from ..formatting import money
 from .matching import SOURCES, TITLES
 from .summary import Findings

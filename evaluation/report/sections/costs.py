@@ -9,11 +9,11 @@ import math
 import pandas as pd
 
 from ... import disclosure as sdc
-from ...costs import _RECON_DENOMINATOR as _RECON_COUNT
-from ...costs import ValueForMoney
 from ...disclosure import DisclosureLog
-from ...engagement import quantity
-from ...outcomes import OUTCOMES
+from ...results import EVENT_OUTCOMES as OUTCOMES
+from ...results import RECONCILIATION_DENOMINATOR as _RECON_COUNT
+from ...results import ValueForMoney
+from ...results import engaged_quantity as quantity
 from ..formatting import money, pct
 
 CATEGORY_LABELS = {
@@ -329,12 +329,10 @@ def unit_cost_appendix(v: ValueForMoney) -> pd.DataFrame:
     )
 
 
-def deflator_note() -> str:
-    from ...costs import deflators
-
-    d = deflators().iloc[0]
+def deflator_note(v: ValueForMoney) -> str:
+    d = v.deflator_source
     return (
-        f"Prices are uprated with the {d.series} ({d.base}), {d.release}: {d.citation} ({d.url}); {d.status} source. Financial "
+        f"Prices are uprated with the {d['series']} ({d['base']}), {d['release']}: {d['citation']} ({d['url']}); {d['status']} source. Financial "
         "years are taken as three quarters of their first calendar year and one quarter of the next."
     )
 

@@ -8,7 +8,9 @@ import pandas as pd
 from ... import disclosure as sdc
 from ...config import Config
 from ...disclosure import DisclosureLog
-from ...engagement import OUTCOMES, EngagementResult, Note, quantity, rate_expressions
+from ...results import ENGAGEMENT_OUTCOMES as OUTCOMES
+from ...results import EngagementResult, Note, rate_expressions
+from ...results import engaged_quantity as quantity
 from ..formatting import count, month_label, pct, pct_ci
 
 _TABLE_LABELS = {
@@ -200,6 +202,22 @@ def _funnel_quantities(eng: EngagementResult, log: DisclosureLog) -> dict[str, s
     else:
         log.pub.relation(quantity("Total"), [names["approached"], "engaged_outside_funnel"], "engagement_funnel")
     return names
+
+
+def log_column_counts(eng: EngagementResult) -> dict[str, str]:
+    """The published count each optional column of the programme log may restate ("table.column" -> quantity):
+    contacts with an intervention start (end) date and the funnel's started (ended) stage; follow-up dates and
+    the follow-up meetings counted; pathways recorded and the pathways table's total. Read by the data-quality
+    appendix, whose missing-value counts would otherwise undo these tables' suppression."""
+    names = funnel_names(eng)
+    out = {
+        "programme_contacts.followup_date": "timeliness[followup_within_target]:base",
+        "programme_contacts.pathway": "pathways[All pathways recorded|total]",
+    }
+    for column, stage in (("intervention_start_date", "intervention_started"), ("intervention_end_date", "intervention_ended")):
+        if stage in names:
+            out[f"programme_contacts.{column}"] = names[stage]
+    return out
 
 
 def funnel_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
@@ -455,6 +473,7 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
 
 
 __all__ = [
+    "log_column_counts",
     "engagement_monthly_shown",
     "engagement_monthly_table",
     "engagement_rates_table",

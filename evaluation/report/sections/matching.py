@@ -8,11 +8,9 @@ from typing import AbstractSet, Iterable
 import pandas as pd
 
 from ... import disclosure as sdc
-from ...cohort import BOTH, COMPARISON, PROGRAMME, Cohort
 from ...config import Config
 from ...disclosure import DisclosureLog
-from ...engagement import quantity as engaged_quantity
-from ...matching import CohortMatch, max_abs_smd
+from ...results import BOTH, COMPARISON, PROGRAMME, Cohort, CohortMatch, MatchResult, engaged_quantity
 from ..formatting import count, pct
 
 TITLES = {
@@ -121,23 +119,28 @@ def attrition_table(
     def quantity(i, col):
         return _attrition_quantity(a, i, col)
 
-    for _attempt in range(len(a)):
+    for _attempt in range(values.size + 1):  # each retry pins at least one more cell
         state = log.pub.snapshot()
         for i, col in design:
             log.pub.count(quantity(i, col), int(values.at[i, col]), "attrition", a.step[i], col, "shown")
         counted = [(i, col) for i in range(len(a)) for col in values.columns if (i, col) not in design]
         try:
-            shown = sdc.apply(values, lines, log, "attrition", quantity=quantity, count_cells=counted)
+            shown = sdc.apply(values, lines, log, "attrition", quantity=quantity, count_cells=counted, withhold=False)
             break
         except sdc.DisclosureControlError as exc:
             # Cells pinned by figures already published (the design counts and the engagement tables' total: children
             # approached but left out of the analysis): hiding them protects nothing, so they are shown as the design
             # counts they follow from.
             pinned = {(i, col) for i in range(1, len(a)) for col in values.columns if quantity(i, col) in exc.quantities} - design
-            if not pinned:
-                raise
             log.pub.restore(state)
+            if not pinned:
+                shown = sdc.withhold_table(
+                    values, log, "attrition", {(i, col): quantity(i, col) for i in values.index for col in values.columns}
+                )
+                break
             design |= pinned
+    else:
+        shown = sdc.withhold_table(values, log, "attrition", {(i, col): quantity(i, col) for i in values.index for col in values.columns})
     return pd.DataFrame({"Step": a.step, "Reason": a.reason.replace("", "—"), "Children": shown.people, "Detentions": shown.detentions})
 
 
@@ -184,14 +187,17 @@ def specification_table(cm: CohortMatch) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Setting", "Value"])
 
 
-def candidates_table(cm: CohortMatch) -> pd.DataFrame:
+def candidates_table(cm: CohortMatch, policy: sdc.DisclosurePolicy) -> pd.DataFrame:
+    """The ratios tried; each one's largest |SMD| over the balance rows its own table would show."""
     c = cm.candidates
+    results: list[MatchResult | None] = list(cm.candidate_results) or [cm.result if chosen else None for chosen in c.chosen]
+    largest = [published_balance(cm, policy, r)["max_abs_std_mean_diff_after"] if r is not None else float("nan") for r in results]
     return pd.DataFrame(
         {
             "Ratio": c.ratio.map(lambda k: f"{k}:1"),
             "Programme children matched": c.treated_matched.map(count),
             "Comparison children matched": c.controls_matched.map(count),
-            "Largest |SMD| after matching": c.max_abs_std_mean_diff.map(lambda x: f"{x:.3f}"),
+            "Largest |SMD| after matching": ["–" if math.isnan(x) else f"{x:.3f}" for x in largest],
             "Chosen": c.chosen.map({True: "chosen", False: ""}),
         }
     )
@@ -221,11 +227,13 @@ def _value(x: float, binary: bool) -> str:
     return pct(x) if binary else f"{x:.2f}"
 
 
-def hidden_balance(cm: CohortMatch, policy: sdc.DisclosurePolicy) -> dict[str, set[str]]:
+def hidden_balance(cm: CohortMatch, policy: sdc.DisclosurePolicy, result: MatchResult | None = None) -> dict[str, set[str]]:
     """Balance cells not to publish: shares of a factor level standing for 1 to threshold-1 children,
-    with complements within the factor (its levels add up to 100%), per column."""
-    b = cm.result.balance(un=True)
-    sizes = cm.result.sample_sizes()
+    with complements within the factor (its levels add up to 100%), per column. `result` is one of the
+    candidate matchings of `cm` (default: the chosen one)."""
+    result = cm.result if result is None else result
+    b = result.balance(un=True)
+    sizes = result.sample_sizes()
     n = {
         "means_treated": sizes.at["Matched", "Treated"],
         "means_control_un": sizes.at["All", "Control"],
@@ -245,6 +253,14 @@ def hidden_balance(cm: CohortMatch, policy: sdc.DisclosurePolicy) -> dict[str, s
         for col in counts.columns:
             hidden[col] |= {lev for lev in levels if primary.at[lev, col] or secondary.at[lev, col]}
     return hidden
+
+
+def published_balance(cm: CohortMatch, policy: sdc.DisclosurePolicy, result: MatchResult | None = None) -> dict:
+    """The balance summary (largest |SMD| before and after, rows above the threshold) over the rows the
+    balance table shows: an exact largest |SMD| taken over a hidden level would narrow that level's
+    hidden shares (it is one more equation in them)."""
+    hidden = set().union(*hidden_balance(cm, policy, result).values())
+    return cm.balance_summary(hidden, result)
 
 
 def balance_table(cm: CohortMatch, log: DisclosureLog) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
@@ -290,7 +306,7 @@ def balance_table(cm: CohortMatch, log: DisclosureLog) -> tuple[pd.DataFrame, li
 
 
 def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: DisclosureLog) -> str:
-    res = cm.to_results()
+    res = cm.to_results() | published_balance(cm, log.policy)
     src = cohort.table[cohort.table.treated == 0].source.value_counts()
     pool = "; ".join(f"{n:,} {SOURCES.get(k, k)}" for k, n in src.items())  # design counts: see evaluation.disclosure
     after, before = res["max_abs_std_mean_diff_after"], res["max_abs_std_mean_diff_before"]
@@ -304,9 +320,14 @@ def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: Disc
         f"Before matching, the groups differed by up to **{before:.2f}** standard deviations on a covariate; after matching the largest "
         f"standardised difference is **{after:.3f}**"
         + (
-            f", below the {cm.threshold} threshold on every covariate."
+            f", below the {cm.threshold} threshold on every covariate"
             if above == 0
-            else f"; {above} covariate(s) remain above the {cm.threshold} threshold (marked †)."
+            else f"; {above} covariate(s) remain above the {cm.threshold} threshold (marked †)"
+        )
+        + (
+            " shown (categories standing for very few children are not shown, and these figures leave them out)."
+            if res["rows_left_out"]
+            else "."
         ),
     ]
     # the matched count only: the pool's count is a sum of attrition rows, which disclosure control may hide
@@ -329,7 +350,8 @@ def matching_headline(cm: CohortMatch, cohort: Cohort, config: Config, log: Disc
 
 def matching_results(cm: CohortMatch, log: DisclosureLog) -> dict:
     """results.json's matching section with the same disclosure control as the text."""
-    out = cm.to_results()
+    out = cm.to_results() | published_balance(cm, log.policy)
+    out["balance_figures_leave_out_hidden_rows"] = bool(out.pop("rows_left_out"))  # the largest |SMD| is over the rows shown
     if log.policy.small(out["comparison_later_approached"]):
         out["comparison_later_approached"] = None
         log.add("results_matching", "comparison_later_approached", "count", "small number of children")
@@ -376,7 +398,7 @@ def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: 
             "of them were matched, and estimates about so few children would describe individuals."
         )
     elif engaged is not None:
-        r = engaged.to_results()
+        r = engaged.to_results() | (published_balance(engaged, log.policy) if log is not None else {})
         out.append(
             f"- Secondary view, prone to selection bias: matching only the {count(r['n_treated'])} positively engaged children gives "
             f"{count(r['n_treated_matched'])} matched with {count(r['n_control_matched'])} comparison children (largest |SMD| "
@@ -398,7 +420,7 @@ def balance_alt_text(cm: CohortMatch, drop: AbstractSet[str] = frozenset()) -> s
     return (
         f"Dot plot of absolute standardised mean differences for {len(b)} covariates before (open circles) and after "
         f"(filled) matching, with a dashed line at {cm.threshold}. Largest before matching: {parts}. After matching the largest is "
-        f"{max_abs_smd(cm.result):.3f}."
+        f"{cm.result.max_abs_smd(exclude=drop):.3f}."
     )
 
 
@@ -406,6 +428,7 @@ __all__ = [
     "register_design_counts",
     "matching_results",
     "hidden_balance",
+    "published_balance",
     "covariate_label",
     "attrition_table",
     "specification_table",

@@ -9,8 +9,10 @@ import pandas as pd
 
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
-from ...outcomes import DID_MATCHINGS, OUTCOMES, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
+from ...results import DID_MATCHINGS, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
+from ...results import EVENT_OUTCOMES as OUTCOMES
 from ..formatting import count, pct
+from .matching import published_balance
 
 NOUNS = {
     "offending": ("offences", "offending"),
@@ -175,6 +177,8 @@ def outcomes_results(res: OutcomesResult, log: DisclosureLog) -> dict:
 def design_text(res: OutcomesResult, log: DisclosureLog) -> str:
     """Which matching the before/after comparison rests on, and why, in plain words."""
     m = res.matchings.get(res.primary, {})
+    if res.primary in res.matched:  # the balance figure over the rows a balance table would show
+        m = m | published_balance(res.matched[res.primary], log.policy)
     label = DID_MATCHINGS.get(res.primary, res.primary)
     why = {
         "without_prior_outcomes": (

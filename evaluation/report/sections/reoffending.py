@@ -9,7 +9,7 @@ import pandas as pd
 
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
-from ...reoffending import Difference, ReoffendingResult
+from ...results import Difference, ReoffendingResult
 from ..formatting import pct
 
 VERBS = {
@@ -79,9 +79,49 @@ DESIGN_FIELDS = (
 
 
 def survival_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> bool:
-    """Kaplan-Meier curves and the hazard ratio of `key` are shown only when both groups have enough events."""
+    """Kaplan-Meier curves and the hazard ratio of `key` are shown only when both groups have enough events
+    and the measure's rates are published (the share event-free at the end restates the rate)."""
     sv = res.measures[key].survival
-    return sv is not None and not (log.policy.small(sv.events["programme"]) or log.policy.small(sv.events["comparison"]))
+    return (
+        sv is not None
+        and not (log.policy.small(sv.events["programme"]) or log.policy.small(sv.events["comparison"]))
+        and measure_published(res, key, log)
+    )
+
+
+MONTH_DAYS = 30.4375
+
+
+def published_curve(res: ReoffendingResult, key: str, group: str, policy: sdc.DisclosurePolicy) -> pd.DataFrame:
+    """The Kaplan-Meier curve of one group as published: months since the index (whole numbers) and the
+    share without the event. Drawn at every event, a curve's step heights and times give the number of
+    children with an event on each day (often 1). So, as OpenSAFELY's published Kaplan-Meier curves do,
+    the curve is read at month ends and only at those where at least the threshold number of events have
+    happened since the last point drawn; a last stretch with fewer joins the step before it. With
+    disclosure control off (internal QA) the curve is drawn at every event."""
+    c = res.measures[key].survival.curves
+    c = c[c.group == group].sort_values("time")
+    if not policy.enabled:
+        return pd.DataFrame({"months": c.time / MONTH_DAYS, "survival": c.survival})
+    end = math.ceil(float(c.time.max()) / MONTH_DAYS - 1e-9)
+    bounds = [m * MONTH_DAYS for m in range(1, end + 1)]
+    points, pending, prev = [0], 0, -math.inf
+    for m, b in enumerate(bounds, start=1):
+        pending += int(c.events[(c.time > prev) & (c.time <= b)].sum())
+        prev = b
+        if pending >= policy.threshold:
+            points.append(m)
+            pending = 0
+    if pending and len(points) > 1:
+        points[-1] = end  # the last stretch's few events join the step before
+    elif points[-1] != end and pending == 0 and end > 0:
+        points.append(end)  # the curve runs to the end of follow-up (flat after the last step)
+
+    def s_at(t: float) -> float:
+        before = c[c.time <= t + 1e-9]
+        return float(before.survival.iloc[-1]) if len(before) else 1.0
+
+    return pd.DataFrame({"months": points, "survival": [1.0 if m == 0 else s_at(m * MONTH_DAYS) for m in points]})
 
 
 def measure_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> bool:
@@ -231,8 +271,10 @@ def survival_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
     rows = []
     for key, m in res.measures.items():
         sv = m.survival
-        if log.policy.small(sv.events["programme"]) or log.policy.small(sv.events["comparison"]):
-            log.add("reoffending_survival", m.label, "events", "small number of children with the event")
+        if not survival_published(res, key, log):
+            log.add(
+                "reoffending_survival", m.label, "events", "small number of children with the event, or the measure's rates not published"
+            )
             rows.append(
                 {
                     "Outcome": m.label,
@@ -249,10 +291,23 @@ def survival_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
                 "Event-free at the end (programme / comparison)": f"{pct(sv.at_end['programme'])} / {pct(sv.at_end['comparison'])}",
                 "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f}–{sv.hr_ci_high:.2f})",
                 "p (Cox / log-rank)": f"{_p(sv.hr_p_value)} / {_p(sv.logrank_p)}",
-                "Events (programme / comparison)": f"{sv.events['programme']} / {sv.events['comparison']}",
+                "Events (programme / comparison)": _events_text(m, log),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _events_text(m, log: DisclosureLog) -> str:
+    """The survival analysis counts events among every child, censored or not; the rate counts them among
+    children with complete follow-up. Their difference is the number of programme children with
+    incomplete follow-up who had the event, so the counts are shown only when it is not small."""
+    sv, r = m.survival, m.rate
+    implied = r.treated_value * r.n_treated
+    exact = math.isfinite(implied) and abs(implied - round(implied)) < 1e-6
+    if exact and log.policy.small(sv.events["programme"] - int(round(implied))):
+        log.add("reoffending_survival", m.label, "events", "differs by a small number from the count behind the rate")
+        return sdc.SYMBOL
+    return f"{sv.events['programme']} / {sv.events['comparison']}"
 
 
 def exclusions_text(res: ReoffendingResult, log: DisclosureLog) -> str:
@@ -435,6 +490,7 @@ __all__ = [
     "can_and_cannot_say",
     "power_statement",
     "survival_published",
+    "published_curve",
     "benchmark_statement",
     "km_alt",
 ]

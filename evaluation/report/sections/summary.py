@@ -9,17 +9,13 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
-from ...cohort import Cohort
 from ...config import Config
-from ...costs import ValueForMoney
-from ...disclosure import DisclosureLog
-from ...engagement import EngagementResult
-from ...matching import CohortMatch
-from ...outcomes import OutcomesResult
-from ...reoffending import ReoffendingResult
+from ...disclosure import DisclosureLog, DisclosurePolicy
+from ...results import Cohort, CohortMatch, EngagementResult, OutcomesResult, ReoffendingResult, ValueForMoney
 from ..formatting import money, pct
 from .costs import COUNT_OF, cost_per_child_published
 from .engagement import funnel_names, rate_published
+from .matching import published_balance
 from .outcomes import NOUNS, few_events
 from .reoffending import measure_published
 
@@ -226,11 +222,12 @@ def _cost_paragraph(f: Findings, log: DisclosureLog) -> str:
     return text
 
 
-def balance_sentence(cm: CohortMatch) -> str:
+def balance_sentence(cm: CohortMatch, policy: DisclosurePolicy | None = None) -> str:
     """What the balance numbers support, and nothing more: alike on the characteristics matched on (if
     every standardised difference is under the threshold), and any 'any event in the year before'
-    indicator that still differs."""
-    r = cm.to_results()
+    indicator that still differs. With a disclosure policy, the balance figures are over the rows the
+    balance table shows (see sections.matching.published_balance)."""
+    r = cm.to_results() if policy is None else cm.to_results() | published_balance(cm, policy)
     n = len(cm.covariates)
     if r["covariates_above_threshold_after"] == 0:
         text = (
@@ -263,7 +260,7 @@ INDICATOR_NAMES = {
 }
 
 
-def evidence_strength(f: Findings) -> list[str]:
+def evidence_strength(f: Findings, policy: DisclosurePolicy | None = None) -> list[str]:
     """What supports the estimates and what weakens them, from this run's diagnostics."""
     out: list[str] = []
     cm = f.matching
@@ -274,7 +271,7 @@ def evidence_strength(f: Findings) -> list[str]:
         "Design: a matched comparison before and after the arrest (quasi-experimental), each child's group decided at the "
         "arrest; it deals with regression to the mean and recorded differences, not with what records do not show."
     )
-    out.append(balance_sentence(cm))
+    out.append(balance_sentence(cm, policy))
     ba = f.before_after
     if ba is not None:
         verdicts = {NOUNS[o][1]: (ba.get(o, max(ba.results[o])).placebo_check or {"verdict": "not_run"})["verdict"] for o in ba.results}
@@ -379,7 +376,7 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
 def executive_summary(f: Findings, log: DisclosureLog) -> str:
     """Markdown for the one-page summary."""
     impact, significant = _impact_lines(f, log)
-    strength = evidence_strength(f)
+    strength = evidence_strength(f, log.policy)
     can, cannot = renewal_can_cannot(f, significant, log)
     parts = [
         "## Summary",

@@ -47,93 +47,17 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-NUMERIC_KINDS = "biuf"
-_REFUSED_NAME_PARTS = ("reoffend", "rearrest", "re_arrest", "outcome", "post_index", "followup", "after_index")
-
-
-class UnmatchedTreatedWarning(UserWarning):
-    """Some treated units found no match: the estimate describes the matched ones (not the ATT)."""
-
-
-class MatchingError(ValueError):
-    """The matching specification or data cannot be used."""
-
-
-# --------------------------------------------------------------------------------------------
-# Covariate handling (MatchIt's model.matrix conventions)
-
-
-def _is_categorical(s: pd.Series) -> bool:
-    return not (s.dtype.kind in NUMERIC_KINDS and s.dtype != bool) or s.dtype == bool
-
-
-def _levels(s: pd.Series) -> list:
-    return sorted(pd.unique(s.dropna()), key=lambda v: str(v)) if s.dtype != bool else [False, True]
-
-
-def balance_matrix(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Covariates as MatchIt's summary() sees them: numeric columns as they are, factors as one
-    0/1 column per level present, named <column><level> (e.g. sexmale); logicals as <column>TRUE."""
-    out = {}
-    for col in columns:
-        s = data[col]
-        if s.dtype == bool:
-            out[f"{col}TRUE"] = s.astype(float).to_numpy()
-        elif _is_categorical(s):
-            for lev in _levels(s):
-                out[f"{col}{lev}"] = (s == lev).astype(float).to_numpy()
-        else:
-            out[col] = s.astype(float).to_numpy()
-    return pd.DataFrame(out, index=data.index)
-
-
-def _design_matrix(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Intercept plus treatment-contrast dummies (first level dropped), as R's glm design."""
-    parts = [np.ones((len(data), 1))]
-    for col in columns:
-        s = data[col]
-        if s.dtype == bool:
-            parts.append(s.astype(float).to_numpy()[:, None])
-        elif _is_categorical(s):
-            levs = _levels(s)
-            if len(levs) > 1:
-                parts.append(np.column_stack([(s == lev).astype(float).to_numpy() for lev in levs[1:]]))
-        else:
-            parts.append(s.astype(float).to_numpy()[:, None])
-    return np.hstack(parts)
-
-
-def _check_columns(data: pd.DataFrame, treatment: str, covariates: Sequence[str], column_roles: Mapping[str, str] | None = None) -> None:
-    missing = [c for c in [treatment, *covariates] if c not in data.columns]
-    if missing:
-        raise MatchingError(f"column(s) not in the data: {', '.join(missing)}")
-    if treatment in covariates:
-        raise MatchingError(f"the treatment column {treatment!r} cannot also be a covariate")
-    roles = dict(column_roles or {})
-    refused = []
-    for c in covariates:
-        role = roles.get(c)
-        low = c.lower()
-        if role in ("identifier", "outcome", "post_index", "treatment"):
-            refused.append(f"{c} ({role.replace('_', '-')} column)")
-        elif low == "id" or low.endswith("_id") or low.endswith("id_"):
-            refused.append(f"{c} (looks like an identifier)")
-        elif any(part in low for part in _REFUSED_NAME_PARTS):
-            refused.append(f"{c} (looks like an outcome or post-index measure)")
-    if refused:
-        raise MatchingError("the propensity model only takes pre-index covariates; refused: " + "; ".join(refused))
-    bad = [c for c in covariates if data[c].isna().any() or (data[c].dtype.kind == "f" and not np.isfinite(data[c]).all())]
-    if bad:
-        raise MatchingError(f"missing or non-finite values in covariate(s): {', '.join(bad)}")
-
-
-def _treatment_vector(data: pd.DataFrame, treatment: str) -> np.ndarray:
-    t = data[treatment]
-    values = set(pd.unique(t.dropna()))
-    if t.isna().any() or not values <= {0, 1, True, False} or len(values) != 2:
-        raise MatchingError(f"the treatment {treatment!r} must be 0/1 (or False/True) with both values present and no missing values")
-    return t.astype(int).to_numpy()
-
+from .balance import _balance_table, max_abs_smd
+from .covariates import (
+    MatchingError,
+    UnmatchedTreatedWarning,
+    _check_columns,
+    _design_matrix,
+    _is_categorical,
+    _levels,
+    _treatment_vector,
+    balance_matrix,
+)
 
 # --------------------------------------------------------------------------------------------
 # Distances
@@ -566,124 +490,21 @@ class MatchResult:
         return after.join(before.add_suffix("_un"))
 
     # ------------------------------------------------------------------ plots
+    def max_abs_smd(self, after: bool = True, exclude: Iterable[str] = ()) -> float:
+        """Largest |standardised mean difference| over the covariates, without the rows in `exclude`."""
+        return max_abs_smd(self, after, exclude)
+
     def love_plot(self, threshold: float = 0.1, ax=None):
         """Absolute standardised mean differences before and after matching, per covariate."""
-        import matplotlib.pyplot as plt
+        from .plots import love_plot
 
-        b = self.balance(un=True)
-        b = b.drop(index="distance", errors="ignore")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.3, 0.22 * len(b) + 1.2))
-        y = np.arange(len(b))[::-1]
-        ax.scatter(b.std_mean_diff_un.abs(), y, facecolors="none", edgecolors="#888888", label="Before matching", zorder=3)
-        ax.scatter(b.std_mean_diff.abs(), y, color="#1f5fa8", label="After matching", zorder=4)
-        ax.axvline(threshold, color="#c62828", linestyle="--", linewidth=1)
-        ax.set_yticks(y, b.index)
-        ax.set_xlabel("Absolute standardised mean difference")
-        ax.legend(frameon=False, loc="lower right")
-        ax.grid(axis="x", color="#dddddd")
-        return ax
+        return love_plot(self, threshold, ax)
 
     def overlap_plot(self, ax=None):
         """Distribution of the distance (propensity score) by group, before and after matching."""
-        import matplotlib.pyplot as plt
+        from .plots import overlap_plot
 
-        if self.distance is None:
-            raise MatchingError("no scalar distance to plot (Mahalanobis matching)")
-        if ax is None:
-            _, ax = plt.subplots(1, 2, figsize=(6.3, 2.6), sharex=True, sharey=True)
-        d = self.distance.to_numpy()
-        w = self.weights.to_numpy()
-        bins = np.linspace(d.min(), d.max(), 25)
-        for a, (title, weights) in zip(ax, (("Before matching", np.ones_like(w)), ("After matching", w))):
-            for g, colour, label in ((1, "#1f5fa8", "Programme"), (0, "#f2a900", "Comparison")):
-                sel = (self.treat == g) & (weights > 0)
-                if sel.any():
-                    a.hist(d[sel], bins=bins, weights=weights[sel] / weights[sel].sum(), alpha=0.55, color=colour, label=label)
-            a.set_title(title, fontsize=9)
-            a.set_xlabel("Propensity score" if not str(self.spec.get("link", "")).startswith("linear") else "Linear propensity score")
-        ax[0].set_ylabel("Share of group")
-        ax[0].legend(frameon=False, fontsize=8)
-        return ax
-
-
-def _div(a: float, b: float) -> float:
-    """Division as R does it: x/0 is Inf, 0/0 is NaN."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.float64(a) / np.float64(b))
-
-
-def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
-    w = w / w.sum()
-    m = float((w * x).sum())
-    if binary:
-        return m * (1 - m)
-    return _div((w * (x - m) ** 2).sum(), 1 - (w**2).sum())
-
-
-def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Mean and max absolute difference of the weighted eCDFs (MatchIt's qqsum, standardize=TRUE)."""
-    w = w.astype(float).copy()
-    for g in (0, 1):
-        w[t == g] = w[t == g] / w[t == g].sum()
-    order = np.argsort(x, kind="stable")
-    xo, wo, to = x[order], w[order], t[order]
-    signed = np.where(to == to[0], -wo, wo)
-    cum = np.abs(np.cumsum(signed))
-    last_of_value = np.append(np.diff(xo) != 0, True)
-    e = cum[last_of_value]
-    return float(e.mean()), float(e.max())
-
-
-def _balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None) -> pd.DataFrame:
-    """MatchIt's bal1var for every column: standardised with the treated SD of the full sample."""
-    eps = math.sqrt(np.finfo(float).eps)
-    ww = np.ones(len(t)) if weights is None else weights.astype(float)
-    i1, i0 = t == 1, t == 0
-    rows = {}
-    for name in X.columns:
-        x = X[name].to_numpy(dtype=float)
-        binary = bool(np.all((x == 0) | (x == 1)))
-        too_small = (ww[i1] != 0).sum() < 2 and (ww[i0] != 0).sum() < 2
-        m1 = _div((x[i1] * ww[i1]).sum(), ww[i1].sum())
-        m0 = _div((x[i0] * ww[i0]).sum(), ww[i0].sum())
-        diff = m1 - m0
-        smd = diff
-        if abs(diff) > eps and not too_small:
-            sd = math.sqrt(_wvar(x[i1], np.ones(i1.sum()), binary))
-            if not math.isfinite(sd) or sd < eps:
-                sd = _pooled_sd(x, t, binary)
-            smd = diff / sd
-        if binary:
-            vr = math.nan
-            ecdf_mean = ecdf_max = abs(diff)
-        elif not too_small:
-            vr = _div(_wvar(x[i1], ww[i1], False), _wvar(x[i0], ww[i0], False))
-            ecdf_mean, ecdf_max = _ecdf_stats(x, t, ww)
-        else:
-            vr = ecdf_mean = ecdf_max = math.nan
-        rows[name] = {
-            "means_treated": m1,
-            "means_control": m0,
-            "std_mean_diff": smd,
-            "var_ratio": vr,
-            "ecdf_mean": ecdf_mean,
-            "ecdf_max": ecdf_max,
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "covariate"
-    return out
-
-
-def _pooled_sd(x: np.ndarray, t: np.ndarray, binary: bool) -> float:
-    """MatchIt's fallback when the treated SD is zero: pooled SD with groups weighted by size."""
-    n = len(x)
-    if binary:
-        return math.sqrt(sum(x[t == g].sum() * (1 - x[t == g].sum() / (t == g).sum()) for g in (0, 1)) / n)
-    centred = x.astype(float).copy()
-    for g in (0, 1):
-        centred[t == g] -= centred[t == g].mean()
-    return math.sqrt(float((centred**2).sum() / (n - 1)))
+        return overlap_plot(self, ax)
 
 
 # --------------------------------------------------------------------------------------------
@@ -940,158 +761,3 @@ def match(
         result.unmatched_note = msg
         warnings.warn(msg, UnmatchedTreatedWarning, stacklevel=2)
     return result
-
-
-# --------------------------------------------------------------------------------------------
-# The matching stage: a cohort matched as the config says
-
-
-def max_abs_smd(result: MatchResult, after: bool = True) -> float:
-    """Largest absolute standardised mean difference over the covariates (not the distance)."""
-    b = result.balance(un=True).drop(index="distance", errors="ignore")
-    return float(b["std_mean_diff" if after else "std_mean_diff_un"].abs().max())
-
-
-@dataclass
-class CohortMatch:
-    """The matched comparison: the chosen MatchResult, the candidates tried, and notes for readers."""
-
-    result: MatchResult
-    candidates: pd.DataFrame
-    covariates: list[str]
-    threshold: float
-    notes: list[str] = field(default_factory=list)
-    index_rule: str = ""
-
-    def to_results(self) -> dict[str, Any]:
-        sizes = self.result.sample_sizes()
-        return {
-            "index_rule": self.index_rule,
-            "comparison_later_approached": self.comparison_approached_later(),
-            "n_treated": int(sizes.loc["All", "Treated"]),
-            "n_control_pool": int(sizes.loc["All", "Control"]),
-            "n_treated_matched": self.result.n_treated_matched,
-            "n_control_matched": self.result.n_control_matched,
-            "n_treated_discarded": int(sizes.loc["Discarded", "Treated"]),
-            "max_abs_std_mean_diff_before": round(max_abs_smd(self.result, after=False), 6),
-            "max_abs_std_mean_diff_after": round(max_abs_smd(self.result, after=True), 6),
-            "covariates_above_threshold_after": int(
-                (self.result.balance(un=False).drop(index="distance", errors="ignore").std_mean_diff.abs() > self.threshold).sum()
-            ),
-            "balance_threshold": self.threshold,
-            "specification": {k: v for k, v in self.result.spec.items() if k != "covariates"},
-        }
-
-    def indicator_balance(self, columns: Sequence[str]) -> pd.DataFrame:
-        """Balance after matching of 'any' indicators of count columns (e.g. any offence in the year before),
-        which the means of the counts can hide: weighted shares and the standardised difference (treated SD
-        before matching, as for the other covariates)."""
-        r = self.result
-        rows = []
-        w = r.weights.to_numpy()
-        t = r.treat == 1
-        for col in columns:
-            if col not in r.data:
-                continue
-            x = (r.data[col].to_numpy(dtype=float) > 0).astype(float)
-            p_t, p_c = np.average(x[t], weights=w[t]), np.average(x[~t & (w > 0)], weights=w[~t & (w > 0)])
-            sd = math.sqrt(x[t].mean() * (1 - x[t].mean()))
-            rows.append(
-                {"covariate": col, "share_treated": p_t, "share_control": p_c, "std_mean_diff": (p_t - p_c) / sd if sd > 0 else 0.0}
-            )
-        return pd.DataFrame(rows, columns=["covariate", "share_treated", "share_control", "std_mean_diff"])
-
-    def comparison_approached_later(self) -> int:
-        """Matched comparison units whose child was approached by the programme after the index (censored there)."""
-        d = self.result.data
-        if "approached_later_date" not in d:
-            return 0
-        matched = (self.result.weights > 0).to_numpy() & (self.result.treat == 0)
-        return int(d.approached_later_date.notna().to_numpy()[matched].sum())
-
-
-def match_cohort(
-    table: pd.DataFrame,
-    covariates: Sequence[str],
-    ratio: int | str = "auto",
-    max_ratio: int = 5,
-    min_treated_share: float = 0.95,
-    balance_threshold: float = 0.1,
-    random_state: int | None = None,
-    **options: Any,
-) -> CohortMatch:
-    """Match the comparison pool to the programme group (`treated` column) on `covariates`.
-
-    With ratio="auto", ratios 1..max_ratio are tried with the same other options, and the one kept
-    has the smallest maximum |standardised mean difference| among those matching at least
-    `min_treated_share` of the programme group (if none does, the one matching the most). Only
-    covariate balance is looked at, never outcomes (Ho, Imai, King & Stuart 2007; Stuart 2010).
-    """
-    ratios = list(range(1, max_ratio + 1)) if ratio == "auto" else [int(ratio)]
-    tried, rows = [], []
-    n_treated = int(table.treated.sum())
-    for k in ratios:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m = match(table, "treated", covariates, ratio=k, random_state=random_state, **options)
-        worst = max_abs_smd(m)
-        tried.append(m)
-        rows.append(
-            {"ratio": k, "treated_matched": m.n_treated_matched, "controls_matched": m.n_control_matched, "max_abs_std_mean_diff": worst}
-        )
-    cand = pd.DataFrame(rows)
-    ok = cand.treated_matched >= min_treated_share * n_treated
-    pick = (
-        cand[ok].max_abs_std_mean_diff.idxmin()
-        if ok.any()
-        else cand.sort_values(["treated_matched", "max_abs_std_mean_diff"], ascending=[False, True]).index[0]
-    )
-    cand["chosen"] = cand.index == pick
-    chosen = tried[pick]
-    notes = list(dict.fromkeys(chosen.warnings))
-    if chosen.n_treated_unmatched:
-        warnings.warn(chosen.unmatched_note, UnmatchedTreatedWarning, stacklevel=2)
-    return CohortMatch(result=chosen, candidates=cand, covariates=list(covariates), threshold=balance_threshold, notes=notes)
-
-
-def match_comparison(cohort, config, covariates: Sequence[str] | None = None) -> CohortMatch:
-    """Match the cohort's comparison pool to its programme group as `[matching]` in the config says
-    (`covariates` overrides the config's, e.g. for a sensitivity analysis)."""
-    mc = config.matching
-    if covariates is None:
-        covariates = list(mc.covariates) if mc.covariates else list(cohort.covariates)
-    covariates = list(covariates)
-    missing = [c for c in covariates if c not in cohort.table.columns]
-    if missing:
-        raise MatchingError(
-            f"[matching] covariates not available in this cohort: {', '.join(missing)}"
-            + (" (the events table is needed for prior event counts)" if any(c.startswith("prior_") for c in missing) else "")
-        )
-    exact = list(mc.exact)
-    if "index_period" in cohort.table and "index_period" not in exact:
-        exact.append("index_period")  # risk-set design: match within the calendar interval of the programme child's index
-    options = dict(
-        distance=mc.distance,
-        link=mc.link,
-        caliper=mc.caliper,
-        std_caliper=mc.std_caliper,
-        replace=mc.replace,
-        exact=exact or None,
-        m_order=mc.m_order,
-        discard=mc.discard,
-    )
-    from .cohort import COLUMN_ROLES
-
-    cm = match_cohort(
-        cohort.table,
-        covariates,
-        ratio=mc.ratio,
-        max_ratio=mc.max_ratio,
-        min_treated_share=mc.min_treated_share,
-        balance_threshold=mc.balance_threshold,
-        random_state=config.report.seed,
-        column_roles=COLUMN_ROLES,
-        **options,
-    )
-    cm.index_rule = getattr(cohort, "index_rule", "")
-    return cm

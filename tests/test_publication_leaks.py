@@ -1,0 +1,139 @@
+"""Leaks the intruder audit does not see by itself, closed where the figures are made: the largest |SMD| taken
+over hidden balance rows, Kaplan-Meier steps of one child, missing-value counts that restate a hidden funnel
+stage, and reasons for a missing analysis that quote counts. Every dataset here is made in the test."""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from evaluation import disclosure as sdc
+from evaluation.disclosure import DisclosureLog, DisclosurePolicy
+
+POLICY = DisclosurePolicy(threshold=5, min_rate_base=20)
+
+
+def _matched_with_a_rare_level(seed: int = 3):
+    """A comparison pool where one level of a factor holds 2 programme children and none of the comparison
+    children: its share is hidden, and its SMD is the largest of all."""
+    from evaluation.matching import match_cohort
+
+    rng = np.random.default_rng(seed)
+    n_t, n_c = 60, 400
+    area = np.r_[["rare"] * 2, rng.choice(["north", "south"], n_t - 2), rng.choice(["north", "south"], n_c)]
+    table = pd.DataFrame(
+        {
+            "treated": np.r_[np.ones(n_t, int), np.zeros(n_c, int)],
+            "age": np.r_[rng.normal(15, 1.2, n_t), rng.normal(14.6, 1.5, n_c)],
+            "area": pd.Categorical(area),
+        }
+    )
+    table["person_id"] = [f"p{i}" for i in range(len(table))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return match_cohort(table, ["age", "area"], ratio="auto", max_ratio=3, random_state=1, caliper=None)
+
+
+def test_the_largest_smd_is_taken_over_the_rows_shown():
+    from evaluation.matching import max_abs_smd
+    from evaluation.report.sections.matching import balance_table, candidates_table, hidden_balance, published_balance
+
+    cm = _matched_with_a_rare_level()
+    hidden = set().union(*hidden_balance(cm, POLICY).values())
+    assert "arearare" in hidden
+    b = cm.result.balance(un=True).drop(index="distance")
+    assert b.std_mean_diff.abs().idxmax() == "arearare"  # the exact maximum is the hidden row's SMD
+    shown = published_balance(cm, POLICY)
+    assert shown["rows_left_out"] == len(hidden)
+    assert shown["max_abs_std_mean_diff_after"] == round(b.drop(index=list(hidden)).std_mean_diff.abs().max(), 6)
+    assert shown["max_abs_std_mean_diff_after"] < max_abs_smd(cm.result)
+    table, _ = balance_table(cm, DisclosureLog(POLICY))
+    smds = pd.to_numeric(table["SMD after"].str.replace(" †", ""), errors="coerce").abs()
+    assert round(smds.max(), 3) == round(shown["max_abs_std_mean_diff_after"], 3)  # the summary is the table's own maximum
+    cands = candidates_table(cm, POLICY)
+    assert (
+        cands.loc[cm.candidates.chosen.to_numpy(), "Largest |SMD| after matching"].item() == f"{shown['max_abs_std_mean_diff_after']:.3f}"
+    )
+    off = published_balance(cm, DisclosurePolicy(enabled=False))
+    assert off["rows_left_out"] == 0 and off["max_abs_std_mean_diff_after"] == round(max_abs_smd(cm.result), 6)
+
+
+def _survival(seed: int):
+    from evaluation.reoffending import survival_comparison
+
+    rng = np.random.default_rng(seed)
+    n = 120
+    treated = np.r_[np.ones(40, int), np.zeros(n - 40, int)]
+    time = np.minimum(rng.exponential(300, n).round() + 1, 365.0)
+    event = (time < 365).astype(int)
+    return survival_comparison(time, event, treated, np.ones(n), np.arange(n))
+
+
+def test_kaplan_meier_steps_each_hold_at_least_the_threshold_of_events():
+    from evaluation.report.sections.reoffending import MONTH_DAYS, published_curve
+
+    for seed in range(5):
+        sv = _survival(seed)
+        res = SimpleNamespace(measures={"k": SimpleNamespace(survival=sv)})
+        for group in ("programme", "comparison"):
+            c = published_curve(res, "k", group, POLICY)  # type: ignore[arg-type]
+            full = sv.curves[sv.curves.group == group]
+            months = c.months.tolist()
+            assert months[0] == 0 and all(float(m).is_integer() for m in months) and months == sorted(months)
+            assert months[-1] == np.ceil(full.time.max() / MONTH_DAYS - 1e-9)
+            for lo, hi, s in zip(months, months[1:], c.survival.iloc[1:]):
+                inside = full[(full.time > lo * MONTH_DAYS) & (full.time <= hi * MONTH_DAYS)]
+                assert inside.events.sum() >= POLICY.threshold or inside.events.sum() == 0
+                assert s == full[full.time <= hi * MONTH_DAYS + 1e-9].survival.iloc[-1]  # the KM value there, unchanged
+            every = published_curve(res, "k", group, DisclosurePolicy(enabled=False))  # type: ignore[arg-type]
+            assert len(every) == len(full)  # internal QA: every step
+
+
+def _contacts(n: int, end_missing: int) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    end = pd.Series(pd.to_datetime("2021-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"))
+    end.iloc[:end_missing] = pd.NaT
+    return pd.DataFrame({"contact_id": range(n), "intervention_end_date": end})
+
+
+def test_a_missing_value_count_that_restates_a_hidden_funnel_stage_is_hidden():
+    """Demo, last round: the funnel hid 'intervention ended' (21, four short of 'started'), while the data-quality
+    table gave 93 contacts and 72 missing end dates."""
+    from evaluation.report.sections.appendices import missingness_table
+
+    data = SimpleNamespace(table=lambda name: _contacts(93, 72) if name == "programme_contacts" else None)
+    for funnel_hidden in (True, False):
+        log = DisclosureLog(POLICY)
+        pub = log.pub
+        started = 25 if funnel_hidden else 40  # 4 more than ended: ended is hidden in the funnel; 19 more: shown
+        pub.count("intervention_started[Total]", started, "engagement_funnel", "started", "children", "shown")
+        pub.count("intervention_ended[Total]", 21, "engagement_funnel", "ended", "children", "secondary" if funnel_hidden else "shown")
+        pub.derived("funnel_gap[ended]", {"intervention_started[Total]": 1.0, "intervention_ended[Total]": -1.0}, "engagement_funnel")
+        pub.count("funnel_gap[ended]", started - 21, "engagement_funnel", "ended", "difference", "implicit")
+        assert pub.audit() == []
+        t = missingness_table(data, log, {"programme_contacts.intervention_end_date": "intervention_ended[Total]"})  # type: ignore[arg-type]
+        row = t[t.Column == "intervention_end_date"].iloc[0]
+        assert row.Records == "93"
+        assert (row.Missing == sdc.SYMBOL) == funnel_hidden
+        assert pub.audit() == []
+
+
+def test_a_reoffending_measure_that_cannot_be_estimated_says_so_without_counts():
+    """The reason reaches the report (why_not): it names no count of children, which are disclosure-controlled."""
+    import pytest
+
+    from evaluation.reoffending import ReoffendingError, _measure
+
+    cm = _matched_with_a_rare_level()
+    d = cm.result.data
+    sample = pd.DataFrame({"unit_id": d.person_id, "treated": d.treated})
+    complete = (d.treated == 0) | (d.person_id == d.person_id[d.treated == 1].iloc[0])  # one programme child complete
+    per_child = pd.DataFrame(
+        {"unit_id": d.person_id, "person_id": d.person_id, "complete": complete, "reoffended": False, "reoffended_ipcw": 0.0}
+    )
+    with pytest.raises(ReoffendingError) as exc:
+        _measure("proven", "Proven reoffending", per_child, sample, cm, "reoffended", None, 20)
+    assert "too few" in str(exc.value) and not any(ch.isdigit() for ch in str(exc.value))
