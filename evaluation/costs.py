@@ -446,25 +446,11 @@ class ValueForMoney:
         return float((self.mc_bcr > 1).mean())
 
     def to_results(self) -> dict[str, Any]:
-        po = self.per_outcome.set_index("measure")
         lo, hi = self.bcr_interval
-        r = lambda x: None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)  # noqa: E731
-        return {
-            "period": {"start": self.period.start.date().isoformat(), "end": self.period.end.date().isoformat(), "days": self.period.days},
-            "price_year": self.price_year,
-            "total_cost": r(self.cost),
-            "cost_to_funder": r(self.period.to_funder),
-            "in_kind": r(self.period.in_kind),
-            "staff_cost": r(self.period.of("staff")),
-            "cost_per_child_engaged": r(po.loc["engaged", "full_economic"]),
-            "staff_cost_per_child_engaged": r(po.loc["engaged", "staff"]),
-            "cost_per_positively_engaged": r(po.loc["positively_engaged", "full_economic"]),
-            "cost_per_intervention_arranged": r(po.loc["intervention_arranged", "full_economic"]),
-            "cost_per_intervention_started": r(po.loc["intervention_started", "full_economic"]),
-            "as_reported": [
-                {"measure": x.measure, "reported": r(x.reported), "recomputed": r(x.recomputed), "basis": x.basis, "reasons": x.reasons}
-                for x in self.reconciliation.itertuples()
-            ],
+        r = _round4
+        costs = _costs_results(self.period, self.per_outcome, self.reconciliation, self.renewal, self.price_year)
+        return costs | {
+            "total_cost": r(self.cost),  # with the optimism bias on costs, if any
             "benefits_public_value": r(self.benefits.public_value.sum()),
             "benefits_fiscal": r(self.benefits.fiscal.sum()),
             "npv": r(self.npv),
@@ -477,8 +463,38 @@ class ValueForMoney:
             "monte_carlo_draws": int(len(self.mc_bcr)),
             "break_even": {x.applies_to: r(x.averted_needed) for x in self.break_even.itertuples()},
             "switching_values": {k: r(v) if isinstance(v, float) else v for k, v in self.switching.items()},
-            "renewal": {k: (r(v) if isinstance(v, float) else v) for k, v in self.renewal.items()} if self.renewal else None,
         }
+
+
+def _round4(x: Any) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
+
+
+def _costs_results(
+    period: PeriodCosts, per_outcome: pd.DataFrame, reconciliation: pd.DataFrame, renewal, price_year: str
+) -> dict[str, Any]:
+    """results.json's cost figures (before disclosure control): the period, totals, cost per person, the
+    programme's own figures reconciled, the renewal."""
+    po = per_outcome.set_index("measure")
+    r = _round4
+    return {
+        "period": {"start": period.start.date().isoformat(), "end": period.end.date().isoformat(), "days": period.days},
+        "price_year": price_year,
+        "total_cost": r(period.full_economic),
+        "cost_to_funder": r(period.to_funder),
+        "in_kind": r(period.in_kind),
+        "staff_cost": r(period.of("staff")),
+        "cost_per_child_engaged": r(po.loc["engaged", "full_economic"]),
+        "staff_cost_per_child_engaged": r(po.loc["engaged", "staff"]),
+        "cost_per_positively_engaged": r(po.loc["positively_engaged", "full_economic"]),
+        "cost_per_intervention_arranged": r(po.loc["intervention_arranged", "full_economic"]),
+        "cost_per_intervention_started": r(po.loc["intervention_started", "full_economic"]),
+        "as_reported": [
+            {"measure": x.measure, "reported": r(x.reported), "recomputed": r(x.recomputed), "basis": x.basis, "reasons": x.reasons}
+            for x in reconciliation.itertuples()
+        ],
+        "renewal": {k: (r(v) if isinstance(v, float) else v) for k, v in renewal.items()} if renewal else None,
+    }
 
 
 def _discount_factor(cfg, horizon: int) -> float:
@@ -486,19 +502,49 @@ def _discount_factor(cfg, horizon: int) -> float:
     return float(sum((cfg.persistence**t) / (1 + cfg.discount_rate) ** t for t in range(horizon)))
 
 
-def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
-    """Costs over the programme period, cost per outcome, reconciliation, benefits and value for money."""
+@dataclass
+class ProgrammeCosts:
+    """What the programme cost over the period evaluated and per person reached: needs the budget and the
+    engagement analysis only, never a comparison group (a cost per person is a count, not an effect)."""
+
+    period: PeriodCosts
+    reached: dict[str, int]
+    per_outcome: pd.DataFrame
+    reconciliation: pd.DataFrame
+    renewal: dict[str, Any] | None
+    price_year: str
+
+    def to_results(self) -> dict[str, Any]:
+        return _costs_results(self.period, self.per_outcome, self.reconciliation, self.renewal, self.price_year)
+
+
+def analyse_programme_costs(data, eng) -> ProgrammeCosts:
+    """Costs apportioned by day to the programme period, cost per person by how far they got, the programme's
+    own figures reconciled, and the renewal's throughput at today's run-rate."""
     cfg = data.config
     cc = cfg.costs
     if data.costs is None:
-        raise CostError("the value-for-money analysis needs the costs table")
+        raise CostError("the cost analysis needs the costs table")
     period = PeriodCosts(
         pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end), apportion(data.costs, cfg.programme.start, cfg.programme.end)
     )
     reached = children_reached(eng)
-    per_outcome = cost_per_outcome(period, reached)
-    recon = reconcile(cc.as_reported, period, reached)
-    price_year = cc.price_year or financial_year(cfg.programme.start)
+    return ProgrammeCosts(
+        period,
+        reached,
+        cost_per_outcome(period, reached),
+        reconcile(cc.as_reported, period, reached),
+        _renewal(data, period, reached, cc) if cc.renewal_budget else None,
+        cc.price_year or financial_year(cfg.programme.start),
+    )
+
+
+def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts | None = None) -> ValueForMoney:
+    """Benefits and value for money, on the costs of `analyse_programme_costs` (computed here if not given)."""
+    cfg = data.config
+    cc = cfg.costs
+    pc = programme_costs if programme_costs is not None else analyse_programme_costs(data, eng)
+    period, reached, per_outcome, recon, price_year = pc.period, pc.reached, pc.per_outcome, pc.reconciliation, pc.price_year
     window = cc.window_months or max(outcomes.results["offending"])
 
     mix = counterfactual_mix(outcomes, data, window)
@@ -556,7 +602,7 @@ def analyse(data, eng, outcomes: OutcomesResult) -> ValueForMoney:
     tornado = _tornado(effects, valued, per_event, n, adjust, cost, cc)
     break_even = _break_even(valued, cost)
     switching = _switching(effects, per_event, n, adjust, cost, total_pv, cc)
-    renewal = _renewal(data, period, reached, cc) if cc.renewal_budget else None
+    renewal = pc.renewal
     notes = [
         "Deadweight is already in the counterfactual: the matched comparison group shows what would have happened without the programme.",
         "Unit costs are averages per crime including unreported crime; applied to police-recorded events without a multiplier for "

@@ -23,7 +23,7 @@ import pandas as pd
 from .censoring import ApproachModel, fit_approach_model
 from .cohort import Cohort, build_cohort, design_checks
 from .config import Config
-from .costs import CostError, ValueForMoney
+from .costs import CostError, ProgrammeCosts, ValueForMoney, analyse_programme_costs
 from .costs import analyse as analyse_costs
 from .engagement import EngagementResult
 from .engagement import analyse as analyse_engagement
@@ -130,15 +130,24 @@ class Evaluation:
         )
 
     @cached_property
+    def programme_costs(self) -> ProgrammeCosts | None:
+        """Cost over the period and per person reached: the budget and the engagement analysis, no comparison."""
+        return self._stage(
+            "programme_costs",
+            lambda: analyse_programme_costs(self.data, self.engagement),
+            tables={"costs": "the programme's budget lines"},
+        )
+
+    @cached_property
     def value_for_money(self) -> ValueForMoney | None:
         def compute() -> ValueForMoney:
             assert self.before_after is not None  # _stage computes this only when its needs are met
-            return analyse_costs(self.data, self.engagement, self.before_after)
+            return analyse_costs(self.data, self.engagement, self.before_after, self.programme_costs)
 
         return self._stage(
             "value_for_money",
             compute,
-            needs=("before_after",),
+            needs=("programme_costs", "before_after"),
             tables={"costs": "the programme's budget lines"},
         )
 
@@ -152,6 +161,7 @@ class Evaluation:
             "matching_engaged_only",
             "before_after",
             "reoffending",
+            "programme_costs",
             "value_for_money",
         ):
             getattr(self, name)

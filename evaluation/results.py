@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .censoring import ApproachModel
 from .cohort import BOTH, COMPARISON, PROGRAMME, Cohort
-from .costs import RECONCILIATION_DENOMINATOR, ValueForMoney
+from .costs import RECONCILIATION_DENOMINATOR, ProgrammeCosts, ValueForMoney
 from .engagement import OUTCOMES as ENGAGEMENT_OUTCOMES
 from .engagement import RATE_TERMS, EngagementResult, Note, rate_expressions
 from .engagement import quantity as engaged_quantity
@@ -43,6 +43,7 @@ __all__ = [
     "Measure",
     "Note",
     "OutcomesResult",
+    "ProgrammeCosts",
     "ReoffendingResult",
     "ValueForMoney",
     "engaged_quantity",

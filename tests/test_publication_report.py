@@ -3,7 +3,8 @@ passes (else the run raises DisclosureAuditError), and an independent scan of re
 workbook finds no small count and no line with a single hidden cell.
 
 Datasets come from the independent generator (tests/simulation/generator.py) with seeds and sizes fixed
-in advance: about 5 children over 8 months, about 12 (months of 0-3 children) and about 35 over a year."""
+in advance: about 5 children over 8 months, about 12 (months of 0-3 children), about 35 over a year, and
+about 35 with no comparison group in the config (cost per child is still reported: it needs none)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ CASES = {
     "five_children": dict(seed=1, people_per_suite=40, programme_months=8),
     "months_of_one_to_four": dict(seed=2, people_per_suite=90, programme_months=8),
     "about_thirty": dict(seed=3, people_per_suite=230, programme_months=12),
+    "no_comparison_group": dict(seed=4, people_per_suite=230, programme_months=12, comparison="none"),
 }
 
 
@@ -136,3 +138,22 @@ def test_the_warm_started_audit_gives_the_reference_intervals(small_report):
     assert warm.keys() == cold.keys() and len(warm) == len(pub.protected())
     for q in warm:
         assert warm[q] == pytest.approx(cold[q], abs=1e-6), q
+
+
+def test_cost_per_child_needs_no_comparison_group(small_report):
+    """Issue 12: cost per person was withheld whenever there was no comparison group, although it needs none."""
+    name, ns, out = small_report
+    results = json.loads((out / "results.json").read_text())
+    report = ns["report"]
+    if name != "no_comparison_group":
+        assert report.programme_costs is not None
+        return
+    assert report.matching is None and report.value_for_money is None
+    costs = results["costs"]
+    assert costs["total_cost"] == pytest.approx(report.programme_costs.period.full_economic, abs=0.01)
+    assert "bcr" not in costs
+    n = report.programme_costs.reached["engaged"]
+    if costs["cost_per_child_engaged"] is not None:
+        assert costs["cost_per_child_engaged"] == pytest.approx(costs["total_cost"] / n, abs=0.01)
+    assert {"costs_per_outcome", "costs_period"} <= {t.key for t in report.tables}
+    assert not any(t.key == "costs_vfm" for t in report.tables)

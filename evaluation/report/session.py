@@ -108,6 +108,7 @@ class ReportSession:
     before_after = property(lambda self: self._stage_result("before_after"))
     reoffending = property(lambda self: self._stage_result("reoffending"))
     value_for_money = property(lambda self: self._stage_result("value_for_money"))
+    programme_costs = property(lambda self: self.evaluation.programme_costs)  # rests on no matching: never withheld
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
@@ -224,6 +225,7 @@ class ReportSession:
             self.value_for_money,
             self.unavailable,
             ev.design_checks,
+            programme_costs=self.programme_costs,
         )
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:

@@ -74,7 +74,7 @@ class Scenario:
 
     seed: int
     programme_months: int = 12
-    comparison: str = "both"  # "suites", "pre_period" or "both"
+    comparison: str = "both"  # "suites", "pre_period", "both" or "none" (no comparison group in the config)
     effect: dict[str, float] = field(default_factory=lambda: {t: 1.0 for t in EVENT_TYPES})
     people_per_suite: int = 1500
     approach_base: float = 0.55  # probability of approach at an eligible detention, average child

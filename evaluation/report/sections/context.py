@@ -40,9 +40,9 @@ def programme_description(f: Findings, log: DisclosureLog) -> str:
     used = [r.pathway for r in pw.itertuples() if r.total > 0 and r.pathway_key != "other"]
     if used:
         facts.append("Diversionary pathways recorded in the contact log: " + ", ".join(used).lower() + ".")
-    v = f.value_for_money
-    if v is not None:
-        lines = v.period.lines
+    pc = f.programme_costs
+    if pc is not None:
+        lines = pc.period.lines
         items = lines.groupby(["item", "category"], sort=False).amount_in_period.sum().reset_index()
         facts.append("Cost lines in the period: " + "; ".join(f"{r.item} ({money(r.amount_in_period)})" for r in items.itertuples()) + ".")
         funders = sorted(set(lines.funder.dropna())) if "funder" in lines else []

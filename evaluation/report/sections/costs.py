@@ -12,7 +12,7 @@ from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
 from ...results import EVENT_OUTCOMES as OUTCOMES
 from ...results import RECONCILIATION_DENOMINATOR as _RECON_COUNT
-from ...results import ValueForMoney
+from ...results import ProgrammeCosts, ValueForMoney
 from ...results import engaged_quantity as quantity
 from ..formatting import money, pct
 
@@ -29,29 +29,36 @@ def _pounds(x: float) -> str:
     return money(x) if abs(x) >= 100 else f"£{x:,.2f}"
 
 
-def costs_headline(v: ValueForMoney, log: DisclosureLog) -> str:
-    po = v.per_outcome.set_index("measure")
-    start, end = v.period.start, v.period.end
-    lo, hi = v.bcr_interval
+def costs_headline(c: ProgrammeCosts, log: DisclosureLog) -> str:
+    """What the programme cost over the period evaluated and per person reached (needs no comparison group)."""
+    po = c.per_outcome.set_index("measure")
+    start, end = c.period.start, c.period.end
     for measure in ("engaged", "intervention_arranged"):
-        if cost_per_child_published(v, measure, log):
-            for basis, amount in (("full_economic", v.period.full_economic), ("staff", v.period.of("staff"))):
+        if cost_per_child_published(c, measure, log):
+            for basis, amount in (("full_economic", c.period.full_economic), ("staff", c.period.of("staff"))):
                 log.pub.ratio(amount, {COUNT_OF[measure]: 1.0}, po.loc[measure, basis], 0, "costs summary")
-    lines = [
-        f"Over the period evaluated ({start:%-d %B %Y} to {end:%-d %B %Y}, {v.period.days} days) the programme cost "
-        f"**{money(v.period.full_economic)}**, of which staff {money(v.period.of('staff'))}. "
+    return (
+        f"Over the period evaluated ({start:%-d %B %Y} to {end:%-d %B %Y}, {c.period.days} days) the programme cost "
+        f"**{money(c.period.full_economic)}**, of which staff {money(c.period.of('staff'))}. "
         + (
-            f"It engaged {v.reached['engaged']:,} children: **{money(po.loc['engaged', 'full_economic'])} per child engaged** "
+            f"It engaged {c.reached['engaged']:,} children: **{money(po.loc['engaged', 'full_economic'])} per child engaged** "
             f"({money(po.loc['engaged', 'staff'])} in staff costs alone)"
-            if cost_per_child_published(v, "engaged", log)
+            if cost_per_child_published(c, "engaged", log)
             else "The number of children engaged is too small to publish a cost per child"
         )
         + (
             f" and **{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged"
-            if cost_per_child_published(v, "intervention_arranged", log)
+            if cost_per_child_published(c, "intervention_arranged", log)
             else ""
         )
-        + ". Cost and children are counted over the same days.",
+        + ". Cost and children are counted over the same days."
+    )
+
+
+def vfm_headline(v: ValueForMoney) -> str:
+    """The benefit-cost ratio with its range, from the matched estimates of harm averted."""
+    lo, hi = v.bcr_interval
+    lines = [
         f"Valuing the offences, victimisations and missing episodes the programme is estimated to have averted, every £1 spent returned "
         f"an estimated **£{v.bcr:.2f}** in public value (fiscal, economic and social), a net present value of {money(v.npv)}. Allowing for "
         f"the uncertainty in the effect estimates and unit costs, the return lies between **£{lo:.2f} and £{hi:.2f}** per £1 in 95% of "
@@ -66,7 +73,7 @@ def costs_headline(v: ValueForMoney, log: DisclosureLog) -> str:
     return "\n\n".join(lines)
 
 
-def period_costs_table(v: ValueForMoney) -> pd.DataFrame:
+def period_costs_table(v: ProgrammeCosts) -> pd.DataFrame:
     lines = v.period.lines
     rows = []
     for r in lines.itertuples():
@@ -102,7 +109,7 @@ COUNT_OF = {
 }
 
 
-def _register_reached(v: ValueForMoney, log: DisclosureLog) -> dict[str, bool]:
+def _register_reached(v: ProgrammeCosts, log: DisclosureLog) -> dict[str, bool]:
     """Register the children reached at each stage; True where the count (and so its cost per child) can be shown:
     not small and not hidden in any earlier table (a cost per child on a published total reveals the count)."""
     pub = log.pub
@@ -125,7 +132,7 @@ def _register_reached(v: ValueForMoney, log: DisclosureLog) -> dict[str, bool]:
     return ok
 
 
-def per_outcome_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
+def per_outcome_table(v: ProgrammeCosts, log: DisclosureLog) -> pd.DataFrame:
     """Cost per child at each stage; a count that is small or hidden in another table is suppressed, and so is
     its cost per child (cost / n reveals n)."""
     p = v.per_outcome
@@ -153,16 +160,17 @@ def per_outcome_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
     )
 
 
-def cost_per_child_published(v: ValueForMoney, measure: str, log: DisclosureLog) -> bool:
+def cost_per_child_published(v: ProgrammeCosts | ValueForMoney, measure: str, log: DisclosureLog) -> bool:
     """Whether a cost per child at `measure` may be published: its count is registered (by the engagement tables or
     per_outcome_table), not small and hidden nowhere."""
     q = COUNT_OF[measure]
     return q in log.pub.values and not log.pub.must_hide(q) and not log.policy.small(log.pub.values[q])
 
 
-def costs_results(v: ValueForMoney, log: DisclosureLog) -> dict:
-    """results.json's costs section: the analysis figures, with each cost per child only where its count is published."""
-    out = v.to_results()
+def costs_results(v: ProgrammeCosts, vfm: ValueForMoney | None, log: DisclosureLog) -> dict:
+    """results.json's costs section: the cost figures (and value for money where it was assessed), with each cost
+    per child only where its count is published."""
+    out = vfm.to_results() if vfm is not None else v.to_results()
     for measure, key in (
         ("engaged", "cost_per_child_engaged"),
         ("engaged", "staff_cost_per_child_engaged"),
@@ -178,7 +186,7 @@ def costs_results(v: ValueForMoney, log: DisclosureLog) -> dict:
     return out
 
 
-def reconciliation_table(v: ValueForMoney, log: DisclosureLog) -> pd.DataFrame:
+def reconciliation_table(v: ProgrammeCosts, log: DisclosureLog) -> pd.DataFrame:
     """As-reported cost figures beside the same figures recomputed over the period; a recomputed cost per child
     only where its count is published."""
     r = v.reconciliation
@@ -280,7 +288,7 @@ def switching_text(v: ValueForMoney) -> str:
     return "Switching values (the value at which benefits would equal costs):\n\n" + "\n".join(lines)
 
 
-def renewal_text(v: ValueForMoney) -> str:
+def renewal_text(v: ProgrammeCosts) -> str:
     r = v.renewal
     if not r:
         return ""
@@ -345,6 +353,7 @@ def tornado_alt(v: ValueForMoney) -> str:
 
 __all__ = [
     "costs_headline",
+    "vfm_headline",
     "period_costs_table",
     "per_outcome_table",
     "cost_per_child_published",

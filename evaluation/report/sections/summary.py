@@ -11,7 +11,7 @@ from typing import Mapping
 
 from ...config import Config
 from ...disclosure import DisclosureLog, DisclosurePolicy
-from ...results import Cohort, CohortMatch, EngagementResult, OutcomesResult, ReoffendingResult, ValueForMoney
+from ...results import Cohort, CohortMatch, EngagementResult, OutcomesResult, ProgrammeCosts, ReoffendingResult, ValueForMoney
 from ..formatting import money, pct
 from .costs import COUNT_OF, cost_per_child_published
 from .engagement import funnel_names, rate_published
@@ -37,6 +37,7 @@ class Findings:
     value_for_money: ValueForMoney | None
     unavailable: Mapping[str, str]
     design_notes: tuple[str, ...] = ()  # what the data cannot support in the design (evaluation.cohort.design_checks)
+    programme_costs: ProgrammeCosts | None = None  # cost per person: needs no comparison group
 
 
 def _number_word(n: int) -> str:
@@ -192,29 +193,31 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
 
 
 def _cost_paragraph(f: Findings, log: DisclosureLog) -> str:
-    v = f.value_for_money
-    if v is None:
-        return f"**Cost and value for money.** Not assessed: {f.unavailable.get('value_for_money', 'not run')}."
-    po = v.per_outcome.set_index("measure")
-    lo, hi = v.bcr_interval
+    v, c = f.value_for_money, f.programme_costs
+    if c is None:
+        return f"**Cost and value for money.** Not assessed: {f.unavailable.get('programme_costs', 'not run')}."
+    po = c.per_outcome.set_index("measure")
     per = [
         f"**{money(po.loc[m, 'full_economic'])} per {label}**"
         for m, label in (("engaged", "child engaged"), ("intervention_arranged", "intervention arranged"))
-        if cost_per_child_published(v, m, log)
+        if cost_per_child_published(c, m, log)
     ]
     for m in ("engaged", "intervention_arranged"):
-        if cost_per_child_published(v, m, log):
-            log.pub.ratio(v.period.full_economic, {COUNT_OF[m]: 1.0}, po.loc[m, "full_economic"], 0, "executive summary")
+        if cost_per_child_published(c, m, log):
+            log.pub.ratio(c.period.full_economic, {COUNT_OF[m]: 1.0}, po.loc[m, "full_economic"], 0, "executive summary")
     text = (
-        f"**Cost.** {money(v.period.full_economic)} over the period"
+        f"**Cost.** {money(c.period.full_economic)} over the period"
         + (": " + " and ".join(per) if per else " (too few children to publish a cost per child)")
         + "."
     )
-    stated = [r for r in v.reconciliation.itertuples() if r.measure == "cost_per_child_engaged"]
+    stated = [r for r in c.reconciliation.itertuples() if r.measure == "cost_per_child_engaged"]
     if stated:
         text += (
             f" (The programme's own figure was {money(stated[0].reported)} per child; the Value for money section explains the difference.)"
         )
+    if v is None:
+        return text + f"\n\n**Value for money.** Not assessed: {f.unavailable.get('value_for_money', 'not run')}."
+    lo, hi = v.bcr_interval
     text += (
         f"\n\n**Value for money.** Each £1 spent is estimated to return **{pounds_pence(v.bcr)}** in public value, but the 95% range "
         f"runs from {pounds_pence(lo)} to {pounds_pence(hi)}; the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**."
@@ -327,10 +330,10 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
         f"that the programme reaches children at the moment of arrest ({approached} approached in "
         f"{(f.config.programme.end - f.config.programme.start).days + 1} days) and how many go on to an intervention"
     )
-    v = f.value_for_money
-    if v is not None:
-        po = v.per_outcome.set_index("measure")
-        if cost_per_child_published(v, "engaged", log):
+    v, pc = f.value_for_money, f.programme_costs
+    if pc is not None:
+        po = pc.per_outcome.set_index("measure")
+        if cost_per_child_published(pc, "engaged", log):
             can.append(
                 f"what a child engaged costs when cost and children are counted over the same days "
                 f"({money(po.loc['engaged', 'full_economic'])})"
@@ -362,11 +365,11 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
             can.append(f"that benefits are likely to exceed costs (chance {pct(v.prob_bcr_above_1)})")
         else:
             cannot.append(f"a confident claim of value for money: the chance that benefits exceed costs is {pct(v.prob_bcr_above_1)}")
-        if v.renewal and (v.renewal["below_run_rate"] or v.renewal["below_staff_run_rate"]):
-            cannot.append(
-                f"the renewal budget at today's staffing: {money(v.renewal['budget'])} for {v.renewal['months']} months is below "
-                f"the current staff run-rate of {money(v.renewal['staff_run_rate'])}"
-            )
+    if pc is not None and pc.renewal and (pc.renewal["below_run_rate"] or pc.renewal["below_staff_run_rate"]):
+        cannot.append(
+            f"the renewal budget at today's staffing: {money(pc.renewal['budget'])} for {pc.renewal['months']} months is below "
+            f"the current staff run-rate of {money(pc.renewal['staff_run_rate'])}"
+        )
     if f.matching is None:
         cannot.append("any claim about impact: there is no comparison group")
     cannot.append("claims about effects beyond the follow-up observed, or about children the programme did not reach")
