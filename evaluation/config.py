@@ -131,6 +131,22 @@ class CostsConfig:
 
 
 @dataclass(frozen=True)
+class PhaseConfig:
+    """A period of the programme with its own team and budget (`[[phases]]`)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+    team_size: float | None = None
+    budget: float | None = None
+    description: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
 class DisclosureConfig:
     threshold: int = 5
     min_rate_base: int = 20
@@ -168,6 +184,7 @@ class Config:
     costs: CostsConfig
     disclosure: DisclosureConfig
     report: ReportConfig
+    phases: tuple[PhaseConfig, ...] = ()
     source: str = "<dict>"
     sha256: str | None = None
     _resolved: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -292,6 +309,25 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         fmt = d.get(key)
         if fmt is not None and "%" not in fmt:
             bad(f"[data] {key}", f"{fmt!r} is not a strftime format (e.g. '%d/%m/%Y')")
+    phases = []
+    for i, ph in enumerate(resolved.get("phases", [])):
+        key = f"[[phases]] {i + 1} ({ph['name']})"
+        p_start, p_end = _date(ph["start"]), _date(ph["end"])
+        assert p_start is not None and p_end is not None  # required by the schema, checked above
+        if p_end < p_start:
+            bad(key, f"the phase ends ({p_end}) before it starts ({p_start})")
+        if p_start < start or p_end > end:
+            bad(key, f"the phase ({p_start} to {p_end}) must lie inside the programme period ({start} to {end})")
+        phases.append(PhaseConfig(ph["name"], p_start, p_end, ph.get("team_size"), ph.get("budget"), ph.get("description")))
+    for a_, b_ in zip(phases, phases[1:]):
+        if b_.start <= a_.end:
+            bad(
+                f"[[phases]] {b_.name}",
+                f"starts on {b_.start}, before the phase before it ({a_.name}) ends on {a_.end}: phases are in order and do not overlap",
+            )
+    names = [ph.name for ph in phases]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        bad("[[phases]] name", f"{dup!r} names more than one phase")
     if problems:
         raise ConfigError(problems)
 
@@ -389,6 +425,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             ),
         ),
         disclosure=DisclosureConfig(threshold=ds["threshold"], min_rate_base=ds["min_rate_base"]),
+        phases=tuple(phases),
         report=ReportConfig(
             title=r.get("title") or f"{p['name']}: evaluation report",
             author=r.get("author"),

@@ -529,12 +529,21 @@ def analyse_programme_costs(data, eng) -> ProgrammeCosts:
         pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end), apportion(data.costs, cfg.programme.start, cfg.programme.end)
     )
     reached = children_reached(eng)
+    people, days, phase, basis = reached["engaged"], period.days, None, "the whole period evaluated"
+    if cfg.phases:  # the renewal continues the latest phase's team, so it is read from that phase's throughput
+        latest = cfg.phases[-1]
+        first = pd.to_datetime(eng.children.contact_date).dt.normalize()
+        people = int(((first >= pd.Timestamp(latest.start)) & (first <= pd.Timestamp(latest.end))).sum())
+        days, phase, basis = latest.days, latest.name, f"the latest phase ({latest.name})"
+    per_day = people / days
     return ProgrammeCosts(
         period,
         reached,
         cost_per_outcome(period, reached),
         reconcile(cc.as_reported, period, reached),
-        _renewal(data, period, reached, cc) if cc.renewal_budget else None,
+        _renewal(data, per_day, basis, cc) | {"throughput_people": people, "throughput_days": days, "throughput_phase": phase}
+        if cc.renewal_budget
+        else None,
         cc.price_year or financial_year(cfg.programme.start),
     )
 
@@ -743,17 +752,17 @@ def last_complete_month(costs: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp
     return month_end.replace(day=1), month_end
 
 
-def _renewal(data, period: PeriodCosts, reached: dict[str, int], cc) -> dict[str, Any]:
+def _renewal(data, per_day: float, basis: str, cc) -> dict[str, Any]:
     """Expected throughput and cost per child for a proposed budget, and the run-rate check.
 
-    Run-rates are the last complete month of the cost schedule times the renewal length: staff
+    Throughput is people engaged per day over `basis` (the whole period, or the latest phase where the config
+    names phases). Run-rates are the last complete month of the cost schedule times the renewal length: staff
     lines alone, and everything the funder pays for.
     """
     first, last = last_complete_month(data.costs)
     month = apportion(data.costs, first, last)
     staff_month = float(month[month.category == "staff"].amount_in_period.sum())
     funder_month = float(month[month.category != "in_kind"].amount_in_period.sum())
-    per_day = reached["engaged"] / period.days
     months = cc.renewal_months
     budget = float(cc.renewal_budget)
     staff_run = staff_month * months
@@ -768,7 +777,9 @@ def _renewal(data, period: PeriodCosts, reached: dict[str, int], cc) -> dict[str
         "funder_run_rate": funder_run,
         "below_staff_run_rate": bool(budget < staff_run),
         "below_run_rate": bool(budget < funder_run),
+        "month_days": DAYS_PER_MONTH,
         "children_per_month_observed": per_day * DAYS_PER_MONTH,
+        "throughput_basis": basis,
         "children_if_current_team": same_team,
         "cost_per_child_if_current_team": budget / same_team if same_team else math.nan,
         "children_if_staffing_scaled": scaled,

@@ -31,6 +31,7 @@ from .estimate import Estimate, estimates_frame
 from .loading import EvaluationData
 from .matching import CohortMatch, MatchingError, match_comparison
 from .outcomes import OutcomesResult, compare_before_after
+from .phases import PhasesResult, analyse_phases
 from .reoffending import ReoffendingError, ReoffendingResult
 from .reoffending import analyse as analyse_reoffending
 
@@ -130,6 +131,14 @@ class Evaluation:
         )
 
     @cached_property
+    def phases(self) -> PhasesResult | None:
+        """Engagement, cost and throughput by phase ([[phases]] in the config); None when it names none."""
+        if not self.config.phases:
+            self.unavailable["phases"] = "the config names no phases ([[phases]])"
+            return None
+        return analyse_phases(self.data, self.engagement)
+
+    @cached_property
     def programme_costs(self) -> ProgrammeCosts | None:
         """Cost over the period and per person reached: the budget and the engagement analysis, no comparison."""
         return self._stage(
@@ -162,6 +171,7 @@ class Evaluation:
             "before_after",
             "reoffending",
             "programme_costs",
+            "phases",
             "value_for_money",
         ):
             getattr(self, name)
@@ -170,7 +180,7 @@ class Evaluation:
     def estimates(self) -> list[Estimate]:
         """Every stage's estimates in the shared shape (evaluation.estimate), stages that ran only."""
         out = list(self.engagement.estimates())
-        for stage in (self.before_after, self.reoffending, self.value_for_money):
+        for stage in (self.phases, self.before_after, self.reoffending, self.value_for_money):
             if stage is not None:
                 out += stage.estimates()
         return out

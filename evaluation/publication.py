@@ -57,6 +57,7 @@ _STATE = (
     "inequalities",
     "rates",
     "ratios",
+    "linears",
     "word_bounds",
     "definitions",
     "decisions",
@@ -135,6 +136,8 @@ class Publication:
     inequalities: list[tuple[dict[str, float], str]] = field(default_factory=list)  # expr <= 0
     rates: list[_Rate] = field(default_factory=list)
     ratios: list[_Ratio] = field(default_factory=list)
+    #: (expression, value, half-width, where): a figure that is a fixed multiple of counts, published rounded
+    linears: list[tuple[dict[str, float], float, float, str]] = field(default_factory=list)
     word_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: tables whose note says a "c" may also stand for 0 (an intruder cannot assume a hidden cell is at least 1 there)
     c_may_be_zero: set[str] = field(default_factory=set)
@@ -223,6 +226,12 @@ class Publication:
         if not (math.isfinite(float(value)) and math.isfinite(float(amount))):
             return
         self.ratios.append(_Ratio(float(amount), dict(denominator), float(value), 0.5 * 10.0 ** (-decimals), where))
+
+    def linear(self, expression: Expression, value: float, decimals: int, where: str) -> None:
+        """A figure equal to sum(coefficient x count), published to `decimals` places (e.g. people a month over a
+        phase of known length: n x 30.4 / days)."""
+        if math.isfinite(float(value)):
+            self.linears.append(({q: float(c) for q, c in expression.items()}, float(value), 0.5 * 10.0 ** (-decimals), where))
 
     def _value(self, quantity: str, value: float) -> None:
         v = float(value)
@@ -347,6 +356,7 @@ class Publication:
             | {q for e, _ in self.inequalities for q in e}
             | {q for r in self.rates for q in (*r.numerator, *r.denominator)}
             | {q for r in self.ratios for q in r.denominator}
+            | {q for e, _, _, _ in self.linears for q in e}
         )
         idx = {q: i for i, q in enumerate(names)}
         lower, upper = np.zeros(len(names)), np.full(len(names), np.inf)
@@ -390,6 +400,8 @@ class Publication:
         for ratio in self.ratios:  # amount / (v + h) <= den <= amount / (v - h)
             if ratio.value - ratio.half_width > 0:
                 add(ratio.denominator, ratio.amount / (ratio.value + ratio.half_width), ratio.amount / (ratio.value - ratio.half_width))
+        for expr, value, half, _ in self.linears:
+            add(expr, value - half, value + half)
         a = csr_matrix((data, cols, ptr), shape=(len(ptr) - 1, len(names)))
         return names, lower, upper, a, np.array(row_lower), np.array(row_upper)
 

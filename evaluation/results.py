@@ -17,6 +17,7 @@ from .estimate import Estimate
 from .matching import CohortMatch, MatchResult
 from .outcomes import DID_MATCHINGS, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
 from .outcomes import OUTCOMES as EVENT_OUTCOMES
+from .phases import PhasesResult
 from .pipeline import EXPECTED_FAILURES, Evaluation, evaluate
 from .reoffending import Difference, Measure, ReoffendingResult
 
@@ -43,6 +44,7 @@ __all__ = [
     "Measure",
     "Note",
     "OutcomesResult",
+    "PhasesResult",
     "ProgrammeCosts",
     "ReoffendingResult",
     "ValueForMoney",

@@ -78,3 +78,26 @@ def test_placebo_words_follow_the_verdict():
     text = placebo_text(ba("inconclusive", half=True), "offences")
     assert "cannot confirm" in text and "at least half as large as the estimated effect" in text
     assert "value near 1 supports" not in text
+
+
+def test_a_table_wider_than_the_page_is_printed_in_parts_never_cut():
+    """Issue 12: monthly tables of programmes longer than a year lost columns (Total included) off the PDF page."""
+    import re
+
+    import pandas as pd
+
+    from evaluation.report.formatting import MAX_COLUMNS_PER_PART, table_html
+
+    months = [(pd.Period("2021-04", "M") + i).strftime("%b %Y") for i in range(25)]
+    frame = pd.DataFrame(
+        [["Children engaged", *[str(i) for i in range(25)], "300"], ["Declined", *["c"] * 25, "40"]], columns=["", *months, "Total"]
+    )
+    html = table_html(frame, "Children engaged by month", notes=["A note."], source="synthetic", table_id="t", flags=[(0, "Total")])
+    heads = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', html)
+    assert sorted(h for h in heads if h) == sorted([*months, "Total"])  # every column once, none lost
+    parts = html.count("<table>")
+    assert parts == 3 and heads.count("") == parts  # the row labels repeated in each part
+    assert all(len(re.findall(r'<th scope="col"', t)) <= MAX_COLUMNS_PER_PART + 1 for t in html.split("<table>")[1:])
+    assert "part 3 of 3: " in html and html.count("A note.") == 1 and html.count('id="t"') == 1
+    assert 'class="num flag"' in html  # the flag follows its column into the last part
+    assert '<td class="num">c</td>' in html  # a suppressed cell keeps its column's alignment

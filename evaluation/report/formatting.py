@@ -55,6 +55,23 @@ def is_numeric_text(text: str) -> bool:
     return bool(_NUMERIC.match(text.strip()))
 
 
+#: Data columns a table shows side by side on an A4 page; wider tables (e.g. a programme of more than a year
+#: by month) are printed in parts of at most this many, the first column repeated, never cut at the margin.
+MAX_COLUMNS_PER_PART = 12
+_SUPPRESSED = "c"
+
+
+def column_parts(columns: list, max_columns: int = MAX_COLUMNS_PER_PART) -> list[list]:
+    """Split a table's columns into parts that fit the page: the first (row label) column in every part and
+    at most `max_columns` others, in order, as evenly as possible (a Total column stays with the last months)."""
+    first, rest = columns[:1], columns[1:]
+    if len(rest) <= max_columns:
+        return [columns]
+    n = math.ceil(len(rest) / max_columns)
+    size = math.ceil(len(rest) / n)
+    return [first + rest[i : i + size] for i in range(0, len(rest), size)]
+
+
 def table_html(
     frame: pd.DataFrame,
     caption: str,
@@ -71,9 +88,39 @@ def table_html(
     should carry a visible marker too, so the highlight does not rely on colour alone.
     """
     e = html.escape
+    parts = column_parts(list(frame.columns))
+    if len(parts) > 1:  # too wide for the page: the same table in parts, one caption, notes after the last
+        flags = list(flags)
+        blocks = [
+            table_html(
+                frame[cols],
+                f"{caption} (part {k} of {len(parts)}: {cols[1]} to {cols[-1]})",
+                (),
+                None,
+                row_header,
+                None,
+                [(i, c) for i, c in flags if c in cols],
+            )
+            for k, cols in enumerate(parts, start=1)
+        ]
+        inner = "\n".join(
+            b.removeprefix('<figure class="report-table">').removeprefix('<figure class="report-table long">').removesuffix("</figure>")
+            for b in blocks
+        )
+        ident = f' id="{e(table_id)}"' if table_id else ""
+        tail = [e(n) for n in notes] + (["Source: " + e(source)] if source else [])
+        caption_html = "<figcaption>" + "".join(f"<p>{n}</p>" for n in tail) + "</figcaption>" if tail else ""
+        return f'<figure class="report-table long parts"{ident}>\n{inner}\n{caption_html}</figure>'
     cols = list(frame.columns)
     text = [["" if v is None else str(v) for v in row] for row in frame.itertuples(index=False)]
-    numeric = [j > 0 and bool(text) and all(is_numeric_text(r[j].rstrip(" †")) for r in text) for j in range(len(cols))]
+    # a column of numbers stays right-aligned when some of its cells are suppressed ("c") or not applicable ("–")
+    numeric = [
+        j > 0
+        and bool(text)
+        and all(is_numeric_text(r[j].rstrip(" †")) or r[j].strip() == _SUPPRESSED for r in text)
+        and any(r[j].strip() not in ("", "–") for r in text)
+        for j in range(len(cols))
+    ]
     flagged = {(i, cols.index(c)) for i, c in flags}
 
     def num(j: int, i: int | None = None) -> str:

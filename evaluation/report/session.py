@@ -109,6 +109,7 @@ class ReportSession:
     reoffending = property(lambda self: self._stage_result("reoffending"))
     value_for_money = property(lambda self: self._stage_result("value_for_money"))
     programme_costs = property(lambda self: self.evaluation.programme_costs)  # rests on no matching: never withheld
+    phases = property(lambda self: self.evaluation.phases)
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
@@ -182,6 +183,7 @@ class ReportSession:
         ("before_after", ("events", "custody_detentions", "programme_contacts")),
         ("reoffending", ("events", "custody_detentions", "programme_contacts")),
         ("costs", ("costs", "programme_contacts", "events", "unit_costs")),
+        ("phases", ("programme_contacts", "costs")),
         ("appendix_unit_costs", ("unit_costs",)),
         ("appendix_methods", ()),
         ("inputs", None),
@@ -239,7 +241,7 @@ class ReportSession:
         _display({"text/markdown": f"*Figure {self._figures}. {caption}*"})
 
     # ------------------------------------------------------------------ results
-    def record(self, section: str, values: dict[str, Any]) -> None:
+    def record(self, section: str, values: Any) -> None:
         self.results[section] = values
 
     def inputs_table(self) -> None:

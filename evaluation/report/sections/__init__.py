@@ -1,12 +1,13 @@
 """Reader-facing tables and sentences, one module per report section, built from analysis results."""
 
-from . import appendices, context, costs, engagement, matching, outcomes, reoffending, summary
+from . import appendices, context, costs, engagement, matching, outcomes, phases, reoffending, summary
 from .appendices import *  # noqa: F401,F403
 from .context import *  # noqa: F401,F403
 from .costs import *  # noqa: F401,F403
 from .engagement import *  # noqa: F401,F403
 from .matching import *  # noqa: F401,F403
 from .outcomes import *  # noqa: F401,F403
+from .phases import *  # noqa: F401,F403
 from .reoffending import *  # noqa: F401,F403
 from .summary import *  # noqa: F401,F403
 
@@ -18,5 +19,6 @@ __all__ = [
     *outcomes.__all__,
     *reoffending.__all__,
     *costs.__all__,
+    *phases.__all__,
     *appendices.__all__,
 ]

@@ -171,6 +171,13 @@ def costs_results(v: ProgrammeCosts, vfm: ValueForMoney | None, log: DisclosureL
     """results.json's costs section: the cost figures (and value for money where it was assessed), with each cost
     per child only where its count is published."""
     out = vfm.to_results() if vfm is not None else v.to_results()
+    if out.get("renewal"):
+        renewal = out["renewal"]
+        for key in ("throughput_people", "throughput_days", "month_days"):
+            renewal.pop(key, None)  # the count behind the throughput is published (or not) by its own table
+        if not renewal_published(v, log):
+            for key in (*_RENEWAL_LINEAR, *_RENEWAL_COST_PER):
+                renewal[key] = None
     for measure, key in (
         ("engaged", "cost_per_child_engaged"),
         ("engaged", "staff_cost_per_child_engaged"),
@@ -288,22 +295,78 @@ def switching_text(v: ValueForMoney) -> str:
     return "Switching values (the value at which benefits would equal costs):\n\n" + "\n".join(lines)
 
 
-def renewal_text(v: ProgrammeCosts) -> str:
+#: renewal figures that are multiples of the people counted over the throughput's basis (people / days)
+_RENEWAL_LINEAR = ("children_per_month_observed", "children_if_current_team", "children_if_staffing_scaled")
+_RENEWAL_COST_PER = {
+    "cost_per_child_if_current_team": "children_if_current_team",
+    "cost_per_child_if_staffing_scaled": "children_if_staffing_scaled",
+}
+
+
+def renewal_published(c: ProgrammeCosts, log: DisclosureLog) -> bool:
+    """Whether the renewal's throughput figures may be published, decided once for the text and results.json. Each
+    is a fixed multiple of the people counted over its basis (the whole period, or the latest phase), so with the
+    basis's length known it pins that count: they are registered as such, and shown only if the count is not
+    small and the audit stays clean."""
+    pub, r = log.pub, c.renewal
+    if r is None:
+        return False
+    if "renewal" in pub.decisions:
+        return pub.decisions["renewal"]["figures"]
+    from .phases import phase_quantity
+
+    q = quantity("Total") if r["throughput_phase"] is None else phase_quantity(r["throughput_phase"], "engaged")
+    per_person = r["month_days"] / r["throughput_days"]  # people a month for each person counted
+    factor = {
+        "children_per_month_observed": per_person,
+        "children_if_current_team": per_person * r["months"],
+        "children_if_staffing_scaled": per_person * r["months"] * (r["children_if_staffing_scaled"] / r["children_if_current_team"])
+        if r["children_if_current_team"]
+        else 0.0,
+    }
+
+    def register() -> None:
+        for key in _RENEWAL_LINEAR:
+            pub.linear({q: factor[key]}, r[key], 0, "renewal")
+        for key, of in _RENEWAL_COST_PER.items():
+            if factor[of] and math.isfinite(r[key]):
+                pub.ratio(r["budget"], {q: factor[of]}, r[key], 0, "renewal")
+
+    ok = q in pub.values and not log.policy.small(r["throughput_people"]) and pub.safe_to_show(register)
+    if ok:
+        register()
+    else:
+        log.add("renewal", "throughput", "people a month", "rests on a count that is small or hidden")
+    pub.decisions["renewal"] = {"figures": ok}
+    return ok
+
+
+def renewal_text(v: ProgrammeCosts, log: DisclosureLog) -> str:
     r = v.renewal
     if not r:
         return ""
+    shown = renewal_published(v, log)
+    basis = r.get("throughput_basis", "the period evaluated")
     lines = [
-        f"**Renewal scenario: {money(r['budget'])} over {r['months']} months.** At the throughput observed "
-        f"({r['children_per_month_observed']:.0f} children a month), the current team would engage about "
-        f"{r['children_if_current_team']:,.0f} children, {money(r['cost_per_child_if_current_team'])} each."
+        f"**Renewal scenario: {money(r['budget'])} over {r['months']} months.** "
+        + (
+            f"At the throughput observed over {basis} ({r['children_per_month_observed']:.0f} children a month), the current team "
+            f"would engage about {r['children_if_current_team']:,.0f} children, {money(r['cost_per_child_if_current_team'])} each."
+            if shown
+            else f"The throughput observed over {basis} rests on too few children to publish what the team would achieve."
+        )
     ]
     if r["below_run_rate"] or r["below_staff_run_rate"]:
         lines.append(
             f"**Flag: the budget is below the current run-rate.** The staff alone cost {money(r['staff_run_rate'])} for "
             f"{r['months']} months at the rate of {pd.Period(r['reference_month']).strftime('%B %Y')}, and everything the funder "
-            f"paid for {money(r['funder_run_rate'])}. Either the team shrinks, or costs are left out of the budget. If staffing "
-            f"is scaled to the budget and throughput with it, about {r['children_if_staffing_scaled']:,.0f} children would be "
-            f"engaged, at {money(r['cost_per_child_if_staffing_scaled'])} each."
+            f"paid for {money(r['funder_run_rate'])}. Either the team shrinks, or costs are left out of the budget."
+            + (
+                f" If staffing is scaled to the budget and throughput with it, about {r['children_if_staffing_scaled']:,.0f} children "
+                f"would be engaged, at {money(r['cost_per_child_if_staffing_scaled'])} each."
+                if shown
+                else ""
+            )
         )
     return "\n\n".join(lines)
 
@@ -364,6 +427,7 @@ __all__ = [
     "break_even_table",
     "switching_text",
     "renewal_text",
+    "renewal_published",
     "unit_cost_appendix",
     "deflator_note",
     "tornado_alt",
