@@ -22,6 +22,9 @@ CASES = {
     "months_of_one_to_four": dict(seed=2, people_per_suite=90, programme_months=8),
     "about_thirty": dict(seed=3, people_per_suite=230, programme_months=12),
     "no_comparison_group": dict(seed=4, people_per_suite=230, programme_months=12, comparison="none"),
+    # an independent reviewer recovered cells from this one (naive change, value of missing episodes averted,
+    # reoffences per 100 of 4 children, the engaged-only view's counts): kept as a fixture
+    "attacked_by_a_reviewer": dict(seed=7, people_per_suite=120, programme_months=10),
 }
 
 
@@ -157,3 +160,40 @@ def test_cost_per_child_needs_no_comparison_group(small_report):
         assert costs["cost_per_child_engaged"] == pytest.approx(costs["total_cost"] / n, abs=0.01)
     assert {"costs_per_outcome", "costs_period"} <= {t.key for t in report.tables}
     assert not any(t.key == "costs_vfm" for t in report.tables)
+
+
+def test_figures_made_from_hidden_rates_are_hidden_with_them(small_report):
+    """The reviewer's chains, closed: a naive change, a value of harm averted, or reoffences per 100 children are
+    published only where the rates they are made from are."""
+    from evaluation.report.sections.outcomes import few_events
+    from evaluation.report.sections.reoffending import measure_published
+
+    name, ns, out = small_report
+    results = json.loads((out / "results.json").read_text())
+    report = ns["report"]
+    ba = report.before_after
+    if ba is not None:
+        for outcome, by_window in ba.results.items():
+            for window in by_window:
+                entry = results["before_after"][outcome][str(window)]
+                if few_events(ba, outcome, window, report.sdc):
+                    assert entry["naive_change"] is None and entry["treated_after_rate"] is None
+        v = report.evaluation.value_for_money
+        if v is not None:
+            window = int(v.parameters["window_months"])
+            hidden = any(few_events(ba, o, window, report.sdc) for o in ba.results)
+            assert ("bcr" in results["costs"]) == (not hidden)
+            assert (report.value_for_money is None) == hidden
+    reo = report.reoffending
+    if reo is not None:
+        table = next(t for t in report.tables if t.key == "reoffending_per_100").frame.set_index("Measure")
+        for key, m in reo.measures.items():
+            if not measure_published(reo, key, report.sdc) and m.frequency is not None:
+                assert table.loc[f"{m.label}: reoffences per 100 children", "Programme"] == "c"
+    cautions = ns.get("matched")
+    if cautions is not None and report.matching_engaged_only is not None:
+        from evaluation.report.sections.matching import matching_cautions
+
+        text = matching_cautions(report.matching, report.matching_engaged_only, report.sdc)
+        line = next((x for x in text.splitlines() if x.startswith("- Secondary view")), "")
+        assert not any(ch.isdigit() for ch in line.split("largest |SMD|")[0])

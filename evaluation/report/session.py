@@ -85,13 +85,36 @@ class ReportSession:
         stage resting on it are withheld from a publishable report (internal QA shows them)."""
         m = self.evaluation.matching
         policy = self.sdc.policy
-        if m is None or not policy.enabled or not policy.small(m.result.n_treated_matched):
+        if m is None or not policy.enabled:
             return {}
-        why = (
-            f"fewer than {policy.threshold} programme children were matched, and estimates about so few children would "
-            "describe individuals, so they are not published"
-        )
-        return {name: why for name in self._RESTS_ON_MATCHING}
+        if policy.small(m.result.n_treated_matched):
+            why = (
+                f"fewer than {policy.threshold} programme children were matched, and estimates about so few children would "
+                "describe individuals, so they are not published"
+            )
+            return {name: why for name in self._RESTS_ON_MATCHING}
+        return self._few_events_behind_value_for_money()
+
+    def _few_events_behind_value_for_money(self) -> dict[str, str]:
+        """The harm averted is each outcome's rate after the arrest times the effect, valued at a published unit cost:
+        with the ratio of rate ratios and the programme size published, it gives that rate back. Where an outcome's
+        rates are not published (1 to threshold - 1 events in a group, sections.outcomes.few_events), neither is
+        the value for money."""
+        from .sections.outcomes import few_events
+
+        ba, v = self.evaluation.before_after, self.evaluation.value_for_money
+        if ba is None or v is None:
+            return {}
+        window = int(v.parameters.get("window_months", 0)) or self.config.costs.window_months or max(next(iter(ba.results.values())))
+        few = [o for o in ba.results if window in ba.results[o] and few_events(ba, o, window, self.sdc)]
+        if not few:
+            return {}
+        return {
+            "value_for_money": (
+                f"the harm averted would be valued from before/after rates resting on fewer than {self.sdc.policy.threshold} "
+                "events in a group, which are not published (the benefits would give them back)"
+            )
+        }
 
     def _stage_result(self, name: str):
         return None if name in self._withheld() else getattr(self.evaluation, name)

@@ -197,7 +197,10 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
         (
             "Disclosure control",
             f"Counts of 1 to {pol.threshold - 1} children suppressed, with secondary suppression so none can be worked out from "
-            f"totals; rates on fewer than {pol.min_rate_base} children not shown; no identifiers or dates of individual events."
+            f"totals or from any other published figure (an intruder audit checks every build); rates on fewer than "
+            f"{pol.min_rate_base} children not shown; no identifiers or dates of individual events. One exception: the sizes of "
+            "the groups each estimate rests on (matched, analysed, and the numbers left out between them) are published exactly, "
+            "as every estimate must state its numbers, so a number left out can be small."
             if pol.enabled
             else "Off: internal quality-assurance build, not for publication.",
             REFERENCES["mojsuppression"],

@@ -399,11 +399,11 @@ def matching_cautions(cm: CohortMatch, engaged: CohortMatch | None = None, log: 
         )
     elif engaged is not None:
         r = engaged.to_results() | (published_balance(engaged, log.policy) if log is not None else {})
+        # no counts here: the positively engaged children of the cohort are often the funnel's stage, which its table may hide
         out.append(
-            f"- Secondary view, prone to selection bias: matching only the {count(r['n_treated'])} positively engaged children gives "
-            f"{count(r['n_treated_matched'])} matched with {count(r['n_control_matched'])} comparison children (largest |SMD| "
-            f"{r['max_abs_std_mean_diff_after']:.3f}). Children who engage differ from those who do not in ways the data may not "
-            "record, so this view cannot support claims about the programme's effect on its own."
+            "- Secondary view, prone to selection bias: matching only the positively engaged children gives a matched group with "
+            f"largest |SMD| {r['max_abs_std_mean_diff_after']:.3f}. Children who engage differ from those who do not in ways the "
+            "data may not record, so this view cannot support claims about the programme's effect on its own."
         )
     return "\n".join(out)
 

@@ -163,8 +163,9 @@ def outcomes_results(res: OutcomesResult, log: DisclosureLog) -> dict:
             entry = out[outcome][str(window)]
             for cell in few:
                 entry[fields[cell]] = None
-            if few:
+            if few:  # as the estimates table: the naive change and the any-event difference go with the rates
                 entry["any_event_difference_pp"] = entry["any_event_difference_pp_ci"] = None
+                entry["naive_change"] = entry["naive_change_ci"] = None
             elif entry.get("any_event_difference_pp") is not None:  # to the table's precision
                 entry["any_event_difference_pp"] = round(entry["any_event_difference_pp"], 1)
                 entry["any_event_difference_pp_ci"] = [round(x, 1) for x in entry["any_event_difference_pp_ci"]]

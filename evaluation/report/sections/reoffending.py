@@ -241,9 +241,10 @@ def per_hundred_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFram
             if hb is not None and math.isfinite(hb.e_value) and math.isfinite(hb.e_value_ci)
             else "–"
         )
-        row(f"{m.label}: children per 100", m.rate, children=True, hidden=hidden, published=measure_published(res, key, log))
-        if m.frequency is not None:
-            row(f"{m.label}: reoffences per 100 children", m.frequency)
+        published = measure_published(res, key, log)
+        row(f"{m.label}: children per 100", m.rate, children=True, hidden=hidden, published=published)
+        if m.frequency is not None:  # reoffences of a group too small for its rate would tell of its children as much
+            row(f"{m.label}: reoffences per 100 children", m.frequency, children=True, published=published)
     return pd.DataFrame(rows)
 
 
@@ -253,7 +254,12 @@ def reoffender_measures_table(res: ReoffendingResult, log: DisclosureLog) -> pd.
         if m.frequency is None:
             continue
         if m.per_reoffender is None:
-            note = f"not shown: {log.count_text(m.reoffenders['programme'])} programme reoffenders, fewer than {m.min_reoffenders}"
+            # the number of reoffenders restates the measure's rate: named only where that rate is published
+            note = (
+                f"not shown: {log.count_text(m.reoffenders['programme'])} programme reoffenders, fewer than {m.min_reoffenders}"
+                if measure_published(res, key, log)
+                else f"not shown: fewer than {m.min_reoffenders} programme reoffenders"
+            )
             rows.append({"Measure": m.label, "Reoffences per reoffender": note, "Days to first reoffence (reoffenders)": note})
         else:
             assert m.days_to_first is not None  # computed together with per_reoffender
