@@ -29,8 +29,8 @@ test: $(STAMP) lint
 
 ## ruff: lint rules and formatting; mypy: type checks (both configured in pyproject.toml).
 lint: $(STAMP)
-	$(BIN)/ruff check evaluation tests benchmarks
-	$(BIN)/ruff format --check evaluation tests benchmarks
+	$(BIN)/ruff check evaluation tests benchmarks examples
+	$(BIN)/ruff format --check evaluation tests benchmarks examples
 	$(BIN)/mypy
 
 ## Everything except tests marked slow.

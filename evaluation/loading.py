@@ -7,6 +7,7 @@ other tables are still checked.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,23 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
     for p in sorted(folder.iterdir()):
         if p.is_file():
             by_stem.setdefault(p.stem.strip().lower(), []).append(p)
+    known = set(TABLES) | {CONFIG_FILENAME.rsplit(".", 1)[0]}
+    for stem, paths in sorted(by_stem.items()):
+        if stem in known or stem.startswith((".", "~$", "readme")):
+            continue
+        for p in paths:
+            if p.name == CONFIG_FILENAME or p.suffix.lower() in (".md", ".txt", ".toml"):
+                continue
+            near = difflib.get_close_matches(stem, TABLES, n=1, cutoff=0.6)
+            problems.append(
+                Problem(
+                    file=p.name,
+                    message="matches no table and is not read"
+                    + (f": did you mean {near[0]}{p.suffix}?" if near else f"; the tables are {', '.join(TABLES)}"),
+                    rule="unknown_file",
+                    severity="warning",
+                )
+            )
     for name in TABLES:
         candidates = by_stem.get(name, [])
         supported = [p for p in candidates if p.suffix.lower().lstrip(".") in FILE_FORMATS]

@@ -540,3 +540,19 @@ def test_cli_validate_summarises_a_good_folder(demo_dir):
     res = run_cli("validate", str(demo_dir))
     assert res.returncode == 0, res.stderr
     assert "all tables valid" in res.stdout and "custody_detentions.csv" in res.stdout
+
+
+def test_a_file_that_matches_no_table_is_named_not_ignored(demo_dir, tmp_path):
+    """Issue 12/13: a misspelled optional table (event.csv) silently dropped every outcome section."""
+    import shutil
+
+    import evaluation
+
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder)
+    (folder / "events.csv").rename(folder / "event.csv")
+    (folder / "notes.md").write_text("the evaluator's notes", encoding="utf-8")
+    data = evaluation.load(folder)
+    found = [w for w in data.warnings if w.rule == "unknown_file"]
+    assert [w.file for w in found] == ["event.csv"]  # notes are not tables and are not warned about
+    assert "did you mean events.csv?" in found[0].message and data.events is None

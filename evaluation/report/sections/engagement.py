@@ -26,7 +26,7 @@ ALL = "All children engaged"
 def _row_label(key: str, i: str) -> str:
     if key == "outcome":
         return OUTCOMES.get(i, i)
-    if key == "age_band" and i != "Other ages":
+    if key == "age_band" and i not in ("Other ages", ALL):
         return "Aged " + i
     return i
 
