@@ -33,6 +33,13 @@ class ProgrammeConfig:
     age_max: int
     description: str | None = None
     description_source: str | None = None
+    design: str = "custody_contacts"  # or "spells" (evaluation.spells)
+
+
+@dataclass(frozen=True)
+class SpellsConfig:
+    window_months: int = 12
+    offence_types: tuple[str, ...] = ("offence",)
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,7 @@ class Config:
     disclosure: DisclosureConfig
     report: ReportConfig
     phases: tuple[PhaseConfig, ...] = ()
+    spells: SpellsConfig = field(default_factory=SpellsConfig)
     source: str = "<dict>"
     sha256: str | None = None
     _resolved: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -272,6 +280,8 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
     assert start is not None and end is not None  # required by the schema, checked above
     if end < start:
         bad("[programme] end", f"the programme ends ({end}) before it starts ({start})")
+    if p["design"] == "custody_contacts" and not p["suites"]:
+        bad("[programme] suites", 'name the custody suite(s) where the programme meets people (or set design = "spells")')
     if p["age_max"] < p["age_min"]:
         bad("[programme] age_max", f"age_max {p['age_max']} is below age_min {p['age_min']}")
     extract = _date(d["extract_date"])
@@ -342,6 +352,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             age_max=p["age_max"],
             description=p.get("description"),
             description_source=p.get("description_source"),
+            design=p["design"],
         ),
         comparison=ComparisonConfig(
             suites=tuple(c.get("suites", [])),
@@ -426,6 +437,10 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         ),
         disclosure=DisclosureConfig(threshold=ds["threshold"], min_rate_base=ds["min_rate_base"]),
         phases=tuple(phases),
+        spells=SpellsConfig(
+            window_months=resolved.get("spells", {}).get("window_months", 12),
+            offence_types=tuple(resolved.get("spells", {}).get("offence_types", ["offence"])),
+        ),
         report=ReportConfig(
             title=r.get("title") or f"{p['name']}: evaluation report",
             author=r.get("author"),

@@ -16,7 +16,7 @@ import pandas as pd
 from .config import CONFIG_FILENAME, Config, load_config
 from .problems import Problem, ValidationError
 from .readers import ReadFailure, read_table
-from .schema import FILE_FORMATS, REQUIRED_TABLES, TABLES, table_schema
+from .schema import FILE_FORMATS, REQUIRED_BY_DESIGN, REQUIRED_TABLES, TABLES, table_schema
 from .validation import CheckedTable, check_table, run_rules
 
 
@@ -42,6 +42,8 @@ class EvaluationData:
     events: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
     unit_costs: pd.DataFrame | None = None
+    spells: pd.DataFrame | None = None
+    custody_spells: pd.DataFrame | None = None
     files: dict[str, InputFile] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -56,11 +58,13 @@ class EvaluationData:
             "events": "event_date",
             "costs": "start_date",
             "unit_costs": None,
+            "spells": "start_date",
+            "custody_spells": "start_date",
         }
         rows = []
         for name in TABLES:
             frame = self.table(name)
-            if frame is None:
+            if frame is None or name not in self.files:
                 rows.append({"table": name, "file": "(not supplied)", "format": "", "rows": 0, "people": None, "from": "", "to": ""})
                 continue
             f = self.files[name]
@@ -79,7 +83,15 @@ class EvaluationData:
         return pd.DataFrame(rows)
 
 
-def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
+_DTYPES = {"date": "datetime64[ns]", "datetime": "datetime64[ns]", "integer": "Int64", "number": "float64", "boolean": "boolean"}
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A table of the contract's columns and types with no rows (a table the design does not need)."""
+    return pd.DataFrame({f.name: pd.Series(dtype=_DTYPES.get(f.type, "object")) for f in table_schema(name).fields})
+
+
+def find_table_files(folder: Path, required: tuple[str, ...] = REQUIRED_TABLES) -> tuple[dict[str, Path], list[Problem]]:
     """Locate `<table>.<csv|xlsx|parquet>` for each table; report wrong types, duplicates, missing tables."""
     problems: list[Problem] = []
     found: dict[str, Path] = {}
@@ -127,7 +139,7 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
             )
         elif supported:
             found[name] = supported[0]
-        elif name in REQUIRED_TABLES and not candidates:
+        elif name in required and not candidates:
             problems.append(
                 Problem(
                     file=f"{name}.csv",
@@ -152,7 +164,7 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
     if not isinstance(config, Config):
         config = load_config(Path(config) if config is not None else folder / CONFIG_FILENAME)
 
-    paths, problems = find_table_files(folder)
+    paths, problems = find_table_files(folder, REQUIRED_BY_DESIGN[config.programme.design])
     checked: dict[str, CheckedTable] = {}
     files: dict[str, InputFile] = {}
     for name, path in paths.items():
@@ -173,11 +185,14 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
     return EvaluationData(
         config=config,
         folder=folder,
-        custody_detentions=frames["custody_detentions"],
-        programme_contacts=frames["programme_contacts"],
+        # a spell design needs no custody detentions or contact log: they are then empty tables of the contract's columns
+        custody_detentions=frames["custody_detentions"] if "custody_detentions" in frames else empty_table("custody_detentions"),
+        programme_contacts=frames["programme_contacts"] if "programme_contacts" in frames else empty_table("programme_contacts"),
         events=frames.get("events"),
         costs=frames.get("costs"),
         unit_costs=frames.get("unit_costs"),
+        spells=frames.get("spells"),
+        custody_spells=frames.get("custody_spells"),
         files=files,
         warnings=[p for p in problems if p.severity == "warning"],
     )

@@ -34,9 +34,10 @@ from .outcomes import OutcomesResult, compare_before_after
 from .phases import PhasesResult, analyse_phases
 from .reoffending import ReoffendingError, ReoffendingResult
 from .reoffending import analyse as analyse_reoffending
+from .spells import SpellsError, SpellsResult, analyse_spells
 
 #: Failures that mean "these data cannot support this analysis" (reported), not bugs (raised).
-EXPECTED_FAILURES: tuple[type[BaseException], ...] = (MatchingError, CostError, ReoffendingError, np.linalg.LinAlgError)
+EXPECTED_FAILURES: tuple[type[BaseException], ...] = (MatchingError, CostError, ReoffendingError, SpellsError, np.linalg.LinAlgError)
 
 
 class Evaluation:
@@ -134,8 +135,7 @@ class Evaluation:
     def phases(self) -> PhasesResult | None:
         """Engagement, cost and throughput by phase ([[phases]] in the config); None when it names none."""
         if not self.config.phases:
-            self.unavailable["phases"] = "the config names no phases ([[phases]])"
-            return None
+            return None  # an option not chosen, not an analysis that could not run
         return analyse_phases(self.data, self.engagement)
 
     @cached_property
@@ -160,8 +160,20 @@ class Evaluation:
             tables={"costs": "the programme's budget lines"},
         )
 
+    @cached_property
+    def spells(self) -> SpellsResult | None:
+        """The spell design: offending before, during and after a spell on the programme, at liberty."""
+        return self._stage(
+            "spells",
+            lambda: analyse_spells(self.data),
+            tables={"spells": "the programme's spells", "events": "offences"},
+        )
+
     def run_all(self) -> "Evaluation":
-        """Compute every stage now (the report then only reads)."""
+        """Compute every stage the design uses now (the report then only reads)."""
+        if self.config.programme.design == "spells":
+            self.spells
+            return self
         for name in (
             "engagement",
             "cohort",
@@ -179,6 +191,8 @@ class Evaluation:
 
     def estimates(self) -> list[Estimate]:
         """Every stage's estimates in the shared shape (evaluation.estimate), stages that ran only."""
+        if self.config.programme.design == "spells":
+            return self.spells.estimates() if self.spells is not None else []
         out = list(self.engagement.estimates())
         for stage in (self.phases, self.before_after, self.reoffending, self.value_for_money):
             if stage is not None:

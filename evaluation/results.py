@@ -20,6 +20,8 @@ from .outcomes import OUTCOMES as EVENT_OUTCOMES
 from .phases import PhasesResult
 from .pipeline import EXPECTED_FAILURES, Evaluation, evaluate
 from .reoffending import Difference, Measure, ReoffendingResult
+from .spells import PERIODS as SPELL_PERIODS
+from .spells import SpellsResult
 
 __all__ = [
     "BOTH",
@@ -32,6 +34,7 @@ __all__ = [
     "RATE_TERMS",
     "RECONCILIATION_DENOMINATOR",
     "SPECIFICATION_LABELS",
+    "SPELL_PERIODS",
     "ApproachModel",
     "BeforeAfter",
     "Cohort",
@@ -47,6 +50,7 @@ __all__ = [
     "PhasesResult",
     "ProgrammeCosts",
     "ReoffendingResult",
+    "SpellsResult",
     "ValueForMoney",
     "engaged_quantity",
     "evaluate",

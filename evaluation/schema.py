@@ -14,8 +14,13 @@ from typing import Any
 
 from ._resources import resource_dir
 
-TABLES: tuple[str, ...] = ("custody_detentions", "programme_contacts", "events", "costs", "unit_costs")
-REQUIRED_TABLES: tuple[str, ...] = ("custody_detentions", "programme_contacts")
+TABLES: tuple[str, ...] = ("custody_detentions", "programme_contacts", "events", "costs", "unit_costs", "spells", "custody_spells")
+#: The tables each design needs ([programme] design); the others are optional.
+REQUIRED_BY_DESIGN: dict[str, tuple[str, ...]] = {
+    "custody_contacts": ("custody_detentions", "programme_contacts"),
+    "spells": ("spells", "events"),
+}
+REQUIRED_TABLES: tuple[str, ...] = REQUIRED_BY_DESIGN["custody_contacts"]
 FILE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet")
 
 
@@ -119,10 +124,9 @@ def data_dictionary_markdown() -> str:
         "An evaluator's data folder holds each table as CSV (UTF-8, comma-separated, header on the first",
         "line), XLSX (header on row 1 of the first sheet, or of a sheet named after the table) or",
         "Parquet, named after the table: `custody_detentions.csv`, `programme_contacts.xlsx`, … and the",
-        "config `evaluation.toml`. Required tables: " + ", ".join(f"`{t}`" for t in REQUIRED_TABLES) + ".",
-        "Optional tables: "
-        + ", ".join(f"`{t}`" for t in TABLES if t not in REQUIRED_TABLES)
-        + " (the sections that need them say so when they are missing).",
+        "config `evaluation.toml`. Required tables: "
+        + "; ".join(f"for the {d.replace('_', ' ')} design, " + ", ".join(f"`{t}`" for t in ts) for d, ts in REQUIRED_BY_DESIGN.items())
+        + " (`[programme] design`). The other tables are optional (the sections that need them say so when they are missing).",
         "",
         "Allowed values are matched ignoring case and surrounding spaces. Local codes and column names",
         "can be mapped to the contract's in the config (`[data.values.*]`, `[data.columns.*]`).",

@@ -518,6 +518,53 @@ def _cost_order(tables: Tables, cfg: Config) -> None:
         _not_before(t, "end_date", "start_date", "end_not_before_start")
 
 
+@rule("spell_end_not_before_start", "spells")
+def _spell_order(tables: Tables, cfg: Config) -> None:
+    _not_before(tables["spells"], "end_date", "start_date", "spell_end_not_before_start")
+
+
+@rule("custody_end_not_before_start", "custody_spells")
+def _custody_order(tables: Tables, cfg: Config) -> None:
+    _not_before(tables["custody_spells"], "end_date", "start_date", "custody_end_not_before_start")
+
+
+@rule("spells_not_after_extract", "spells")
+def _spells_extract(tables: Tables, cfg: Config) -> None:
+    limit = pd.Timestamp(cfg.data.extract_date)
+    for name in ("spells", "custody_spells"):
+        t = tables.get(name)
+        if t is None:
+            continue
+        for col in ("start_date", "end_date"):
+            s = t.frame[col]
+            t.problems_at((s > limit).to_numpy(), col, f"is after the extract date ({cfg.data.extract_date})", "after_extract", s)
+
+
+@rule("spells_do_not_overlap", "spells")
+def _spells_overlap(tables: Tables, cfg: Config) -> None:
+    """A person's spells in start order: each starts after the one before ends (an ongoing spell ends at the extract)."""
+    t = tables["spells"]
+    f = t.frame[["person_id", "start_date", "end_date"]].copy()
+    f["pos"] = np.arange(len(f))
+    f = f.dropna(subset=["person_id", "start_date"]).sort_values(["person_id", "start_date", "pos"], kind="stable")
+    open_end = f.end_date.fillna(pd.Timestamp(cfg.data.extract_date))
+    prev_end = open_end.groupby(f.person_id).shift(1)
+    prev_pos = f.pos.groupby(f.person_id).shift(1)
+    clash = (f.start_date <= prev_end).fillna(False).to_numpy()
+    mask = np.zeros(len(t.frame), dtype=bool)
+    mask[f.pos.to_numpy()[clash]] = True
+    other = dict(zip(f.pos.to_numpy()[clash], prev_pos.to_numpy()[clash]))
+    t.problems_at(
+        mask,
+        "start_date",
+        lambda i: (
+            f"overlaps the same person's spell in {t.row_label} {t.row_numbers[int(other[i])]} (a person is on the programme once at a time)"
+        ),
+        "overlap",
+        t.frame.start_date,
+    )
+
+
 @rule("unit_cost_has_value", "unit_costs")
 def _unit_cost_value(tables: Tables, cfg: Config) -> None:
     t = tables["unit_costs"]

@@ -109,10 +109,14 @@ def export_pdf(html: str, title: str) -> bytes:
     return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
-def execute_notebook(params: dict, workdir: Path, progress: bool) -> nbformat.NotebookNode:
+#: The report notebook of each design ([programme] design).
+NOTEBOOKS = {"custody_contacts": NOTEBOOK, "spells": "spells_report.ipynb"}
+
+
+def execute_notebook(params: dict, workdir: Path, progress: bool, notebook: str = NOTEBOOK) -> nbformat.NotebookNode:
     import papermill as pm
 
-    source = resource_dir("notebooks") / NOTEBOOK
+    source = resource_dir("notebooks") / notebook
     executed = workdir / "executed.ipynb"
     try:
         pm.execute_notebook(
@@ -198,6 +202,7 @@ def build_report(
                 },
                 stage,
                 progress,
+                NOTEBOOKS[data.config.programme.design],
             )
             nb, warnings = normalise_notebook(nb, data.config.report.title, internal_qa)
             for w in warnings:

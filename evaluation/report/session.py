@@ -133,6 +133,7 @@ class ReportSession:
     value_for_money = property(lambda self: self._stage_result("value_for_money"))
     programme_costs = property(lambda self: self.evaluation.programme_costs)  # rests on no matching: never withheld
     phases = property(lambda self: self.evaluation.phases)
+    spells = property(lambda self: self.evaluation.spells)
 
     # ------------------------------------------------------------------ provenance
     def _meta(self) -> dict[str, Any]:
@@ -162,7 +163,8 @@ class ReportSession:
         lines = [
             f"# {self.config.report.title}",
             "",
-            f"**Programme:** {p.name}, at {', '.join(p.suites)} custody suite{'s' if len(p.suites) > 1 else ''}.  ",
+            f"**Programme:** {p.name}"
+            + (f", at {', '.join(p.suites)} custody suite{'s' if len(p.suites) > 1 else ''}.  " if p.suites else ".  "),
             f"**Period evaluated:** {period}.  ",
             f"**Data extracted:** {self.config.data.extract_date.strftime('%-d %B %Y')}.",
         ]
@@ -207,6 +209,7 @@ class ReportSession:
         ("reoffending", ("events", "custody_detentions", "programme_contacts")),
         ("costs", ("costs", "programme_contacts", "events", "unit_costs")),
         ("phases", ("programme_contacts", "costs")),
+        ("spells", ("spells", "custody_spells", "events", "costs", "unit_costs")),
         ("appendix_unit_costs", ("unit_costs",)),
         ("appendix_methods", ()),
         ("inputs", None),

@@ -1,6 +1,6 @@
 """Reader-facing tables and sentences, one module per report section, built from analysis results."""
 
-from . import appendices, context, costs, engagement, matching, outcomes, phases, reoffending, summary
+from . import appendices, context, costs, engagement, matching, outcomes, phases, reoffending, spells, summary
 from .appendices import *  # noqa: F401,F403
 from .context import *  # noqa: F401,F403
 from .costs import *  # noqa: F401,F403
@@ -9,6 +9,7 @@ from .matching import *  # noqa: F401,F403
 from .outcomes import *  # noqa: F401,F403
 from .phases import *  # noqa: F401,F403
 from .reoffending import *  # noqa: F401,F403
+from .spells import *  # noqa: F401,F403
 from .summary import *  # noqa: F401,F403
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     *reoffending.__all__,
     *costs.__all__,
     *phases.__all__,
+    *spells.__all__,
     *appendices.__all__,
 ]

@@ -257,7 +257,7 @@ def missingness_table(data: EvaluationData, log: DisclosureLog, links: Mapping[s
     pub = log.pub
     for name in TABLES:
         frame = data.table(name)
-        if frame is None:
+        if frame is None or name not in data.files:
             continue
         schema = table_schema(name)
         n = len(frame)
@@ -294,7 +294,7 @@ def validation_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
     rules = pd.Series([w.rule for w in data.warnings], dtype=object)
     rows = []
     for name in TABLES:
-        if data.table(name) is None:
+        if data.table(name) is None or name not in data.files:  # not supplied (or not needed by the design)
             rows.append(
                 {
                     "Table": name,

@@ -12,7 +12,7 @@ from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
 from ...results import EVENT_OUTCOMES as OUTCOMES
 from ...results import RECONCILIATION_DENOMINATOR as _RECON_COUNT
-from ...results import ProgrammeCosts, ValueForMoney
+from ...results import ProgrammeCosts, SpellsResult, ValueForMoney
 from ...results import engaged_quantity as quantity
 from ..formatting import money, pct
 
@@ -371,7 +371,7 @@ def renewal_text(v: ProgrammeCosts, log: DisclosureLog) -> str:
     return "\n\n".join(lines)
 
 
-def unit_cost_appendix(v: ValueForMoney) -> pd.DataFrame:
+def unit_cost_appendix(v: ValueForMoney | SpellsResult) -> pd.DataFrame:
     u = v.unit_costs_used
 
     def orig(r):
@@ -400,7 +400,7 @@ def unit_cost_appendix(v: ValueForMoney) -> pd.DataFrame:
     )
 
 
-def deflator_note(v: ValueForMoney) -> str:
+def deflator_note(v: ValueForMoney | SpellsResult) -> str:
     d = v.deflator_source
     return (
         f"Prices are uprated with the {d['series']} ({d['base']}), {d['release']}: {d['citation']} ({d['url']}); {d['status']} source. Financial "
