@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 SYMBOL = "c"
 NOTE = (
-    "c: not shown to protect children's confidentiality (fewer than {t} children, a rate on fewer than {b}, "
+    "c: not shown to protect {p}'s confidentiality (fewer than {t} {p}, a rate on fewer than {b}, "
     "or a figure from which one of those could be worked out)."
 )
 
@@ -57,13 +57,14 @@ class DisclosurePolicy:
     threshold: int = 5
     min_rate_base: int = 20
     enabled: bool = True
+    people: str = "children"  # the word for the people counted ("people" where adults are in scope)
 
     def small(self, n) -> bool:
         """A count that must not be shown on its own."""
         return bool(self.enabled and n is not None and not pd.isna(n) and 0 < float(n) < self.threshold)
 
     def note(self) -> str:
-        return NOTE.format(t=self.threshold, b=self.min_rate_base)
+        return NOTE.format(t=self.threshold, b=self.min_rate_base, p=self.people)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,10 @@ OUTCOMES: dict[str, str] = {
     "awaiting_intervention": "Positively engaged, awaiting intervention",
     "declined": "Would not engage",
     "out_of_area_referral": "Out of area, referred to local MASH",
+    "advice_only": "Advice or information only",
 }
+#: The outcomes every engagement table shows (the programme's published categories); others only when present.
+CORE_OUTCOMES = ("intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral")
 PATHWAYS: dict[str, str] = {
     "sport": "Sport",
     "mentoring": "Mentoring",
@@ -107,6 +110,9 @@ class EngagementResult:
     notes: tuple[Note, ...] = ()
     contacts_in_period: int = 0
     followup_target_days: int = 2
+    providers: pd.DataFrame | None = None  # provider, people (first reached by it in the period), contacts
+    referrals: pd.DataFrame | None = None  # referral_type, referrals, people, taken_up, not_taken_up, unknown
+    without_detention: int = 0  # people whose first contact in the period was outside custody (no detention)
 
     def estimates(self) -> list[Estimate]:
         """The engagement rates in the shared estimate shape (Wilson 95% intervals; no comparison group)."""
@@ -142,7 +148,7 @@ class EngagementResult:
         """Headline figures for results.json (machine-readable, nested by section)."""
         counts = self.children.outcome.value_counts()
         out: dict = {"children_engaged": self.n_children, "contacts_in_period": self.contacts_in_period}
-        for key in OUTCOMES:
+        for key in self.tables["outcome"].index:
             out[key] = int(counts.get(key, 0))
         for r in self.rates.itertuples():
             out[r.measure] = _num(r.rate)
@@ -153,7 +159,7 @@ class EngagementResult:
             kids = self.children[self.children.month == m]
             c = kids.outcome.value_counts()
             entry: dict[str, Any] = {"days_covered": self.days_in_month[m], "children_engaged": len(kids)}
-            entry.update({key: int(c.get(key, 0)) for key in OUTCOMES})
+            entry.update({key: int(c.get(key, 0)) for key in self.tables["outcome"].index})
             entry["residence"] = {k: int(v) for k, v in self.tables["residence"][m].items()}
             entry["age_band"] = {k: int(v) for k, v in self.tables["age_band"][m].items()}
             entry["known_to_yos"] = {k: int(v) for k, v in self.tables["known_to_yos"][m].items()}
@@ -205,7 +211,49 @@ def engaged_children(data: EvaluationData) -> pd.DataFrame:
     area = kids.residence_area.fillna("unknown")
     kids["residence_group"] = np.where(area.isin(home), area, np.where(area.str.lower() == "unknown", "Unknown", "Other"))
     kids["age_band"] = _age_band(kids.age_at_arrival, data.config.engagement.age_bands)
+    kids.loc[kids.age_at_arrival.isna(), "age_band"] = AGE_NOT_RECORDED  # met outside custody: no detention, no age
     return kids.reset_index(drop=True)
+
+
+AGE_NOT_RECORDED = "Age not recorded"
+
+
+def _providers(data: EvaluationData) -> pd.DataFrame | None:
+    """People reached by each provider in the period (a person met by two providers counts under both) and contacts."""
+    contacts = data.programme_contacts
+    if "provider" not in contacts or contacts.provider.isna().all():
+        return None
+    cfg = data.config.programme
+    c = contacts[(contacts.contact_date >= pd.Timestamp(cfg.start)) & (contacts.contact_date <= pd.Timestamp(cfg.end))]
+    c = c.assign(provider=c.provider.fillna("Not recorded"))
+    g = c.groupby("provider", sort=True)
+    out = pd.DataFrame({"provider": list(g.groups), "people": g.person_id.nunique().to_numpy(), "contacts": g.size().to_numpy()})
+    return out.sort_values(["people", "provider"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _referrals(data: EvaluationData) -> pd.DataFrame | None:
+    """Referrals made in the period by type: referrals, people referred, and whether they were taken up."""
+    r = data.referrals
+    if r is None:
+        return None
+    cfg = data.config.programme
+    r = r[(r.referral_date >= pd.Timestamp(cfg.start)) & (r.referral_date <= pd.Timestamp(cfg.end))]
+    taken = r.taken_up.fillna("unknown") if "taken_up" in r else pd.Series("unknown", index=r.index)
+    rows = []
+    for kind, sub in r.groupby("referral_type", sort=True):
+        t = taken[sub.index]
+        rows.append(
+            {
+                "referral_type": kind,
+                "referrals": len(sub),
+                "people": sub.person_id.nunique(),
+                "taken_up": int((t == "yes").sum()),
+                "not_taken_up": int((t == "no").sum()),
+                "unknown": int((t == "unknown").sum()),
+            }
+        )
+    out = pd.DataFrame(rows, columns=["referral_type", "referrals", "people", "taken_up", "not_taken_up", "unknown"])
+    return out.sort_values(["referrals", "referral_type"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def _band_label(lo: int, hi: int) -> str:
@@ -374,18 +422,21 @@ def analyse(data: EvaluationData) -> EngagementResult:
     kids = engaged_children(data)
     months, days = _months(pd.Timestamp(cfg.programme.start), pd.Timestamp(cfg.programme.end))
     residence_cats = list(cfg.programme.home_areas) + ["Other"] + (["Unknown"] if (kids.residence_group == "Unknown").any() else [])
-    band_cats = [_band_label(lo, hi) for lo, hi in cfg.engagement.age_bands] + (
-        ["Other ages"] if (kids.age_band == "Other ages").any() else []
+    band_cats = (
+        [_band_label(lo, hi) for lo, hi in cfg.engagement.age_bands]
+        + (["Other ages"] if (kids.age_band == "Other ages").any() else [])
+        + ([AGE_NOT_RECORDED] if (kids.age_band == AGE_NOT_RECORDED).any() else [])
     )
-    yos = kids.assign(yos=kids.known_to_yos.map({"yes": "Yes", "no": "No", "unknown": "Not checked"}))
+    outcomes = [k for k in OUTCOMES if k in CORE_OUTCOMES or (kids.outcome == k).any()]
+    yos = kids.assign(yos=kids.known_to_yos.map({"yes": "Yes", "no": "No", "unknown": "Not checked"}).fillna("Not checked"))
     tables = {
         "total": _crosstab(kids.assign(all="Children engaged"), "all", ["Children engaged"], months),
         "residence": _crosstab(kids, "residence_group", residence_cats, months),
         "age_band": _crosstab(kids, "age_band", band_cats, months),
         "known_to_yos": _crosstab(yos, "yos", ["Yes", "No", "Not checked"], months),
-        "outcome": _crosstab(kids, "outcome", list(OUTCOMES), months),
+        "outcome": _crosstab(kids, "outcome", outcomes, months),
     }
-    tables["outcome"].index = pd.Index(list(OUTCOMES), name="outcome")
+    tables["outcome"].index = pd.Index(outcomes, name="outcome")
     rates = pd.DataFrame(_rates(kids))
     monthly = []
     for m in months + ["Total"]:
@@ -427,4 +478,7 @@ def analyse(data: EvaluationData) -> EngagementResult:
         notes=tuple(notes),
         contacts_in_period=contacts,
         followup_target_days=math.ceil(cfg.engagement.followup_within_hours / 24),
+        providers=_providers(data),
+        referrals=_referrals(data),
+        without_detention=int(kids.detention_id.isna().sum()),
     )

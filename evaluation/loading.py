@@ -44,6 +44,7 @@ class EvaluationData:
     unit_costs: pd.DataFrame | None = None
     spells: pd.DataFrame | None = None
     custody_spells: pd.DataFrame | None = None
+    referrals: pd.DataFrame | None = None
     files: dict[str, InputFile] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -59,6 +60,7 @@ class EvaluationData:
             "costs": "start_date",
             "unit_costs": None,
             "spells": "start_date",
+            "referrals": "referral_date",
             "custody_spells": "start_date",
         }
         rows = []
@@ -69,6 +71,8 @@ class EvaluationData:
                 continue
             f = self.files[name]
             dates = frame[date_col[name]] if date_col[name] else pd.Series(dtype="datetime64[ns]")
+            if name == "costs":  # a cost line covers start to end: the range runs to the last end date
+                dates = pd.concat([frame.start_date, frame.end_date])
             rows.append(
                 {
                     "table": name,
@@ -193,6 +197,7 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
         unit_costs=frames.get("unit_costs"),
         spells=frames.get("spells"),
         custody_spells=frames.get("custody_spells"),
+        referrals=frames.get("referrals"),
         files=files,
         warnings=[p for p in problems if p.severity == "warning"],
     )

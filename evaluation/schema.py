@@ -14,7 +14,16 @@ from typing import Any
 
 from ._resources import resource_dir
 
-TABLES: tuple[str, ...] = ("custody_detentions", "programme_contacts", "events", "costs", "unit_costs", "spells", "custody_spells")
+TABLES: tuple[str, ...] = (
+    "custody_detentions",
+    "programme_contacts",
+    "referrals",
+    "events",
+    "costs",
+    "unit_costs",
+    "spells",
+    "custody_spells",
+)
 #: The tables each design needs ([programme] design); the others are optional.
 REQUIRED_BY_DESIGN: dict[str, tuple[str, ...]] = {
     "custody_contacts": ("custody_detentions", "programme_contacts"),

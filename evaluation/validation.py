@@ -528,6 +528,19 @@ def _custody_order(tables: Tables, cfg: Config) -> None:
     _not_before(tables["custody_spells"], "end_date", "start_date", "custody_end_not_before_start")
 
 
+@rule("referrals_not_after_extract", "referrals")
+def _referrals_extract(tables: Tables, cfg: Config) -> None:
+    t = tables["referrals"]
+    s = t.frame.referral_date
+    t.problems_at(
+        (s > pd.Timestamp(cfg.data.extract_date)).to_numpy(),
+        "referral_date",
+        f"is after the extract date ({cfg.data.extract_date})",
+        "after_extract",
+        s,
+    )
+
+
 @rule("spells_not_after_extract", "spells")
 def _spells_extract(tables: Tables, cfg: Config) -> None:
     limit = pd.Timestamp(cfg.data.extract_date)

@@ -80,3 +80,27 @@ def test_alliance_renewal_reports_each_phase_and_the_renewal_from_the_latest(exa
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "The programme by phase" in html and "part 3 of 3" in html  # 24 months: monthly tables in parts, none cut
     assert "Sep 2023" in html and "Total" in html
+
+
+def test_northants_reports_providers_referrals_and_contacts_outside_custody(example):
+    folder, data, out = example
+    if folder.name != "northants_custody":
+        pytest.skip("multi-provider example only")
+    results = json.loads((out / "results.json").read_text())
+    eng = results["engagement"]
+    contacts = evaluation.load(data).programme_contacts
+    in_period = contacts[(contacts.contact_date >= "2023-06-26") & (contacts.contact_date <= "2023-09-03")]
+    truth = in_period.groupby("provider").person_id.nunique()
+    assert set(eng["by_provider"]) == set(truth.index)
+    for provider, n in eng["by_provider"].items():
+        assert n is None or n == truth[provider]
+    assert set(eng["referrals_by_type"]) >= {"IAPT counselling", "Mental health hub", "GP"}
+    for entry in eng["referrals_by_type"].values():
+        parts = [entry[k] for k in ("taken_up", "not_taken_up", "unknown")]
+        if None not in parts and entry["referrals"] is not None:
+            assert sum(parts) == entry["referrals"]
+    assert eng["advice_only"] is not None and eng["advice_only"] > 0  # the outcome appears when the data hold it
+    assert "costs" in results and results["costs"]["total_cost"] == pytest.approx(67000.0)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "People reached by each provider" in html and "Referrals made in the period" in html
+    assert "Age not recorded" in html  # people met outside custody carry no age: counted, not dropped

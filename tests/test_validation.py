@@ -77,13 +77,29 @@ def test_unique_ids(broken):
     assert_problem(problems_of(broken(edit)), "custody_detentions.csv", 9, "detention_id", "already appears in row 4")
 
 
-def test_one_contact_per_detention(broken):
-    def edit(t):
-        c = t["programme_contacts"]
-        c.loc[5, "detention_id"] = c.loc[1, "detention_id"]
-        c.loc[5, "person_id"] = c.loc[1, "person_id"]
+def test_several_contacts_at_one_detention_and_contacts_outside_custody_are_valid(demo_dir, tmp_path):
+    """Issue 12: several providers meet one person at one detention (Northamptonshire), and people are met
+    outside custody (voluntary attendance): neither is an error any more. A contact naming a detention that
+    does not exist still is."""
+    import shutil
 
-    assert_problem(problems_of(broken(edit)), "programme_contacts.csv", 7, "detention_id", "must be unique")
+    import pandas as pd
+
+    import evaluation
+
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder)
+    c = pd.read_csv(folder / "programme_contacts.csv", dtype=str, keep_default_na=False)
+    extra = c.iloc[[1]].assign(contact_id="X1")  # a second provider at the same detention
+    outside = c.iloc[[2]].assign(contact_id="X2", detention_id="")  # met outside custody
+    pd.concat([c, extra, outside]).to_csv(folder / "programme_contacts.csv", index=False)
+    data = evaluation.load(folder)
+    assert data.programme_contacts.detention_id.isna().sum() == 1
+    assert data.programme_contacts.detention_id.duplicated().sum() >= 1
+    ghost = pd.concat([c, c.iloc[[3]].assign(contact_id="X3", detention_id="NO-SUCH-DETENTION")])
+    ghost.to_csv(folder / "programme_contacts.csv", index=False)
+    with pytest.raises(evaluation.ValidationError, match="does not exist in custody_detentions"):
+        evaluation.load(folder)
 
 
 def test_missing_required_column(broken):

@@ -66,7 +66,8 @@ class ReportSession:
         self.command = command or "evaluation report"
         self.data_label = data_label or f"data folder '{Path(data_dir).name}'"
         dc = self.config.disclosure
-        self.sdc = DisclosureLog(DisclosurePolicy(dc.threshold, dc.min_rate_base, enabled=not self.internal_qa))
+        people = "children" if self.config.programme.age_max <= 17 and self.config.programme.design != "spells" else "people"
+        self.sdc = DisclosureLog(DisclosurePolicy(dc.threshold, dc.min_rate_base, enabled=not self.internal_qa, people=people))
         self.tables: list[PublishedTable] = []
         self._figures = 0
         self.results: dict[str, Any] = {"meta": self._meta()}

@@ -196,9 +196,9 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
     rows.append(
         (
             "Disclosure control",
-            f"Counts of 1 to {pol.threshold - 1} children suppressed, with secondary suppression so none can be worked out from "
+            f"Counts of 1 to {pol.threshold - 1} {pol.people} suppressed, with secondary suppression so none can be worked out from "
             f"totals or from any other published figure (an intruder audit checks every build); rates on fewer than "
-            f"{pol.min_rate_base} children not shown; no identifiers or dates of individual events. One exception: the sizes of "
+            f"{pol.min_rate_base} {pol.people} not shown; no identifiers or dates of individual events. One exception: the sizes of "
             "the groups each estimate rests on (matched, analysed, and the numbers left out between them) are published exactly, "
             "as every estimate must state its numbers, so a number left out can be small."
             if pol.enabled
@@ -231,6 +231,8 @@ def input_count(log: DisclosureLog, table: str, what: str, n, where: str, row: s
     of children's records, so it is hidden like any other and registered in the publication model."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "–"
+    if table in ("costs", "unit_costs"):  # budget lines and unit costs are not people: their rows are shown as they are
+        return count(int(n))
     q = f"input[{table}]:{what}"
     small = log.policy.small(int(n))
     if small:

@@ -274,10 +274,16 @@ def break_even_table(v: ValueForMoney) -> pd.DataFrame:
 
 def switching_text(v: ValueForMoney) -> str:
     s = v.switching
-    lines = [
-        f"- All unit costs would have to be **{100 * s['unit_cost_scale']:.0f}%** of the values used for benefits just to equal costs."
-    ]
-    if v.parameters["attribution"] > 0:
+    if not math.isfinite(s["unit_cost_scale"]):  # the estimated benefits are zero or negative
+        lines = [
+            "- No scaling of the unit costs, and no share of the effect attributed to the programme, would make benefits equal "
+            "costs: at the central estimates the programme averted no harm to value (the effects point the other way)."
+        ]
+    else:
+        lines = [
+            f"- All unit costs would have to be **{100 * s['unit_cost_scale']:.0f}%** of the values used for benefits just to equal costs."
+        ]
+    if v.parameters["attribution"] > 0 and math.isfinite(s["attribution"]):
         lines.append(
             f"- Equivalently, the programme would need to be responsible for only **{100 * s['attribution']:.0f}%** of the "
             "estimated effect (the rest due to other schemes) for benefits to equal costs."
@@ -327,7 +333,7 @@ def renewal_published(c: ProgrammeCosts, log: DisclosureLog) -> bool:
 
     def register() -> None:
         for key in _RENEWAL_LINEAR:
-            pub.linear({q: factor[key]}, r[key], 0, "renewal")
+            pub.linear({q: factor[key]}, r[key], 1 if key == "children_per_month_observed" else 0, "renewal")
         for key, of in _RENEWAL_COST_PER.items():
             if factor[of] and math.isfinite(r[key]):
                 pub.ratio(r["budget"], {q: factor[of]}, r[key], 0, "renewal")
@@ -350,8 +356,9 @@ def renewal_text(v: ProgrammeCosts, log: DisclosureLog) -> str:
     lines = [
         f"**Renewal scenario: {money(r['budget'])} over {r['months']} months.** "
         + (
-            f"At the throughput observed over {basis} ({r['children_per_month_observed']:.0f} children a month), the current team "
-            f"would engage about {r['children_if_current_team']:,.0f} children, {money(r['cost_per_child_if_current_team'])} each."
+            f"At the throughput observed over {basis} ({r['children_per_month_observed']:.1f} children a month), the current team "
+            f"would engage about {r['children_if_current_team']:,.0f} children in {r['months']} months: "
+            f"{money(r['cost_per_child_if_current_team'])} of the budget for each."
             if shown
             else f"The throughput observed over {basis} rests on too few children to publish what the team would achieve."
         )

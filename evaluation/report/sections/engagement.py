@@ -422,17 +422,21 @@ def engagement_results(eng: EngagementResult, log: DisclosureLog) -> dict:
         out["contacts_in_period"] = int(out["children_engaged"] + pub.published(repeat))
     elif repeat not in pub.values:
         out["contacts_in_period"] = out["children_engaged"]
-    for key in OUTCOMES:
+    for key in eng.tables["outcome"].index:
         out[key] = pub.published(quantity("Total", "outcome", key))
     for r in eng.rates.itertuples():
         ok = rate_published(log, r.measure)
         out[r.measure] = round(float(r.rate), 6) if ok else None
         out[f"{r.measure}_ci"] = [round(float(r.ci_low), 6), round(float(r.ci_high), 6)] if ok else None
         out[f"{r.measure}_base"] = pub.published(f"{r.measure}[Total]:base")
+    if eng.providers is not None:
+        out["by_provider"] = providers_results(eng, log)
+    if eng.referrals is not None:
+        out["referrals_by_type"] = referrals_results(eng, log)
     by_month = {}
     for m in eng.months:
         entry: dict = {"days_covered": eng.days_in_month[m], "children_engaged": pub.published(quantity(m))}
-        for key in OUTCOMES:
+        for key in eng.tables["outcome"].index:
             entry[key] = pub.published(quantity(m, "outcome", key))
         for table in ("residence", "age_band", "known_to_yos"):
             entry[table] = {str(r): pub.published(quantity(m, table, r)) for r in eng.tables[table].index}
@@ -455,6 +459,86 @@ def engagement_results(eng: EngagementResult, log: DisclosureLog) -> dict:
     return out
 
 
+def provider_quantity(provider: str) -> str:
+    return f"provider[{provider}]:people"
+
+
+def providers_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
+    """People reached by each provider and their contacts. A person met by two providers counts under both, so the
+    rows are not parts of the total; but each is at most the people engaged, and where it falls short by a small
+    number that shortfall is a small group of people (those the provider did not meet), so it is hidden like a
+    funnel stage one step short of the last."""
+    pub = log.pub
+    p = eng.providers
+    assert p is not None
+    total_q, total = quantity("Total"), eng.n_children
+    people, contacts = [], []
+    for r in p.itertuples():
+        q = provider_quantity(r.provider)
+        pub.at_most(q, total_q, "engagement_providers")
+        gap = f"provider[{r.provider}]:not_reached"
+        pub.derived(gap, {total_q: 1.0, q: -1.0}, "engagement_providers")
+        pub.count(gap, total - r.people, "engagement_providers", r.provider, "people not reached", "implicit")
+        hide = log.policy.small(r.people) or pub.must_hide(q) or (log.policy.small(total - r.people) and not pub.must_hide(total_q))
+        if hide:
+            pub.count(q, r.people, "engagement_providers", r.provider, "people", "primary" if log.policy.small(r.people) else "secondary")
+        else:
+            hide = not pub.count_if_safe(q, r.people, "engagement_providers", r.provider, "people", "secondary")
+        if hide:
+            log.add("engagement_providers", r.provider, "people", "small, or a small number short of everyone engaged")
+        people.append(sdc.SYMBOL if hide else count(r.people))
+        small_contacts = log.policy.small(r.contacts) or hide  # contacts of a hidden provider would hint at its people
+        contacts.append(sdc.SYMBOL if small_contacts else count(r.contacts))
+        if small_contacts:
+            log.add("engagement_providers", r.provider, "contacts", "small number, or its provider's people are hidden")
+    return pd.DataFrame({"Provider": p.provider, "People reached": people, "Contacts": contacts})
+
+
+def referrals_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame:
+    """Referrals by where to: referrals, whether taken up (which add up to the referrals) and people referred."""
+    r = eng.referrals
+    assert r is not None
+    cols = ["referrals", "taken_up", "not_taken_up", "unknown"]
+    values = r.set_index("referral_type")[cols].astype(float)
+    values.loc["All referrals"] = values.sum()
+    lines = [[(i, c) for c in cols[1:]] + [(i, "referrals")] for i in values.index]
+    lines += [[(i, c) for i in values.index] for c in cols]
+    shown = sdc.apply(values, lines, log, "engagement_referrals", quantity=lambda i, c: f"referrals[{i}|{c}]")
+    people = [sdc.SYMBOL if log.policy.small(n) else count(n) for n in r.people]
+    for kind, n in zip(r.referral_type, r.people):
+        log.pub.at_most(f"referrals[{kind}|people]", f"referrals[{kind}|referrals]", "engagement_referrals")
+        log.pub.count(f"referrals[{kind}|people]", n, "engagement_referrals", kind, "people", "primary" if log.policy.small(n) else "shown")
+    return pd.DataFrame(
+        {
+            "Referred to": list(shown.index),
+            "Referrals": shown.referrals.to_numpy(),
+            "People": people + ["–"],
+            "Taken up": shown.taken_up.to_numpy(),
+            "Not taken up": shown.not_taken_up.to_numpy(),
+            "Not known": shown.unknown.to_numpy(),
+        }
+    )
+
+
+def providers_results(eng: EngagementResult, log: DisclosureLog) -> dict[str, int | float | None] | None:
+    """results.json's engagement.by_provider: people reached by each provider, as the table published them."""
+    if eng.providers is None:
+        return None
+    return {r.provider: log.pub.published(provider_quantity(r.provider)) for r in eng.providers.itertuples()}
+
+
+def referrals_results(eng: EngagementResult, log: DisclosureLog) -> dict[str, dict] | None:
+    """results.json's engagement.referrals_by_type, as the table published it."""
+    if eng.referrals is None:
+        return None
+    out = {}
+    for r in eng.referrals.itertuples():
+        entry = {c: log.pub.published(f"referrals[{r.referral_type}|{c}]") for c in ("referrals", "taken_up", "not_taken_up", "unknown")}
+        entry["people"] = log.pub.published(f"referrals[{r.referral_type}|people]")
+        out[r.referral_type] = entry
+    return out
+
+
 def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, pd.DataFrame | list[str]]:
     """Every engagement table and note as published, built before anything is shown (so that sentences
     anywhere in the report, the summary included, read the same disclosure decisions)."""
@@ -467,6 +551,10 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
     shown["timeliness"] = timeliness_table(eng, log)
     shown["followup_days"] = followup_days_table(eng, log)
     shown["pathways"] = pathways_table(eng, log)
+    if eng.providers is not None:
+        shown["providers"] = providers_table(eng, log)
+    if eng.referrals is not None:
+        shown["referrals"] = referrals_table(eng, log)
     for topic in ("months", "funnel"):
         shown[f"notes:{topic}"] = [note_text(n, log, f"engagement_{topic} note") for n in eng.notes_for(topic)]
     return shown
@@ -474,6 +562,10 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
 
 __all__ = [
     "log_column_counts",
+    "providers_table",
+    "referrals_table",
+    "providers_results",
+    "referrals_results",
     "engagement_monthly_shown",
     "engagement_monthly_table",
     "engagement_rates_table",

@@ -101,6 +101,8 @@ def register_design_counts(
                 terms[_attrition_quantity(a, i, "people")] = 1.0
             elif k:
                 terms[f"attrition[{a.step[i]}|{a.reason[i]}]:engaged"] = 1.0  # not published: unknown to a reader
+        if ids - set(ps.person_id):  # engaged but in no row: met outside custody, or not in the custody extract
+            terms["attrition[not in the custody extract]:engaged"] = 1.0  # not published: unknown to a reader
         log.pub.derived(engaged_quantity("Total"), terms, "attrition")
     return design
 

@@ -106,8 +106,9 @@ def spells_headline(s: SpellsResult, config: Config, log: DisclosureLog) -> str:
             f"**Offending.** In the {w} months before their spell, people committed {before.rate:.1f} recorded offences per year at "
             f"liberty; in the {w} months after it, {after.rate:.1f} ({100 * (change - 1):+.0f}%).".replace("(-", "(−")
             + (
-                f" Valued at the average cost of each offence, that is {money(before.cost_per_case_year)} and "
-                f"{money(after.cost_per_case_year)} a case-year."
+                f" Valued at the unit cost of each offence's group (Appendix C), that is {money(before.cost_per_case_year)} and "
+                f"{money(after.cost_per_case_year)} of crime a case-year: the cost of the cohort's offending, not harm the "
+                "programme prevented."
                 if math.isfinite(before.cost_per_case_year) and math.isfinite(after.cost_per_case_year)
                 else ""
             )
@@ -124,8 +125,10 @@ def spells_headline(s: SpellsResult, config: Config, log: DisclosureLog) -> str:
     )
     if s.programme_cost is not None and s.cases_in_period and not log.policy.small(s.cases_in_period):
         parts.append(
-            f"**Cost.** The programme's cost lines come to {money(s.programme_cost)} over the period, "
-            f"{money(s.programme_cost / s.cases_in_period)} for each of the {count(s.cases_in_period)} spells open in it."
+            f"**Cost of the programme.** Its cost lines come to {money(s.programme_cost)} over the period, "
+            f"{money(s.programme_cost / s.cases_in_period)} for each of the {count(s.cases_in_period)} spells open in it. Set "
+            "against the cost of crime above, this is not a return on the money: without a comparison group, no part of the "
+            "change in offending can be credited to the programme."
         )
     return "\n\n".join(parts)
 
