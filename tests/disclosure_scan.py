@@ -50,6 +50,10 @@ NOT_COUNTS = {
 NOT_COUNT_ROWS = {
     ("Who is in the analysis: every child and detention in the extract", step)
     for step in ("Programme group", "Both groups, at different detentions", "Comparison pool")
+} | {  # budget lines and unit costs are not people: their record counts are shown as they are
+    (caption, table)
+    for caption in ("Validation of each input table", "Missing values in optional columns")
+    for table in ("costs", "unit_costs")
 }
 #: Children approached in the period but left out of the analysis (not at their first eligible detention): the
 #: engagement total minus the analysis groups, so a design count too when it is the only such row.

@@ -104,7 +104,10 @@ def test_a_missing_value_count_that_restates_a_hidden_funnel_stage_is_hidden():
     table gave 93 contacts and 72 missing end dates."""
     from evaluation.report.sections.appendices import missingness_table
 
-    data = SimpleNamespace(table=lambda name: _contacts(93, 72) if name == "programme_contacts" else None)
+    data = SimpleNamespace(
+        table=lambda name: _contacts(93, 72) if name == "programme_contacts" else None,
+        files={"programme_contacts": "programme_contacts.csv"},
+    )
     for funnel_hidden in (True, False):
         log = DisclosureLog(POLICY)
         pub = log.pub
