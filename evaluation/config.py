@@ -34,6 +34,7 @@ class ProgrammeConfig:
     description: str | None = None
     description_source: str | None = None
     design: str = "custody_contacts"  # or "spells" (evaluation.spells)
+    population: str | None = None  # "children", "young people" or "people" (None: from the ages; report.words)
 
 
 @dataclass(frozen=True)
@@ -353,6 +354,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             description=p.get("description"),
             description_source=p.get("description_source"),
             design=p["design"],
+            population=p.get("population"),
         ),
         comparison=ComparisonConfig(
             suites=tuple(c.get("suites", [])),

@@ -101,3 +101,34 @@ def test_a_table_wider_than_the_page_is_printed_in_parts_never_cut():
     assert "part 3 of 3: " in html and html.count("A note.") == 1 and html.count('id="t"') == 1
     assert 'class="num flag"' in html  # the flag follows its column into the last part
     assert '<td class="num">c</td>' in html  # a suppressed cell keeps its column's alignment
+
+
+def test_the_report_speaks_of_people_when_adults_are_in_scope():
+    """Issue 12: a programme that sees adults read '900 children … aged 10 to 79'."""
+    from types import SimpleNamespace
+
+    from evaluation.report.words import Vocabulary
+
+    def config(age_max, design="custody_contacts", population=None):
+        return SimpleNamespace(programme=SimpleNamespace(age_max=age_max, design=design, population=population))
+
+    assert Vocabulary.for_config(config(17)).plural == "children"
+    people = Vocabulary.for_config(config(79))
+    assert people.plural == "people" and Vocabulary.for_config(config(100, "spells")).plural == "people"
+    text = "Children engaged: 900 children; each child's first contact. Known to children's social care: 12. Children and families pathway."
+    assert people.apply(text) == (
+        "People engaged: 900 people; each person's first contact. Known to children's social care: 12. Children and families pathway."
+    )
+    assert Vocabulary.for_config(config(17)).apply(text) == text
+    young = Vocabulary.for_config(config(24, population="young people"))
+    assert young.apply("A child, two children.") == "A young person, two young people."
+    assert people.apply(people.apply(text)) == people.apply(text)  # idempotent: built tables pass through twice
+
+
+def test_what_the_evaluator_wrote_is_printed_as_written():
+    from evaluation.report.words import Vocabulary, verbatim
+
+    people = Vocabulary("people", "person")
+    text = f"Each child met. {verbatim('The YOS speaks to all children attending voluntary interviews.')} Two children."
+    assert people.apply(text) == "Each person met. The YOS speaks to all children attending voluntary interviews. Two people."
+    assert Vocabulary().apply(text) == "Each child met. The YOS speaks to all children attending voluntary interviews. Two children."

@@ -22,6 +22,7 @@ from .._resources import package_path, resource_dir
 from ..config import CONFIG_FILENAME
 from ..demo import write_demo
 from ..loading import load
+from .words import Vocabulary
 
 NOTEBOOK = "report.ipynb"
 OUTPUTS = ("report.html", "report.pdf", "tables.xlsx", "results.json", "disclosure_log.csv")
@@ -44,8 +45,11 @@ def _template_dir() -> Path:
     return package_path("report", "templates")
 
 
-def normalise_notebook(nb: nbformat.NotebookNode, title: str, internal_qa: bool = False) -> tuple[nbformat.NotebookNode, list[str]]:
-    """Strip everything that varies between runs and everything a reader should not see.
+def normalise_notebook(
+    nb: nbformat.NotebookNode, title: str, internal_qa: bool = False, words: Callable[[str], str] | None = None
+) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Strip everything that varies between runs and everything a reader should not see; `words` rewrites the
+    notebook's own narrative (its markdown cells) in the programme's vocabulary (report.words).
 
     Returns the notebook and any stderr text the kernel printed (reported to the builder, not the reader).
     """
@@ -71,6 +75,8 @@ def normalise_notebook(nb: nbformat.NotebookNode, title: str, internal_qa: bool 
                     out["execution_count"] = None
                 outputs.append(out)
             cell.outputs = outputs
+        elif cell.cell_type == "markdown" and words is not None:
+            cell.source = words(cell.source)
         keep.append(cell)
     for i, cell in enumerate(keep):
         cell["id"] = f"cell-{i:03d}"
@@ -204,7 +210,7 @@ def build_report(
                 progress,
                 NOTEBOOKS[data.config.programme.design],
             )
-            nb, warnings = normalise_notebook(nb, data.config.report.title, internal_qa)
+            nb, warnings = normalise_notebook(nb, data.config.report.title, internal_qa, Vocabulary.for_config(data.config).apply)
             for w in warnings:
                 say(f"  notebook printed to stderr (left out of the report): {w.splitlines()[0][:200]}")
             say("Exporting HTML…")

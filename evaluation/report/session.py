@@ -23,6 +23,7 @@ from ..loading import EvaluationData, load
 from ..results import Evaluation, evaluate
 from .charts import png_bytes
 from .formatting import count, month_label, table_html
+from .words import Vocabulary, verbatim
 
 if TYPE_CHECKING:
     from .sections.summary import Findings
@@ -66,8 +67,8 @@ class ReportSession:
         self.command = command or "evaluation report"
         self.data_label = data_label or f"data folder '{Path(data_dir).name}'"
         dc = self.config.disclosure
-        people = "children" if self.config.programme.age_max <= 17 and self.config.programme.design != "spells" else "people"
-        self.sdc = DisclosureLog(DisclosurePolicy(dc.threshold, dc.min_rate_base, enabled=not self.internal_qa, people=people))
+        self.words = Vocabulary.for_config(self.config)  # "children", "young people" or "people" in every sentence
+        self.sdc = DisclosureLog(DisclosurePolicy(dc.threshold, dc.min_rate_base, enabled=not self.internal_qa, people=self.words.plural))
         self.tables: list[PublishedTable] = []
         self._figures = 0
         self.results: dict[str, Any] = {"meta": self._meta()}
@@ -156,15 +157,15 @@ class ReportSession:
 
     # ------------------------------------------------------------------ display
     def markdown(self, text: str) -> None:
-        _display({"text/markdown": text})
+        _display({"text/markdown": self.words.apply(text)})
 
     def title_block(self) -> None:
         p = self.config.programme
         period = f"{p.start.strftime('%-d %B %Y')} to {p.end.strftime('%-d %B %Y')}"
         lines = [
-            f"# {self.config.report.title}",
+            f"# {verbatim(self.config.report.title)}",
             "",
-            f"**Programme:** {p.name}"
+            f"**Programme:** {verbatim(p.name)}"
             + (f", at {', '.join(p.suites)} custody suite{'s' if len(p.suites) > 1 else ''}.  " if p.suites else ".  "),
             f"**Period evaluated:** {period}.  ",
             f"**Data extracted:** {self.config.data.extract_date.strftime('%-d %B %Y')}.",
@@ -194,6 +195,9 @@ class ReportSession:
             notes.append(self.sdc.policy.note())
             if key in self.sdc.pub.c_may_be_zero:
                 notes.append("In this table c may also stand for 0: every cell that could reveal a small number is hidden.")
+        w = self.words.apply
+        caption, notes, flags = w(caption), [w(n) for n in notes], [(i, w(c)) for i, c in flags]
+        frame = frame.rename(columns=lambda c: w(c) if isinstance(c, str) else c).map(lambda v: w(v) if isinstance(v, str) else v)
         t = PublishedTable(key, len(self.tables) + 1, caption, frame.reset_index(drop=True), tuple(notes), source)
         self.tables.append(t)
         _display(
@@ -264,8 +268,8 @@ class ReportSession:
         data = base64.b64encode(png_bytes(fig)).decode("ascii")
         from IPython.display import display
 
-        display({"image/png": data}, raw=True, metadata={"image/png": {"alt": alt}})
-        _display({"text/markdown": f"*Figure {self._figures}. {caption}*"})
+        display({"image/png": data}, raw=True, metadata={"image/png": {"alt": self.words.apply(alt)}})
+        _display({"text/markdown": f"*Figure {self._figures}. {self.words.apply(caption)}*"})
 
     # ------------------------------------------------------------------ results
     def record(self, section: str, values: Any) -> None:
@@ -344,7 +348,7 @@ class ReportSession:
             "| Table | File | Rows | SHA-256 |\n|---|---|---|---|\n"
             + rows
             + f"\n\nConfig (SHA-256 `{p['config_sha256']}`), with defaults filled in:\n\n```\n"
-            + compact_json(_clean(p["config"]))
+            + verbatim(compact_json(_clean(p["config"])))
             + "\n```"
         )
 

@@ -1,5 +1,6 @@
 """Reader-facing tables and sentences, one module per report section, built from analysis results."""
 
+from ..words import verbatim  # noqa: F401
 from . import appendices, context, costs, engagement, matching, outcomes, phases, reoffending, spells, summary
 from .appendices import *  # noqa: F401,F403
 from .context import *  # noqa: F401,F403
@@ -13,6 +14,7 @@ from .spells import *  # noqa: F401,F403
 from .summary import *  # noqa: F401,F403
 
 __all__ = [
+    "verbatim",
     *summary.__all__,
     *context.__all__,
     *engagement.__all__,

@@ -213,12 +213,15 @@ def attrition_flow(attrition_shown: pd.DataFrame, sizes_shown: pd.DataFrame | No
     """The boxes of the attrition flow chart as (label, shown count) pairs, from tables already
     through disclosure control (so the chart can reveal nothing the tables do not)."""
     boxes = []
+    # read by position: the published headers are in the programme's vocabulary ("Children" or "People")
+    attrition_shown = attrition_shown.set_axis(["Step", "Reason", "Children", "Detentions"], axis=1)
     for r in attrition_shown.itertuples():
         reason = r.Reason.removesuffix(f": {r.Step.lower()}")
         boxes.append((r.Step if reason in ("—", "") else f"{r.Step}: {reason}", r.Children))
     # the whole extract, then who left it, then the groups that remain
     boxes = boxes[:1] + [b for b in boxes[1:] if b[0].startswith("Left out")] + [b for b in boxes[1:] if not b[0].startswith("Left out")]
     if sizes_shown is not None:
+        sizes_shown = sizes_shown.set_axis(["Sample", "Programme", "Comparison"], axis=1)
         matched = sizes_shown[sizes_shown.Sample == "Matched"]
         if len(matched):
             boxes.append(("Programme children matched", matched.Programme.iloc[0]))

@@ -9,6 +9,7 @@ import pandas as pd
 from ...disclosure import DisclosureLog
 from ...results import engaged_quantity as quantity
 from ..formatting import money
+from ..words import verbatim
 from .matching import SOURCES, TITLES
 from .summary import Findings
 
@@ -23,9 +24,9 @@ def programme_description(f: Findings, log: DisclosureLog) -> str:
     p = f.config.programme
     out = []
     if p.description:
-        out.append(p.description.strip())
+        out.append(verbatim(p.description.strip()))
         if p.description_source:
-            out.append(f"*Source: {p.description_source}*")
+            out.append(f"*Source: {verbatim(p.description_source)}*")
     else:
         out.append(
             "*The config gives no description of the programme (`[programme] description`); only what the data record is shown here.*"
@@ -171,7 +172,7 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
                 src = (
                     " *Source: " + (ci.source or "") + (f", <{ci.url}>" if ci.url and ci.source else f"<{ci.url}>" if ci.url else "") + ".*"
                 )
-            items.append(f"- **{ci.name}.** {ci.description}{src}")
+            items.append(f"- **{verbatim(ci.name)}.** {verbatim(ci.description)}{src}")
         text = (
             "Other schemes ran in or around the programme's custody suite. Where they reached programme children, comparison "
             "children or both, their effects are mixed into the estimates and cannot be separated from the programme's:\n\n"

@@ -13,6 +13,7 @@ from ...disclosure import DisclosureLog
 from ...results import EngagementResult, PhasesResult
 from ...results import engaged_quantity as quantity
 from ..formatting import money
+from ..words import verbatim
 
 ALL_PHASES = "All phases"
 #: column -> (engagement breakdown row that counts it, or None for every person engaged)
@@ -119,7 +120,7 @@ def phases_text(ph: PhasesResult) -> str:
         "apportioned by day to each phase. Effects are not estimated by phase: the matched comparison rests on the whole "
         "cohort, and a phase's share of it would be too small to say anything on its own."
     ]
-    described = [f"- **{p.name}**: {p.description}" for p in ph.phases if p.description]
+    described = [f"- **{verbatim(p.name)}**: {verbatim(p.description)}" for p in ph.phases if p.description]
     if described:
         lines.append("\n".join(described))
     lines += ph.notes

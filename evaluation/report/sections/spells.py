@@ -14,6 +14,7 @@ from ...config import Config
 from ...disclosure import DisclosureLog
 from ...results import SPELL_PERIODS, SpellsResult
 from ..formatting import count, money
+from ..words import verbatim
 
 LABELS = {"before": "Before the spell", "during": "During the spell", "after": "After the spell"}
 
@@ -94,11 +95,11 @@ def spells_headline(s: SpellsResult, config: Config, log: DisclosureLog) -> str:
     w = s.window_months
     before, after = (s.summary.set_index("period").loc[p] for p in ("before", "after"))
     parts = [
-        f"**Cases.** {count(s.n_people)} people had {count(s.n_spells)} spells on {config.programme.name} "
+        f"**Cases.** {count(s.n_people)} people had {count(s.n_spells)} spells on {verbatim(config.programme.name)} "
         f"between {config.programme.start:%-d %B %Y} and {config.programme.end:%-d %B %Y}; {count(s.ongoing)} were still open at the "
         "extract date."
         if not log.policy.small(s.ongoing)
-        else f"**Cases.** {count(s.n_people)} people had {count(s.n_spells)} spells on {config.programme.name}.",
+        else f"**Cases.** {count(s.n_people)} people had {count(s.n_spells)} spells on {verbatim(config.programme.name)}.",
     ]
     if period_published(s, "before", log) and period_published(s, "after", log):
         change = s.changes.set_index("comparison").rate_ratio.get("after against before", math.nan)

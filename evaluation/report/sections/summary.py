@@ -13,6 +13,7 @@ from ...config import Config
 from ...disclosure import DisclosureLog, DisclosurePolicy
 from ...results import Cohort, CohortMatch, EngagementResult, OutcomesResult, ProgrammeCosts, ReoffendingResult, ValueForMoney
 from ..formatting import money, pct
+from ..words import verbatim
 from .costs import COUNT_OF, cost_per_child_published
 from .engagement import funnel_names, rate_published
 from .matching import published_balance
@@ -104,7 +105,7 @@ def _programme_paragraph(f: Findings, log: DisclosureLog) -> str:
     suites = ", ".join(p.suites)
     where = "executive summary"
     text = (
-        f"**The programme.** {p.name} works with children aged {p.age_min} to {p.age_max} at {suites} custody "
+        f"**The programme.** {verbatim(p.name)} works with children aged {p.age_min} to {p.age_max} at {suites} custody "
         f"suite{'s' if len(p.suites) > 1 else ''}. In the period evaluated ({_period(f.config)}), "
         f"{log.pub.words(names['detained'], funnel['detained'], where)} children of that age were detained there; the programme approached "
         f"**{log.pub.words(names['approached'], funnel['approached'], where)}**"
