@@ -168,7 +168,9 @@ def test_the_report_prints_a_statement_in_place_of_a_withheld_table():
     from evaluation.report.session import ReportSession
 
     session = ReportSession.__new__(ReportSession)  # only the publishing half: no data needed
-    session.sdc, session.tables = DisclosureLog(POLICY), []
+    from evaluation.report.words import Vocabulary
+
+    session.sdc, session.tables, session.words = DisclosureLog(POLICY), [], Vocabulary()
     session.sdc.pub.withheld["t2"] = sdc.WITHHELD_REASON
     session.table("t2", pd.DataFrame({"n": [sdc.SYMBOL] * 3}), "A withheld table", notes=["a note"], source="synthetic")
     (published,) = session.tables
