@@ -66,6 +66,7 @@ class DataConfig:
 class EngagementConfig:
     age_bands: tuple[tuple[int, int], ...] = ((10, 14), (15, 17))
     followup_within_hours: int = 48
+    outcome_labels: Mapping[str, str] = field(default_factory=dict)  # outcome code -> the programme's own name
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         engagement=EngagementConfig(
             age_bands=tuple((int(lo), int(hi)) for lo, hi in bands),
             followup_within_hours=e["followup_within_hours"],
+            outcome_labels=dict(e.get("outcome_labels", {})),
         ),
         matching=MatchingConfig(
             covariates=tuple(mt["covariates"]) if "covariates" in mt else None,

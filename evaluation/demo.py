@@ -630,6 +630,8 @@ extract_date = {EXTRACT_DATE.isoformat()}
 # the age bands of the programme's own published tables
 age_bands = [[9, 10], [11, 15], [16, 18]]
 followup_within_hours = 48
+# the programme's own names for its outcomes (its RAG+B codes)
+outcome_labels = {{ intervention_arranged = "Green", awaiting_intervention = "Amber", declined = "Red", out_of_area_referral = "Blue" }}
 
 [costs]
 # the renewal the programme asked for: £200,000 for April 2021 - March 2022

@@ -132,3 +132,23 @@ def test_what_the_evaluator_wrote_is_printed_as_written():
     text = f"Each child met. {verbatim('The YOS speaks to all children attending voluntary interviews.')} Two children."
     assert people.apply(text) == "Each person met. The YOS speaks to all children attending voluntary interviews. Two people."
     assert Vocabulary().apply(text) == "Each child met. The YOS speaks to all children attending voluntary interviews. Two children."
+
+
+def test_the_outcomes_are_explained_in_the_programmes_own_names(demo_dir):
+    """Alliance's Green/Amber/Red/Blue come from its config, not from the code: a programme without them gets
+    the outcomes it records, and contacts outside custody are named when the log has them."""
+    import dataclasses
+
+    import evaluation
+    from evaluation.engagement import analyse
+    from evaluation.report.sections.engagement import engagement_intro
+
+    data = evaluation.load(demo_dir)
+    eng = analyse(data)
+    text = engagement_intro(eng, data.config)
+    assert all(f'("{c}")' in text for c in ("Green", "Amber", "Red", "Blue"))
+    assert "in custody during the period" in text and "advice" not in text
+    plain = dataclasses.replace(data.config, engagement=dataclasses.replace(data.config.engagement, outcome_labels={}))
+    outside = dataclasses.replace(eng, without_detention=3)
+    text = engagement_intro(outside, plain)
+    assert "Green" not in text and "in custody or outside it" in text and "an intervention arranged, " in text

@@ -259,6 +259,7 @@ class ReportSession:
             self.unavailable,
             ev.design_checks,
             programme_costs=self.programme_costs,
+            phases=self.phases,
         )
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:

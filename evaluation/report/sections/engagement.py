@@ -388,9 +388,11 @@ def engagement_headline(eng: EngagementResult, config: Config, log: DisclosureLo
         + (f", about {per_month:.0f} a month" if shown_n[0].isdigit() else "")
         + (f"; {home_n} lived in {' or '.join(p.home_areas)}." if home_n else ".")
     ]
-    ooa = log.pub.words_or_none(quantity("Total", "outcome", "out_of_area_referral"), out_of_area, where)
+    ooa = log.pub.words_or_none(quantity("Total", "outcome", "out_of_area_referral"), out_of_area, where) if out_of_area else None
     parts = [
-        f"Leaving out the {ooa} referred to services in their own area"
+        "Of the children engaged"
+        if not out_of_area
+        else f"Leaving out the {ooa} referred to services in their own area"
         if ooa
         else "Leaving out those referred to services in their own area"
     ]
@@ -403,7 +405,8 @@ def engagement_headline(eng: EngagementResult, config: Config, log: DisclosureLo
         parts.append(f", **{pct(positive.rate)}** engaged positively (arranged or awaiting an intervention)")
     if rate_published(log, "refusal_rate"):
         parts.append(f" and **{pct(refusal.rate)}** ({refusal.numerator}) would not engage")
-    lines.append("".join(parts) + ".")
+    if len(parts) > 1:  # no rate published: no sentence (an opening clause alone says nothing)
+        lines.append("".join(parts) + ".")
     if rate_published(log, "known_to_yos_rate"):
         lines.append(
             f"Of the {yos.denominator} children whose status was checked, {pct(yos.rate)} ({yos.numerator}) were already "
@@ -457,6 +460,31 @@ def engagement_results(eng: EngagementResult, log: DisclosureLog) -> dict:
         out["followup_within_target_rate"] = round(float(t.loc["followup_within_target"].rate), 6) if ok else None
         out["followup_within_target_base"] = pub.published(f"{name}:base")
     return out
+
+
+#: What each outcome means, for the section's opening paragraph.
+OUTCOME_MEANINGS = {
+    "intervention_arranged": "an intervention arranged",
+    "awaiting_intervention": "positive engagement while a pathway is found",
+    "declined": "refusal",
+    "out_of_area_referral": "referral to services in their home area for children living outside the programme's areas",
+    "advice_only": "advice or information only",
+}
+
+
+def engagement_intro(eng: EngagementResult, config: Config) -> str:
+    """What 'engaged' means and the outcomes this programme records, with its own names for them."""
+    labels = config.engagement.outcome_labels
+    parts = [
+        OUTCOME_MEANINGS[k] + (f' ("{labels[k]}")' if k in labels else "") for k in eng.tables["outcome"].index if k in OUTCOME_MEANINGS
+    ]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1]
+    where = "in custody or outside it" if eng.without_detention else "in custody"
+    return (
+        "Who did the programme reach, and what happened next? A child counts as *engaged* when the programme's contact log "
+        f"records an approach {where} during the period; each child is counted once, at their first contact. Outcomes follow "
+        f"the programme's own categories: {listed}."
+    )
 
 
 def provider_quantity(provider: str) -> str:
@@ -561,6 +589,7 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
 
 
 __all__ = [
+    "engagement_intro",
     "log_column_counts",
     "providers_table",
     "referrals_table",

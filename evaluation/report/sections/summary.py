@@ -11,7 +11,16 @@ from typing import Mapping
 
 from ...config import Config
 from ...disclosure import DisclosureLog, DisclosurePolicy
-from ...results import Cohort, CohortMatch, EngagementResult, OutcomesResult, ProgrammeCosts, ReoffendingResult, ValueForMoney
+from ...results import (
+    Cohort,
+    CohortMatch,
+    EngagementResult,
+    OutcomesResult,
+    PhasesResult,
+    ProgrammeCosts,
+    ReoffendingResult,
+    ValueForMoney,
+)
 from ..formatting import money, pct
 from ..words import verbatim
 from .costs import COUNT_OF, cost_per_child_published
@@ -39,6 +48,7 @@ class Findings:
     unavailable: Mapping[str, str]
     design_notes: tuple[str, ...] = ()  # what the data cannot support in the design (evaluation.cohort.design_checks)
     programme_costs: ProgrammeCosts | None = None  # cost per person: needs no comparison group
+    phases: PhasesResult | None = None  # periods with their own team and budget ([[phases]])
 
 
 def _number_word(n: int) -> str:
@@ -124,7 +134,12 @@ def _engagement_paragraph(f: Findings, log: DisclosureLog) -> str:
     refused = _rate(eng, "rates", "refusal_rate")
     if arranged is not None and rate_published(log, "intervention_arranged_rate"):
         parts.append(
-            f"of the {arranged.denominator:,} not referred to services in their own area, **{pct(arranged.rate)} had an "
+            (
+                f"of the {arranged.denominator:,} not referred to services in their own area, "
+                if (eng.children.outcome == "out_of_area_referral").any()
+                else f"of the {arranged.denominator:,} engaged, "
+            )
+            + f"**{pct(arranged.rate)} had an "
             f"intervention arranged** (95% CI {pct(arranged.ci_low)} to {pct(arranged.ci_high)})"
         )
     if refused is not None and rate_published(log, "refusal_rate"):
@@ -191,6 +206,30 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
         else:
             lines.append("- Proven reoffending: the numbers of children are too small to publish.")
     return lines, significant
+
+
+def _phases_paragraph(f: Findings, log: DisclosureLog) -> str | None:
+    """Throughput and cost per person for each phase, as the phases table published them (a phase whose count is
+    hidden is named without its figures)."""
+    ph = f.phases
+    if ph is None:
+        return None
+    from .phases import phase_quantity
+
+    items = []
+    for r in ph.table.itertuples():
+        q = phase_quantity(r.name, "engaged")
+        shown = q in log.pub.values and log.pub.published(q) is not None
+        team = "" if math.isnan(r.team_size) else f", {r.team_size:g} staff"
+        if shown:
+            per = ""
+            if not math.isnan(r.cost_per_person_engaged):
+                log.pub.ratio(r.cost, {q: 1.0}, r.cost_per_person_engaged, 0, "executive summary")
+                per = f", {money(r.cost_per_person_engaged)} per child engaged"
+            items.append(f"{verbatim(r.name)}{team}: {r.engaged_per_month:.1f} children engaged a month{per}")
+        else:
+            items.append(f"{verbatim(r.name)}{team}: figures not published (small numbers)")
+    return "**By phase.** " + "; ".join(items) + " (see By phase)."
 
 
 def _cost_paragraph(f: Findings, log: DisclosureLog) -> str:
@@ -388,6 +427,7 @@ def executive_summary(f: Findings, log: DisclosureLog) -> str:
         "**Impact**, compared with similar children the programme had not approached when arrested:",
         "\n".join(impact),
         _cost_paragraph(f, log),
+        *([p] if (p := _phases_paragraph(f, log)) else []),
         "**How strong is the evidence?** " + " ".join(strength),
         "**For the renewal decision**, this evidence can support:\n\n" + "\n".join(f"- {x};" for x in can)[:-1] + ".",
         "It cannot support:\n\n" + "\n".join(f"- {x};" for x in cannot)[:-1] + ".",
