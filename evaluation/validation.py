@@ -553,10 +553,40 @@ def _spells_extract(tables: Tables, cfg: Config) -> None:
             t.problems_at((s > limit).to_numpy(), col, f"is after the extract date ({cfg.data.extract_date})", "after_extract", s)
 
 
-@rule("spells_do_not_overlap", "spells")
-def _spells_overlap(tables: Tables, cfg: Config) -> None:
-    """A person's spells in start order: each starts after the one before ends (an ongoing spell ends at the extract)."""
-    t = tables["spells"]
+@rule("custody_spells_do_not_overlap", "custody_spells")
+def _custody_overlap(tables: Tables, cfg: Config) -> None:
+    _no_overlap(tables["custody_spells"], cfg, "custody spell")
+
+
+@rule("no_detention_inside_custody", "custody_spells", "custody_detentions")
+def _detention_in_custody(tables: Tables, cfg: Config) -> None:
+    """An arrest in the community cannot fall strictly inside the same person's prison spell."""
+    t = tables["custody_detentions"]
+    c = tables["custody_spells"]
+    spells = c.frame[["person_id", "start_date", "end_date"]].copy()
+    spells["row"] = c.row_numbers
+    spells["end_date"] = spells.end_date.fillna(pd.Timestamp(cfg.data.extract_date))
+    det = t.frame[["person_id", "arrival_datetime"]].copy()
+    det["pos"] = np.arange(len(det))
+    m = det.dropna().merge(spells.dropna(subset=["person_id", "start_date"]), on="person_id")
+    day = m.arrival_datetime.dt.normalize()
+    inside = m[(day > m.start_date) & (day < m.end_date)].drop_duplicates("pos")
+    mask = np.zeros(len(det), dtype=bool)
+    mask[inside.pos.to_numpy()] = True
+    where = dict(zip(inside.pos, inside.row))
+    t.problems_at(
+        mask,
+        "arrival_datetime",
+        lambda i: (
+            f"falls inside the same person's custody spell (custody_spells.csv {c.row_label} {where[i]}): a person in prison is not arrested in the community"
+        ),
+        "date_order",
+        t.frame.arrival_datetime,
+    )
+
+
+def _no_overlap(t: CheckedTable, cfg: Config, what: str, why: str = "") -> None:
+    """A person's rows in start order: each starts after the one before ends (an open row ends at the extract)."""
     f = t.frame[["person_id", "start_date", "end_date"]].copy()
     f["pos"] = np.arange(len(f))
     f = f.dropna(subset=["person_id", "start_date"]).sort_values(["person_id", "start_date", "pos"], kind="stable")
@@ -570,12 +600,16 @@ def _spells_overlap(tables: Tables, cfg: Config) -> None:
     t.problems_at(
         mask,
         "start_date",
-        lambda i: (
-            f"overlaps the same person's spell in {t.row_label} {t.row_numbers[int(other[i])]} (a person is on the programme once at a time)"
-        ),
+        lambda i: f"overlaps the same person's {what} in {t.row_label} {t.row_numbers[int(other[i])]}{why}",
         "overlap",
         t.frame.start_date,
     )
+
+
+@rule("spells_do_not_overlap", "spells")
+def _spells_overlap(tables: Tables, cfg: Config) -> None:
+    """A person's spells in start order: each starts after the one before ends (an ongoing spell ends at the extract)."""
+    _no_overlap(tables["spells"], cfg, "spell", " (a person is on the programme once at a time)")
 
 
 @rule("unit_cost_has_value", "unit_costs")

@@ -117,3 +117,22 @@ def test_the_example_report_says_what_a_spell_design_cannot_show(tmp_path):
     assert "There is no comparison group" in html and "regression to the" in html
     assert "custody suite" not in html.split("Appendix")[0]  # nothing written for a custody programme
     assert results["disclosure"]["intruder_audit"]["exposed"] == 0
+
+
+def test_custody_spells_that_overlap_or_hold_an_arrest_are_errors(by_hand):
+    """Issue 12's bad input: overlapping prison spells, and an arrest in the community while in prison."""
+    (by_hand / "custody_spells.csv").write_text(
+        "person_id,start_date,end_date\nA,2022-11-01,2022-11-30\nA,2022-11-20,2022-12-31\n", encoding="utf-8"
+    )
+    (by_hand / "custody_detentions.csv").write_text(
+        "detention_id,person_id,custody_suite,arrival_datetime,age_at_arrival,sex,ethnicity,residence_area,arrest_offence_group,known_to_yos\n"
+        "D1,A,Northampton,2022-11-10 10:00,30,male,white,X,theft,unknown\n"
+        "D2,A,Northampton,2023-02-01 10:00,30,male,white,X,theft,unknown\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as exc:
+        evaluation.load(by_hand)
+    text = str(exc.value)
+    assert "custody_spells.csv, row 3, column start_date" in text and "overlaps the same person's custody spell in row 2" in text
+    assert "custody_detentions.csv, row 2, column arrival_datetime" in text and "custody_spells.csv row 2" in text
+    assert "custody_detentions.csv, row 3" not in text  # after release: a real arrest
