@@ -342,6 +342,7 @@ class Publication:
                         {r.where for r in self.rates if q in r.numerator or q in r.denominator}
                         | {r.where for r in self.ratios if q in r.denominator}
                         | {w for e, w in self.relations if q in e}
+                        | {w for e, _, _, w in self.linears if q in e}
                     )
                 )
                 exposures.append(Exposure(q, tuple(self.appearances.get(q, ())), low, high, required, via))

@@ -176,3 +176,13 @@ def test_the_report_prints_a_statement_in_place_of_a_withheld_table():
     (published,) = session.tables
     assert list(published.frame.columns) == ["Not published"] and published.notes == ()
     assert published.frame.iat[0, 0].startswith("This table is not published: even with every cell hidden")
+
+
+def test_a_figure_that_is_a_multiple_of_a_hidden_count_is_found():
+    """The renewal's 'children a month' over a phase of known length is n x 30.4 / days: it pins n."""
+    pub = Publication(POLICY)
+    pub.count("phase[Renewal]:engaged", 3, "phases", "Renewal", "people", "primary")
+    assert pub.audit() == []
+    pub.linear({"phase[Renewal]:engaged": 30.4375 / 61}, 3 * 30.4375 / 61, 1, "renewal")
+    (exposed,) = pub.audit()
+    assert exposed.quantity == "phase[Renewal]:engaged" and exposed.high - exposed.low < 1 and exposed.via == ("renewal",)
