@@ -152,3 +152,26 @@ def test_the_outcomes_are_explained_in_the_programmes_own_names(demo_dir):
     outside = dataclasses.replace(eng, without_detention=3)
     text = engagement_intro(outside, plain)
     assert "Green" not in text and "in custody or outside it" in text and "an intervention arranged, " in text
+
+
+def test_charts_speak_of_people_too(capsys):
+    """The words inside a chart (axis labels, ticks, titles) follow the programme's vocabulary, as its caption does."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from evaluation.report.session import ReportSession
+    from evaluation.report.words import Vocabulary
+
+    session = ReportSession.__new__(ReportSession)
+    session.words, session._figures = Vocabulary("people", "person"), 0
+    fig = Figure()
+    ax = fig.subplots()
+    ax.set_ylabel("Children engaged")
+    ax.set_title("Flow of children through the analysis")
+    session.figure((fig, "Bars of children engaged"), "Children engaged by month")
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    assert "People engaged" in texts and "Flow of people through the analysis" in texts
+    assert not any("hild" in t for t in texts)

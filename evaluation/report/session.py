@@ -266,6 +266,11 @@ class ReportSession:
         """Show a chart as a PNG with its alt text and a numbered caption."""
         fig, alt = fig_and_alt
         self._figures += 1
+        if not self.words.is_children:  # the chart's own words too: titles, axis labels, ticks, legends, annotations
+            from matplotlib.text import Text
+
+            for text in fig.findobj(Text):
+                text.set_text(self.words.apply(text.get_text()))
         data = base64.b64encode(png_bytes(fig)).decode("ascii")
         from IPython.display import display
 
