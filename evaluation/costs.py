@@ -82,6 +82,11 @@ def deflators() -> pd.DataFrame:
     return pd.read_csv(package_path("data", "gdp_deflator.csv")).set_index("year")
 
 
+def deflator_source() -> dict[str, Any]:
+    """The price index used to uprate unit costs: series, base, release, citation, url, status."""
+    return {k: v for k, v in deflators().iloc[0].items() if k in ("series", "base", "release", "citation", "url", "status")}
+
+
 def deflator_index(label: str) -> tuple[float, bool]:
     """GDP deflator for a calendar year ('2019') or financial year ('2019/20' = 0.75 x 2019 + 0.25 x 2020).
 
@@ -413,8 +418,7 @@ class ValueForMoney:
 
     @property
     def deflator_source(self) -> dict[str, Any]:
-        """The price index used to uprate unit costs: series, base, release, citation, url, status."""
-        return {k: v for k, v in deflators().iloc[0].items() if k in ("series", "base", "release", "citation", "url", "status")}
+        return deflator_source()
 
     @property
     def bcr_interval(self) -> tuple[float, float]:
@@ -532,8 +536,7 @@ def analyse_programme_costs(data, eng) -> ProgrammeCosts:
     people, days, phase, basis = reached["engaged"], period.days, None, "the whole period evaluated"
     if cfg.phases:  # the renewal continues the latest phase's team, so it is read from that phase's throughput
         latest = cfg.phases[-1]
-        first = pd.to_datetime(eng.children.contact_date).dt.normalize()
-        people = int(((first >= pd.Timestamp(latest.start)) & (first <= pd.Timestamp(latest.end))).sum())
+        people = int(eng.first_engaged_between(latest.start, latest.end).sum())
         days, phase, basis = latest.days, latest.name, f"the latest phase ({latest.name})"
     per_day = people / days
     return ProgrammeCosts(

@@ -230,11 +230,11 @@ def apply(
     `withhold=False`, DisclosureControlError is raised for the caller to handle)."""
     lines = [list(line) for line in lines]
     pub = log.pub
-    start = pub.snapshot()
     keys = {(r, c): quantity(r, c) for r in values.index for c in values.columns} if quantity else {}
     elsewhere = [cell for cell, q in keys.items() if q is not None and pub.hidden(q)]
     public = [cell for cell, q in keys.items() if q is not None and pub.public(q)]
     snapshot = pub.snapshot() if keys else None
+    start = snapshot  # the model as it was before this table (kept: `snapshot` moves on if every cell is hidden)
     audit = bool(keys) and log.policy.enabled
     already = {e.quantity for e in pub.audit()} if audit else set()  # exposed before this table: not this table's doing
     extra: list[Cell] = []
@@ -265,6 +265,7 @@ def apply(
             if not rest and table in pub.c_may_be_zero:
                 if not withhold:
                     raise DisclosureControlError(table, [e.describe() for e in exposures], [e.quantity for e in exposures])
+                assert start is not None  # the audit (and so this branch) runs only with quantities
                 pub.restore(start)
                 return withhold_table(values, log, table, keys)
             extra.extend(rest)

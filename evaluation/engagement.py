@@ -141,6 +141,11 @@ class EngagementResult:
     def n_children(self) -> int:
         return len(self.children)
 
+    def first_engaged_between(self, start, end) -> pd.Series:
+        """Which children had their first contact of the period between `start` and `end` (inclusive days)."""
+        first = pd.to_datetime(self.children.contact_date).dt.normalize()
+        return (first >= pd.Timestamp(start)) & (first <= pd.Timestamp(end))
+
     def rate(self, measure: str) -> pd.Series:
         return self.rates.set_index("measure").loc[measure]
 

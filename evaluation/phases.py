@@ -95,11 +95,10 @@ def analyse_phases(data, eng: EngagementResult) -> PhasesResult | None:
     if not phases:
         return None
     kids = eng.children
-    first = pd.to_datetime(kids.contact_date).dt.normalize()
     rows = []
     for ph in phases:
         start, end = pd.Timestamp(ph.start), pd.Timestamp(ph.end)
-        sel = (first >= start) & (first <= end)
+        sel = eng.first_engaged_between(start, end)
         outcome = kids.outcome[sel]
         engaged = int(sel.sum())
         cost = to_funder = math.nan

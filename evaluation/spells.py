@@ -134,10 +134,9 @@ class SpellsResult:
 
     @property
     def deflator_source(self) -> dict[str, Any]:
-        """The price index used to uprate unit costs (as ValueForMoney.deflator_source)."""
-        from .costs import deflators
+        from .costs import deflator_source
 
-        return {k: v for k, v in deflators().iloc[0].items() if k in ("series", "base", "release", "citation", "url", "status")}
+        return deflator_source()
 
     def estimates(self) -> list[Estimate]:
         out = []

@@ -285,9 +285,12 @@ def _release_after_arrival(tables: Tables, cfg: Config) -> None:
 
 
 @rule("not_after_extract")
-def _not_after_extract(tables: Tables, cfg: Config) -> None:
+def _not_after_extract(
+    tables: Tables, cfg: Config, names: tuple[str, ...] = ("custody_detentions", "programme_contacts", "events")
+) -> None:
+    """Every date (or date and time) in these tables is on or before the extract date."""
     limit = pd.Timestamp(cfg.data.extract_date) + pd.Timedelta(days=1)
-    for name in ("custody_detentions", "programme_contacts", "events"):
+    for name in names:
         t = tables.get(name)
         if t is None:
             continue
@@ -530,27 +533,12 @@ def _custody_order(tables: Tables, cfg: Config) -> None:
 
 @rule("referrals_not_after_extract", "referrals")
 def _referrals_extract(tables: Tables, cfg: Config) -> None:
-    t = tables["referrals"]
-    s = t.frame.referral_date
-    t.problems_at(
-        (s > pd.Timestamp(cfg.data.extract_date)).to_numpy(),
-        "referral_date",
-        f"is after the extract date ({cfg.data.extract_date})",
-        "after_extract",
-        s,
-    )
+    _not_after_extract(tables, cfg, ("referrals",))
 
 
 @rule("spells_not_after_extract", "spells")
 def _spells_extract(tables: Tables, cfg: Config) -> None:
-    limit = pd.Timestamp(cfg.data.extract_date)
-    for name in ("spells", "custody_spells"):
-        t = tables.get(name)
-        if t is None:
-            continue
-        for col in ("start_date", "end_date"):
-            s = t.frame[col]
-            t.problems_at((s > limit).to_numpy(), col, f"is after the extract date ({cfg.data.extract_date})", "after_extract", s)
+    _not_after_extract(tables, cfg, ("spells", "custody_spells"))
 
 
 @rule("custody_spells_do_not_overlap", "custody_spells")

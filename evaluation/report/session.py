@@ -10,6 +10,7 @@ import base64
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -79,8 +80,9 @@ class ReportSession:
 
     @property
     def unavailable(self) -> dict[str, str]:
-        return {**self.evaluation.unavailable, **self._withheld()}
+        return {**self.evaluation.unavailable, **self._withheld}
 
+    @cached_property
     def _withheld(self) -> dict[str, str]:
         """Disclosure control of whole sections: estimates about fewer than `threshold` matched programme children
         would describe individuals (each group mean is a child's own outcome), so the matched comparison and every
@@ -119,7 +121,7 @@ class ReportSession:
         }
 
     def _stage_result(self, name: str):
-        return None if name in self._withheld() else getattr(self.evaluation, name)
+        return None if name in self._withheld else getattr(self.evaluation, name)
 
     def why_not(self, name: str) -> str:
         """A sentence for the reader: why section `name` is not in the report."""

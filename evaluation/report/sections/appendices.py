@@ -272,7 +272,7 @@ def missingness_table(data: EvaluationData, log: DisclosureLog, links: Mapping[s
                 continue
             missing = int(frame[fld.name].isna().sum())
             q_missing, q_present = f"input[{name}.{fld.name}]:missing", f"input[{name}.{fld.name}]:present"
-            pub._value(q_present, n - missing)
+            pub.count(q_present, n - missing, "data_quality_missing", f"{name}.{fld.name}", "present", "implicit")
             pub.relation(f"input[{name}]:rows", [q_missing, q_present], "data_quality_missing")
             linked = (links or {}).get(f"{name}.{fld.name}")
             if linked is not None and pub.values.get(linked) == n - missing:
