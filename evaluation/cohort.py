@@ -220,6 +220,8 @@ def _window_counts(index: pd.DataFrame, data: EvaluationData, months_from: int, 
         ("victimisation", "prior_victimisations"),
         ("missing_episode", "prior_missing_episodes"),
     ):
+        if event_type not in data.config.data.event_types_recorded:
+            continue  # not in the extract: a column of zeros would say "none" where the truth is "not known"
         counts = kept[kept.event_type == event_type].groupby("row").size()
         out[f"{name}{suffix}"] = key.row.map(counts).fillna(0).astype(int).to_numpy()
     return out

@@ -35,6 +35,7 @@ class ProgrammeConfig:
     description_source: str | None = None
     design: str = "custody_contacts"  # or "spells" (evaluation.spells)
     population: str | None = None  # "children", "young people" or "people" (None: from the ages; report.words)
+    index_events: tuple[str, ...] = ("custody_detention",)  # kinds of index event (custody_detentions.event_kind)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class DataConfig:
     datetime_format: str | None = None
     encoding: str = "utf-8"
     events_start: dt.date | None = None
+    event_types_recorded: tuple[str, ...] = ("offence", "victimisation", "missing_episode")
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     values: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
@@ -356,6 +358,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             description_source=p.get("description_source"),
             design=p["design"],
             population=p.get("population"),
+            index_events=tuple(p["index_events"]),
         ),
         comparison=ComparisonConfig(
             suites=tuple(c.get("suites", [])),
@@ -369,6 +372,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             datetime_format=d.get("datetime_format"),
             encoding=d["encoding"],
             events_start=_date(d.get("events_start")),
+            event_types_recorded=tuple(d["event_types_recorded"]),
             columns=d.get("columns", {}),
             values=d.get("values", {}),
         ),

@@ -561,7 +561,8 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
 
     mix = counterfactual_mix(outcomes, data, window)
     effects: dict[str, Effect] = {}
-    for outcome, (event_type, _) in OUTCOMES.items():
+    for outcome in outcomes.recorded:
+        event_type = OUTCOMES[outcome][0]
         ba = outcomes.get(outcome, window)
         if not math.isfinite(ba.did["rate_ratio"]):
             raise CostError(
@@ -571,7 +572,10 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
         effects[outcome] = Effect(
             outcome, event_type, math.log(ba.did["rate_ratio"]), ba.did["log_se"], ba.rate("programme", "after"), mix.get(event_type)
         )
-    needed = ["missing_episode"] + [f"{et}:{g}" for et in ("offence", "victimisation") for g in (mix.get(et, pd.Series(dtype=float)).index)]
+    valued_types = {e.event_type for e in effects.values()}
+    needed = (["missing_episode"] if "missing_episode" in valued_types else []) + [
+        f"{et}:{g}" for et in ("offence", "victimisation") if et in valued_types for g in (mix.get(et, pd.Series(dtype=float)).index)
+    ]
     valued, used = value_outcome_types(unit_cost_library(data), benefit_map(data), needed, price_year, cc.unit_cost_uncertainty)
 
     n = reached["engaged"]
@@ -621,6 +625,12 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
         "unreported crime, so benefits are conservative in that respect (Home Office RR99, section 3.3).",
         "Proven reoffences are a subset of the offences counted, so their criminal justice costs are not added again.",
     ]
+    if outcomes.not_recorded:
+        left_out = " and ".join(OUTCOMES[o][1].lower() for o in outcomes.not_recorded)
+        notes.append(
+            f"The extract does not record {left_out} ([data] event_types_recorded), so any change in them is not valued: "
+            "the benefits are understated by whatever the programme did for them."
+        )
     if any(v.key == "gmca_cr8_0_all_crime" for v in valued.values()):
         notes.append(
             "Offence groups without a specific unit cost (drugs, possession of weapons, public order, other) are valued at "

@@ -32,11 +32,25 @@ OUTCOMES: dict[str, str] = {
     "intervention_arranged": "Positively engaged, intervention arranged",
     "awaiting_intervention": "Positively engaged, awaiting intervention",
     "declined": "Would not engage",
-    "out_of_area_referral": "Out of area, referred to local MASH",
+    "out_of_area_referral": "Lives outside the area, referred to local services",
+    "referred_elsewhere": "Referred to another service",
     "advice_only": "Advice or information only",
 }
-#: The outcomes every engagement table shows (the programme's published categories); others only when present.
+#: The outcomes every engagement table counts; others only when present. awaiting_intervention and
+#: out_of_area_referral are always counted (the rates use them) but shown only when someone has them
+#: (`EngagementResult.outcomes_shown`).
 CORE_OUTCOMES = ("intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral")
+SHOWN_OUTCOMES = ("intervention_arranged", "declined")
+#: Breakdowns of the people engaged by what their index event records, shown when the extract records them:
+#: key -> (column of the index-event table, label of the table's rows)
+EVENT_BREAKDOWNS = {"event_kind": "event_kind", "disposal_type": "disposal_type", "first_time_entrant": "first_time_entrant"}
+EVENT_KIND_LABELS = {
+    "custody_detention": "Custody detention",
+    "voluntary_attendance": "Voluntary attendance",
+    "out_of_court_decision": "Out-of-court decision",
+    "programme_adoption": "Adoption onto the scheme",
+}
+NOT_RECORDED = "Not recorded"
 PATHWAYS: dict[str, str] = {
     "sport": "Sport",
     "mentoring": "Mentoring",
@@ -133,6 +147,17 @@ class EngagementResult:
             for r in self.rates.itertuples()
         ]
 
+    @property
+    def outcomes_shown(self) -> list[str]:
+        """The outcomes the report shows: the programme's core three, and any other that someone has."""
+        t = self.tables["outcome"]
+        return [k for k in t.index if k in SHOWN_OUTCOMES or int(t.loc[k, "Total"]) > 0]
+
+    @property
+    def event_breakdowns(self) -> list[str]:
+        """The breakdowns by index event present in `tables` (event kind, disposal type, first-time entrant)."""
+        return [k for k in EVENT_BREAKDOWNS if k in self.tables]
+
     def notes_for(self, topic: str) -> tuple[Note, ...]:
         """The notes that belong under one table ('months', 'funnel', 'repeat_contacts')."""
         return tuple(n for n in self.notes if n.topic == topic)
@@ -168,6 +193,8 @@ class EngagementResult:
             entry["residence"] = {k: int(v) for k, v in self.tables["residence"][m].items()}
             entry["age_band"] = {k: int(v) for k, v in self.tables["age_band"][m].items()}
             entry["known_to_yos"] = {k: int(v) for k, v in self.tables["known_to_yos"][m].items()}
+            for key in self.event_breakdowns:
+                entry[key] = {str(k): int(v) for k, v in self.tables[key][m].items()}
             for r in self.monthly_rates[self.monthly_rates.month == m].itertuples():
                 entry[r.measure] = _num(r.rate)
             by_month[m] = entry
@@ -209,6 +236,7 @@ def engaged_children(data: EvaluationData) -> pd.DataFrame:
     first = in_period.sort_values(["contact_date", "contact_id"]).drop_duplicates("person_id", keep="first")
     det = data.custody_detentions.set_index("detention_id")[
         ["arrival_datetime", "release_datetime", "custody_suite", "age_at_arrival", "residence_area", "known_to_yos", "sex"]
+        + [c for c in EVENT_BREAKDOWNS.values() if c in data.custody_detentions]
     ]
     kids = first.join(det, on="detention_id")
     kids["month"] = _month_key(kids.contact_date)
@@ -304,7 +332,7 @@ def _rates(kids: pd.DataFrame) -> list[dict]:
     declined = int((outcome == "declined").sum())
     yos_yes = int((kids.known_to_yos == "yes").sum())
     yos_checked = int(kids.known_to_yos.isin(["yes", "no"]).sum())
-    base_text = "children engaged, excluding out-of-area referrals"
+    base_text = "children engaged, excluding out-of-area referrals" if (~in_area).any() else "children engaged"
     return [
         _rate_row("intervention_arranged_rate", "Intervention arranged", arranged, base, f"intervention arranged / {base_text}"),
         _rate_row(
@@ -421,6 +449,26 @@ def _pathways(kids: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["total", "pathway_key"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+def _event_breakdowns(kids: pd.DataFrame, cfg, months: list[str]) -> dict[str, pd.DataFrame]:
+    """People engaged by the kind of their index event (when the programme has several), by out-of-court disposal
+    and by first-time-entrant status (when the extract records them). People met with no index event are 'Not
+    recorded'."""
+    out: dict[str, pd.DataFrame] = {}
+    kinds = list(cfg.programme.index_events)
+    if len(kinds) > 1 and "event_kind" in kids:
+        k = kids.assign(kind=kids.event_kind.map(EVENT_KIND_LABELS).fillna(NOT_RECORDED))
+        cats = [EVENT_KIND_LABELS[x] for x in kinds] + ([NOT_RECORDED] if (k.kind == NOT_RECORDED).any() else [])
+        out["event_kind"] = _crosstab(k, "kind", cats, months)
+    if "disposal_type" in kids and kids.disposal_type.notna().any():
+        k = kids.assign(disposal=kids.disposal_type.fillna(NOT_RECORDED))
+        cats = sorted(set(k.disposal) - {NOT_RECORDED}) + ([NOT_RECORDED] if (k.disposal == NOT_RECORDED).any() else [])
+        out["disposal_type"] = _crosstab(k, "disposal", cats, months)
+    if "first_time_entrant" in kids and kids.first_time_entrant.isin(["yes", "no"]).any():
+        k = kids.assign(fte=kids.first_time_entrant.map({"yes": "Yes", "no": "No"}).fillna(NOT_RECORDED))
+        out["first_time_entrant"] = _crosstab(k, "fte", ["Yes", "No"] + ([NOT_RECORDED] if (k.fte == NOT_RECORDED).any() else []), months)
+    return out
+
+
 def analyse(data: EvaluationData) -> EngagementResult:
     """Engagement tables, rates (Wilson 95% CIs), funnel, timeliness and pathway demand."""
     cfg = data.config
@@ -442,6 +490,7 @@ def analyse(data: EvaluationData) -> EngagementResult:
         "outcome": _crosstab(kids, "outcome", outcomes, months),
     }
     tables["outcome"].index = pd.Index(outcomes, name="outcome")
+    tables.update(_event_breakdowns(kids, cfg, months))
     rates = pd.DataFrame(_rates(kids))
     monthly = []
     for m in months + ["Total"]:

@@ -557,9 +557,15 @@ class OutcomesResult:
     unavailable_specifications: dict[str, str] = field(default_factory=dict)
     censoring_method: str = ""
     approached_later: int = 0  # matched comparison units censored at a later contact in the longest after-window
+    not_recorded: tuple[str, ...] = ()  # outcomes whose events the extract does not record ([data] event_types_recorded)
 
     def get(self, outcome: str, window: int) -> BeforeAfter:
         return self.results[outcome][window]
+
+    @property
+    def recorded(self) -> list[str]:
+        """The outcomes the extract records, in the order of OUTCOMES."""
+        return [o for o in OUTCOMES if o not in self.not_recorded]
 
     def estimates(self) -> list[Estimate]:
         """The difference-in-differences estimates (primary matching) in the shared estimate shape."""
@@ -588,11 +594,11 @@ class OutcomesResult:
 
     def joint_log_rr_vcov(self, window: int) -> np.ndarray:
         """Covariance of the three outcomes' log ratios of rate ratios (stacked sandwich: the fits share
-        the units and clusters), in the order of OUTCOMES."""
+        the units and clusters), for the outcomes recorded in the order of OUTCOMES."""
         from .stats import joint_vcov
 
         # every BeforeAfter from analyse() carries its fit; joint_vcov raises on one without scores
-        return joint_vcov(cast("list[Fit]", [self.get(o, window).fit for o in OUTCOMES]), "treated:post")
+        return joint_vcov(cast("list[Fit]", [self.get(o, window).fit for o in self.recorded]), "treated:post")
 
     def to_results(self) -> dict[str, Any]:
         out: dict[str, Any] = {o: {str(w): ba.to_results() for w, ba in by_w.items()} for o, by_w in self.results.items()}
@@ -609,6 +615,7 @@ class OutcomesResult:
                         "p_value": round(s["p_value"], 6),
                     }
         out["prior_outcomes_used_in_matching"] = self.prior_outcomes_matched
+        out["not_recorded"] = list(self.not_recorded)
         out["primary_specification"] = self.primary
         out["specifications_not_available"] = dict(self.unavailable_specifications)
         out["comparison_approached_later"] = self.approached_later
@@ -688,8 +695,18 @@ def analyse(
         notes.append(f"{censored} child(ren) had an after-window cut short by the extract date; their rates use the days observed.")
     longest = win[(win.window_months == max(windows_months)) & (win.period == "after")]
     later = int(longest.approached_later.sum())
+    recorded = data.config.data.event_types_recorded
     return OutcomesResult(
-        results, win, counts, prior, sens, notes, sample, approached_later=later, censoring_method=censoring.describe(model, mode)
+        results,
+        win,
+        counts,
+        prior,
+        sens,
+        notes,
+        sample,
+        approached_later=later,
+        censoring_method=censoring.describe(model, mode),
+        not_recorded=tuple(o for o, (et, _) in OUTCOMES.items() if et not in recorded),
     )
 
 

@@ -181,7 +181,8 @@ def rearrest_by_child(data, children: pd.DataFrame, months: int, unit_marks: pd.
     extract = pd.Timestamp(data.config.data.extract_date)
     u = _units(children)
     end = _add_months(u.idx, months) + pd.Timedelta(days=1)
-    det = data.custody_detentions[["person_id", "detention_id", "arrival_datetime"]]
+    det = data.custody_detentions
+    det = det.loc[det.event_kind == "custody_detention", ["person_id", "detention_id", "arrival_datetime"]]
     j = u.assign(end=end).merge(det, on="person_id")
     j["event_date"] = j.arrival_datetime.dt.normalize()
     observed = j.censor_stop.isna() | (j.event_date < j.censor_stop)
@@ -363,6 +364,7 @@ def survival_comparison(
     """Kaplan-Meier by group, weighted log-rank and clustered Cox HR. With `entry`, rows are pieces of
     follow-up (entry, time] with their own weights (time-varying censoring weights)."""
     from lifelines import CoxPHFitter, KaplanMeierFitter
+    from lifelines.exceptions import ConvergenceError
     from lifelines.statistics import logrank_test
 
     curves, at_end = [], {}
@@ -384,13 +386,16 @@ def survival_comparison(
         else:
             lr_p = weighted_logrank(entry, time, event.astype(bool), treated, weights)
         df = pd.DataFrame({"time": time, "event": event.astype(int), "treated": treated.astype(float), "w": weights, "cluster": clusters})
-        if entry is not None and (entry > 0).any():
-            df["entry"] = entry
-            cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", cluster_col="cluster", robust=True, entry_col="entry")
-        else:
-            cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", cluster_col="cluster", robust=True)
-    coef = float(cph.params_["treated"])
-    se = float(cph.standard_errors_["treated"])
+        coef = se = math.nan  # no hazard ratio when a group has no event: its estimate is 0 or infinite
+        if event[t].any() and event[~t].any():
+            kw = {"entry_col": "entry"} if entry is not None and (entry > 0).any() else {}
+            if kw:
+                df["entry"] = entry
+            try:
+                cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", cluster_col="cluster", robust=True, **kw)
+                coef, se = float(cph.params_["treated"]), float(cph.standard_errors_["treated"])
+            except ConvergenceError:
+                pass
     return Survival(
         pd.concat(curves, ignore_index=True),
         at_end,
@@ -649,6 +654,8 @@ def _measure(
         raise ReoffendingError(
             f"too few matched programme or comparison children have complete follow-up for {label.lower()} by the extract date"
         )
+    if not rw[outcome].to_numpy().astype(bool).any():
+        raise ReoffendingError(f"no matched child in either group had {label[0].lower() + label[1:]}, so there is nothing to compare")
     y = rw[f"{outcome}_ipcw"].to_numpy(float)
     tr, w, cl = rw.treated.to_numpy(), rw.weight.to_numpy(float), rw.cluster.to_numpy()
     rate = weighted_difference(y, tr, w, cl)
@@ -769,6 +776,12 @@ def analyse(data, cm: CohortMatch, model: censoring.ApproachModel | None = None,
     except ReoffendingError as exc:
         unavailable["proven_from_disposal"] = str(exc)
     for m_ in rc.rearrest_windows_months:
+        if not (data.custody_detentions.event_kind == "custody_detention").any():
+            unavailable[f"rearrest_{m_}m"] = (
+                "re-arrest is counted from custody detentions, and the index-event table holds none "
+                f"(only {', '.join(k.replace('_', ' ').replace('out of court', 'out-of-court') + 's' for k in data.config.programme.index_events)})"
+            )
+            continue
         per_child = rearrest_by_child(data, sample, m_, unit_marks)
         try:
             measures[f"rearrest_{m_}m"] = _measure(

@@ -45,6 +45,7 @@ class FieldSpec:
     minimum: float | None
     maximum: float | None
     optional_column: bool
+    default: str | None = None  # x-default: the value of an empty cell or a column left out
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
         minimum=c.get("minimum"),
         maximum=c.get("maximum"),
         optional_column=bool(raw.get("x-optional-column", False)),
+        default=raw.get("x-default"),
     )
 
 
@@ -159,6 +161,8 @@ def data_dictionary_markdown() -> str:
                 allowed.append(f"{f.minimum if f.minimum is not None else ''}–{f.maximum if f.maximum is not None else ''}")
             if f.unique:
                 allowed.append("unique")
+            if f.default is not None:
+                allowed.append(f"default `{f.default}`")
             meaning = f.title + (". " + f.description if f.description else "")
             out.append(f"| `{f.name}` | {_TYPE_TEXT.get(f.type, f.type)} | {req} | {_md('; '.join(allowed))} | {_md(meaning)} |")
         out.append("")

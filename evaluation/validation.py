@@ -73,33 +73,35 @@ def _show(v) -> str:
 # Field parsing
 
 
-_ISO_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+_ISO_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")  # a date alone is midnight
 
 
-def _parse_dates(text: pd.Series, fmt: str) -> pd.Series:
+def _parse_first(text: pd.Series, formats: list[str], whole_days: bool = False) -> pd.Series:
+    """Each value read by the first of `formats` that reads it (NaT where none does, or where `whole_days` and
+    the value has a time of day)."""
     present = text != ""
-    out = pd.to_datetime(text.where(present), format=fmt, errors="coerce")
-    # Excel and Parquet dates arrive as 'YYYY-MM-DD 00:00:00'
-    retry = present & out.isna()
-    if retry.any():
-        alt = pd.to_datetime(text.where(retry), format="%Y-%m-%d %H:%M:%S", errors="coerce")
-        ok = alt.notna() & (alt == alt.dt.normalize())
-        out = out.where(~ok, alt)
-    return out
-
-
-def _parse_datetimes(text: pd.Series, fmt: str | None) -> pd.Series:
-    present = text != ""
-    if fmt:
-        return pd.to_datetime(text.where(present), format=fmt, errors="coerce")
-    norm = text.str.replace("T", " ", n=1, regex=False).where(present)
-    out = pd.to_datetime(norm, format=_ISO_DATETIME_FORMATS[0], errors="coerce")
-    for f in _ISO_DATETIME_FORMATS[1:]:
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in formats:
         retry = present & out.isna()
         if not retry.any():
             break
-        out = out.where(~retry, pd.to_datetime(norm.where(retry), format=f, errors="coerce"))
+        got = pd.to_datetime(text.where(retry), format=fmt, errors="coerce")
+        if whole_days:
+            got = got.where(got == got.dt.normalize())
+        out = out.where(~(retry & got.notna()), got)
     return out
+
+
+def _parse_dates(text: pd.Series, fmt: str) -> pd.Series:
+    """Dates in the config's format; ISO dates (YYYY-MM-DD, which no day-first or month-first format can be
+    confused with) and Excel/Parquet dates ('YYYY-MM-DD 00:00:00') are read whatever the format."""
+    return _parse_first(text, [fmt, "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"], whole_days=True)
+
+
+def _parse_datetimes(text: pd.Series, fmt: str | None, date_fmt: str = "%Y-%m-%d") -> pd.Series:
+    """Dates and times in the config's datetime format, else ISO; a date alone (in the date format) is midnight."""
+    norm = text.str.replace("T", " ", n=1, regex=False)
+    return _parse_first(norm, ([fmt] if fmt else []) + list(_ISO_DATETIME_FORMATS) + [date_fmt])
 
 
 def _example(fmt: str, with_time: bool) -> str:
@@ -148,8 +150,8 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
             text,
         )
     elif f.type == "datetime":
-        typed = _parse_datetimes(text, cfg.data.datetime_format)
-        fmt = cfg.data.datetime_format or "YYYY-MM-DD HH:MM[:SS]"
+        typed = _parse_datetimes(text, cfg.data.datetime_format, cfg.data.date_format)
+        fmt = (cfg.data.datetime_format or "YYYY-MM-DD HH:MM[:SS]") + f", or a date alone ({cfg.data.date_format})"
         t.problems_at(
             present & typed.isna().to_numpy(),
             f.name,
@@ -233,7 +235,24 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config) -> CheckedTable
             t.frame[f.name] = _check_field(t, text, f, cfg).to_numpy()
         else:
             t.frame[f.name] = _empty_typed(f, len(frame))
+        default = _default(f, schema, cfg)
+        if default is not None:
+            t.frame[f.name] = t.frame[f.name].fillna(default)
+    if schema.name == "custody_detentions" and "event_kind" not in seen and len(cfg.programme.index_events) > 1:
+        header_problem(
+            "event_kind",
+            f"is needed when [programme] index_events lists several kinds ({', '.join(cfg.programme.index_events)}): "
+            "it says which each row is; the header has: " + ", ".join(c for c in cols if c),
+            "missing_column",
+        )
     return t
+
+
+def _default(f: FieldSpec, schema: TableSchema, cfg: Config) -> str | None:
+    """The value of an empty cell (x-default); an index event's kind is the programme's one kind when it has one."""
+    if schema.name == "custody_detentions" and f.name == "event_kind" and len(cfg.programme.index_events) == 1:
+        return cfg.programme.index_events[0]
+    return f.default
 
 
 def _empty_typed(f: FieldSpec, n: int) -> pd.Series:
@@ -312,6 +331,47 @@ def _costs_start(tables: Tables, cfg: Config) -> None:
             "after_extract",
             s,
         )
+
+
+@rule("event_kind_configured", "custody_detentions")
+def _event_kind(tables: Tables, cfg: Config) -> None:
+    t = tables["custody_detentions"]
+    kinds = cfg.programme.index_events
+    s = t.frame.event_kind
+    t.problems_at(
+        (~s.isin(kinds)).to_numpy(),
+        "event_kind",
+        f"is a kind of index event the config does not list ([programme] index_events = {list(kinds)}); "
+        "add it there if the programme meets people at such events",
+        "index_event_kind",
+        s,
+    )
+
+
+@rule("event_type_recorded", "events")
+def _event_type_recorded(tables: Tables, cfg: Config) -> None:
+    t = tables["events"]
+    recorded = cfg.data.event_types_recorded
+    s = t.frame.event_type
+    t.problems_at(
+        (s.notna() & ~s.isin(recorded)).to_numpy(),
+        "event_type",
+        f"is a kind of event the config says the extract does not record ([data] event_types_recorded = {list(recorded)})",
+        "event_type_recorded",
+        s,
+    )
+    for kind in recorded:
+        if len(s) and not (s == kind).any():
+            t.problems.append(
+                Problem(
+                    file=t.file,
+                    column="event_type",
+                    message=f"holds no '{kind}' event at all: if the extract does not record them, leave '{kind}' out of "
+                    "[data] event_types_recorded, or the report reads 'none' as 'no change'",
+                    rule="event_type_recorded",
+                    severity="warning",
+                )
+            )
 
 
 @rule("person_sex_consistent", "custody_detentions")

@@ -103,4 +103,34 @@ def test_northants_reports_providers_referrals_and_contacts_outside_custody(exam
     assert "costs" in results and results["costs"]["total_cost"] == pytest.approx(67000.0)
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "People reached by each provider" in html and "Referrals made in the period" in html
-    assert "Age not recorded" in html  # people met outside custody carry no age: counted, not dropped
+    assert "Voluntary attendance" in html and "index event" in html  # two kinds of index event, named as such
+    assert "Sites: Northampton, Kettering." in html  # the places, in the words for both kinds of event
+    kinds = sum(
+        results["engagement"]["by_month"][m]["event_kind"].get("Voluntary attendance") or 0 for m in results["engagement"]["by_month"]
+    )
+    assert kinds <= 40
+
+
+def test_youth_oocd_reports_out_of_court_decisions_not_detentions(example):
+    """Seed 002: children given out-of-court decisions by a panel, from a YJS export with its own column names and
+    codes (mapped in the config, not edited), offences only, and no programme effect in the generator."""
+    folder, data, out = example
+    if folder.name != "youth_oocd":
+        pytest.skip("out-of-court example only")
+    results = json.loads((out / "results.json").read_text())
+    html = (out / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", html)
+    body = text[: text.rindex("Appendix E")]  # the config dump names the columns it maps
+    for word in ("custody suite", "detained", "detention at", " arrested"):
+        assert word not in body.lower(), word
+    assert "out-of-court decision" in body and "Children engaged by out-of-court disposal" in body
+    eng = results["engagement"]
+    assert "disposal_type" in next(iter(eng["by_month"].values())) and "first_time_entrant" in next(iter(eng["by_month"].values()))
+    assert eng["referred_elsewhere"] is not None and eng["advice_only"] is not None  # the programme's own codes, mapped to roles
+    assert "awaiting_intervention" not in {r.split(",")[0] for r in re.findall(r"Positively engaged, awaiting", body)}
+    ba = results["before_after"]
+    assert ba["not_recorded"] == ["victimisation", "missing_episodes"]
+    assert "does not record victimisation" in body
+    assert "custody detentions" in results["reoffending"]["not_estimated"]["rearrest_6m"]
+    assert results["costs"]["bcr"] is not None  # value for money values the offences recorded, and says what it leaves out
+    assert "does not record victimisation and missing episodes" in body

@@ -125,6 +125,37 @@ def test_the_report_speaks_of_people_when_adults_are_in_scope():
     assert people.apply(people.apply(text)) == people.apply(text)  # idempotent: built tables pass through twice
 
 
+def test_the_report_speaks_of_the_programmes_own_index_events():
+    """Issue 12: a programme that meets children at out-of-court decisions does not read of detentions at custody
+    suites or of arrests; identifiers, table names and re-arrest (a measure from custody records) are kept."""
+    from types import SimpleNamespace
+
+    from evaluation.report.words import Vocabulary
+
+    def config(*kinds):
+        return SimpleNamespace(programme=SimpleNamespace(age_max=17, design="custody_contacts", population=None, index_events=kinds))
+
+    text = (
+        "Children aged 10-17 detained at the programme suite, at Wood Green custody suite. Every child and every custody "
+        "detention; a detention at a custody suite. Custody detentions in the 12 months before. Offending in the 12 "
+        "months after arrest, at the moment of arrest; children who were arrested in the same way. Re-arrest within 6 "
+        "months. custody_detentions.csv, detention_id, arrest_offence_group. Age at arrival."
+    )
+    oocd = Vocabulary.for_config(config("out_of_court_decision"))
+    assert oocd.apply(text) == (
+        "Children aged 10-17 given an out-of-court decision at the programme panel, at Wood Green panel. Every child and "
+        "every out-of-court decision; an out-of-court decision at a panel. Out-of-court decisions in the 12 months before. "
+        "Offending in the 12 months after the out-of-court decision, at the moment of the out-of-court decision; children "
+        "who were given an out-of-court decision in the same way. Re-arrest within 6 months. custody_detentions.csv, "
+        "detention_id, arrest_offence_group. Age at the out-of-court decision."
+    )
+    assert oocd.apply(oocd.apply(text)) == oocd.apply(text)
+    assert Vocabulary.for_config(config("custody_detention")).apply(text) == text
+    mixed = Vocabulary.for_config(config("custody_detention", "voluntary_attendance"))
+    assert mixed.apply("Every custody detention at a custody suite.") == "Every index event at a site."
+    assert oocd.apply("Joint decision-making panel custody suite") == "Joint decision-making panel"
+
+
 def test_what_the_evaluator_wrote_is_printed_as_written():
     from evaluation.report.words import Vocabulary, verbatim
 
@@ -147,11 +178,11 @@ def test_the_outcomes_are_explained_in_the_programmes_own_names(demo_dir):
     eng = analyse(data)
     text = engagement_intro(eng, data.config)
     assert all(f'("{c}")' in text for c in ("Green", "Amber", "Red", "Blue"))
-    assert "in custody during the period" in text and "advice" not in text
+    assert "during the period (at a detention)" in text and "advice" not in text
     plain = dataclasses.replace(data.config, engagement=dataclasses.replace(data.config.engagement, outcome_labels={}))
     outside = dataclasses.replace(eng, without_detention=3)
     text = engagement_intro(outside, plain)
-    assert "Green" not in text and "in custody or outside it" in text and "an intervention arranged, " in text
+    assert "Green" not in text and "with no detention recorded" in text and "an intervention arranged, " in text
 
 
 def test_charts_speak_of_people_too(capsys):

@@ -572,3 +572,83 @@ def test_a_file_that_matches_no_table_is_named_not_ignored(demo_dir, tmp_path):
     found = [w for w in data.warnings if w.rule == "unknown_file"]
     assert [w.file for w in found] == ["event.csv"]  # notes are not tables and are not warned about
     assert "did you mean events.csv?" in found[0].message and data.events is None
+
+
+# ---------------------------------------------------------------------------------------------- index events, event types
+
+
+def _config_with(demo_dir, section: str, line: str) -> str:
+    """The demo config with `line` added at the top of `[section]`."""
+    text = (demo_dir / "evaluation.toml").read_text(encoding="utf-8")
+    assert f"[{section}]\n" in text
+    return text.replace(f"[{section}]\n", f"[{section}]\n{line}\n", 1)
+
+
+def test_index_event_kinds_not_configured_are_errors(broken, demo_dir):
+    """Issue 12: an index event of a kind the config does not list is an error naming the row; listing it is enough."""
+
+    def edit(t):
+        t["custody_detentions"]["event_kind"] = "custody_detention"
+        t["custody_detentions"].loc[3, "event_kind"] = "out_of_court_decision"
+
+    problems = problems_of(broken(edit))
+    assert_problem(problems, "custody_detentions.csv", 5, "event_kind", "[programme] index_events")
+    both = _config_with(demo_dir, "programme", 'index_events = ["custody_detention", "out_of_court_decision"]')
+    data = evaluation.load(broken(edit, both))
+    assert (data.custody_detentions.event_kind == "out_of_court_decision").sum() == 1
+
+
+def test_several_index_event_kinds_need_the_kind_column(broken, demo_dir):
+    both = _config_with(demo_dir, "programme", 'index_events = ["custody_detention", "voluntary_attendance"]')
+    problems = problems_of(broken(None, both))
+    assert_problem(problems, "custody_detentions.csv", 1, "event_kind", "is needed when [programme] index_events lists several kinds")
+
+
+def test_one_index_event_kind_is_the_default(broken, demo_dir):
+    """Without the column, every row is the programme's one kind of index event (custody by default)."""
+    data = evaluation.load(broken())
+    assert (data.custody_detentions.event_kind == "custody_detention").all()
+    oocd = _config_with(demo_dir, "programme", 'index_events = ["out_of_court_decision"]')
+    data = evaluation.load(broken(None, oocd))
+    assert (data.custody_detentions.event_kind == "out_of_court_decision").all()
+
+
+def test_a_date_alone_is_a_datetime_at_midnight_and_iso_dates_read_whatever_the_format(broken, demo_dir):
+    """An out-of-court decision has a date, not a time; a budget from another system may write ISO dates
+    while the police extract writes day-first ones. Neither is ambiguous, so neither is an error."""
+
+    day = {}
+
+    def edit(t):
+        d = t["custody_detentions"]
+        day["value"] = str(d.loc[3, "arrival_datetime"])[:10]
+        d.loc[3, "arrival_datetime"] = day["value"]
+        d.loc[3, "release_datetime"] = ""
+
+    data = evaluation.load(broken(edit))
+    assert data.custody_detentions.arrival_datetime.iloc[3] == pd.Timestamp(day["value"])
+    dayfirst = _config_with(demo_dir, "data", 'date_format = "%d/%m/%Y"')
+
+    def to_dayfirst(t):
+        c = t["programme_contacts"]
+        for col in ("contact_date", "followup_date", "intervention_start_date", "intervention_end_date"):
+            c[col] = pd.to_datetime(c[col]).dt.strftime("%d/%m/%Y").fillna("")
+        c.loc[2, "contact_date"] = "2021-13-01"  # not a date in any format: still an error
+
+    problems = problems_of(broken(to_dayfirst, dayfirst))
+    assert_problem(problems, "programme_contacts.csv", 4, "contact_date", "expected a date like 19/10/2020")
+    assert {p.file for p in problems} == {"programme_contacts.csv"}  # the ISO costs and events are read
+
+
+def test_event_types_not_recorded(broken, demo_dir):
+    """Issue 12: an extract that records offences only says so; an event of another type is then an error, and a
+    listed type with no event at all is a warning (is it really recorded?)."""
+    offences_only = _config_with(demo_dir, "data", 'event_types_recorded = ["offence"]')
+    problems = problems_of(broken(None, offences_only))
+    assert any(p.column == "event_type" and "event_types_recorded" in p.message and p.file == "events.csv" for p in problems)
+
+    def drop_missing(t):
+        t["events"] = t["events"][t["events"].event_type != "missing_episode"]
+
+    data = evaluation.load(broken(drop_missing))
+    assert any(w.rule == "event_type_recorded" and "missing_episode" in w.message for w in data.warnings)

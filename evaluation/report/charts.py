@@ -29,6 +29,7 @@ COLOURS = {
     "awaiting_intervention": "#f2a900",  # "Amber"
     "declined": "#c62828",  # "Red"
     "out_of_area_referral": "#1f5fa8",  # "Blue"
+    "referred_elsewhere": "#00838f",
     "advice_only": "#7b6fb0",
 }
 INK = "#222222"
@@ -92,7 +93,7 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figur
         # the month totals as published: where a total is hidden, so is the size of its hidden block
         all_row = next((r for r in shown.index if str(r).startswith("All")), None)
         published_totals = [_num(shown.at[all_row, m]) if all_row is not None else None for m in eng.months]
-        for key in eng.tables["outcome"].index:
+        for key in eng.outcomes_shown:
             label = OUTCOMES[key]
             vals = np.array([_num(shown.at[key, m]) for m in eng.months], dtype=object)
             drawn = np.array([v if v is not None else 0.0 for v in vals], dtype=float)
@@ -117,8 +118,8 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figur
         ax.set_title("Engagement outcome by month of first contact", loc="left")
     parts = []
     for m in eng.months:
-        items = [f"{shown.at[k, m]} {OUTCOMES[k].lower()}" for k in eng.tables["outcome"].index if shown.at[k, m] != "c"]
-        hidden_n = sum(1 for k in eng.tables["outcome"].index if shown.at[k, m] == "c")
+        items = [f"{shown.at[k, m]} {OUTCOMES[k].lower()}" for k in eng.outcomes_shown if shown.at[k, m] != "c"]
+        hidden_n = sum(1 for k in eng.outcomes_shown if shown.at[k, m] == "c")
         parts.append(
             f"{month_label(m)} ({eng.days_in_month[m]} days): "
             + ", ".join(items)

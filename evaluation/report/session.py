@@ -110,7 +110,7 @@ class ReportSession:
         if ba is None or v is None:
             return {}
         window = int(v.parameters.get("window_months", 0)) or self.config.costs.window_months or max(next(iter(ba.results.values())))
-        few = [o for o in ba.results if window in ba.results[o] and few_events(ba, o, window, self.sdc)]
+        few = [o for o in ba.recorded if window in ba.results[o] and few_events(ba, o, window, self.sdc)]
         if not few:
             return {}
         return {

@@ -1,4 +1,5 @@
-"""The word for the people a programme works with, in every sentence, table and caption of the report.
+"""The words for the people a programme works with, and for the events it meets them at, in every sentence,
+table and caption of the report.
 
 The report's text is written for Operation Alliance's children. A programme that also sees adults (a liaison and
 diversion service, a multi-provider custody trial, IOM) is about *people*: `[programme] population` says which
@@ -10,6 +11,7 @@ about children whatever the programme (children's social care, the Children and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Phrases kept as written (they name a service or a data field, not the people counted).
@@ -25,6 +27,35 @@ _KEEP = (
 _FORMS = ("children's", "Children's", "children", "Children", "child's", "Child's", "child", "Child")
 _OPEN, _CLOSE = "\x02", "\x03"
 
+#: kind -> (event, events, "detained" as a participle phrase, place, places)
+EVENT_WORDS: dict[str, tuple[str, str, str, str, str]] = {
+    "custody_detention": ("detention", "detentions", "detained", "custody suite", "custody suites"),
+    "voluntary_attendance": (
+        "voluntary attendance",
+        "voluntary attendances",
+        "attending a voluntary interview",
+        "police station",
+        "police stations",
+    ),
+    "out_of_court_decision": (
+        "out-of-court decision",
+        "out-of-court decisions",
+        "given an out-of-court decision",
+        "panel",
+        "panels",
+    ),
+    "programme_adoption": ("adoption", "adoptions", "adopted", "scheme", "schemes"),
+}
+MIXED_EVENTS = ("index event", "index events", "with an index event", "site", "sites")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _cap(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
 
 def verbatim(text: str) -> str:
     """Mark text the evaluator wrote (the programme's description, its name, a co-intervention's): printed as written."""
@@ -39,21 +70,63 @@ def _strip(text: str) -> str:
 class Vocabulary:
     plural: str = "children"
     singular: str = "child"
+    events: tuple[str, str, str, str, str] = EVENT_WORDS["custody_detention"]
 
     @classmethod
     def for_config(cls, config) -> "Vocabulary":
         p = config.programme
         word = getattr(p, "population", None) or ("children" if p.age_max <= 17 and p.design != "spells" else "people")
-        return cls(word, {"children": "child", "young people": "young person", "people": "person"}[word])
+        kinds = tuple(getattr(p, "index_events", ("custody_detention",)))
+        events = EVENT_WORDS[kinds[0]] if len(kinds) == 1 else MIXED_EVENTS
+        return cls(word, {"children": "child", "young people": "young person", "people": "person"}[word], events)
 
     @property
     def is_children(self) -> bool:
         return self.plural == "children"
 
+    @property
+    def is_custody(self) -> bool:
+        return self.events == EVENT_WORDS["custody_detention"]
+
+    def _events(self, text: str) -> str:
+        """Detentions at custody suites in this programme's words for its index events and their places."""
+        event, events, detained, place, places = self.events
+        subs: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
+            (r"\b([Aa]) (?:custody )?detention\b", lambda m: f"{_article(event) if m.group(1) == 'a' else _cap(_article(event))} {event}"),
+            (r"\bCustody detentions\b", _cap(events)),
+            (r"\bcustody detentions\b", events),
+            (r"\b[Cc]ustody detention\b", event),
+            (r"\bDetentions\b", _cap(events)),
+            (r"\bdetentions\b", events),
+            (r"\bDetention\b", _cap(event)),
+            (r"\bdetention\b", event),
+            (r"\bdetained\b", detained),
+            (r"\b(after|before|at|of|from) arrest\b", rf"\1 the {event}"),
+            (r"\bat arrival\b", f"at the {event}"),
+            (r"(?<![-\w])arrests\b", events),
+            (r"(?<![-\w])arrested\b", detained),
+            (r"(?<![-\w])arrest\b", event),
+            (r"\b([Aa]) custody suite\b", lambda m: f"{_article(place) if m.group(1) == 'a' else _cap(_article(place))} {place}"),
+            (r"\bcustody suite\(s\)", f"{place}(s)"),
+            (r"\bCustody suites\b", _cap(places)),
+            (r"\bcustody suites\b", places),
+            (r"\bCustody suite\b", _cap(place)),
+            (r"\bcustody suite\b", place),
+            (r"\bprogramme suites\b", f"programme {places}"),
+            (r"\bprogramme suite\b", f"programme {place}"),
+            (r"\bprogramme's suite\b", f"programme's {place}"),
+            (r"\bown suite\b", f"own {place}"),
+        ]
+        for pattern, repl in subs:
+            text = re.sub(pattern, repl, text)
+        # a place named with its own word ("Joint decision-making panel") is not followed by it again
+        return re.sub(rf"\b{re.escape(place)} {re.escape(place)}\b", place, text, flags=re.IGNORECASE)
+
     def apply(self, text: str) -> str:
-        """The text with child/children (and their possessives, in either case) in this vocabulary; text marked
-        `verbatim` is printed as written (and the marks removed)."""
-        if self.is_children or not text:
+        """The text with child/children (and their possessives, in either case) in this vocabulary, and detentions
+        at custody suites in the programme's words for its index events; text marked `verbatim` is printed as
+        written (and the marks removed)."""
+        if (self.is_children and self.is_custody) or not text:
             return _strip(text) if text else text
         kept: list[str] = []
 
@@ -75,7 +148,10 @@ class Vocabulary:
             new = replace[word.lower()]
             return new[0].upper() + new[1:] if word[0].isupper() else new
 
-        out = re.sub(r"\b(?:" + "|".join(re.escape(f) for f in _FORMS) + r")\b", swap, out)
+        if not self.is_children:
+            out = re.sub(r"\b(?:" + "|".join(re.escape(f) for f in _FORMS) + r")\b", swap, out)
+        if not self.is_custody:
+            out = self._events(out)
         return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], out)
 
 

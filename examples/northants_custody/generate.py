@@ -76,6 +76,7 @@ def generate(out: Path, seed: int = SEED) -> Path:
                 "residence_area": rng.choice(AREAS) if rng.random() < 0.9 else "Outside the county",
                 "arrest_offence_group": rng.choice(OFFENCES),
                 "known_to_yos": ("yes" if rng.random() < 0.4 else "no") if age < 18 else "unknown",
+                "event_kind": "custody_detention",
             }
         )
         for provider, (who, p) in PROVIDERS.items():
@@ -117,14 +118,32 @@ def generate(out: Path, seed: int = SEED) -> Path:
                             "contact_type": "welfare call",
                         }
                     )
-    # children attending a voluntary interview (no custody record): the YOS speaks to all of them
+    # children attending a voluntary interview at either station (no custody record, an index event of its own):
+    # the YOS speaks to all of them
     for j in range(40):
         day = START + dt.timedelta(days=int(rng.integers(0, span)))
+        age = int(rng.integers(12, 18))
+        detentions.append(
+            {
+                "detention_id": f"NV{j:04d}",
+                "person_id": f"V{j:04d}",
+                "custody_suite": rng.choice(SUITES, p=[0.6, 0.4]),
+                "arrival_datetime": day.isoformat(),  # a date alone: the interview's time is not recorded
+                "release_datetime": "",
+                "age_at_arrival": age,
+                "sex": "female" if rng.random() < 0.25 else "male",
+                "ethnicity": rng.choice(["white", "black", "asian", "mixed", "other", "unknown"], p=[0.7, 0.1, 0.07, 0.06, 0.03, 0.04]),
+                "residence_area": rng.choice(AREAS),
+                "arrest_offence_group": rng.choice(OFFENCES),
+                "known_to_yos": "yes" if rng.random() < 0.3 else "no",
+                "event_kind": "voluntary_attendance",
+            }
+        )
         contacts.append(
             {
                 "contact_id": f"NC{len(contacts):05d}",
                 "person_id": f"V{j:04d}",
-                "detention_id": "",
+                "detention_id": f"NV{j:04d}",
                 "contact_date": day.isoformat(),
                 "outcome": rng.choice(["advice_only", "intervention_arranged", "declined"], p=[0.5, 0.35, 0.15]),
                 "provider": "Youth Offending Service",
@@ -148,6 +167,7 @@ def generate(out: Path, seed: int = SEED) -> Path:
 CONFIG = f"""# Example: a multi-provider custody trial for people of every age (examples/northants_custody/generate.py)
 [programme]
 name = "Custody support trial (example)"
+index_events = ["custody_detention", "voluntary_attendance"]
 suites = ["Northampton", "Kettering"]
 start = {START}
 end = {END}

@@ -35,7 +35,13 @@ def programme_description(f: Findings, log: DisclosureLog) -> str:
         f"Custody suite{'s' if len(p.suites) > 1 else ''}: {', '.join(p.suites)}.",
         f"Period evaluated: {p.start:%-d %B %Y} to {p.end:%-d %B %Y} ({(p.end - p.start).days + 1} days).",
         f"Children eligible: aged {p.age_min} to {p.age_max} when detained"
-        + (f"; pathways for those living in {', '.join(p.home_areas)}, referral elsewhere for others." if p.home_areas else "."),
+        + (
+            f"; pathways for those living in {', '.join(p.home_areas)}, referral elsewhere for others."
+            if p.home_areas and "out_of_area_referral" in f.engagement.outcomes_shown
+            else f"; the programme's areas: {', '.join(p.home_areas)}."
+            if p.home_areas
+            else "."
+        ),
     ]
     pw = f.engagement.pathways
     used = [r.pathway for r in pw.itertuples() if r.total > 0 and r.pathway_key != "other"]
@@ -107,8 +113,8 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
         if off.did["ci_low"] == off.did["ci_low"]:  # estimable
             power.append(
                 f"The 95% confidence interval for the effect on offending runs from {off.did['ci_low']:.2f} to "
-                f"{off.did['ci_high']:.2f} (ratio of rate ratios); victimisation and missing episodes are rarer and their "
-                "intervals wider."
+                f"{off.did['ci_high']:.2f} (ratio of rate ratios)"
+                + ("; victimisation and missing episodes are rarer and their intervals wider." if len(ba.recorded) > 1 else ".")
             )
     power.append(
         "Monthly engagement figures rest on a few dozen children and are shown with that in mind. Several outcomes and "
@@ -121,6 +127,12 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
         "closer contact with services can raise the recording of victimisation and missing episodes without any change in what "
         "happens."
     ]
+    if ba is not None and ba.not_recorded:
+        left_out = " and ".join(o.replace("_", " ") for o in ba.not_recorded)
+        gaps.append(
+            f"The data extract does not record {left_out}, so the programme's effect on them is neither estimated nor valued; "
+            "for a programme that works on safeguarding, that may be much of what it does."
+        )
     if reo is not None:
         ex = reo.measures["proven"].excluded_incomplete
         total = sum(ex.values())

@@ -47,7 +47,7 @@ def costs_headline(c: ProgrammeCosts, log: DisclosureLog) -> str:
             else "The number of children engaged is too small to publish a cost per child"
         )
         + (
-            f" and **{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged"
+            f" and **{money(po.loc['intervention_arranged', 'full_economic'])} per intervention arranged**"
             if cost_per_child_published(c, "intervention_arranged", log)
             else ""
         )
@@ -58,8 +58,10 @@ def costs_headline(c: ProgrammeCosts, log: DisclosureLog) -> str:
 def vfm_headline(v: ValueForMoney) -> str:
     """The benefit-cost ratio with its range, from the matched estimates of harm averted."""
     lo, hi = v.bcr_interval
+    nouns = [OUTCOMES[o][1].lower().split(" (")[0] for o in v.effects]
+    valued = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]
     lines = [
-        f"Valuing the offences, victimisations and missing episodes the programme is estimated to have averted, every £1 spent returned "
+        f"Valuing the {valued} the programme is estimated to have averted, every £1 spent returned "
         f"an estimated **£{v.bcr:.2f}** in public value (fiscal, economic and social), a net present value of {money(v.npv)}. Allowing for "
         f"the uncertainty in the effect estimates and unit costs, the return lies between **£{lo:.2f} and £{hi:.2f}** per £1 in 95% of "
         f"{len(v.mc_bcr):,} simulations, and the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**. Counting only "
@@ -288,7 +290,7 @@ def switching_text(v: ValueForMoney) -> str:
             f"- Equivalently, the programme would need to be responsible for only **{100 * s['attribution']:.0f}%** of the "
             "estimated effect (the rest due to other schemes) for benefits to equal costs."
         )
-    for o in OUTCOMES:
+    for o in v.effects:
         val = s.get(f"rate_ratio_{o}")
         noun = OUTCOMES[o][1].lower()
         if val is None:

@@ -19,7 +19,28 @@ _TABLE_LABELS = {
     "age_band": "Age at arrival",
     "known_to_yos": "Known to YOS",
     "outcome": "Outcome",
+    "event_kind": "Index event",
+    "disposal_type": "Out-of-court disposal",
+    "first_time_entrant": "First-time entrant",
 }
+#: Captions of the monthly tables, in the order the report shows them.
+MONTHLY_CAPTIONS = {
+    "total": "Children engaged by month",
+    "residence": "Children engaged by place of residence",
+    "age_band": "Children engaged by age at arrival",
+    "known_to_yos": "Children engaged known to the youth offending service",
+    "event_kind": "Children engaged by the kind of event they were met at",
+    "disposal_type": "Children engaged by out-of-court disposal",
+    "first_time_entrant": "Children engaged who were first-time entrants to the youth justice system",
+    "outcome": "Engagement outcome",
+}
+
+
+def monthly_tables(eng: EngagementResult) -> list[str]:
+    """The monthly tables this programme's data support, in the report's order."""
+    return [k for k in MONTHLY_CAPTIONS if k in eng.tables]
+
+
 ALL = "All children engaged"
 
 
@@ -76,6 +97,10 @@ def engagement_monthly_shown(eng: EngagementResult, key: str, log: DisclosureLog
 
 
 def engagement_monthly_table(shown: pd.DataFrame, eng: EngagementResult, key: str) -> pd.DataFrame:
+    """The table as printed: an outcome no one had (and the programme does not use) is left out; its zeros are
+    published all the same (results.json), so leaving the row out hides nothing."""
+    if key == "outcome":
+        shown = shown.loc[[i for i in shown.index if i in eng.outcomes_shown or i == ALL]]
     out = pd.DataFrame({_TABLE_LABELS[key]: [_row_label(key, i) for i in shown.index]})
     for m in _month_cols(eng):
         out[_col_label(m)] = shown[m].to_numpy()
@@ -441,7 +466,7 @@ def engagement_results(eng: EngagementResult, log: DisclosureLog) -> dict:
         entry: dict = {"days_covered": eng.days_in_month[m], "children_engaged": pub.published(quantity(m))}
         for key in eng.tables["outcome"].index:
             entry[key] = pub.published(quantity(m, "outcome", key))
-        for table in ("residence", "age_band", "known_to_yos"):
+        for table in ("residence", "age_band", "known_to_yos", *eng.event_breakdowns):
             entry[table] = {str(r): pub.published(quantity(m, table, r)) for r in eng.tables[table].index}
         for measure in eng.rates.measure:
             s = eng.monthly_rates[(eng.monthly_rates.month == m) & (eng.monthly_rates.measure == measure)].iloc[0]
@@ -468,6 +493,7 @@ OUTCOME_MEANINGS = {
     "awaiting_intervention": "positive engagement while a pathway is found",
     "declined": "refusal",
     "out_of_area_referral": "referral to services in their home area for children living outside the programme's areas",
+    "referred_elsewhere": "referral to another service",
     "advice_only": "advice or information only",
 }
 
@@ -475,15 +501,45 @@ OUTCOME_MEANINGS = {
 def engagement_intro(eng: EngagementResult, config: Config) -> str:
     """What 'engaged' means and the outcomes this programme records, with its own names for them."""
     labels = config.engagement.outcome_labels
-    parts = [
-        OUTCOME_MEANINGS[k] + (f' ("{labels[k]}")' if k in labels else "") for k in eng.tables["outcome"].index if k in OUTCOME_MEANINGS
-    ]
+    parts = [OUTCOME_MEANINGS[k] + (f' ("{labels[k]}")' if k in labels else "") for k in eng.outcomes_shown if k in OUTCOME_MEANINGS]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1]
-    where = "in custody or outside it" if eng.without_detention else "in custody"
+    where = "at a detention, or with no detention recorded" if eng.without_detention else "at a detention"
     return (
         "Who did the programme reach, and what happened next? A child counts as *engaged* when the programme's contact log "
-        f"records an approach {where} during the period; each child is counted once, at their first contact. Outcomes follow "
+        f"records an approach during the period ({where}); each child is counted once, at their first contact. Outcomes follow "
         f"the programme's own categories: {listed}."
+    )
+
+
+def rates_intro(eng: EngagementResult) -> str:
+    """What the engagement rates are rates of."""
+    base = (
+        "Rates use the programme's own base: children engaged, leaving out those referred to services in their home area, "
+        "who were not offered the programme's pathways."
+        if "out_of_area_referral" in eng.outcomes_shown
+        else "Rates are shares of all children engaged."
+    )
+    return (
+        f"{base} The 95% confidence intervals (Wilson score method) show how much the rates could differ by chance alone "
+        "with this many children: a programme that engages a few dozen children a month cannot pin a rate down to within "
+        "a few percentage points."
+    )
+
+
+def followup_recorded(eng: EngagementResult) -> bool:
+    """Whether the contact log records any follow-up meeting (the timeliness tables say nothing otherwise)."""
+    return bool(eng.children.followup_date.notna().any()) if "followup_date" in eng.children else False
+
+
+def timeliness_intro(eng: EngagementResult, config: Config) -> str:
+    """The follow-up target as configured (`[engagement] followup_within_hours`), or why there is no table."""
+    if not followup_recorded(eng):
+        return "*The contact log records no follow-up meeting after release, so the timeliness of follow-up cannot be shown.*"
+    hours, days = config.engagement.followup_within_hours, eng.followup_target_days
+    return (
+        f"The programme aims to meet each child (and, for a child, their parents or carers) again within {hours} hours of "
+        f'release (`[engagement] followup_within_hours`). Follow-up dates are recorded as days, so "within {hours} hours" is '
+        f"read as no later than {days} day{'s' if days != 1 else ''} after the day of release."
     )
 
 
@@ -570,9 +626,7 @@ def referrals_results(eng: EngagementResult, log: DisclosureLog) -> dict[str, di
 def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, pd.DataFrame | list[str]]:
     """Every engagement table and note as published, built before anything is shown (so that sentences
     anywhere in the report, the summary included, read the same disclosure decisions)."""
-    shown: dict[str, pd.DataFrame | list[str]] = {
-        key: engagement_monthly_shown(eng, key, log) for key in ("total", "residence", "age_band", "known_to_yos", "outcome")
-    }
+    shown: dict[str, pd.DataFrame | list[str]] = {key: engagement_monthly_shown(eng, key, log) for key in monthly_tables(eng)}
     shown["rates"] = engagement_rates_table(eng, log)
     shown["rates_by_month"] = engagement_monthly_rates_table(eng, log)
     shown["funnel"] = funnel_table(eng, log)
@@ -589,6 +643,11 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
 
 
 __all__ = [
+    "MONTHLY_CAPTIONS",
+    "rates_intro",
+    "followup_recorded",
+    "timeliness_intro",
+    "monthly_tables",
     "engagement_intro",
     "log_column_counts",
     "providers_table",

@@ -334,7 +334,22 @@ def before_after_alt(res: OutcomesResult, outcome: str, log: DisclosureLog | Non
     )
 
 
+def outcome_recorded(res: OutcomesResult, outcome: str) -> bool:
+    """Whether the extract records this outcome's events ([data] event_types_recorded)."""
+    return outcome not in res.not_recorded
+
+
+def not_recorded_text(outcome: str) -> str:
+    """The sentence in place of an outcome's section when the extract does not record its events."""
+    return (
+        f"*The data extract does not record {NOUNS[outcome][1]} (`[data] event_types_recorded`), so the programme's effect on "
+        "them is not assessed: that is not evidence of no effect.*"
+    )
+
+
 __all__ = [
+    "outcome_recorded",
+    "not_recorded_text",
     "few_events",
     "before_after_table",
     "estimates_table",

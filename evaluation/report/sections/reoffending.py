@@ -295,8 +295,10 @@ def survival_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
             {
                 "Outcome": m.label,
                 "Event-free at the end (programme / comparison)": f"{pct(sv.at_end['programme'])} / {pct(sv.at_end['comparison'])}",
-                "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f}–{sv.hr_ci_high:.2f})",
-                "p (Cox / log-rank)": f"{_p(sv.hr_p_value)} / {_p(sv.logrank_p)}",
+                "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f}–{sv.hr_ci_high:.2f})"
+                if math.isfinite(sv.hazard_ratio)
+                else "not estimable (no event in one group)",
+                "p (Cox / log-rank)": f"{_p(sv.hr_p_value) if math.isfinite(sv.hr_p_value) else '–'} / {_p(sv.logrank_p)}",
                 "Events (programme / comparison)": _events_text(m, log),
             }
         )
@@ -477,7 +479,8 @@ def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
         s = res.measures[k].survival
         parts.append(
             f"{res.measures[k].label}: event-free at the end of follow-up {pct(s.at_end['programme'])} of programme and "
-            f"{pct(s.at_end['comparison'])} of matched comparison children, hazard ratio {s.hazard_ratio:.2f}"
+            f"{pct(s.at_end['comparison'])} of matched comparison children"
+            + (f", hazard ratio {s.hazard_ratio:.2f}" if math.isfinite(s.hazard_ratio) else "")
         )
     return "Kaplan-Meier curves of the share of children without the event over the follow-up, by group. " + "; ".join(parts) + "."
 

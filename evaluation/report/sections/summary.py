@@ -164,6 +164,8 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
         lines.append(f"- Offending, victimisation and missing episodes: not estimated ({f.unavailable.get('before_after', 'not run')}).")
     else:
         for outcome, (noun, topic) in NOUNS.items():
+            if outcome in ba.not_recorded:
+                continue
             window = max(ba.results[outcome])
             r = ba.get(outcome, window)
             words, sig = effect_words(r.did["rate_ratio"], r.did["ci_low"], r.did["ci_high"], noun)
@@ -174,9 +176,14 @@ def _impact_lines(f: Findings, log: DisclosureLog) -> tuple[list[str], dict[str,
             elif sig and r.hidden_bias is not None:
                 words += f" (E-value {r.hidden_bias.e_value:.1f}: how strong a hidden factor would have to be; see the section)"
             lines.append(f"- **{topic.capitalize()}** in the {window} months after arrest: {words}.")
+        if ba.not_recorded:
+            left_out = " and ".join(NOUNS[o][1] for o in ba.not_recorded)
+            lines.append(f"- {left_out[0].upper() + left_out[1:]}: not in the data extract, so not assessed.")
         off = ba.get("offending", max(ba.results["offending"]))
-        if off.naive["change"] < 0 and not few_events(
-            ba, "offending", max(ba.results["offending"]), log
+        if (
+            "offending" not in ba.not_recorded
+            and off.naive["change"] < 0
+            and not few_events(ba, "offending", max(ba.results["offending"]), log)
         ):  # the programme group's own before/after change, as a proportion
             lines.append(
                 f"- A simple before/after count would show offending falling by {-100 * off.naive['change']:.0f}%; most of such a "
@@ -317,7 +324,7 @@ def evidence_strength(f: Findings, policy: DisclosurePolicy | None = None) -> li
     out.append(balance_sentence(cm, policy))
     ba = f.before_after
     if ba is not None:
-        verdicts = {NOUNS[o][1]: (ba.get(o, max(ba.results[o])).placebo_check or {"verdict": "not_run"})["verdict"] for o in ba.results}
+        verdicts = {NOUNS[o][1]: (ba.get(o, max(ba.results[o])).placebo_check or {"verdict": "not_run"})["verdict"] for o in ba.recorded}
         differ = [k for k, v in verdicts.items() if v == "differing_trends"]
         unsure = [k for k, v in verdicts.items() if v == "inconclusive"]
         if all(v == "not_run" for v in verdicts.values()):
@@ -383,7 +390,7 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
         ba = f.before_after
         unsure = [
             NOUNS[o][1]
-            for o in (ba.results if ba is not None else {})
+            for o in (ba.recorded if ba is not None else [])
             if ba is not None
             and NOUNS[o][1] in found
             and (ba.get(o, max(ba.results[o])).placebo_check or {}).get("verdict") == "inconclusive"
