@@ -44,6 +44,8 @@ SHOWN_OUTCOMES = ("intervention_arranged", "declined")
 #: Breakdowns of the people engaged by what their index event records, shown when the extract records them:
 #: key -> (column of the index-event table, label of the table's rows)
 EVENT_BREAKDOWNS = {"event_kind": "event_kind", "disposal_type": "disposal_type", "first_time_entrant": "first_time_entrant"}
+#: Children and adults apart, when the programme's ages span both (issue 12: one population, reported apart).
+AGE_GROUPS = ("Under 18", "18 and over")
 EVENT_KIND_LABELS = {
     "custody_detention": "Custody detention",
     "voluntary_attendance": "Voluntary attendance",
@@ -155,8 +157,9 @@ class EngagementResult:
 
     @property
     def event_breakdowns(self) -> list[str]:
-        """The breakdowns by index event present in `tables` (event kind, disposal type, first-time entrant)."""
-        return [k for k in EVENT_BREAKDOWNS if k in self.tables]
+        """The optional breakdowns present in `tables`: children and adults apart, and by index event (event kind,
+        disposal type, first-time entrant)."""
+        return [k for k in ("age_group", *EVENT_BREAKDOWNS) if k in self.tables]
 
     def notes_for(self, topic: str) -> tuple[Note, ...]:
         """The notes that belong under one table ('months', 'funnel', 'repeat_contacts')."""
@@ -454,6 +457,12 @@ def _event_breakdowns(kids: pd.DataFrame, cfg, months: list[str]) -> dict[str, p
     and by first-time-entrant status (when the extract records them). People met with no index event are 'Not
     recorded'."""
     out: dict[str, pd.DataFrame] = {}
+    p = cfg.programme
+    if p.age_min < 18 <= p.age_max:
+        age = kids.age_at_arrival.astype(float)
+        group = np.where(age.isna(), AGE_NOT_RECORDED, np.where(age < 18, AGE_GROUPS[0], AGE_GROUPS[1]))
+        k = kids.assign(age_group=group)
+        out["age_group"] = _crosstab(k, "age_group", list(AGE_GROUPS) + ([AGE_NOT_RECORDED] if age.isna().any() else []), months)
     kinds = list(cfg.programme.index_events)
     if len(kinds) > 1 and "event_kind" in kids:
         k = kids.assign(kind=kids.event_kind.map(EVENT_KIND_LABELS).fillna(NOT_RECORDED))
