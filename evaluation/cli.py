@@ -5,7 +5,9 @@
     evaluation report [--data DIR] [--out DIR]   build the report (demo data when --data is not given)
     evaluation data-dictionary                   print the data dictionary generated from the schemas
 
-Exit status: 0 success; 1 problems in the inputs (all listed); 2 wrong usage; 3 the build failed.
+Exit status: 0 success; 1 problems in the inputs (all listed); 2 wrong usage; 3 the build failed (including
+outputs that cannot be written and unexpected errors); 130 interrupted (Ctrl-C). Nothing is written unless the
+whole command succeeds. `--debug` shows the traceback of an unexpected error instead of a one-line message.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from . import __version__
 from .problems import InputError
 
-EXIT_INPUT, EXIT_USAGE, EXIT_BUILD = 1, 2, 3
+EXIT_INPUT, EXIT_USAGE, EXIT_BUILD, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 def _err(text: str) -> None:
@@ -102,10 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate a police-custody youth diversion programme: validate extracts, analyse, and build the report.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     v = sub.add_parser(
         "validate",
+        parents=[common],
         help="check a data folder against the contract (writes nothing)",
         description="Read every table in DATA, check it against the data contract and print what loaded. "
         "All problems are listed at once with file, row and column. Nothing is written.",
@@ -117,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser(
         "demo-data",
+        parents=[common],
         help="write the synthetic demo dataset and its config",
         description="Write a deterministic synthetic dataset in the contract, calibrated to Operation Alliance "
         "(Wood Green custody, 19 Oct - 31 Dec 2020), plus its evaluation.toml.",
@@ -129,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser(
         "report",
+        parents=[common],
         help="build the evaluation report",
         description="Validate the data, execute the report notebook and write the report (report.html, a tagged "
         "report.pdf), every table in tables.xlsx, results.json and the disclosure log. "
@@ -146,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=_cmd_report)
 
-    dd = sub.add_parser("data-dictionary", help="print the data dictionary (Markdown) generated from the schemas")
+    dd = sub.add_parser("data-dictionary", parents=[common], help="print the data dictionary (Markdown) generated from the schemas")
     dd.set_defaults(func=_cmd_dictionary)
     return parser
 
@@ -161,6 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         _err(exc.format(max_per_rule=0 if getattr(args, "all", False) else 50))
         _err("Nothing was written.")
         return EXIT_INPUT
+    except KeyboardInterrupt:
+        _err("Interrupted. A report is written only when the whole build succeeds, so none was.")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a sentence, not a traceback
+        if args.debug:
+            raise
+        what = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        _err(f"{args.command} failed: {what}")
+        _err("Nothing was written. Run again with --debug for the traceback, and report it if the inputs look right.")
+        return EXIT_BUILD
 
 
 if __name__ == "__main__":  # pragma: no cover

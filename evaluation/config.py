@@ -53,6 +53,23 @@ class ComparisonConfig:
 
 
 @dataclass(frozen=True)
+class SourceConfig:
+    """Where and how one table's file(s) are read, as received (`[[data.sources]]`)."""
+
+    table: str
+    file: str  # a name or glob in the data folder
+    sheet: str | None = None
+    header_row: int = 1
+    delimiter: str | None = None  # None: a comma, or detected
+    encoding: str | None = None  # None: [data] encoding
+    date_format: str | None = None
+    datetime_format: str | None = None
+    total_rows: str = "error"  # or "skip"
+    columns: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DataConfig:
     extract_date: dt.date
     date_format: str = "%Y-%m-%d"
@@ -60,6 +77,11 @@ class DataConfig:
     encoding: str = "utf-8"
     events_start: dt.date | None = None
     event_types_recorded: tuple[str, ...] = ("offence", "victimisation", "missing_episode")
+    sources: tuple[SourceConfig, ...] = ()
+
+    def sources_for(self, table: str) -> tuple[SourceConfig, ...]:
+        return tuple(s for s in self.sources if s.table == table)
+
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     values: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
@@ -323,6 +345,11 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         fmt = d.get(key)
         if fmt is not None and "%" not in fmt:
             bad(f"[data] {key}", f"{fmt!r} is not a strftime format (e.g. '%d/%m/%Y')")
+    for i, s in enumerate(d.get("sources", [])):
+        for key in ("date_format", "datetime_format"):
+            fmt = s.get(key)
+            if fmt is not None and "%" not in fmt:
+                bad(f"[[data.sources]] {i + 1} ({s['file']}) {key}", f"{fmt!r} is not a strftime format (e.g. '%d/%m/%Y')")
     phases = []
     for i, ph in enumerate(resolved.get("phases", [])):
         key = f"[[phases]] {i + 1} ({ph['name']})"
@@ -373,6 +400,22 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             encoding=d["encoding"],
             events_start=_date(d.get("events_start")),
             event_types_recorded=tuple(d["event_types_recorded"]),
+            sources=tuple(
+                SourceConfig(
+                    table=s["table"],
+                    file=s["file"],
+                    sheet=s.get("sheet"),
+                    header_row=s.get("header_row", 1),
+                    delimiter=s.get("delimiter"),
+                    encoding=s.get("encoding"),
+                    date_format=s.get("date_format"),
+                    datetime_format=s.get("datetime_format"),
+                    total_rows=s.get("total_rows", "error"),
+                    columns=dict(s.get("columns", {})),
+                    values={k: dict(v) for k, v in s.get("values", {}).items()},
+                )
+                for s in d.get("sources", [])
+            ),
             columns=d.get("columns", {}),
             values=d.get("values", {}),
         ),

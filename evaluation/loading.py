@@ -8,27 +8,39 @@ other tables are still checked.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .config import CONFIG_FILENAME, Config, load_config
+from .config import CONFIG_FILENAME, Config, SourceConfig, load_config
 from .problems import Problem, ValidationError
 from .readers import ReadFailure, read_table
 from .schema import FILE_FORMATS, REQUIRED_BY_DESIGN, REQUIRED_TABLES, TABLES, table_schema
-from .validation import CheckedTable, check_table, run_rules
+from .validation import CheckedTable, check_table, run_rules, stack
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """Provenance of one input file: reports state the SHA-256 of every input."""
+    """Provenance of one input table: reports state the SHA-256 of every input file. A table read from several
+    files (`[[data.sources]]`) has one part per file, and its sha256 is that of the parts' fingerprints."""
 
     table: str
     path: Path
     format: str
     sha256: str
     rows: int
+    parts: tuple["InputFile", ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The file name(s), as the report's source lines give them."""
+        return ", ".join(p.path.name for p in self.parts) if self.parts else self.path.name
+
+    @property
+    def files(self) -> tuple["InputFile", ...]:
+        return self.parts or (self,)
 
 
 @dataclass
@@ -76,7 +88,7 @@ class EvaluationData:
             rows.append(
                 {
                     "table": name,
-                    "file": f.path.name,
+                    "file": f.name,
                     "format": f.format,
                     "rows": len(frame),
                     "people": int(frame.person_id.nunique()) if "person_id" in frame else None,
@@ -95,13 +107,31 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({f.name: pd.Series(dtype=_DTYPES.get(f.type, "object")) for f in table_schema(name).fields})
 
 
-def find_table_files(folder: Path, required: tuple[str, ...] = REQUIRED_TABLES) -> tuple[dict[str, Path], list[Problem]]:
-    """Locate `<table>.<csv|xlsx|parquet>` for each table; report wrong types, duplicates, missing tables."""
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def find_table_files(
+    folder: Path,
+    required: tuple[str, ...] = REQUIRED_TABLES,
+    claimed: frozenset[Path] = frozenset(),
+    sourced: frozenset[str] = frozenset(),
+) -> tuple[dict[str, Path], list[Problem]]:
+    """Locate `<table>.<csv|xlsx|parquet>` for each table not read through `[[data.sources]]` (`sourced`); report
+    wrong types, duplicates, missing tables, and files that match no table (`claimed` files belong to a source).
+    A file one typing slip away from a missing table's name is an error naming the table, not a file left unread."""
     problems: list[Problem] = []
     found: dict[str, Path] = {}
     by_stem: dict[str, list[Path]] = {}
     for p in sorted(folder.iterdir()):
-        if p.is_file():
+        if p.is_file() and p not in claimed:
             by_stem.setdefault(p.stem.strip().lower(), []).append(p)
     known = set(TABLES) | {CONFIG_FILENAME.rsplit(".", 1)[0]}
     for stem, paths in sorted(by_stem.items()):
@@ -109,6 +139,17 @@ def find_table_files(folder: Path, required: tuple[str, ...] = REQUIRED_TABLES) 
             continue
         for p in paths:
             if p.name == CONFIG_FILENAME or p.suffix.lower() in (".md", ".txt", ".toml"):
+                continue
+            slip = next((t for t in TABLES if _one_edit_apart(stem, t) and t not in by_stem and t not in sourced), None)
+            if slip:
+                problems.append(
+                    Problem(
+                        file=p.name,
+                        message=f"is one letter away from the table {slip}, which is missing: rename it {slip}{p.suffix} "
+                        "(or name it in [[data.sources]]) so that it is read",
+                        rule="misnamed_file",
+                    )
+                )
                 continue
             near = difflib.get_close_matches(stem, TABLES, n=1, cutoff=0.6)
             problems.append(
@@ -121,6 +162,17 @@ def find_table_files(folder: Path, required: tuple[str, ...] = REQUIRED_TABLES) 
                 )
             )
     for name in TABLES:
+        if name in sourced:
+            for p in by_stem.get(name, []):
+                problems.append(
+                    Problem(
+                        file=p.name,
+                        message=f"is not read: [[data.sources]] names the files for table {name}",
+                        rule="unknown_file",
+                        severity="warning",
+                    )
+                )
+            continue
         candidates = by_stem.get(name, [])
         supported = [p for p in candidates if p.suffix.lower().lstrip(".") in FILE_FORMATS]
         for p in candidates:
@@ -154,6 +206,42 @@ def find_table_files(folder: Path, required: tuple[str, ...] = REQUIRED_TABLES) 
     return found, problems
 
 
+def _source_files(folder: Path, config: Config) -> tuple[list[tuple[SourceConfig, list[Path]]], list[Problem]]:
+    """The files each `[[data.sources]]` entry names (a name or a glob); one matching nothing is an error, and so
+    is a file claimed by two entries."""
+    out: list[tuple[SourceConfig, list[Path]]] = []
+    problems: list[Problem] = []
+    owner: dict[Path, str] = {}
+    for i, s in enumerate(config.data.sources):
+        key = f"[[data.sources]] {i + 1} ({s.table})"
+        matched = sorted(p for p in folder.glob(s.file) if p.is_file() and p.suffix.lower().lstrip(".") in FILE_FORMATS)
+        if not matched:
+            present = ", ".join(sorted(p.name for p in folder.iterdir() if p.is_file())[:12])
+            problems.append(
+                Problem(
+                    file=s.file,
+                    column=key,
+                    message=f"matches no CSV, XLSX or Parquet file in {folder}; the folder holds: {present}",
+                    rule="missing_table",
+                    column_label="key",
+                )
+            )
+        for p in matched:
+            if p in owner:
+                problems.append(
+                    Problem(
+                        file=p.name,
+                        column=key,
+                        message=f"is named by two sources ({owner[p]} too)",
+                        rule="duplicate_table",
+                        column_label="key",
+                    )
+                )
+            owner.setdefault(p, key)
+        out.append((s, [p for p in matched if owner[p] == key]))
+    return out, problems
+
+
 def load(folder: str | Path, config: Config | str | Path | None = None) -> EvaluationData:
     """Read and validate every table in `folder` against the contract.
 
@@ -168,18 +256,54 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
     if not isinstance(config, Config):
         config = load_config(Path(config) if config is not None else folder / CONFIG_FILENAME)
 
-    paths, problems = find_table_files(folder, REQUIRED_BY_DESIGN[config.programme.design])
+    sources, problems = _source_files(folder, config)
+    claimed = frozenset(p for _, paths in sources for p in paths)
+    sourced = frozenset(s.table for s, _ in sources)
+    paths, found_problems = find_table_files(folder, REQUIRED_BY_DESIGN[config.programme.design], claimed, sourced)
+    problems += found_problems
+    reads: dict[str, list[tuple[Path, SourceConfig | None]]] = {name: [(path, None)] for name, path in paths.items()}
+    for src, matched in sources:
+        reads.setdefault(src.table, []).extend((p, src) for p in matched)
     checked: dict[str, CheckedTable] = {}
     files: dict[str, InputFile] = {}
-    for name, path in paths.items():
+    for name in [t for t in TABLES if t in reads]:
         schema = table_schema(name)
-        try:
-            raw = read_table(path, name, schema.field_names, encoding=config.data.encoding)
-        except ReadFailure as exc:
-            problems.append(exc.problem)
+        parts: list[CheckedTable] = []
+        inputs: list[InputFile] = []
+        for path, source in reads[name]:
+            # the header may use the extract's own names: the mappings say which, before any header check
+            expected = [*schema.field_names, *config.data.columns.get(name, {}), *(source.columns if source else {})]
+            try:
+                raw = read_table(
+                    path,
+                    name,
+                    expected,
+                    encoding=(source.encoding if source and source.encoding else config.data.encoding),
+                    delimiter=source.delimiter if source else None,
+                    header_row=source.header_row if source else 1,
+                    sheet=source.sheet if source else None,
+                    total_rows=source.total_rows if source else "error",
+                )
+            except ReadFailure as exc:
+                problems.append(exc.problem)
+                continue
+            inputs.append(InputFile(name, path, raw.format, raw.sha256, len(raw.frame)))
+            parts.append(check_table(raw, schema, config, source))
+        if not parts:
             continue
-        files[name] = InputFile(name, path, raw.format, raw.sha256, len(raw.frame))
-        checked[name] = check_table(raw, schema, config)
+        checked[name] = stack(parts, schema)
+        files[name] = (
+            inputs[0]
+            if len(inputs) == 1
+            else InputFile(
+                name,
+                inputs[0].path,
+                "+".join(dict.fromkeys(i.format for i in inputs)),
+                hashlib.sha256("".join(i.sha256 for i in inputs).encode()).hexdigest(),
+                sum(i.rows for i in inputs),
+                tuple(inputs),
+            )
+        )
     run_rules(checked, config)
     for t in checked.values():
         problems.extend(t.problems)

@@ -86,49 +86,118 @@ def _text_value(value: object) -> str:
     return str(value).strip()
 
 
-def _read_csv(path: Path, blob: bytes, encoding: str) -> tuple[list[str], list[list[str]], list[int]]:
-    what = _sniff_binary(path, blob[:4096])
-    if what:
-        raise _fail(path, what, "wrong_file_type")
+TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sub-total", "subtotal", "sub total"})
+
+
+def _decode(path: Path, blob: bytes, encoding: str) -> tuple[str, list[Problem]]:
+    """The file's text. encoding 'auto': UTF-8 when the bytes are valid UTF-8, else Windows-1252 (with a warning),
+    else an error saying the encoding cannot be told."""
+    notes: list[Problem] = []
+    if encoding.lower() == "auto":
+        try:
+            return blob.decode("utf-8-sig"), notes
+        except UnicodeDecodeError:
+            pass
+        try:
+            text = blob.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            line = blob[: exc.start].count(b"\n") + 1
+            raise _fail(
+                path,
+                f"the text encoding cannot be told: it is not UTF-8, and byte 0x{blob[exc.start]:02x} on line {line} is not "
+                'Windows-1252 either; set encoding for this file ([[data.sources]] or [data] encoding), e.g. "latin-1"',
+                "encoding",
+                row=line,
+            ) from None
+        notes.append(
+            Problem(
+                file=path.name,
+                message="is not UTF-8; read as Windows-1252 (cp1252, older Excel's 'CSV'). If accented letters look wrong in "
+                "the report, set its encoding in the config",
+                rule="encoding_detected",
+                severity="warning",
+            )
+        )
+        return text, notes
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
-        text = blob.decode(enc)
+        return blob.decode(enc), notes
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].count(b"\n") + 1
         raise _fail(
             path,
             f"cannot be read as {encoding} text: byte 0x{blob[exc.start]:02x} on line {line} is not valid {encoding}. "
-            "Save the file as 'CSV UTF-8 (comma delimited)', or set [data] encoding (e.g. \"cp1252\") in the config "
+            'Save the file as \'CSV UTF-8 (comma delimited)\', or set [data] encoding (e.g. "cp1252", or "auto") in the config '
             "if it was saved by older Excel.",
             "encoding",
             row=line,
         ) from None
     except LookupError:
-        raise _fail(path, f"unknown text encoding {encoding!r} in [data] encoding", "encoding") from None
+        raise _fail(path, f"unknown text encoding {encoding!r} in the config", "encoding") from None
+
+
+def _read_csv(
+    path: Path, blob: bytes, encoding: str, delimiter: str | None = None, header_row: int = 1
+) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:
+    what = _sniff_binary(path, blob[:4096])
+    if what:
+        raise _fail(path, what, "wrong_file_type")
+    text, notes = _decode(path, blob, encoding)
     if not text.strip():
         raise _fail(path, "is empty; expected a header row and at least one data row", "empty_file")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = text.splitlines()
+    if header_row > len(lines):
+        raise _fail(path, f"has {len(lines)} line(s); the config puts the header on row {header_row}", "csv_header_row")
+    sep = delimiter or ","
+    if delimiter is None:
+        head = lines[header_row - 1]
+        found = [s for s in (";", "\t", "|") if s in head]
+        if "," not in head and found:
+            sep = found[0]
+            notes.append(
+                Problem(
+                    file=path.name,
+                    row=header_row,
+                    message=f"separates its columns with {sep!r}, not commas; read that way (set delimiter in [[data.sources]] to say so)",
+                    rule="csv_separator",
+                    severity="warning",
+                )
+            )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         rows = list(reader)
     except csv.Error as exc:
         raise _fail(path, f"is not valid CSV ({exc}) near line {reader.line_num}", "csv_syntax", row=reader.line_num) from None
-    # line number where each record starts (quoted fields may span lines)
-    header = [h.strip() for h in rows[0]]
-    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
-        sep = next(s for s in (";", "\t", "|") if s in header[0])
-        raise _fail(
-            path, f"uses {sep!r} to separate columns; expected commas (save as 'CSV UTF-8 (comma delimited)')", "csv_separator", row=1
-        )
+    if header_row > len(rows):
+        raise _fail(path, f"has {len(rows)} record(s); the config puts the header on row {header_row}", "csv_header_row")
+    header = [h.strip() for h in rows[header_row - 1]]
     body, numbers = [], []
-    for i, r in enumerate(rows[1:], start=2):
+    for i, r in enumerate(rows[header_row:], start=header_row + 1):
         if not any(cell.strip() for cell in r):
             continue  # blank lines
         body.append(r)
         numbers.append(i)
-    return header, body, numbers
+    return header, body, numbers, notes
 
 
-def _read_xlsx(path: Path, blob: bytes, expected: Sequence[str], table: str) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:
+def _header_elsewhere(path: Path, rows: list[tuple[int, list[str]]], expected: Sequence[str], where: str) -> ReadFailure | None:
+    """When the header row holds none of the expected names but a later row does: an error saying which row."""
+    wanted = set(expected)
+    for i, r in rows[:30]:
+        if len(wanted & {c.strip() for c in r}) >= 2:
+            return _fail(
+                path,
+                f"{where}the header is on row {i}, not row 1: set header_row = {i} for this file in [[data.sources]] "
+                f"(the {i - 1} row(s) above it are then skipped)",
+                "header_row",
+                row=i,
+            )
+    return None
+
+
+def _read_xlsx(
+    path: Path, blob: bytes, expected: Sequence[str], table: str, sheet_name: str | None = None, header_row: int = 1
+) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -148,45 +217,47 @@ def _read_xlsx(path: Path, blob: bytes, expected: Sequence[str], table: str) -> 
         raise _fail(path, f"is not a valid Excel .xlsx workbook ({exc.__class__.__name__})", "wrong_file_type") from None
     try:
         names = wb.sheetnames
-        sheet = next((n for n in names if n.strip().lower() == table), names[0])
-        if len(names) > 1 and sheet == names[0] and names[0].strip().lower() != table:
-            notes.append(
-                Problem(
-                    file=path.name,
-                    message=f"has {len(names)} sheets and none is named '{table}'; reading the first sheet, '{sheet}'",
-                    rule="xlsx_sheet",
-                    severity="warning",
+        if sheet_name is not None:
+            sheet = next((n for n in names if n.strip().lower() == sheet_name.strip().lower()), None)
+            if sheet is None:
+                raise _fail(path, f"has no sheet named '{sheet_name}'; its sheets are {', '.join(repr(n) for n in names)}", "xlsx_sheet")
+        else:
+            sheet = next((n for n in names if n.strip().lower() == table), names[0])
+            if len(names) > 1 and sheet == names[0] and names[0].strip().lower() != table:
+                notes.append(
+                    Problem(
+                        file=path.name,
+                        message=f"has {len(names)} sheets and none is named '{table}'; reading the first sheet, '{sheet}' "
+                        "(name the sheet in [[data.sources]] to choose another)",
+                        rule="xlsx_sheet",
+                        severity="warning",
+                    )
                 )
-            )
         rows = [[_text_value(v) for v in r] for r in wb[sheet].iter_rows(values_only=True)]
     finally:
         wb.close()
     rows_nonblank = [(i, r) for i, r in enumerate(rows, start=1) if any(c for c in r)]
     if not rows_nonblank:
         raise _fail(path, f"sheet '{sheet}' is empty; expected a header row and at least one data row", "empty_file")
-    wanted = set(expected)
-    first = rows[0] if rows else []
-    if not wanted & {c.strip() for c in first}:
-        for i, r in rows_nonblank[:30]:
-            if len(wanted & {c.strip() for c in r}) >= 2:
-                raise _fail(
-                    path,
-                    f"sheet '{sheet}': the header is on row {i}, but it must be on row 1; delete the {i - 1} row(s) above it",
-                    "xlsx_header_row",
-                    row=i,
-                )
+    first = rows[header_row - 1] if len(rows) >= header_row else []
+    if not set(expected) & {c.strip() for c in first}:
+        if header_row == 1:
+            elsewhere = _header_elsewhere(path, rows_nonblank, expected, f"sheet '{sheet}': ")
+            if elsewhere:
+                raise elsewhere
         raise _fail(
             path,
-            f"sheet '{sheet}': row 1 does not hold the column names; expected a header such as {', '.join(list(expected)[:4])}, …",
-            "xlsx_header_row",
-            row=1,
+            f"sheet '{sheet}': row {header_row} does not hold the column names; expected a header such as "
+            f"{', '.join(list(expected)[:4])}, …",
+            "header_row",
+            row=header_row,
         )
     header = [c.strip() for c in first]
     while header and header[-1] == "":
         header.pop()
     body, numbers = [], []
     for i, r in rows_nonblank:
-        if i == 1:
+        if i <= header_row:
             continue
         body.append(r)
         numbers.append(i)
@@ -221,8 +292,18 @@ def _parquet_to_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def read_table(path: Path, table: str, expected_columns: Sequence[str], encoding: str = "utf-8") -> RawTable:
-    """Read `path` as table `table`. Raises ReadFailure when the file cannot be read at all."""
+def read_table(
+    path: Path,
+    table: str,
+    expected_columns: Sequence[str],
+    encoding: str = "utf-8",
+    delimiter: str | None = None,
+    header_row: int = 1,
+    sheet: str | None = None,
+    total_rows: str = "error",
+) -> RawTable:
+    """Read `path` as table `table`. Raises ReadFailure when the file cannot be read at all. Rows that are totals
+    are left out: with `total_rows` "error" each is an error, with "skip" one warning lists them."""
     fmt = path.suffix.lower().lstrip(".")
     blob = path.read_bytes()
     digest = hashlib.sha256(blob).hexdigest()
@@ -236,11 +317,42 @@ def read_table(path: Path, table: str, expected_columns: Sequence[str], encoding
     if fmt == "csv":
         if not blob:
             raise _fail(path, "is empty (0 bytes); expected a header row and at least one data row", "empty_file")
-        header, body, numbers = _read_csv(path, blob, encoding)
+        header, body, numbers, notes = _read_csv(path, blob, encoding, delimiter, header_row)
+        if header_row == 1 and not set(expected_columns) & set(header):
+            elsewhere = _header_elsewhere(path, list(zip(numbers, body)), expected_columns, "")
+            if elsewhere:
+                raise elsewhere
     elif fmt == "xlsx":
-        header, body, numbers, notes = _read_xlsx(path, blob, expected_columns, table)
+        header, body, numbers, notes = _read_xlsx(path, blob, expected_columns, table, sheet, header_row)
     else:  # pragma: no cover - callers only pass supported suffixes
         raise _fail(path, f"unsupported file type .{fmt}", "wrong_file_type")
+    totals = [k for k, r in enumerate(body) if any(c.strip().casefold() in TOTAL_WORDS for c in r)]
+    if totals:
+        if total_rows == "skip":
+            notes.append(
+                Problem(
+                    file=path.name,
+                    message=f"row(s) {', '.join(str(numbers[k]) for k in totals)} are totals and were left out",
+                    rule="total_row",
+                    severity="warning",
+                )
+            )
+        else:
+            for k in totals:
+                j = next(j for j, c in enumerate(body[k]) if c.strip().casefold() in TOTAL_WORDS)
+                notes.append(
+                    Problem(
+                        file=path.name,
+                        row=numbers[k],
+                        column=header[j] if j < len(header) else f"#{j + 1}",
+                        value=body[k][j].strip(),
+                        message="looks like a total row: counted as a record it would add what it sums again. Set "
+                        'total_rows = "skip" for this file in [[data.sources]] to leave such rows out',
+                        rule="total_row",
+                    )
+                )
+        keep = sorted(set(range(len(body))) - set(totals))
+        body, numbers = [body[k] for k in keep], [numbers[k] for k in keep]
     if not body:
         raise _fail(path, "has a header row but no data rows", "empty_file")
     width = len(header)

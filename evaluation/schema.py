@@ -185,5 +185,11 @@ def data_dictionary_markdown() -> str:
                 typ = "date"
             default = "required" if key in required_keys else json.dumps(prop["default"]) if "default" in prop else ""
             out.append(f"| `{section}.{key}` | {typ} | {_md(default)} | {_md(prop.get('description', ''))} |")
+            item = prop.get("items", {})
+            if typ == "array" and "properties" in item:  # an array of tables, e.g. [[data.sources]]: each key of an entry
+                item_required = set(item.get("required", []))
+                for sub, sp in item["properties"].items():
+                    d = "required" if sub in item_required else json.dumps(sp["default"]) if "default" in sp else ""
+                    out.append(f"| `{section}.{key}[].{sub}` | {sp.get('type', '')} | {_md(d)} | {_md(sp.get('description', ''))} |")
     out.append("")
     return "\n".join(out)

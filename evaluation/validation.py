@@ -10,13 +10,13 @@ of rows validate in seconds.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .config import Config
+from .config import Config, SourceConfig
 from .problems import Problem
 from .readers import RawTable
 from .schema import FieldSpec, TableSchema
@@ -35,6 +35,7 @@ class CheckedTable:
     row_numbers: np.ndarray
     row_label: str
     problems: list[Problem]
+    row_files: np.ndarray | None = None  # the file of each row, when the table was read from several
 
     def problems_at(self, mask, column: str | None, message, rule: str, values=None, severity="error") -> None:
         """Add one problem for every row where `mask` is true. `message` may be a callable of the row position."""
@@ -47,7 +48,7 @@ class CheckedTable:
                 value = None if _missing(v) else _show(v)
             self.problems.append(
                 Problem(
-                    file=self.file,
+                    file=self.file if self.row_files is None else str(self.row_files[i]),
                     row=int(self.row_numbers[i]),
                     column=column,
                     value=value,
@@ -116,9 +117,13 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
         t.problems_at(~present, f.name, "a value is required here", "required")
     if f.type in ("string",):
         if f.enum:
-            allowed = {v.casefold(): v for v in f.enum}
-            canon = text.str.casefold().map(allowed)
+            allowed = {_fold(v): v for v in f.enum}
+            canon = text.map(_fold).map(allowed)
             bad = present & canon.isna().to_numpy()
+            folded = present & canon.notna().to_numpy() & (canon != text).to_numpy()
+            if folded.any():
+                counts = text[folded].value_counts()
+                _folding_warning(t, f.name, {v: str(allowed[_fold(v)]) for v in counts.index}, counts, "the contract's values")
             t.problems_at(
                 bad,
                 f.name,
@@ -185,15 +190,26 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
     return typed
 
 
-def check_table(raw: RawTable, schema: TableSchema, cfg: Config) -> CheckedTable:
-    """Column and field checks of one table; returns typed values and the problems found."""
+def check_table(raw: RawTable, schema: TableSchema, cfg: Config, source: SourceConfig | None = None) -> CheckedTable:
+    """Column and field checks of one table (or one of its files, read as `source` says); returns typed values and
+    the problems found. A source's column and value mappings add to [data.columns] and [data.values]; its date
+    formats replace [data]'s for this file."""
+    if source is not None and (source.date_format or source.datetime_format):
+        cfg = replace(
+            cfg,
+            data=replace(
+                cfg.data,
+                date_format=source.date_format or cfg.data.date_format,
+                datetime_format=source.datetime_format or cfg.data.datetime_format,
+            ),
+        )
     t = CheckedTable(raw.name, raw.file, pd.DataFrame(index=raw.frame.index), raw.row_numbers, raw.row_label, list(raw.notes))
     frame = raw.frame
     header_problem = lambda column, message, rule, severity="error": t.problems.append(  # noqa: E731
         Problem(file=t.file, row=1 if raw.row_label == "row" else None, column=column, message=message, rule=rule, severity=severity)
     )
 
-    renames = dict(cfg.data.columns.get(schema.name, {}))
+    renames = {**cfg.data.columns.get(schema.name, {}), **(source.columns if source else {})}
     for local, contract in renames.items():
         if contract not in schema.field_names:
             header_problem(
@@ -219,7 +235,9 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config) -> CheckedTable
     if unknown:
         header_problem(", ".join(unknown), "not in the contract; ignored (and never copied into any output)", "unknown_column", "warning")
 
-    value_maps = cfg.data.values.get(schema.name, {})
+    value_maps = {k: dict(v) for k, v in cfg.data.values.get(schema.name, {}).items()}
+    for column, extra in (source.values if source else {}).items():
+        value_maps[column] = {**value_maps.get(column, {}), **extra}
     for column in value_maps:
         if column not in schema.field_names:
             header_problem(
@@ -231,7 +249,7 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config) -> CheckedTable
             text = frame.iloc[:, seen[f.name]].astype(str)
             mapping = value_maps.get(f.name)
             if mapping:
-                text = text.replace({k.strip(): v.strip() for k, v in mapping.items()})
+                text = _map_codes(t, text, f.name, mapping, f"[data.values.{schema.name}.{f.name}]")
             t.frame[f.name] = _check_field(t, text, f, cfg).to_numpy()
         else:
             t.frame[f.name] = _empty_typed(f, len(frame))
@@ -253,6 +271,79 @@ def _default(f: FieldSpec, schema: TableSchema, cfg: Config) -> str | None:
     if schema.name == "custody_detentions" and f.name == "event_kind" and len(cfg.programme.index_events) == 1:
         return cfg.programme.index_events[0]
     return f.default
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def _folding_warning(t: CheckedTable, column: str, folds: dict[str, str], counts: pd.Series, what: str) -> None:
+    """One warning per column listing the values matched ignoring case and spaces, so nothing is folded unseen."""
+    listed = "; ".join(f"{v!r} as {to!r} ({int(counts[v])} row{'s' if counts[v] != 1 else ''})" for v, to in sorted(folds.items())[:8])
+    more = f"; and {len(folds) - 8} more" if len(folds) > 8 else ""
+    t.problems.append(
+        Problem(
+            file=t.file,
+            column=column,
+            message=f"values matched {what} ignoring case and spaces: {listed}{more}",
+            rule="values_folded",
+            severity="warning",
+        )
+    )
+
+
+def _map_codes(t: CheckedTable, text: pd.Series, column: str, mapping: Mapping[str, str], where: str) -> pd.Series:
+    """Local codes replaced by the contract's values. A code written in another case or spacing than in the config
+    (GREEN, 'Green ', 'Plan  agreed') still maps, and a warning lists each such code."""
+    exact = {k.strip(): v.strip() for k, v in mapping.items()}
+    folded = {_fold(k): (k.strip(), v.strip()) for k, v in mapping.items()}
+    counts = text.value_counts()
+    out_map, folds = {}, {}
+    for value in counts.index:
+        if value in exact:
+            out_map[value] = exact[value]
+        elif _fold(value) in folded and value != "":
+            key, to = folded[_fold(value)]
+            out_map[value] = to
+            folds[value] = key
+    if folds:
+        _folding_warning(t, column, folds, counts, f"to the codes in {where}")
+    return text.map(lambda v: out_map.get(v, v))
+
+
+def stack(tables: list[CheckedTable], schema: TableSchema) -> CheckedTable:
+    """One table from its files, each row keeping its own file and row number; identifiers that must be unique
+    are checked across the files too."""
+    if len(tables) == 1:
+        return tables[0]
+    frame = pd.concat([t.frame for t in tables], ignore_index=True)
+    files = np.concatenate([np.full(len(t.frame), t.file, dtype=object) for t in tables])
+    rows = np.concatenate([t.row_numbers for t in tables])
+    label = "row" if any(t.row_label == "row" for t in tables) else "record"
+    out = CheckedTable(schema.name, ", ".join(dict.fromkeys(t.file for t in tables)), frame, rows, label, [], files)
+    for t in tables:
+        out.problems.extend(t.problems)
+    for f in schema.fields:
+        if f.unique:
+            s = frame[f.name]
+            first: dict[Any, tuple[str, int]] = {}
+            dup = np.zeros(len(s), dtype=bool)
+            for i, (v, file) in enumerate(zip(s, files)):
+                if _missing(v):
+                    continue
+                if v in first and first[v][0] != file:
+                    dup[i] = True
+                first.setdefault(v, (file, int(rows[i])))
+            out.problems_at(
+                dup,
+                f.name,
+                lambda i: (
+                    f"already appears in {first[s.iloc[i]][0]}, row {first[s.iloc[i]][1]}; it must be unique across the table's files"
+                ),
+                "unique",
+                s,
+            )
+    return out
 
 
 def _empty_typed(f: FieldSpec, n: int) -> pd.Series:

@@ -43,3 +43,57 @@ def test_validate_says_what_the_data_cannot_support_in_the_design(tmp_path):
     assert "cannot support in the design" in res.stdout
     assert "No comparison group: the config names no comparison suites or pre-programme period" in res.stdout
     assert "Follow-up too short for proven reoffending" in res.stdout
+
+
+@pytest.mark.parametrize("case", ["out_is_a_file", "parent_is_a_file", "output_name_is_a_folder"])
+def test_report_outputs_that_cannot_be_written_fail_at_once_with_a_sentence(tmp_path, demo_dir, case):
+    """Issue 13: an --out that cannot hold the outputs fails before the build, with exit status 3 and no traceback."""
+    target = tmp_path / "out"
+    if case == "out_is_a_file":
+        target.write_text("an earlier report.html")
+    elif case == "parent_is_a_file":
+        (tmp_path / "reports").write_text("not a folder")
+        target = tmp_path / "reports" / "out"
+    else:
+        (target / "report.pdf").mkdir(parents=True)
+    res = run_cli("report", "--data", str(demo_dir), "--out", str(target), "--quiet")
+    assert res.returncode == 3, res.stderr
+    assert "Traceback" not in res.stderr and "Report build failed" in res.stderr
+    assert {"out_is_a_file": "is a file", "parent_is_a_file": "is a file", "output_name_is_a_folder": "is a folder"}[case] in res.stderr
+
+
+def test_unwritable_output_folder_is_a_sentence(tmp_path, monkeypatch):
+    """A read-only folder (simulated: tests may run as root, who can write anywhere)."""
+    import tempfile
+
+    from evaluation.report.build import ReportBuildError, check_output_folder
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(kwargs.get("dir", "")))
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
+    with pytest.raises(ReportBuildError, match="cannot write the report to .*Permission denied"):
+        check_output_folder(tmp_path / "out")
+
+
+def test_unexpected_errors_and_interrupts_are_sentences_unless_debug(monkeypatch, capsys):
+    """Never a traceback without --debug: an unexpected error is one line and exit status 3; Ctrl-C is 130."""
+    from evaluation import cli
+
+    def boom(args):
+        raise RuntimeError("something the package did not expect")
+
+    def interrupt(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_dictionary", boom)
+    assert cli.main(["data-dictionary"]) == 3
+    err = capsys.readouterr().err
+    assert "data-dictionary failed: RuntimeError: something the package did not expect" in err and "--debug" in err
+    with pytest.raises(RuntimeError):
+        cli.main(["data-dictionary", "--debug"])
+    with pytest.raises(RuntimeError):
+        cli.main(["--debug", "data-dictionary"])
+    monkeypatch.setattr(cli, "_cmd_dictionary", interrupt)
+    assert cli.main(["data-dictionary"]) == 130
+    assert "Interrupted" in capsys.readouterr().err

@@ -161,6 +161,33 @@ def reproducible_environment() -> Iterator[None]:
                 os.environ[k] = v
 
 
+def check_output_folder(out_dir: Path) -> None:
+    """Fail early, with a sentence, when the outputs could not be written to `out_dir`: a file in its place, an
+    output name taken by a folder, or a folder (or its parent) that cannot be created or written to."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportBuildError(f"the output folder {out_dir} is a file; give --out a folder (it is created if needed)")
+    taken = [name for name in OUTPUTS if (out_dir / name).is_dir()]
+    if taken:
+        raise ReportBuildError(f"{', '.join(taken)} in {out_dir} {'is a folder' if len(taken) == 1 else 'are folders'}; move it away first")
+    parent = next((p for p in [out_dir, *out_dir.parents] if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ReportBuildError(f"cannot create the output folder {out_dir}: {parent} is a file")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (out_dir.parent, out_dir) if out_dir.exists() else (out_dir.parent,):
+            with tempfile.NamedTemporaryFile(prefix=".write-test-", dir=folder):
+                pass
+    except OSError as exc:
+        raise ReportBuildError(
+            f"cannot write the report to {out_dir}: {exc.strerror or exc} ({exc.filename or folder}); "
+            "choose another --out or change the folder's permissions"
+        ) from None
+    for name in OUTPUTS:
+        target = out_dir / name
+        if target.exists() and not os.access(target, os.W_OK):
+            raise ReportBuildError(f"{target} exists and cannot be replaced (it is read-only); move it away or choose another --out")
+
+
 def build_report(
     data_dir: str | Path | None = None,
     config: str | Path | None = None,
@@ -176,6 +203,7 @@ def build_report(
     first: on any problem a ValidationError/ConfigError is raised and nothing is written.
     """
     out_dir = Path(out_dir).resolve()
+    check_output_folder(out_dir)  # before minutes of work, not after
     with reproducible_environment(), tempfile.TemporaryDirectory(prefix="evaluation-demo-") as demo_tmp:
         data_label = None
         if data_dir is None:

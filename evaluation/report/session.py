@@ -152,7 +152,8 @@ class ReportSession:
             "not_for_publication": self.internal_qa,
             "config_sha256": self.config.sha256,
             "inputs": {
-                name: {"file": f.path.name, "format": f.format, "rows": f.rows, "sha256": f.sha256}
+                name: {"file": f.name, "format": f.format, "rows": f.rows, "sha256": f.sha256}
+                | ({"files": [{"file": p.path.name, "rows": p.rows, "sha256": p.sha256} for p in f.parts]} if f.parts else {})
                 for name, f in sorted(self.data.files.items())
             },
         }
@@ -234,7 +235,7 @@ class ReportSession:
                 f"evaluation/data/unit_costs.csv and gdp_deflator.csv, shipped with evaluation {__version__}; each unit cost's "
                 "own source is in the table."
             )
-        files = [self.data.files[t].path.name for t in (tables or sorted(self.data.files)) if t in self.data.files]
+        files = [self.data.files[t].name for t in (tables or sorted(self.data.files)) if t in self.data.files]
         if "unit_costs" in (tables or ()) and "unit_costs" not in self.data.files:
             files.append("the unit costs shipped with evaluation (evaluation/data/unit_costs.csv)")
         if not files:
@@ -336,7 +337,15 @@ class ReportSession:
         return {
             "command": self.command,
             "data": self.data_label,
-            "inputs": {name: {"file": f.path.name, "rows": f.rows, "sha256": f.sha256} for name, f in sorted(self.data.files.items())},
+            "inputs": {
+                f"{name}" if len(f.files) == 1 else f"{name} ({k + 1} of {len(f.files)})": {
+                    "file": p.path.name,
+                    "rows": p.rows,
+                    "sha256": p.sha256,
+                }
+                for name, f in sorted(self.data.files.items())
+                for k, p in enumerate(f.files)
+            },
             "config_sha256": self.config.sha256,
             "config": self.config.as_dict(),
             "python": platform.python_version(),
