@@ -160,6 +160,8 @@ class CostsConfig:
     benefit_map: Mapping[str, str] = field(default_factory=dict)
     renewal_budget: float | None = None
     renewal_months: int = 12
+    overlapping_lines_intended: bool = False
+    staff_gaps_intended: bool = False
     as_reported: tuple[AsReported, ...] = ()
 
 
@@ -473,6 +475,8 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             benefit_map=co.get("benefit_map", {}),
             renewal_budget=co.get("renewal_budget"),
             renewal_months=co["renewal_months"],
+            overlapping_lines_intended=co["overlapping_lines_intended"],
+            staff_gaps_intended=co["staff_gaps_intended"],
             as_reported=tuple(
                 AsReported(
                     measure=a["measure"],

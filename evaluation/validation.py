@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -36,6 +37,7 @@ class CheckedTable:
     row_label: str
     problems: list[Problem]
     row_files: np.ndarray | None = None  # the file of each row, when the table was read from several
+    written: pd.DataFrame | None = None  # each contract column's values as written in the file (problems quote these)
 
     def problems_at(self, mask, column: str | None, message, rule: str, values=None, severity="error") -> None:
         """Add one problem for every row where `mask` is true. `message` may be a callable of the row position."""
@@ -44,7 +46,8 @@ class CheckedTable:
             msg = message(i) if callable(message) else message
             value = None
             if values is not None:
-                v = values.iloc[i] if isinstance(values, pd.Series) else values[i]
+                as_written = self.written is not None and column in self.written and (self.written[column].iloc[i] != "")
+                v = self.written[column].iloc[i] if as_written else values.iloc[i] if isinstance(values, pd.Series) else values[i]  # type: ignore[index]
                 value = None if _missing(v) else _show(v)
             self.problems.append(
                 Problem(
@@ -244,9 +247,11 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config, source: SourceC
                 column, f"[data.values.{schema.name}.{column}] maps values of a column that is not in the contract", "config_mapping"
             )
 
+    t.written = pd.DataFrame(index=frame.index)
     for f in schema.fields:
         if f.name in seen:
             text = frame.iloc[:, seen[f.name]].astype(str)
+            t.written[f.name] = text
             mapping = value_maps.get(f.name)
             if mapping:
                 text = _map_codes(t, text, f.name, mapping, f"[data.values.{schema.name}.{f.name}]")
@@ -320,7 +325,8 @@ def stack(tables: list[CheckedTable], schema: TableSchema) -> CheckedTable:
     files = np.concatenate([np.full(len(t.frame), t.file, dtype=object) for t in tables])
     rows = np.concatenate([t.row_numbers for t in tables])
     label = "row" if any(t.row_label == "row" for t in tables) else "record"
-    out = CheckedTable(schema.name, ", ".join(dict.fromkeys(t.file for t in tables)), frame, rows, label, [], files)
+    written = pd.concat([t.written if t.written is not None else pd.DataFrame(index=t.frame.index) for t in tables], ignore_index=True)
+    out = CheckedTable(schema.name, ", ".join(dict.fromkeys(t.file for t in tables)), frame, rows, label, [], files, written.fillna(""))
     for t in tables:
         out.problems.extend(t.problems)
     for f in schema.fields:
@@ -422,6 +428,59 @@ def _costs_start(tables: Tables, cfg: Config) -> None:
             "after_extract",
             s,
         )
+
+
+@rule("config_names_in_data", "custody_detentions")
+def _config_names_in_data(tables: Tables, cfg: Config) -> None:
+    """Every suite and area the config names appears in the data. Written in another case or spacing ('WOOD
+    GREEN'), the data's spelling is read as the config's, with a warning; appearing nowhere, it is an error
+    naming the closest values that do appear (a misspelt suite silently empties the programme group)."""
+    import difflib
+
+    t = tables["custody_detentions"]
+    p, c = cfg.programme, cfg.comparison
+    checks = (
+        ("custody_suite", "[programme] suites", p.suites),
+        ("custody_suite", "[comparison] suites", c.suites),
+        ("residence_area", "[programme] home_areas", p.home_areas),
+        ("residence_area", "[comparison] residence_areas", c.residence_areas or ()),
+    )
+    config_file = Path(cfg.source).name if cfg.source != "<dict>" else "evaluation.toml"
+    for column, key, names in checks:
+        s = t.frame[column]
+        present = set(s.dropna())
+        by_fold: dict[str, list[str]] = {}
+        for v in present:
+            by_fold.setdefault(_fold(v), []).append(v)
+        renames: dict[str, str] = {}
+        for name in names:
+            if name in present:
+                continue
+            spelt = [v for v in by_fold.get(_fold(name), []) if v != name]
+            if spelt:
+                renames.update({v: name for v in spelt})
+                continue
+            near = difflib.get_close_matches(_fold(name), list(by_fold), n=3, cutoff=0.5)
+            closest = [v for f in near for v in sorted(by_fold[f])]
+            t.problems.append(
+                Problem(
+                    file=config_file,
+                    column=key,
+                    value=name,
+                    message=f"appears nowhere in {t.file}, column {column}"
+                    + (
+                        f"; the closest values there: {', '.join(map(repr, closest))}"
+                        if closest
+                        else f"; it holds {len(present)} other value(s)"
+                    ),
+                    rule="config_names_in_data",
+                    column_label="key",
+                )
+            )
+        if renames:
+            counts = s.value_counts()
+            t.frame[column] = s.replace(renames)
+            _folding_warning(t, column, renames, counts, f"to the names in {key}")
 
 
 @rule("event_kind_configured", "custody_detentions")
@@ -670,6 +729,99 @@ def _cost_order(tables: Tables, cfg: Config) -> None:
     t = tables.get("costs")
     if t is not None:
         _not_before(t, "end_date", "start_date", "end_not_before_start")
+
+
+@rule("cost_lines_consistent", "costs")
+def _cost_lines(tables: Tables, cfg: Config) -> None:
+    """A budget double-counts when a line repeats another (same item and category, overlapping days) or is the sum
+    of the same category's lines inside its period (a total row under another name); it understates when days of
+    the programme have no staff line (a missing quarter). Errors, unless the config says they are intended."""
+    t = tables["costs"]
+    f = t.frame
+    ok = f.start_date.notna() & f.end_date.notna() & f.amount_gbp.notna() & (f.end_date >= f.start_date)
+    severity = "warning" if cfg.costs.overlapping_lines_intended else "error"
+    why = " (set [costs] overlapping_lines_intended = true if they are separate costs)"
+    item = f.item.fillna("").map(_fold)
+    seen: dict[tuple[str, str], list[int]] = {}
+    repeats = np.zeros(len(f), dtype=bool)
+    first_of: dict[int, int] = {}
+    rows_ok = [int(i) for i in np.flatnonzero(ok.to_numpy())]
+    for i in rows_ok:
+        key = (item.iloc[i], str(f.category.iloc[i]))
+        for j in seen.get(key, []):
+            if f.start_date.iloc[i] <= f.end_date.iloc[j] and f.start_date.iloc[j] <= f.end_date.iloc[i]:
+                repeats[i], first_of[i] = True, j
+                break
+        seen.setdefault(key, []).append(i)
+    t.problems_at(
+        repeats,
+        "start_date",
+        lambda i: f"overlaps row {int(t.row_numbers[first_of[i]])}, a line of the same item and category: counted twice{why}",
+        "cost_overlap",
+        f.start_date,
+        severity=severity,
+    )
+    sums = np.zeros(len(f), dtype=bool)
+    parts_of: dict[int, list[int]] = {}
+    for i in rows_ok:
+        inside = [
+            j
+            for j in rows_ok
+            if j != i
+            and not repeats[j]
+            and f.category.iloc[j] == f.category.iloc[i]
+            and f.start_date.iloc[j] >= f.start_date.iloc[i]
+            and f.end_date.iloc[j] <= f.end_date.iloc[i]
+        ]
+        total = float(f.amount_gbp.iloc[inside].sum()) if inside else 0.0
+        if len(inside) >= 2 and total > 0 and abs(total - float(f.amount_gbp.iloc[i])) <= 0.005 * total:
+            sums[i], parts_of[i] = True, inside
+    t.problems_at(
+        sums,
+        "amount_gbp",
+        lambda i: (
+            "equals the sum of rows "
+            + ", ".join(str(int(t.row_numbers[j])) for j in parts_of[i][:6])
+            + (" …" if len(parts_of[i]) > 6 else "")
+            + f" (the same category, inside its period): a total counted as a cost{why}"
+        ),
+        "cost_overlap",
+        f.amount_gbp,
+        severity=severity,
+    )
+    staff = f[ok & (f.category == "staff")]
+    p = cfg.programme
+    last = min(pd.Timestamp(p.end), pd.Timestamp(cfg.data.extract_date))
+    days = pd.date_range(pd.Timestamp(p.start), last, freq="D")
+    if staff.empty or days.empty:
+        return
+    covered = np.zeros(len(days), dtype=bool)
+    for s, e in zip(staff.start_date, staff.end_date):
+        covered |= (days >= s) & (days <= e)
+    if covered.all():
+        return
+    gaps, k = [], 0
+    while k < len(days):
+        if covered[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(days) and not covered[j + 1]:
+            j += 1
+        gaps.append((days[k], days[j]))
+        k = j + 1
+    listed = "; ".join(f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" if a != b else f"{a:%Y-%m-%d}" for a, b in gaps[:4])
+    t.problems.append(
+        Problem(
+            file=t.file,
+            column="start_date",
+            message=f"no staff line covers {int((~covered).sum())} day(s) of the programme period ({listed}"
+            + ("; …" if len(gaps) > 4 else "")
+            + "): the cost per person would be understated (set [costs] staff_gaps_intended = true if no one was paid then)",
+            rule="staff_gap",
+            severity="warning" if cfg.costs.staff_gaps_intended else "error",
+        )
+    )
 
 
 @rule("spell_end_not_before_start", "spells")

@@ -780,3 +780,80 @@ def test_codes_in_another_case_map_with_a_warning(broken, demo_dir):
     assert set(data.programme_contacts.outcome) <= {"intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral"}
     w = next(w for w in data.warnings if w.rule == "values_folded" and w.column == "outcome")
     assert "'GREEN' as 'Green'" in w.message
+
+
+def test_suites_and_areas_in_the_config_must_appear_in_the_data(broken, demo_dir):
+    """Issue 13: 'Wood Green' in the config and 'WOOD GREEN' in the data gave '0 approached' beside 'engaged 330',
+    exit 0. Now another case or spacing is read as the config's spelling (with a warning), and a name that
+    appears nowhere is an error naming the closest values that do."""
+
+    def shout(t):
+        d = t["custody_detentions"]
+        d["custody_suite"] = d["custody_suite"].str.upper()
+        d["residence_area"] = d["residence_area"].str.upper()
+
+    data = evaluation.load(broken(shout))
+    assert "Wood Green" in set(data.custody_detentions.custody_suite) and "Haringey" in set(data.custody_detentions.residence_area)
+    folds: dict[str, str] = {}
+    for w in data.warnings:
+        if w.rule == "values_folded":
+            folds[w.column] = folds.get(w.column, "") + w.message
+    assert "'WOOD GREEN' as 'Wood Green'" in folds["custody_suite"] and "'HARINGEY' as 'Haringey'" in folds["residence_area"]
+    text = (demo_dir / "evaluation.toml").read_text(encoding="utf-8").replace('"Wood Green"', '"Wood Gren"', 1)
+    problems = problems_of(broken(None, text))
+    p = next(p for p in problems if p.rule == "config_names_in_data")
+    assert p.file == "evaluation.toml" and p.column == "[programme] suites" and p.value == "Wood Gren"
+    assert "appears nowhere in custody_detentions.csv" in p.message and "'Wood Green'" in p.message
+
+
+def test_cost_lines_counted_twice_or_missing_are_errors(broken, demo_dir):
+    """Issue 13: overlapping cost lines raised the cost from £288,960 to £500,560 and a missing quarter understated
+    it by 19%, both without a word. A repeated line, a total under another name and a staff gap are errors, or
+    warnings when the config says they are intended."""
+    base = {}
+
+    def repeat_and_total(t):
+        c = t["costs"]
+        base["n"] = len(c)
+        staff = c[c.category == "staff"]
+        total = {
+            **staff.iloc[0].to_dict(),
+            "item": "Outreach team, whole period",
+            "start_date": staff.start_date.min(),
+            "end_date": staff.end_date.max(),
+            "amount_gbp": f"{staff.amount_gbp.astype(float).sum():.2f}",
+        }
+        t["costs"] = pd.concat([c, pd.DataFrame([staff.iloc[1].to_dict(), total])], ignore_index=True)
+
+    problems = problems_of(broken(repeat_and_total))
+    n = base["n"]
+    assert_problem(problems, "costs.csv", n + 2, "start_date", "overlaps row 3, a line of the same item and category: counted twice")
+    assert_problem(problems, "costs.csv", n + 3, "amount_gbp", "equals the sum of rows")
+    intended = _config_with(demo_dir, "costs", "overlapping_lines_intended = true")
+    data = evaluation.load(broken(repeat_and_total, intended))
+    assert {w.rule for w in data.warnings} >= {"cost_overlap"}
+
+    def drop_november(t):
+        c = t["costs"]
+        t["costs"] = c[~((c.category == "staff") & (c.start_date.str.startswith("2020-11")))]
+
+    problems = problems_of(broken(drop_november))
+    gap = next(p for p in problems if p.rule == "staff_gap")
+    assert gap.file == "costs.csv" and "30 day(s)" in gap.message and "2020-11-01 to 2020-11-30" in gap.message
+    data = evaluation.load(broken(drop_november, _config_with(demo_dir, "costs", "staff_gaps_intended = true")))
+    assert any(w.rule == "staff_gap" for w in data.warnings)
+
+
+def test_problems_quote_the_value_as_written(broken, demo_dir):
+    """A day-first extract's dates are quoted as the evaluator will find them in the file, not as parsed."""
+    dayfirst = _config_with(demo_dir, "data", 'date_format = "%d/%m/%Y"')
+
+    def edit(t):
+        c = t["programme_contacts"]
+        for col in ("contact_date", "followup_date", "intervention_start_date", "intervention_end_date"):
+            c[col] = pd.to_datetime(c[col]).dt.strftime("%d/%m/%Y").fillna("")
+        c.loc[3, "followup_date"] = "01/01/2019"  # before the contact: a rule on parsed dates
+
+    problems = problems_of(broken(edit, dayfirst))
+    p = next(p for p in problems if p.column == "followup_date" and p.row == 5)
+    assert p.value == "01/01/2019"
