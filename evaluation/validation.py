@@ -313,6 +313,19 @@ def _map_codes(t: CheckedTable, text: pd.Series, column: str, mapping: Mapping[s
             folds[value] = key
     if folds:
         _folding_warning(t, column, folds, counts, f"to the codes in {where}")
+    used = {_fold(v) for v in out_map}
+    unused = [k for k in mapping if _fold(k) not in used]
+    if unused:
+        t.problems.append(
+            Problem(
+                file=t.file,
+                column=column,
+                message=f"{where} maps {', '.join(map(repr, unused))}, which appear{'s' if len(unused) == 1 else ''} nowhere in "
+                "the column: a misspelt code, or one this extract does not use",
+                rule="unused_mapping",
+                severity="warning",
+            )
+        )
     return text.map(lambda v: out_map.get(v, v))
 
 
@@ -543,6 +556,47 @@ def _person_sex(tables: Tables, cfg: Config) -> None:
         "person_consistency",
         f.sex,
     )
+
+
+def age_on(born: pd.Series, on: pd.Series) -> pd.Series:
+    """Age in completed years on each date (a birthday counts from the day itself)."""
+    years = on.dt.year - born.dt.year
+    before_birthday = (on.dt.month < born.dt.month) | ((on.dt.month == born.dt.month) & (on.dt.day < born.dt.day))
+    return (years - before_birthday.astype(int)).astype("Int64")
+
+
+@rule("age_from_date_of_birth", "custody_detentions")
+def _age_from_dob(tables: Tables, cfg: Config) -> None:
+    """Ages computed from dates of birth where the extract gives them; then the dates of birth are dropped, so
+    that they never travel further than the loader."""
+    t = tables["custody_detentions"]
+    f = t.frame
+    dob = f.pop("date_of_birth") if "date_of_birth" in f else pd.Series(pd.NaT, index=f.index)
+    if t.written is not None and "date_of_birth" in t.written:
+        t.written = t.written.drop(columns="date_of_birth")
+    computed = age_on(dob, f.arrival_datetime)
+    given = f.age_at_arrival
+    t.problems_at(
+        (given.isna() & computed.isna()).to_numpy(),
+        "age_at_arrival",
+        "a value is required here (or a date_of_birth to compute it from)",
+        "required",
+    )
+    differ = (given.notna() & computed.notna() & (given != computed)).fillna(False).to_numpy()
+    t.problems_at(
+        differ,
+        "age_at_arrival",
+        lambda i: f"does not match the age at arrival computed from the date of birth ({int(computed.iloc[i])})",
+        "age_from_date_of_birth",
+        given,
+    )
+    t.problems_at(
+        (computed.notna() & ((computed < 10) | (computed > 110))).fillna(False).to_numpy(),
+        "age_at_arrival",
+        lambda i: f"computed from the date of birth as {int(computed.iloc[i])}, outside 10 to 110",
+        "range",
+    )
+    f["age_at_arrival"] = given.fillna(computed)
 
 
 @rule("person_age_consistent", "custody_detentions")

@@ -774,9 +774,11 @@ def test_codes_in_another_case_map_with_a_warning(broken, demo_dir):
 
     text = (demo_dir / "evaluation.toml").read_text(encoding="utf-8") + (
         '\n[data.values.programme_contacts.outcome]\nGreen = "intervention_arranged"\nAmber = "awaiting_intervention"\n'
-        'Red = "declined"\nBlue = "out_of_area_referral"\n'
+        'Red = "declined"\nBlue = "out_of_area_referral"\nPurple = "declined"\n'
     )
     data = evaluation.load(broken(edit, text))
+    unused = next(w for w in data.warnings if w.rule == "unused_mapping")
+    assert "'Purple'" in unused.message and "Green" not in unused.message
     assert set(data.programme_contacts.outcome) <= {"intervention_arranged", "awaiting_intervention", "declined", "out_of_area_referral"}
     w = next(w for w in data.warnings if w.rule == "values_folded" and w.column == "outcome")
     assert "'GREEN' as 'Green'" in w.message
@@ -857,3 +859,32 @@ def test_problems_quote_the_value_as_written(broken, demo_dir):
     problems = problems_of(broken(edit, dayfirst))
     p = next(p for p in problems if p.column == "followup_date" and p.row == 5)
     assert p.value == "01/01/2019"
+
+
+def test_age_from_date_of_birth_which_never_travels_further(broken):
+    """Issue 13: an extract with dates of birth instead of ages: the age at each arrival is computed, a given age
+    that disagrees is an error, and the date of birth is dropped by the loader."""
+    born = {}
+
+    def to_dob(t):
+        d = t["custody_detentions"]
+        arrival = pd.to_datetime(d.arrival_datetime)
+        dob = arrival - pd.to_timedelta(d.age_at_arrival.astype(int) * 365.25 + 100, unit="D")
+        d["date_of_birth"] = dob.dt.strftime("%Y-%m-%d")
+        born["ages"] = d.age_at_arrival.astype(int).tolist()
+        d["age_at_arrival"] = ""
+        d.loc[5, "age_at_arrival"] = str(born["ages"][5] + 3)  # disagrees with the date of birth
+
+    problems = problems_of(broken(to_dob))
+    assert_problem(
+        problems, "custody_detentions.csv", 7, "age_at_arrival", "does not match the age at arrival computed from the date of birth"
+    )
+
+    def to_dob_only(t):
+        to_dob(t)
+        t["custody_detentions"] = t["custody_detentions"].drop(columns="age_at_arrival")
+
+    data = evaluation.load(broken(to_dob_only))
+    assert "date_of_birth" not in data.custody_detentions.columns
+    computed = data.custody_detentions.age_at_arrival.astype(int).tolist()
+    assert sum(a != b for a, b in zip(computed, born["ages"])) == 0

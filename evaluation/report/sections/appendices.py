@@ -268,8 +268,8 @@ def missingness_table(data: EvaluationData, log: DisclosureLog, links: Mapping[s
         n = len(frame)
         records = input_count(log, name, "rows", n, "data_quality_missing", name)
         for fld in schema.fields:
-            if fld.name not in frame.columns or fld.required:
-                continue
+            if fld.name not in frame.columns or fld.required or fld.default is not None or fld.name == "age_at_arrival":
+                continue  # never missing: required, filled with a default, or (an age) computed from the date of birth
             missing = int(frame[fld.name].isna().sum())
             q_missing, q_present = f"input[{name}.{fld.name}]:missing", f"input[{name}.{fld.name}]:present"
             pub.count(q_present, n - missing, "data_quality_missing", f"{name}.{fld.name}", "present", "implicit")
