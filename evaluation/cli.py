@@ -1,5 +1,6 @@
 """The `evaluation` command.
 
+    evaluation init DATA [--out FILE]            draft an evaluation.toml from the files as received
     evaluation validate DATA [--config FILE]     check extracts against the contract; writes nothing
     evaluation demo-data OUT                     write the synthetic demo dataset and its config
     evaluation report [--data DIR] [--out DIR]   build the report (demo data when --data is not given)
@@ -46,6 +47,25 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
         print()
         print(format_problems(data.warnings, max_per_rule=0 if args.all else 50))
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .init import draft_config
+
+    folder = Path(args.data)
+    if not folder.is_dir():
+        _err(f"{folder} is not a folder")
+        return EXIT_USAGE
+    out = Path(args.out) if args.out else folder / "evaluation.toml"
+    if out.exists() and not args.force:
+        _err(f"{out} already exists; use --force to overwrite it, or --out to write the draft elsewhere")
+        return EXIT_USAGE
+    text, guesses = draft_config(folder)
+    out.write_text(text + "\n", encoding="utf-8")
+    for g in guesses:
+        print(f"  {g.path.name}: {g.table or 'not recognised'}" + (f" ({g.note})" if g.note else ""))
+    print(f"Draft config written to {out}. Check every GUESS and FILL IN, then run: evaluation validate {folder}")
     return 0
 
 
@@ -120,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--config", metavar="FILE", help="config file (default: DATA/evaluation.toml)")
     v.add_argument("--all", action="store_true", help="list every problem (default: at most 50 per file, column and rule)")
     v.set_defaults(func=_cmd_validate)
+
+    i = sub.add_parser(
+        "init",
+        parents=[common],
+        help="draft an evaluation.toml from the files as received",
+        description="Read every CSV, XLSX and Parquet file in DATA (nothing is modified), guess which table each holds, "
+        "and write a commented draft config: one [[data.sources]] entry per file with its header row, separator, "
+        "encoding, date format, column mapping and the local codes to map; the programme's suites and period guessed "
+        "from the data.",
+    )
+    i.add_argument("data", metavar="DATA", help="folder holding the extracts as received")
+    i.add_argument("--out", metavar="FILE", help="where to write the draft (default: DATA/evaluation.toml)")
+    i.add_argument("--force", action="store_true", help="overwrite an existing config")
+    i.set_defaults(func=_cmd_init)
 
     d = sub.add_parser(
         "demo-data",

@@ -240,7 +240,7 @@ def _read_xlsx(
     if not rows_nonblank:
         raise _fail(path, f"sheet '{sheet}' is empty; expected a header row and at least one data row", "empty_file")
     first = rows[header_row - 1] if len(rows) >= header_row else []
-    if not set(expected) & {c.strip() for c in first}:
+    if expected and not set(expected) & {c.strip() for c in first}:
         if header_row == 1:
             elsewhere = _header_elsewhere(path, rows_nonblank, expected, f"sheet '{sheet}': ")
             if elsewhere:
