@@ -103,12 +103,37 @@ def _cmd_report(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             say=(lambda m: None) if args.quiet else print,
             internal_qa=args.internal_qa,
-            command=" ".join(["evaluation", *(a for a in args.argv if a != "--quiet")]),
-        )  # output-neutral flags left out
+            command=portable_command(args.argv),
+        )
     except ReportBuildError as exc:
         _err(f"Report build failed: {exc}")
         return EXIT_BUILD
     return 0
+
+
+PATH_FLAGS = ("--data", "--out", "--config")
+
+
+def portable_command(argv: list[str]) -> str:
+    """The command as the provenance appendix records it: output-neutral flags left out, and every path given as
+    the folder or file name alone (`--out /home/alice/reports/x` as `--out x`): absolute local paths can carry
+    user names, and the same build from another folder must read the same."""
+    out, skip_next = ["evaluation"], False
+    for i, a in enumerate(argv):
+        if skip_next:
+            skip_next = False
+            continue
+        if a in ("--quiet", "--debug"):
+            continue
+        flag, eq, value = a.partition("=")
+        if flag in PATH_FLAGS and eq:
+            out.append(f"{flag}={Path(value).name or value}")
+        elif a in PATH_FLAGS and i + 1 < len(argv):
+            out += [a, Path(argv[i + 1]).name or argv[i + 1]]
+            skip_next = True
+        else:
+            out.append(a)
+    return " ".join(out)
 
 
 def _cmd_dictionary(args: argparse.Namespace) -> int:

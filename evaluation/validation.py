@@ -10,7 +10,7 @@ of rows validate in seconds.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -38,6 +38,7 @@ class CheckedTable:
     problems: list[Problem]
     row_files: np.ndarray | None = None  # the file of each row, when the table was read from several
     written: pd.DataFrame | None = None  # each contract column's values as written in the file (problems quote these)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> contract column -> the file's own name
 
     def problems_at(self, mask, column: str | None, message, rule: str, values=None, severity="error") -> None:
         """Add one problem for every row where `mask` is true. `message` may be a callable of the row position."""
@@ -49,11 +50,12 @@ class CheckedTable:
                 as_written = self.written is not None and column in self.written and (self.written[column].iloc[i] != "")
                 v = self.written[column].iloc[i] if as_written else values.iloc[i] if isinstance(values, pd.Series) else values[i]  # type: ignore[index]
                 value = None if _missing(v) else _show(v)
+            file = self.file if self.row_files is None else str(self.row_files[i])
             self.problems.append(
                 Problem(
-                    file=self.file if self.row_files is None else str(self.row_files[i]),
+                    file=file,
                     row=int(self.row_numbers[i]),
-                    column=column,
+                    column=self.headers.get(file, {}).get(column, column) if column else column,
                     value=value,
                     message=msg,
                     rule=rule,
@@ -222,6 +224,7 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config, source: SourceC
                 "config_mapping",
             )
     cols = [renames.get(c, c) for c in frame.columns]
+    t.headers[t.file] = {renames[c]: c for c in frame.columns if c in renames and renames[c] in schema.field_names}
     seen: dict[str, int] = {}
     for pos, c in enumerate(cols):
         if c == "":
@@ -289,7 +292,7 @@ def _folding_warning(t: CheckedTable, column: str, folds: dict[str, str], counts
     t.problems.append(
         Problem(
             file=t.file,
-            column=column,
+            column=t.headers.get(t.file, {}).get(column, column),
             message=f"values matched {what} ignoring case and spaces: {listed}{more}",
             rule="values_folded",
             severity="warning",
@@ -342,6 +345,7 @@ def stack(tables: list[CheckedTable], schema: TableSchema) -> CheckedTable:
     out = CheckedTable(schema.name, ", ".join(dict.fromkeys(t.file for t in tables)), frame, rows, label, [], files, written.fillna(""))
     for t in tables:
         out.problems.extend(t.problems)
+        out.headers.update(t.headers)
     for f in schema.fields:
         if f.unique:
             s = frame[f.name]

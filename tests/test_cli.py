@@ -160,3 +160,19 @@ def test_init_drafts_a_config_from_the_files_as_received(tmp_path, demo_dir):
     (data / "evaluation.toml").write_text(filled, encoding="utf-8")
     loaded = evaluation.load(data)
     assert len(loaded.custody_detentions) == len(det) and len(loaded.programme_contacts) == len(con) and len(loaded.events) == len(ev)
+
+
+def test_the_recorded_command_carries_no_local_paths():
+    """Issue 13: `--out /home/…/reports` was printed as typed in the provenance appendix."""
+    from evaluation.cli import portable_command
+
+    argv = [
+        "report",
+        "--data",
+        "/home/alice/cases/alliance/data",
+        "--out=/home/alice/reports/alliance",
+        "--config",
+        "/tmp/x/eval.toml",
+        "--quiet",
+    ]
+    assert portable_command(argv) == "evaluation report --data data --out=alliance --config eval.toml"

@@ -888,3 +888,17 @@ def test_age_from_date_of_birth_which_never_travels_further(broken):
     assert "date_of_birth" not in data.custody_detentions.columns
     computed = data.custody_detentions.age_at_arrival.astype(int).tolist()
     assert sum(a != b for a, b in zip(computed, born["ages"])) == 0
+
+
+def test_problems_name_the_files_own_column(broken, demo_dir):
+    """Issue 13: a problem names the column as the file spells it (the evaluator's header), not the contract's."""
+
+    def edit(t):
+        c = t["programme_contacts"].rename(columns={"contact_date": "Date of contact"})
+        c.loc[3, "Date of contact"] = "next Tuesday"
+        t["programme_contacts"] = c
+
+    text = (demo_dir / "evaluation.toml").read_text(
+        encoding="utf-8"
+    ) + '\n[data.columns.programme_contacts]\n"Date of contact" = "contact_date"\n'
+    assert_problem(problems_of(broken(edit, text)), "programme_contacts.csv", 5, "Date of contact", "expected a date")

@@ -169,12 +169,12 @@ def check_output_folder(out_dir: Path) -> None:
     taken = [name for name in OUTPUTS if (out_dir / name).is_dir()]
     if taken:
         raise ReportBuildError(f"{', '.join(taken)} in {out_dir} {'is a folder' if len(taken) == 1 else 'are folders'}; move it away first")
-    parent = next((p for p in [out_dir, *out_dir.parents] if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise ReportBuildError(f"cannot create the output folder {out_dir}: {parent} is a file")
+    existing = next((p for p in [out_dir, *out_dir.parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ReportBuildError(f"cannot create the output folder {out_dir}: {existing} is a file")
+    folder = existing  # nothing is created here: a build that fails validation leaves no trace
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        for folder in (out_dir.parent, out_dir) if out_dir.exists() else (out_dir.parent,):
+        if folder is not None:
             with tempfile.NamedTemporaryFile(prefix=".write-test-", dir=folder):
                 pass
     except OSError as exc:
