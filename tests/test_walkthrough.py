@@ -77,3 +77,57 @@ def test_walkthrough_validation_example_is_what_validate_prints(broken, tmp_path
     assert res.returncode == 1
     quoted = re.search(r"```text\n(.*?)```", DOC.read_text("utf-8"), flags=re.S).group(1).strip()
     assert res.stderr.strip() == quoted
+
+
+def _as_received(demo_dir, folder):
+    """The demo extracts as the walkthrough's step 2 describes the files received."""
+    det = pd.read_csv(demo_dir / "custody_detentions.csv", dtype=str, keep_default_na=False)
+    local = {
+        "detention_id": "Custody Ref",
+        "person_id": "Person ID",
+        "custody_suite": "Suite",
+        "arrival_datetime": "Arrival",
+        "release_datetime": "Release",
+        "age_at_arrival": "Age",
+        "sex": "Gender",
+    }
+    det = det.rename(columns=local)
+    det["Gender"] = det["Gender"].map({"male": "M", "female": "F"}).fillna("U")
+    for c in ("Arrival", "Release"):
+        det[c] = pd.to_datetime(det[c]).dt.strftime("%d/%m/%Y %H:%M").fillna("")
+    body = det.to_csv(index=False, sep=";", lineterminator="\r\n")
+    (folder / "custody export.csv").write_bytes(("Custody records, extracted 15/06/2022\r\n" + body).encode("cp1252"))
+    con = pd.read_csv(demo_dir / "programme_contacts.csv", dtype=str, keep_default_na=False)
+    rag = {"intervention_arranged": "Green", "awaiting_intervention": "Amber", "declined": "Red", "out_of_area_referral": "Blue"}
+    con["outcome"] = con.outcome.map(rag)
+    for c in ("contact_date", "followup_date", "intervention_start_date", "intervention_end_date"):
+        con[c] = pd.to_datetime(con[c]).dt.strftime("%d/%m/%Y").fillna("")
+    con.rename(columns={"outcome": "RAG", "person_id": "Person ID", "detention_id": "Custody Ref"}).to_excel(
+        folder / "log.xlsx", index=False
+    )
+    (folder / "police events.csv").write_bytes((demo_dir / "events.csv").read_bytes())
+    (folder / "budget.csv").write_bytes((demo_dir / "costs.csv").read_bytes())
+    return {v: k for k, v in rag.items()}
+
+
+def test_walkthrough_init_writes_the_draft_shown(demo_dir, tmp_path):
+    """Step 2's `evaluation init` on the files it describes writes the custody source it quotes, and the draft,
+    once the codes it asks for are filled in, loads the same tables as the demo."""
+    from tests.conftest import run_cli
+
+    folder = tmp_path / "my-extracts"
+    folder.mkdir()
+    codes = _as_received(demo_dir, folder)
+    res = run_cli("init", str(folder))
+    assert res.returncode == 0, res.stderr
+    draft = (folder / "evaluation.toml").read_text(encoding="utf-8")
+    text = DOC.read_text("utf-8")
+    quoted = re.search(r"```toml\n(.*?)```", text[text.index("<!-- walkthrough-init -->") :], flags=re.S).group(1)
+    assert quoted in draft
+    for code, role in codes.items():
+        assert f'# "{code}" = ""  # FILL IN' in draft
+        draft = draft.replace(f'# "{code}" = ""  # FILL IN', f'"{code}" = "{role}"')
+    (folder / "evaluation.toml").write_text(draft, encoding="utf-8")
+    mapped, reference = evaluation.load(folder), evaluation.load(demo_dir)
+    for name in ("custody_detentions", "programme_contacts", "events", "costs"):
+        pd.testing.assert_frame_equal(mapped.table(name), reference.table(name), obj=name)
