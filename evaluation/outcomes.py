@@ -643,6 +643,34 @@ def _windows_and_counts(
     return win, counts
 
 
+def did_for_treated(res: OutcomesResult, treated_units: set[str], window: int) -> dict[str, dict[str, Any]]:
+    """The DiD ratio of rate ratios for each recorded outcome on the matched sets of `treated_units` alone (a
+    subgroup of the programme group, e.g. one phase), on the primary matching with its weights recomputed by
+    MatchIt's rule for the sets kept; with the programme children kept and the observed events per group and
+    period (which decide whether the estimate can be published)."""
+    from .reoffending import restricted_weights
+
+    cm = res.matched.get(res.primary)
+    if cm is None or res.sample is None:
+        return {}
+    comparison = set(res.sample.unit_id[res.sample.treated == 0])
+    w = restricted_weights(cm, comparison | set(treated_units))
+    counts = res.counts[res.counts.window_months == window]
+    out: dict[str, dict[str, Any]] = {}
+    for o in res.recorded:
+        panel = _panel(counts, w, OUTCOMES[o][0], "before", "after")
+        did, _ = did_poisson(panel)
+        events = {
+            f"{'programme' if g else 'comparison'} {'after' if p else 'before'}": int(
+                panel.observed[(panel.treated == g) & (panel.post == p)].sum()
+            )
+            for g in (1, 0)
+            for p in (0, 1)
+        }
+        out[o] = {**did, "events": events, "programme_children": int((w.treated == 1).sum())}
+    return out
+
+
 def did_only(
     data, cm: CohortMatch, windows_months: list[int], mode: str = "censor", model: censoring.ApproachModel | None = None
 ) -> dict[str, dict[int, dict[str, float]]]:

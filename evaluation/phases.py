@@ -2,7 +2,10 @@
 year and a renewal with a smaller team. For each phase: the people first engaged in it (each counted once, in
 the phase of their first contact in the programme period), how far they got, what the phase cost (cost lines
 apportioned by day, as for the whole period), the cost per person engaged, and throughput per month and per
-member of staff. Effects by phase are not estimated: the matched comparison rests on the whole cohort.
+member of staff. And, where the before/after comparison ran, its effect estimated on each phase's programme
+children and their own matched comparisons (`phase_effects`): the same matching, each phase's matched sets
+kept (weights recomputed), so the phases' estimates are comparable; each rests on fewer children than the
+whole, and no test of a difference between phases is made.
 """
 
 from __future__ import annotations
@@ -89,6 +92,59 @@ class PhasesResult:
         return out
 
 
+@dataclass
+class PhaseEffects:
+    """The before/after effect (ratio of rate ratios) for each phase and recorded outcome, at one window."""
+
+    window: int
+    table: pd.DataFrame  # phase, outcome, programme_children, rate_ratio, ci_low, ci_high, p_value, fewest_events, not_estimable
+
+    def to_results(self) -> dict[str, dict[str, Any]]:
+        """results.json's phases[i].effects (before disclosure control)."""
+        out: dict[str, dict[str, Any]] = {}
+        for r in self.table.itertuples():
+            ok = math.isfinite(r.rate_ratio)
+            out.setdefault(r.phase, {})[r.outcome] = {
+                "window_months": self.window,
+                "rate_ratio": round(float(r.rate_ratio), 6) if ok else None,
+                "ci": [round(float(r.ci_low), 6), round(float(r.ci_high), 6)] if ok else None,
+                "p_value": round(float(r.p_value), 6) if ok else None,
+            }
+        return out
+
+
+def analyse_phase_effects(phases: PhasesResult, before_after, window: int | None = None) -> PhaseEffects | None:
+    """Each phase's programme children (by their index date) with their own matched comparisons: the DiD for every
+    recorded outcome at the longest window (or `window`)."""
+    from .outcomes import did_for_treated
+
+    sample = before_after.sample
+    if sample is None:
+        return None
+    window = window or max(next(iter(before_after.results.values())))
+    rows = []
+    for ph in phases.phases:
+        start, end = pd.Timestamp(ph.start), pd.Timestamp(ph.end)
+        treated = sample[(sample.treated == 1) & (sample.index_date >= start) & (sample.index_date <= end)]
+        if treated.empty:
+            continue
+        for outcome, d in did_for_treated(before_after, set(treated.unit_id), window).items():
+            rows.append(
+                {
+                    "phase": ph.name,
+                    "outcome": outcome,
+                    "programme_children": d["programme_children"],
+                    "rate_ratio": d["rate_ratio"],
+                    "ci_low": d["ci_low"],
+                    "ci_high": d["ci_high"],
+                    "p_value": d.get("p_value", math.nan),
+                    "fewest_events": min(d["events"].values()),
+                    "not_estimable": d.get("not_estimable", ""),
+                }
+            )
+    return PhaseEffects(window, pd.DataFrame(rows)) if rows else None
+
+
 def analyse_phases(data, eng: EngagementResult) -> PhasesResult | None:
     """Engagement, cost and throughput for each configured phase; None when the config names no phases."""
     phases = data.config.phases
@@ -138,4 +194,4 @@ def analyse_phases(data, eng: EngagementResult) -> PhasesResult | None:
     return PhasesResult(tuple(phases), table, covers, pd.Timestamp(cfg.start), pd.Timestamp(cfg.end), notes)
 
 
-__all__ = ["PhasesResult", "analyse_phases"]
+__all__ = ["PhaseEffects", "PhasesResult", "analyse_phase_effects", "analyse_phases"]

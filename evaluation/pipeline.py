@@ -31,7 +31,7 @@ from .estimate import Estimate, estimates_frame
 from .loading import EvaluationData
 from .matching import CohortMatch, MatchingError, match_comparison
 from .outcomes import OutcomesResult, compare_before_after
-from .phases import PhasesResult, analyse_phases
+from .phases import PhaseEffects, PhasesResult, analyse_phase_effects, analyse_phases
 from .reoffending import ReoffendingError, ReoffendingResult
 from .reoffending import analyse as analyse_reoffending
 from .spells import SpellsError, SpellsResult, analyse_spells
@@ -130,6 +130,14 @@ class Evaluation:
             needs=("matching",),
             tables={"events": "offences and their outcomes"},
         )
+
+    @cached_property
+    def phase_effects(self) -> PhaseEffects | None:
+        """The before/after effect on each phase's programme children and their own matched comparisons; None without
+        phases or without the before/after comparison."""
+        if self.phases is None or self.before_after is None:
+            return None
+        return analyse_phase_effects(self.phases, self.before_after, self.config.costs.window_months)
 
     @cached_property
     def phases(self) -> PhasesResult | None:

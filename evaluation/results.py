@@ -17,7 +17,7 @@ from .estimate import Estimate
 from .matching import CohortMatch, MatchResult
 from .outcomes import DID_MATCHINGS, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
 from .outcomes import OUTCOMES as EVENT_OUTCOMES
-from .phases import PhasesResult
+from .phases import PhaseEffects, PhasesResult
 from .pipeline import EXPECTED_FAILURES, Evaluation, evaluate
 from .reoffending import Difference, Measure, ReoffendingResult
 from .spells import PERIODS as SPELL_PERIODS
@@ -47,6 +47,7 @@ __all__ = [
     "Measure",
     "Note",
     "OutcomesResult",
+    "PhaseEffects",
     "PhasesResult",
     "ProgrammeCosts",
     "ReoffendingResult",

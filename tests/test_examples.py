@@ -80,6 +80,12 @@ def test_alliance_renewal_reports_each_phase_and_the_renewal_from_the_latest(exa
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "The programme by phase" in html and "part 3 of 3" in html  # 24 months: monthly tables in parts, none cut
     assert "Sep 2023" in html and "Total" in html
+    assert "Effect by phase" in html  # effects by phase, on each phase's matched sets
+    for p in phases:
+        effect = p["effects"]["offending"]
+        assert effect["window_months"] == 12 and set(effect) == {"window_months", "rate_ratio", "ci", "p_value"}
+        if effect["rate_ratio"] is not None:
+            assert effect["ci"][0] < effect["rate_ratio"] < effect["ci"][1]
 
 
 def test_northants_reports_providers_referrals_and_contacts_outside_custody(example):

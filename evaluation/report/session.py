@@ -137,6 +137,7 @@ class ReportSession:
     value_for_money = property(lambda self: self._stage_result("value_for_money"))
     programme_costs = property(lambda self: self.evaluation.programme_costs)  # rests on no matching: never withheld
     phases = property(lambda self: self.evaluation.phases)
+    phase_effects = property(lambda self: None if "before_after" in self._withheld else self.evaluation.phase_effects)
     spells = property(lambda self: self.evaluation.spells)
 
     # ------------------------------------------------------------------ provenance

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
-from ...results import EngagementResult, PhasesResult
+from ...results import EVENT_OUTCOMES, EngagementResult, PhaseEffects, PhasesResult
 from ...results import engaged_quantity as quantity
 from ..formatting import money
 from ..words import verbatim
@@ -117,8 +117,7 @@ def phases_text(ph: PhasesResult) -> str:
     """What the phases are and what the table can and cannot say."""
     lines = [
         "Each person is counted once, in the phase of their first contact in the period. Costs are the cost lines "
-        "apportioned by day to each phase. Effects are not estimated by phase: the matched comparison rests on the whole "
-        "cohort, and a phase's share of it would be too small to say anything on its own."
+        "apportioned by day to each phase."
     ]
     described = [f"- **{verbatim(p.name)}**: {verbatim(p.description)}" for p in ph.phases if p.description]
     if described:
@@ -127,4 +126,57 @@ def phases_text(ph: PhasesResult) -> str:
     return "\n\n".join(lines)
 
 
-__all__ = ["phase_quantity", "phases_published", "phases_table", "phases_results", "phases_text"]
+def phase_effect_published(r, log: DisclosureLog) -> bool:
+    """A phase's effect is shown when it is estimable on at least `min_rate_base` programme children with at least
+    the threshold number of events in each group and period (the whole cohort's rule for its rates)."""
+    return bool(math.isfinite(r.rate_ratio) and r.programme_children >= log.policy.min_rate_base and not log.policy.small(r.fewest_events))
+
+
+def phase_effects_table(pe: PhaseEffects, log: DisclosureLog) -> pd.DataFrame:
+    """Each phase's ratio of rate ratios with its interval, or why it is not shown."""
+    rows = []
+    for r in pe.table.itertuples():
+        shown = phase_effect_published(r, log)
+        if not shown:
+            log.add("phase_effects", f"{r.phase}: {r.outcome}", "ratio of rate ratios", "too few children or events in the phase")
+        rows.append(
+            {
+                "Phase": verbatim(r.phase),
+                "Outcome": EVENT_OUTCOMES[r.outcome][1],
+                f"Ratio of rate ratios, {pe.window} months (95% CI)": f"{r.rate_ratio:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f})"
+                if shown
+                else "too few to estimate",
+                "p": f"{r.p_value:.3f}" if shown else "–",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def phase_effects_results(pe: PhaseEffects, log: DisclosureLog) -> dict[str, dict]:
+    """results.json's phases[i].effects, with what is not shown left out (None)."""
+    out = pe.to_results()
+    for r in pe.table.itertuples():
+        if not phase_effect_published(r, log):
+            out[r.phase][r.outcome] = {"window_months": pe.window, "rate_ratio": None, "ci": None, "p_value": None}
+    return out
+
+
+def phase_effects_text(pe: PhaseEffects) -> str:
+    return (
+        "The same before/after comparison on each phase's programme children and their own matched comparison children "
+        "(the same matching, each phase's matched sets kept). Each phase rests on fewer children than the whole, so its "
+        "interval is wider; the phases' estimates are not tested against each other, and overlapping intervals are not "
+        "evidence that the phases did equally well."
+    )
+
+
+__all__ = [
+    "phase_quantity",
+    "phases_published",
+    "phases_table",
+    "phases_results",
+    "phases_text",
+    "phase_effects_table",
+    "phase_effects_results",
+    "phase_effects_text",
+]
