@@ -578,7 +578,10 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
     ]
     valued, used = value_outcome_types(unit_cost_library(data), benefit_map(data), needed, price_year, cc.unit_cost_uncertainty)
 
-    n = reached["engaged"]
+    # one population: the harm averted is credited to the people the matched comparison describes (engaged within
+    # the eligible ages at an index event), not to everyone the programme met
+    age = eng.children.age_at_arrival.astype(float)
+    n = int(age.between(cfg.programme.age_min, cfg.programme.age_max).sum())
     adjust = cc.attribution * (1 - cc.optimism_bias_benefits) * _discount_factor(cc, cc.horizon_years)
     cost = period.full_economic * (1 + cc.optimism_bias_costs)
     per_event = {o: benefits_per_averted_event(e, valued) for o, e in effects.items()}
@@ -625,6 +628,11 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
         "unreported crime, so benefits are conservative in that respect (Home Office RR99, section 3.3).",
         "Proven reoffences are a subset of the offences counted, so their criminal justice costs are not added again.",
     ]
+    if n < reached["engaged"]:
+        notes.append(
+            "The harm averted is credited only to the people engaged within the eligible ages, whom the matched comparison "
+            "describes; people the programme met outside those ages, or with no index event recorded, are credited with none."
+        )
     if outcomes.not_recorded:
         left_out = " and ".join(OUTCOMES[o][1].lower() for o in outcomes.not_recorded)
         notes.append(
