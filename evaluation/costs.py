@@ -728,7 +728,8 @@ def _tornado(effects, valued, per_event, n, adjust, cost, cc) -> pd.DataFrame:
             "high": base / cc.attribution if cc.attribution else 0,
         }
     )
-    rows.append({"parameter": "Programme cost +20% (optimism bias)", "low": base / 1.2, "high": base})
+    bias = cc.optimism_bias_costs if cc.optimism_bias_costs > 0 else 0.2  # the configured bias, else the tornado's usual +20%
+    rows.append({"parameter": f"Programme cost +{100 * bias:.0f}% (optimism bias)", "low": base / (1 + bias), "high": base})
     t = pd.DataFrame(rows)
     t["swing"] = (t.high - t.low).abs()
     return t.sort_values("swing", ascending=False).reset_index(drop=True).assign(base=base)

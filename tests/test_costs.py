@@ -193,3 +193,31 @@ def test_unit_costs_table_rules(broken):
         evaluation.load(broken(edit))
     rules = {(p.column, p.rule) for p in exc.value.errors if p.file == "unit_costs.csv"}
     assert {("total", "conditional_required"), ("price_year", "type"), ("low", "range")} <= rules
+
+
+def test_tornado_uses_the_configured_optimism_bias(demo_vfm):
+    """Issue 14: the tornado said '+20% optimism bias' whatever the config said."""
+    import dataclasses
+
+    data, oc, v = demo_vfm
+    assert "Programme cost +20% (optimism bias)" in set(v.tornado.parameter)  # none configured: the usual +20%
+    cfg = dataclasses.replace(data.config, costs=dataclasses.replace(data.config.costs, optimism_bias_costs=0.44))
+    biased = costs.analyse(dataclasses.replace(data, config=cfg), engagement.analyse(data), oc)
+    row = biased.tornado.set_index("parameter").loc["Programme cost +44% (optimism bias)"]
+    assert row.low == pytest.approx(row.base / 1.44)
+
+
+def test_benefits_are_credited_to_the_eligible_people_engaged(demo_vfm):
+    """Issue 12, one population: the harm averted is extrapolated to the people engaged within the eligible ages
+    (whom the matched comparison describes), not to everyone the programme met."""
+    import dataclasses
+
+    data, oc, v = demo_vfm
+    eng = engagement.analyse(data)
+    assert v.n_children == eng.n_children and not any("eligible ages" in n for n in v.notes)  # the demo: all within 10-17
+    narrower = dataclasses.replace(data.config, programme=dataclasses.replace(data.config.programme, age_max=16))
+    older = int((eng.children.age_at_arrival > 16).sum())
+    assert older > 0
+    w = costs.analyse(dataclasses.replace(data, config=narrower), eng, oc)
+    assert w.n_children == eng.n_children - older and any("eligible ages" in n for n in w.notes)
+    assert w.benefits.public_value.sum() == pytest.approx(v.benefits.public_value.sum() * w.n_children / v.n_children)
