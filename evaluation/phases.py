@@ -97,7 +97,9 @@ class PhaseEffects:
     """The before/after effect (ratio of rate ratios) for each phase and recorded outcome, at one window."""
 
     window: int
-    table: pd.DataFrame  # phase, outcome, programme_children, rate_ratio, ci_low, ci_high, p_value, fewest_events, not_estimable
+    table: (
+        pd.DataFrame
+    )  # phase, outcome, programme_children, rate_ratio, ci_low, ci_high, p_value, fewest_events, not_estimable, trends_differ
 
     def to_results(self) -> dict[str, dict[str, Any]]:
         """results.json's phases[i].effects (before disclosure control)."""
@@ -109,6 +111,7 @@ class PhaseEffects:
                 "rate_ratio": round(float(r.rate_ratio), 6) if ok else None,
                 "ci": [round(float(r.ci_low), 6), round(float(r.ci_high), 6)] if ok else None,
                 "p_value": round(float(r.p_value), 6) if ok else None,
+                "trends_differed_before": bool(r.trends_differ),
             }
         return out
 
@@ -140,6 +143,8 @@ def analyse_phase_effects(phases: PhasesResult, before_after, window: int | None
                     "p_value": d.get("p_value", math.nan),
                     "fewest_events": min(d["events"].values()),
                     "not_estimable": d.get("not_estimable", ""),
+                    # the whole cohort's placebo test: where trends already differed, no phase's estimate can be relied on
+                    "trends_differ": (before_after.get(outcome, window).placebo_check or {}).get("verdict") == "differing_trends",
                 }
             )
     return PhaseEffects(window, pd.DataFrame(rows)) if rows else None

@@ -83,7 +83,13 @@ def test_alliance_renewal_reports_each_phase_and_the_renewal_from_the_latest(exa
     assert "Effect by phase" in html  # effects by phase, on each phase's matched sets
     for p in phases:
         effect = p["effects"]["offending"]
-        assert effect["window_months"] == 12 and set(effect) == {"window_months", "rate_ratio", "ci", "p_value"}
+        assert effect["window_months"] == 12 and set(effect) == {"window_months", "rate_ratio", "ci", "p_value", "trends_differed_before"}
+    verdicts = {
+        o: results["before_after"][o]["12"]["placebo_verdict"] == "differing_trends"
+        for o in ("offending", "victimisation", "missing_episodes")
+    }
+    for p in phases:  # a phase's estimate carries the whole cohort's placebo verdict: trends that differed are flagged
+        assert {o: e["trends_differed_before"] for o, e in p["effects"].items()} == verdicts
         if effect["rate_ratio"] is not None:
             assert effect["ci"][0] < effect["rate_ratio"] < effect["ci"][1]
 

@@ -144,6 +144,7 @@ def phase_effects_table(pe: PhaseEffects, log: DisclosureLog) -> pd.DataFrame:
                 "Phase": verbatim(r.phase),
                 "Outcome": EVENT_OUTCOMES[r.outcome][1],
                 f"Ratio of rate ratios, {pe.window} months (95% CI)": f"{r.rate_ratio:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f})"
+                + (" †" if r.trends_differ else "")
                 if shown
                 else "too few to estimate",
                 "p": f"{r.p_value:.3f}" if shown else "–",
@@ -157,17 +158,30 @@ def phase_effects_results(pe: PhaseEffects, log: DisclosureLog) -> dict[str, dic
     out = pe.to_results()
     for r in pe.table.itertuples():
         if not phase_effect_published(r, log):
-            out[r.phase][r.outcome] = {"window_months": pe.window, "rate_ratio": None, "ci": None, "p_value": None}
+            out[r.phase][r.outcome] = {
+                "window_months": pe.window,
+                "rate_ratio": None,
+                "ci": None,
+                "p_value": None,
+                "trends_differed_before": bool(r.trends_differ),
+            }
     return out
 
 
 def phase_effects_text(pe: PhaseEffects) -> str:
-    return (
+    text = (
         "The same before/after comparison on each phase's programme children and their own matched comparison children "
         "(the same matching, each phase's matched sets kept). Each phase rests on fewer children than the whole, so its "
         "interval is wider; the phases' estimates are not tested against each other, and overlapping intervals are not "
-        "evidence that the phases did equally well."
+        "evidence that the phases did equally well. With several phases and outcomes, one statistically significant "
+        "result can arise by chance."
     )
+    if pe.table.trends_differ.any():
+        text += (
+            " † The groups' trends already differed before the index event for this outcome (the whole cohort's placebo "
+            "test), so its estimates cannot be relied on, in any phase."
+        )
+    return text
 
 
 __all__ = [
