@@ -421,6 +421,34 @@ class ValueForMoney:
         return deflator_source()
 
     @property
+    def events_averted(self) -> dict[str, float]:
+        """Events of each outcome averted over the horizon (undiscounted; the first year's times the persistence
+        sum), as the point estimates say: negative where the estimate is an increase."""
+        years = sum(self.parameters["persistence"] ** t for t in range(self.parameters["horizon_years"]))
+        return {r.outcome: float(r.averted) * years for r in self.benefits.itertuples()}
+
+    @property
+    def cost_per_event_averted(self) -> dict[str, float | None]:
+        """Cost per additional outcome: the full cost over the events each outcome's estimate says were averted;
+        None where it says none were (no reduction, or an increase)."""
+        return {o: self.cost / a if a > 0 else None for o, a in self.events_averted.items()}
+
+    @property
+    def payback_years(self) -> float | None:
+        """Years until the discounted public value (accruing evenly within each year, falling by the persistence
+        each year) equals the cost; None when that does not happen within the horizon."""
+        p = self.parameters
+        per_year = [(p["persistence"] ** t) / (1 + p["discount_rate"]) ** t for t in range(p["horizon_years"])]
+        first = float(self.benefits.public_value.sum()) / sum(per_year) if sum(per_year) else 0.0
+        paid = 0.0
+        for t, f in enumerate(per_year):
+            year = first * f
+            if year > 0 and paid + year >= self.cost:
+                return t + (self.cost - paid) / year
+            paid += year
+        return None
+
+    @property
     def bcr_interval(self) -> tuple[float, float]:
         return float(np.percentile(self.mc_bcr, 2.5)), float(np.percentile(self.mc_bcr, 97.5))
 
@@ -467,6 +495,11 @@ class ValueForMoney:
             "monte_carlo_draws": int(len(self.mc_bcr)),
             "break_even": {x.applies_to: r(x.averted_needed) for x in self.break_even.itertuples()},
             "switching_values": {k: r(v) if isinstance(v, float) else v for k, v in self.switching.items()},
+            "payback_years": r(self.payback_years) if self.payback_years is not None else None,
+            "cost_per_offence_averted": r(self.cost_per_event_averted.get("offending"))
+            if self.cost_per_event_averted.get("offending")
+            else None,
+            "cost_per_event_averted": {o: r(v) if v is not None else None for o, v in self.cost_per_event_averted.items()},
         }
 
 

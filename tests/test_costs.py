@@ -221,3 +221,26 @@ def test_benefits_are_credited_to_the_eligible_people_engaged(demo_vfm):
     w = costs.analyse(dataclasses.replace(data, config=narrower), eng, oc)
     assert w.n_children == eng.n_children - older and any("eligible ages" in n for n in w.notes)
     assert w.benefits.public_value.sum() == pytest.approx(v.benefits.public_value.sum() * w.n_children / v.n_children)
+
+
+def test_payback_and_cost_per_event_averted_follow_from_the_benefits(demo_vfm):
+    """Issue 14: the payback period and the cost per additional outcome, checked by hand on the demo's figures
+    (one year with the configured horizon; three years with half the effect persisting, discounted)."""
+    import dataclasses
+
+    data, oc, v = demo_vfm
+    annual = float(v.benefits.public_value.sum())  # horizon 1: the year's benefits
+    assert v.payback_years == (pytest.approx(v.cost / annual) if annual >= v.cost else None)
+    for r in v.benefits.itertuples():
+        expected = v.cost / r.averted if r.averted > 0 else None
+        assert v.cost_per_event_averted[r.outcome] == (pytest.approx(expected) if expected else None)
+    # three years, half persisting, 3.5% discount: benefits B0 (1 + 0.5/1.035 + 0.25/1.035^2) in all
+    params = {**v.parameters, "horizon_years": 3, "persistence": 0.5, "discount_rate": 0.035}
+    factors = [1.0, 0.5 / 1.035, 0.25 / 1.035**2]
+    b0 = v.cost / 1.2  # the first year pays back 1/1.2 of the cost; the rest within the second year
+    benefits = v.benefits.assign(public_value=v.benefits.public_value * (b0 * sum(factors)) / annual)
+    w = dataclasses.replace(v, parameters=params, benefits=benefits)
+    assert w.payback_years == pytest.approx(1 + (v.cost - b0) / (b0 * factors[1]))
+    short = dataclasses.replace(w, benefits=v.benefits.assign(public_value=v.benefits.public_value * 0.1 * v.cost / annual))
+    assert short.payback_years is None
+    assert sum(w.events_averted.values()) == pytest.approx(sum(v.events_averted.values()) * 1.75)

@@ -140,3 +140,26 @@ def test_a_reoffending_measure_that_cannot_be_estimated_says_so_without_counts()
     with pytest.raises(ReoffendingError) as exc:
         _measure("proven", "Proven reoffending", per_child, sample, cm, "reoffended", None, 20)
     assert "too few" in str(exc.value) and not any(ch.isdigit() for ch in str(exc.value))
+
+
+def test_value_for_money_is_withheld_when_it_would_give_back_a_few_people_outside_the_ages(broken, tmp_path):
+    """The benefits are credited to the people engaged within the eligible ages. Published beside the number
+    engaged, they give back how many were outside those ages; when that is 1 to threshold - 1, value for money is
+    withheld with the reason (the costs per person stay)."""
+    import json
+
+    from tests.notebook_inprocess import run_report_cells
+
+    def two_adults(t):
+        d, c = t["custody_detentions"], t["programme_contacts"]
+        once = d.person_id.value_counts()
+        engaged = [p for p in c.person_id.unique() if once.get(p) == 1][:2]
+        d.loc[d.person_id.isin(engaged), "age_at_arrival"] = "18"
+
+    folder = broken(two_adults)
+    out = tmp_path / "out"
+    out.mkdir()
+    run_report_cells(folder, out)
+    results = json.loads((out / "results.json").read_text())
+    assert results["costs"].get("bcr") is None and results["costs"]["cost_per_child_engaged"] is not None
+    assert "fewer than 5 short of everyone engaged" in results["summary"]["not_run"]["value_for_money"]

@@ -111,6 +111,14 @@ class ReportSession:
             return {}
         window = int(v.parameters.get("window_months", 0)) or self.config.costs.window_months or max(next(iter(ba.results.values())))
         few = [o for o in ba.recorded if window in ba.results[o] and few_events(ba, o, window, self.sdc)]
+        left_out = v.reached["engaged"] - v.n_children  # engaged outside the eligible ages: not credited with benefits
+        if not few and self.sdc.policy.small(left_out):
+            return {
+                "value_for_money": (
+                    f"the benefits are credited to the people engaged within the eligible ages, fewer than "
+                    f"{self.sdc.policy.threshold} short of everyone engaged: published, they would give that small number back"
+                )
+            }
         if not few:
             return {}
         return {

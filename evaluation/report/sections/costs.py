@@ -257,8 +257,17 @@ def vfm_table(v: ValueForMoney) -> pd.DataFrame:
         ("Chance the benefit-cost ratio is above 1", pct(v.prob_bcr_above_1)),
         ("Benefit-cost ratio, fiscal only (95% range)", f"{v.bcr_fiscal:.2f} ({flo:.2f} to {fhi:.2f})"),
         ("Return on investment, public value", pct(v.roi)),
-        ("Price base", f"{v.price_year} prices"),
+        (
+            "Payback period",
+            f"{v.payback_years:.1f} years"
+            if v.payback_years is not None
+            else f"not within the {v.parameters['horizon_years']}-year horizon",
+        ),
     ]
+    for o, c in v.cost_per_event_averted.items():
+        noun = OUTCOMES[o][1].lower().split(" (")[0]
+        rows.append((f"Cost per {noun[:-1] if noun.endswith('s') else noun} averted (point estimate)", money(c) if c else "none averted"))
+    rows.append(("Price base", f"{v.price_year} prices"))
     return pd.DataFrame(rows, columns=["Measure", "Value"])
 
 

@@ -228,6 +228,9 @@ def _funnel_quantities(eng: EngagementResult, log: DisclosureLog) -> dict[str, s
         )
     else:
         log.pub.relation(quantity("Total"), [names["approached"], "engaged_outside_funnel"], "engagement_funnel")
+        outside = _funnel_outside(eng)
+        if log.policy.small(outside):  # known before any stage is shown: the stages must then protect it
+            log.pub.count("engaged_outside_funnel", outside, "engagement_funnel note", "text", "", "primary")
     return names
 
 
