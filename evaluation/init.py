@@ -122,27 +122,35 @@ def _match_column(header: str, schema: TableSchema) -> str | None:
     return next((x for x in names if _norm(x) == near[0]), None) if near else None
 
 
-def _header_row(path: Path) -> int:
-    """The first row with at least three filled cells (title rows above a header hold one or two)."""
-    if path.suffix.lower() == ".csv":
-        blob = path.read_bytes()[:65536]
-        try:
-            text = blob.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = blob.decode("cp1252", errors="replace")
-        for i, line in enumerate(text.splitlines()[:30], start=1):
-            if max(sum(1 for c in line.split(sep) if c.strip()) for sep in (",", ";", "\t", "|")) >= 3:
-                return i
+def _csv_header_row(path: Path) -> int:
+    """The first of a CSV's first 30 lines with at least three filled cells (title rows above a header hold one or
+    two), from the file's first 64 KB."""
+    with path.open("rb") as fh:
+        blob = fh.read(65536)
+    try:
+        text = blob.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = blob.decode("cp1252", errors="replace")
+    for i, line in enumerate(text.splitlines()[:30], start=1):
+        if max(sum(1 for c in line.split(sep) if c.strip()) for sep in (",", ";", "\t", "|")) >= 3:
+            return i
+    return 1
+
+
+def _xlsx_header_row(path: Path) -> int:
+    """The same for a workbook's first sheet (the one the reader reads), from its first 30 rows."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - an unreadable workbook is reported when it is read
         return 1
     try:
-        raw = read_table(path, "guess", [], encoding="auto", total_rows="skip")
-    except ReadFailure:
-        return 1
-    if sum(1 for c in raw.frame.columns if str(c).strip()) >= 3:
-        return 1
-    for cells, row in zip(raw.frame.itertuples(index=False), raw.row_numbers):
-        if sum(1 for c in cells if str(c).strip()) >= 3:
-            return int(row)
+        for i, cells in enumerate(wb[wb.sheetnames[0]].iter_rows(max_row=30, values_only=True), start=1):
+            if sum(1 for c in cells if c is not None and str(c).strip()) >= 3:
+                return i
+    finally:
+        wb.close()
     return 1
 
 
@@ -167,7 +175,8 @@ def _date_format(values: pd.Series, with_time: bool) -> tuple[str | None, bool]:
 
 def guess_file(path: Path) -> FileGuess:
     """Which table `path` holds (the best-scoring contract), and how to read and map it."""
-    header_row = _header_row(path)
+    suffix = path.suffix.lower()
+    header_row = _csv_header_row(path) if suffix == ".csv" else _xlsx_header_row(path) if suffix == ".xlsx" else 1
     try:
         raw = read_table(path, "guess", [], encoding="auto", header_row=header_row, total_rows="skip")
     except ReadFailure as exc:

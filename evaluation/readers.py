@@ -318,7 +318,7 @@ def read_table(
         if not blob:
             raise _fail(path, "is empty (0 bytes); expected a header row and at least one data row", "empty_file")
         header, body, numbers, notes = _read_csv(path, blob, encoding, delimiter, header_row)
-        if header_row == 1 and not set(expected_columns) & set(header):
+        if header_row == 1 and expected_columns and not set(expected_columns) & set(header):
             elsewhere = _header_elsewhere(path, list(zip(numbers, body)), expected_columns, "")
             if elsewhere:
                 raise elsewhere

@@ -123,7 +123,7 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
     if f.type in ("string",):
         if f.enum:
             allowed = {_fold(v): v for v in f.enum}
-            canon = text.map(_fold).map(allowed)
+            canon = text.map({u: allowed.get(_fold(u)) for u in text.unique()})  # folded once per distinct value
             bad = present & canon.isna().to_numpy()
             folded = present & canon.notna().to_numpy() & (canon != text).to_numpy()
             if folded.any():
@@ -349,19 +349,17 @@ def stack(tables: list[CheckedTable], schema: TableSchema) -> CheckedTable:
     for f in schema.fields:
         if f.unique:
             s = frame[f.name]
-            first: dict[Any, tuple[str, int]] = {}
+            ids = pd.DataFrame({"v": s, "file": files, "row": rows})[s.notna().to_numpy()]
+            firsts = ids.drop_duplicates("v").set_index("v")  # within a file, duplicates were reported by its own check
+            first_file = ids.v.map(firsts.file)
             dup = np.zeros(len(s), dtype=bool)
-            for i, (v, file) in enumerate(zip(s, files)):
-                if _missing(v):
-                    continue
-                if v in first and first[v][0] != file:
-                    dup[i] = True
-                first.setdefault(v, (file, int(rows[i])))
+            dup[ids.index[(ids.file != first_file).to_numpy()]] = True
             out.problems_at(
                 dup,
                 f.name,
                 lambda i: (
-                    f"already appears in {first[s.iloc[i]][0]}, row {first[s.iloc[i]][1]}; it must be unique across the table's files"
+                    f"already appears in {firsts.file[s.iloc[i]]}, row {int(firsts.row[s.iloc[i]])}; it must be unique across "
+                    "the table's files"
                 ),
                 "unique",
                 s,

@@ -137,3 +137,18 @@ def test_the_recorded_command_carries_no_local_paths():
         "--quiet",
     ]
     assert portable_command(argv) == "evaluation report --data data --out=alliance --config eval.toml"
+
+
+def test_init_finds_a_workbooks_header_below_its_title(tmp_path, demo_dir):
+    """A workbook with a title above its header: init finds the header row and says so in the draft."""
+    import pandas as pd
+
+    data = tmp_path / "received"
+    data.mkdir()
+    costs = pd.read_csv(demo_dir / "costs.csv", dtype=str, keep_default_na=False)
+    with pd.ExcelWriter(data / "budget.xlsx") as xw:
+        pd.DataFrame([["Programme budget 2020-21"]]).to_excel(xw, index=False, header=False, sheet_name="Budget")
+        costs.to_excel(xw, index=False, startrow=2, sheet_name="Budget")
+    assert run_cli("init", str(data)).returncode == 0
+    draft = (data / "evaluation.toml").read_text(encoding="utf-8")
+    assert 'table = "costs"' in draft and "header_row = 3" in draft

@@ -902,3 +902,17 @@ def test_problems_name_the_files_own_column(broken, demo_dir):
         encoding="utf-8"
     ) + '\n[data.columns.programme_contacts]\n"Date of contact" = "contact_date"\n'
     assert_problem(problems_of(broken(edit, text)), "programme_contacts.csv", 5, "Date of contact", "expected a date")
+
+
+def test_an_identifier_repeated_across_a_tables_files_is_an_error(broken, demo_dir):
+    """Two files for one table are one table: an event_id in both is named, with the file and row it first appears in."""
+    folder = broken()
+    ev = pd.read_csv(folder / "events.csv", dtype=str, keep_default_na=False)
+    (folder / "events.csv").unlink()
+    half = len(ev) // 2
+    ev.iloc[:half].to_csv(folder / "events_a.csv", index=False)
+    later = ev.iloc[half:].copy()
+    later.iloc[0, later.columns.get_loc("event_id")] = ev.event_id.iloc[3]
+    later.to_csv(folder / "events_b.csv", index=False)
+    (folder / "evaluation.toml").write_text(_with_sources(demo_dir, '[[data.sources]]\ntable = "events"\nfile = "events_*.csv"\n'))
+    assert_problem(problems_of(folder), "events_b.csv", 2, "event_id", "already appears in events_a.csv, row 5")
