@@ -66,6 +66,8 @@ OFFENCE_CATEGORIES: dict[str, str] = {
     "violence_with_injury": "violence",
     "violence_without_injury": "violence",
     "sexual": "violence",
+    "rape": "violence",
+    "other_sexual": "violence",
     "robbery": "robbery_or_weapons",
     "possession_of_weapons": "robbery_or_weapons",
     "burglary": "acquisitive",

@@ -158,8 +158,12 @@ class CostsConfig:
     monte_carlo_draws: int = 10000
     window_months: int | None = None
     benefit_map: Mapping[str, str] = field(default_factory=dict)
+    crime_costs: str = "gmca_2010_11"
+    cashable_shares: Mapping[str, float] = field(default_factory=dict)
     renewal_budget: float | None = None
     renewal_months: int = 12
+    renewal_ramp_up_months: float = 1.0
+    renewal_benefit_bias: Mapping[str, float] = field(default_factory=lambda: {"strong": 0.1, "moderate": 0.25, "weak": 0.4})
     overlapping_lines_intended: bool = False
     staff_gaps_intended: bool = False
     as_reported: tuple[AsReported, ...] = ()
@@ -473,8 +477,12 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             monte_carlo_draws=co["monte_carlo_draws"],
             window_months=co.get("window_months"),
             benefit_map=co.get("benefit_map", {}),
+            crime_costs=co["crime_costs"],
+            cashable_shares=co["cashable_shares"],
             renewal_budget=co.get("renewal_budget"),
             renewal_months=co["renewal_months"],
+            renewal_ramp_up_months=co["renewal_ramp_up_months"],
+            renewal_benefit_bias=co["renewal_benefit_bias"],
             overlapping_lines_intended=co["overlapping_lines_intended"],
             staff_gaps_intended=co["staff_gaps_intended"],
             as_reported=tuple(

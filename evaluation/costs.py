@@ -38,6 +38,7 @@ from ._resources import package_path
 from .estimate import Estimate
 from .outcomes import OUTCOMES, OutcomesResult
 from .stats import Z95
+from .validation import AGENCIES, parse_fiscal_agency
 
 VALUE_TYPES = ("fiscal", "economic", "social")
 DAYS_PER_MONTH = 365.25 / 12
@@ -68,9 +69,20 @@ def unit_cost_library(data) -> pd.DataFrame:
     return lib
 
 
-def benefit_map(data) -> dict[str, str]:
-    """Which unit cost values each outcome: shipped map, then the unit_costs table's applies_to, then config."""
-    mapping = dict(pd.read_csv(package_path("data", "benefit_map.csv")).set_index("applies_to").unit_cost_key)
+#: The shipped benefit maps, by [costs] crime_costs.
+CRIME_COST_SETS = {
+    "gmca_2010_11": ("benefit_map.csv", "Home Office 2010/11 crime costs split into fiscal, economic and social value (GMCA v1.4)"),
+    "rr99_2015_16": ("benefit_map_rr99.csv", "Home Office 2015/16 crime costs (RR99 totals, no split) where known, GMCA elsewhere"),
+}
+#: Offence groups with no direct victim (crimes against society): valued at the police and criminal-justice response only.
+VICTIMLESS_GROUPS = ("drugs", "possession_of_weapons", "public_order")
+
+
+def benefit_map(data, crime_costs: str | None = None) -> dict[str, str]:
+    """Which unit cost values each outcome: the shipped map of the crime-cost set ([costs] crime_costs unless
+    given), then the unit_costs table's applies_to, then config."""
+    file = CRIME_COST_SETS[crime_costs or data.config.costs.crime_costs][0]
+    mapping = dict(pd.read_csv(package_path("data", file)).set_index("applies_to").unit_cost_key)
     user = getattr(data, "unit_costs", None)
     if user is not None and "applies_to" in user:
         mapping.update({a: k for a, k in zip(user.applies_to, user.key) if isinstance(a, str) and a})
@@ -272,11 +284,23 @@ def counterfactual_mix(outcomes: OutcomesResult, data, window: int) -> dict[str,
     j = after.merge(ev, on="person_id")
     keep = (j.event_date >= j.start) & (j.event_date < j.stop) & (j.detention_id.isna() | (j.detention_id != j.index_detention_id))
     j = j[keep].assign(w=lambda f: f.unit_id.map(weights))
+    j["share"] = j.event_id.map(crime_shares(ev)) if "event_id" in j else 1.0
     out = {}
     for et in ("offence", "victimisation"):
-        s = j[j.event_type == et].groupby("offence_group").w.sum()
-        out[et] = s / s.sum() if s.sum() else s
+        x = j[j.event_type == et]
+        s = (x.w * x.share).groupby(x.offence_group).sum()
+        out[et] = s / x.w.sum() if x.w.sum() else s
     return out
+
+
+def crime_shares(events: pd.DataFrame) -> pd.Series:
+    """Each offence or victimisation record's share of its crime (by event_id): 1 / the number of records with its
+    crime_ref (co-suspects, a suspect who is also the victim, two cohort children in one crime), 1 without one.
+    Valued this way a crime's cost is counted once however many records it has."""
+    if "crime_ref" not in events or not events.crime_ref.notna().any():
+        return pd.Series(1.0, index=events.event_id)
+    k = events.groupby("crime_ref").event_id.transform("size")
+    return pd.Series((1.0 / k).where(events.crime_ref.notna(), 1.0).to_numpy(), index=events.event_id)
 
 
 @dataclass
@@ -291,6 +315,7 @@ class Valued:
     total_only: float  # a total without a split (e.g. RR99), else 0
     low_factor: float
     high_factor: float
+    agency: dict[str, float] = field(default_factory=dict)  # who bears the fiscal value (shares summing to 1)
 
     @property
     def public_value(self) -> float:
@@ -326,7 +351,8 @@ def value_outcome_types(
             lo, hi = float(row.low) / raw_central, float(row.high) / raw_central
         else:
             lo, hi = 1 - uncertainty, 1 + uncertainty
-        out[a] = Valued(a, key, vals["fiscal"], vals["economic"], vals["social"], total_only, lo, hi)
+        agency = parse_fiscal_agency(row.get("fiscal_agency")) or {"police_criminal_justice_and_nhs": 1.0}
+        out[a] = Valued(a, key, vals["fiscal"], vals["economic"], vals["social"], total_only, lo, hi, agency)
         used.setdefault(
             key,
             {
@@ -369,15 +395,17 @@ class Effect:
         return self.after_rate * (np.exp(-np.asarray(log_rr)) - 1.0)
 
 
+def outcome_types(effect: Effect) -> list[tuple[str, float]]:
+    """The outcome types (benefit-map keys) one averted event of this outcome stands for, with their shares."""
+    if effect.event_type == "missing_episode":
+        return [("missing_episode", 1.0)]
+    return [(f"{effect.event_type}:{g}", float(s)) for g, s in cast(pd.Series, effect.mix).items()]  # mix: offences, victimisations
+
+
 def benefits_per_averted_event(effect: Effect, valued: dict[str, Valued]) -> dict[str, float]:
     """Value of one averted event of this outcome, by value type, averaged over its type mix."""
     out = {v: 0.0 for v in (*VALUE_TYPES, "unsplit")}
-    items = (
-        [("missing_episode", 1.0)]
-        if effect.event_type == "missing_episode"
-        else [(f"{effect.event_type}:{g}", float(s)) for g, s in cast(pd.Series, effect.mix).items()]  # mix: offences, victimisations
-    )
-    for applies_to, share in items:
+    for applies_to, share in outcome_types(effect):
         u = valued[applies_to]
         out["fiscal"] += share * u.fiscal
         out["economic"] += share * u.economic
@@ -415,10 +443,18 @@ class ValueForMoney:
     renewal: dict[str, Any] | None
     parameters: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    fiscal_by_agency: dict[str, float] = field(default_factory=dict)  # fiscal value (PV, adjusted) by the agency bearing it
+    cashable: float = 0.0  # the part of the fiscal value [costs] cashable_shares count as cashable
+    evidence: dict[str, Any] = field(default_factory=dict)  # the evidence grade the renewal's optimism bias follows
+    renewal_options: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def deflator_source(self) -> dict[str, Any]:
         return deflator_source()
+
+    @property
+    def bcr_cashable(self) -> float:
+        return self.cashable / self.cost
 
     @property
     def events_averted(self) -> dict[str, float]:
@@ -500,6 +536,13 @@ class ValueForMoney:
             if self.cost_per_event_averted.get("offending")
             else None,
             "cost_per_event_averted": {o: r(v) if v is not None else None for o, v in self.cost_per_event_averted.items()},
+            "fiscal_by_agency": {a: r(v) for a, v in self.fiscal_by_agency.items()},
+            "bcr_cashable": r(self.bcr_cashable),
+            "crime_costs": self.parameters["crime_costs"],
+            "evidence_strength": self.evidence.get("grade"),
+            "renewal_options": [
+                {k: (r(v) if isinstance(v, float) else v) for k, v in o.items() if k in RENEWAL_OPTION_KEYS} for o in self.renewal_options
+            ],
         }
 
 
@@ -609,7 +652,10 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
     needed = (["missing_episode"] if "missing_episode" in valued_types else []) + [
         f"{et}:{g}" for et in ("offence", "victimisation") if et in valued_types for g in (mix.get(et, pd.Series(dtype=float)).index)
     ]
-    valued, used = value_outcome_types(unit_cost_library(data), benefit_map(data), needed, price_year, cc.unit_cost_uncertainty)
+    library = unit_cost_library(data)
+    valued, used = value_outcome_types(library, benefit_map(data), needed, price_year, cc.unit_cost_uncertainty)
+    other_set = next(k for k in CRIME_COST_SETS if k != cc.crime_costs)
+    valued_other, _ = value_outcome_types(library, benefit_map(data, other_set), needed, price_year, cc.unit_cost_uncertainty)
 
     # one population: the harm averted is credited to the people the matched comparison describes (engaged within
     # the eligible ages at an index event), not to everyone the programme met
@@ -627,6 +673,8 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
     total_pv = float(benefits.public_value.sum())
     total_fiscal = float(benefits.fiscal.sum())
     bcr = total_pv / cost
+    fiscal_by_agency = _fiscal_by_agency(effects, valued, n, adjust)
+    cashable = sum(v * cc.cashable_shares.get(a, 0.0) for a, v in fiscal_by_agency.items())
     # Monte Carlo: the three effects drawn jointly (multivariate normal on the log scale with the stacked-sandwich
     # covariance: they rest on the same children and matched sets); unit costs uniform over their ranges
     rng = np.random.default_rng(cfg.report.seed)
@@ -639,19 +687,14 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
     mc_fiscal = np.zeros(draws)
     for o, e in effects.items():
         averted = n * e.averted_per_child_year(effect_draws[o])
-        items = (
-            [("missing_episode", 1.0)]
-            if e.event_type == "missing_episode"
-            else [(f"{e.event_type}:{g}", float(s)) for g, s in cast(pd.Series, e.mix).items()]  # mix: offences, victimisations
-        )
-        for applies_to, share in items:
+        for applies_to, share in outcome_types(e):
             u = valued[applies_to]
             m = mult[u.key]
             mc_pv += averted * share * u.public_value * m * adjust
             mc_fiscal += averted * share * u.fiscal * m * adjust
     mc_bcr, mc_bcr_fiscal = mc_pv / cost, mc_fiscal / cost
 
-    tornado = _tornado(effects, valued, per_event, n, adjust, cost, cc)
+    tornado = _tornado(effects, valued, per_event, n, adjust, cost, cc, valued_other, other_set)
     break_even = _break_even(valued, cost)
     switching = _switching(effects, per_event, n, adjust, cost, total_pv, cc)
     renewal = pc.renewal
@@ -672,10 +715,12 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
             f"The extract does not record {left_out} ([data] event_types_recorded), so any change in them is not valued: "
             "the benefits are understated by whatever the programme did for them."
         )
-    if any(v.key == "gmca_cr8_0_all_crime" for v in valued.values()):
+    notes += _valuation_notes(data, valued, cc)
+    if pc.renewal:
         notes.append(
-            "Offence groups without a specific unit cost (drugs, possession of weapons, public order, other) are valued at "
-            "the GMCA average across all crime: a proxy."
+            "The value for money counts the programme's own cost over the period evaluated; the support the people it referred "
+            "went on to receive (from youth services, mentoring or other agencies) is not costed, and neither are its benefits "
+            "beyond what the matched estimates measure."
         )
     if used.deflator_interpolated.any():
         notes.append(
@@ -693,7 +738,15 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
         "window_months": window,
         "monte_carlo_draws": draws,
         "seed": cfg.report.seed,
+        "crime_costs": cc.crime_costs,
+        "cashable_shares": dict(cc.cashable_shares),
     }
+    evidence = evidence_strength(outcomes, effects, window)
+    options = (
+        renewal_options(pc.renewal, mc_pv, total_pv, n, reached["engaged"], cost / (1 + cc.optimism_bias_costs), cc, evidence)
+        if pc.renewal
+        else []
+    )
     return ValueForMoney(
         period,
         reached,
@@ -718,7 +771,172 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
         renewal,
         params,
         notes,
+        fiscal_by_agency,
+        cashable,
+        evidence,
+        options,
     )
+
+
+CRIME_COST_LABELS = {"gmca_2010_11": "Home Office 2010/11 (GMCA)", "rr99_2015_16": "Home Office 2015/16 (RR99 totals)"}
+AGENCY_LABELS = {
+    "police": "Police",
+    "criminal_justice": "Courts, legal aid and prisons",
+    "nhs": "NHS",
+    "local_authority": "Local authority (youth offending, children's services)",
+    "police_criminal_justice_and_nhs": "Police, criminal justice and NHS together (the source gives no split)",
+}
+#: results.json keys of each renewal option
+RENEWAL_OPTION_KEYS = ("name", "cost", "people_reached", "cost_per_person", "benefits", "npv", "bcr", "prob_better_than_nothing")
+
+
+def _fiscal_by_agency(effects: dict[str, Effect], valued: dict[str, Valued], n: int, adjust: float) -> dict[str, float]:
+    """The fiscal value (present value, after attribution and optimism bias) split by the agency that bears it,
+    with each unit cost's own shares (`fiscal_agency`); a cost without a split is one line of its own."""
+    out = dict.fromkeys(AGENCIES, 0.0)
+    for e in effects.values():
+        averted = n * float(e.averted_per_child_year(e.log_rr))
+        for applies_to, share in outcome_types(e):
+            u = valued[applies_to]
+            for agency, part in u.agency.items():
+                out[agency] += averted * share * u.fiscal * part * adjust
+    return out
+
+
+def evidence_strength(outcomes: OutcomesResult, effects: dict[str, Effect], window: int) -> dict[str, Any]:
+    """A grade for how far the evaluated effect can be carried into a renewal, read from the main outcome (offending
+    where valued): 'strong' when its reduction is statistically significant and the placebo supports parallel
+    trends; 'weak' when it shows no reduction or the trends already differed before; 'moderate' otherwise."""
+    outcome = "offending" if "offending" in effects else next(iter(effects))
+    ba = outcomes.get(outcome, window)
+    did = ba.did
+    verdict = (ba.placebo_check or {}).get("verdict", "not_run")
+    reduction, significant = did["rate_ratio"] < 1, did["ci_high"] < 1
+    if not reduction or verdict == "differing_trends":
+        grade = "weak"
+    elif significant and verdict == "parallel_supported":
+        grade = "strong"
+    else:
+        grade = "moderate"
+    return {
+        "grade": grade,
+        "outcome": outcome,
+        "rate_ratio": did["rate_ratio"],
+        "ci_low": did["ci_low"],
+        "ci_high": did["ci_high"],
+        "placebo_verdict": verdict,
+    }
+
+
+def renewal_options(
+    renewal: dict[str, Any],
+    mc_pv: np.ndarray,
+    total_pv: float,
+    n: int,
+    engaged: int,
+    evaluated_cost: float,
+    cc,
+    evidence: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The renewal as an options appraisal: stop; renew at the offered budget; renew at the current run-rate.
+
+    Each renewal option reaches the people its team would (the observed throughput, scaled to the staffing the money
+    buys), less half of the ramp-up months' people; each person reached within the eligible ages brings the
+    evaluated public value per credited person (over the same horizon), with the evaluated optimism bias replaced by
+    the one for this evaluation's evidence grade; costs carry the costs' optimism bias. Costs and benefits are
+    discounted from the middle of the renewal. The probability of beating stopping is the share of the Monte Carlo
+    draws (the joint effect and unit-cost draws) with a positive net present value.
+    """
+    months = renewal["months"]
+    ramp = min(float(cc.renewal_ramp_up_months), float(months))
+    bias = cc.renewal_benefit_bias[evidence["grade"]]
+    rebias = (1 - bias) / (1 - cc.optimism_bias_benefits) if cc.optimism_bias_benefits < 1 else 0.0
+    per_person = total_pv / n if n else 0.0
+    per_person_draws = mc_pv / n if n else np.zeros_like(mc_pv)
+    eligible = n / engaged if engaged else 0.0
+    timing = 1 / (1 + cc.discount_rate) ** (months / 24)
+    options: list[dict[str, Any]] = [
+        {
+            "name": "Stop (do nothing)",
+            "cost": 0.0,
+            "people_reached": 0.0,
+            "cost_per_person": None,
+            "benefits": 0.0,
+            "npv": 0.0,
+            "bcr": None,
+            "prob_better_than_nothing": None,
+            "basis": "nothing",
+        },
+    ]
+    for name, amount, people_key, basis in (
+        ("Renew at the offered budget", renewal["budget"], "children_if_staffing_scaled", "the team it pays for"),
+        ("Renew at the current run-rate", renewal["funder_run_rate"], "children_if_current_team", "today's team"),
+    ):
+        people = float(renewal[people_key]) * (1 - ramp / (2 * months)) if math.isfinite(renewal[people_key]) else 0.0
+        cost = float(amount) * (1 + cc.optimism_bias_costs) * timing
+        benefit = people * eligible * per_person * rebias * timing
+        draws = people * eligible * per_person_draws * rebias * timing - cost
+        options.append(
+            {
+                "name": name,
+                "cost": cost,
+                "people_reached": people,
+                "cost_per_person": cost / people if people else None,
+                "benefits": benefit,
+                "npv": benefit - cost,
+                "bcr": benefit / cost if cost else None,
+                "prob_better_than_nothing": float((draws > 0).mean()),
+                "basis": basis,
+                "optimism_bias_benefits": bias,
+                "ramp_up_months": ramp,
+            }
+        )
+    return options
+
+
+def _valuation_notes(data, valued: dict[str, Valued], cc) -> list[str]:
+    """What the valuation did with victimless offences, unsplit sexual offences, shared crimes, missing episodes and
+    cashability, in one sentence each."""
+    notes = []
+    groups = {a.split(":", 1)[1] for a in valued if ":" in a}
+    if groups & set(VICTIMLESS_GROUPS):
+        notes.append(
+            "Offences with no direct victim (drugs, possession of weapons, public order) are valued at the police and "
+            "criminal-justice response to an arrest only (GMCA CR7.0), as the Home Office leaves crimes against society out of "
+            "its costs of crime (RR99); the tornado chart shows them at zero too, and where another supplier replaces a drug "
+            "dealer even that response is not saved."
+        )
+    if "sexual" in groups:
+        notes.append(
+            "Sexual offences recorded without saying whether they were rape are valued as other sexual offences (RR99), the "
+            "lower cost: giving offence_group rape or other_sexual values them apart."
+        )
+    if any(v.key == "gmca_cr8_0_all_crime" for v in valued.values()):
+        notes.append(
+            "Offences in the 'other' group have no specific unit cost and are valued at the GMCA average across all crime: a proxy."
+        )
+    ev = data.events
+    if "crime_ref" in ev and ev.crime_ref.notna().any():
+        notes.append(
+            "Records sharing a crime reference (co-suspects, a suspect who is also recorded as the victim, two cohort children "
+            "in one crime) each carry an equal share of the crime's cost, so each crime is valued once."
+        )
+    else:
+        notes.append(
+            "The extract gives no crime reference, so a crime with several recorded suspects, or whose suspect is also recorded "
+            "as its victim, is valued once for each record: the benefits may be overstated (add crime_ref to the events table)."
+        )
+    if "missing_episode" in valued:
+        notes.append(
+            "A missing episode is valued at the police investigation only; the local authority's return-home interview is not "
+            "added, as no sourced unit cost for it was found."
+        )
+    if not any(cc.cashable_shares.values()):
+        notes.append(
+            "None of the fiscal value is counted as cashable: fewer crimes free police, court and NHS time, which is redeployed "
+            "rather than returned as budget. An agency's own cashability assessment can set [costs] cashable_shares."
+        )
+    return notes
 
 
 def joint_effect_draws(
@@ -745,9 +963,40 @@ def _bcr_with(effects, valued, per_event, n, adjust, cost, log_rr=None, unit_mul
     return total / cost
 
 
-def _tornado(effects, valued, per_event, n, adjust, cost, cc) -> pd.DataFrame:
+def _per_event_where(effects, valued, keep) -> dict[str, dict[str, float]]:
+    """Value of one averted event of each outcome, counting only the outcome types `keep(applies_to)` accepts."""
+    kept = {a: (v if keep(a) else Valued(a, v.key, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0)) for a, v in valued.items()}
+    return {o: benefits_per_averted_event(e, kept) for o, e in effects.items()}
+
+
+def _tornado(effects, valued, per_event, n, adjust, cost, cc, valued_other=None, other_set=None) -> pd.DataFrame:
     base = _bcr_with(effects, valued, per_event, n, adjust, cost)
     rows = []
+    if any(a.split(":")[-1] in VICTIMLESS_GROUPS for a in valued):
+        zero = _per_event_where(effects, valued, lambda a: a.split(":")[-1] not in VICTIMLESS_GROUPS)
+        rows.append(
+            {
+                "parameter": "Offences with no direct victim: response cost or zero",
+                "low": _bcr_with(effects, valued, zero, n, adjust, cost),
+                "high": base,
+            }
+        )
+    if any(e.event_type == "victimisation" for e in effects.values()):
+        without = _per_event_where(effects, valued, lambda a: not a.startswith("victimisation:"))
+        rows.append(
+            {
+                "parameter": "Victimisations averted: counted or left out",
+                "low": _bcr_with(effects, valued, without, n, adjust, cost),
+                "high": base,
+            }
+        )
+    if valued_other is not None:
+        other = _bcr_with(
+            effects, valued_other, {o: benefits_per_averted_event(e, valued_other) for o, e in effects.items()}, n, adjust, cost
+        )
+        rows.append(
+            {"parameter": f"Crime costs: {CRIME_COST_LABELS[other_set]} instead", "low": min(base, other), "high": max(base, other)}
+        )
     for o, e in effects.items():
         lo = _bcr_with(effects, valued, per_event, n, adjust, cost, {o: e.log_rr + Z95 * e.log_se})
         hi = _bcr_with(effects, valued, per_event, n, adjust, cost, {o: e.log_rr - Z95 * e.log_se})
@@ -836,7 +1085,7 @@ def _renewal(data, per_day: float, basis: str, cc) -> dict[str, Any]:
         "children_per_month_observed": per_day * DAYS_PER_MONTH,
         "throughput_basis": basis,
         "children_if_current_team": same_team,
-        "cost_per_child_if_current_team": budget / same_team if same_team else math.nan,
+        "cost_per_child_if_current_team": funder_run / same_team if same_team else math.nan,  # the team at today's costs
         "children_if_staffing_scaled": scaled,
         "cost_per_child_if_staffing_scaled": budget / scaled if scaled else math.nan,
     }

@@ -309,7 +309,8 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
         problems.extend(t.problems)
     if any(p.severity == "error" for p in problems):
         raise ValidationError(problems)
-    frames = {name: t.frame for name, t in checked.items()}
+    # rows a rule found repeated (warned about) are counted once; the input files are untouched
+    frames = {name: t.frame if t.repeats is None else t.frame[~t.repeats].reset_index(drop=True) for name, t in checked.items()}
     return EvaluationData(
         config=config,
         folder=folder,

@@ -39,6 +39,7 @@ class CheckedTable:
     row_files: np.ndarray | None = None  # the file of each row, when the table was read from several
     written: pd.DataFrame | None = None  # each contract column's values as written in the file (problems quote these)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> contract column -> the file's own name
+    repeats: np.ndarray | None = None  # rows a rule found to repeat an earlier row (warned about; left out of the analysis)
 
     def problems_at(self, mask, column: str | None, message, rule: str, values=None, severity="error") -> None:
         """Add one problem for every row where `mask` is true. `message` may be a callable of the row position."""
@@ -539,6 +540,30 @@ def _event_type_recorded(tables: Tables, cfg: Config) -> None:
             )
 
 
+@rule("crime_ref_once_per_person", "events")
+def _crime_ref_once(tables: Tables, cfg: Config) -> None:
+    """A person's second record of the same crime and type (same crime_ref) is the same event recorded twice: a
+    warning naming the row it repeats, and counted once."""
+    t = tables["events"]
+    if "crime_ref" not in t.frame or not t.frame.crime_ref.notna().any():
+        return
+    f = t.frame[["person_id", "event_type", "crime_ref"]]
+    keyed = f.crime_ref.notna() & f.person_id.notna() & f.event_type.notna()
+    dup = (f.duplicated(keep="first") & keyed).to_numpy()
+    if not dup.any():
+        return
+    first = f[keyed].reset_index(drop=True).assign(pos=np.flatnonzero(keyed.to_numpy()))
+    first_pos = first.drop_duplicates(["person_id", "event_type", "crime_ref"]).set_index(["person_id", "event_type", "crime_ref"]).pos
+    rows = t.row_numbers
+
+    def message(i: int) -> str:
+        k = tuple(f.iloc[i])
+        return f"repeats {t.row_label} {rows[int(first_pos[k])]} (same person, event type and crime_ref): counted once"
+
+    t.problems_at(dup, "crime_ref", message, "crime_ref_once_per_person", f.crime_ref, severity="warning")
+    t.repeats = dup
+
+
 @rule("person_sex_consistent", "custody_detentions")
 def _person_sex(tables: Tables, cfg: Config) -> None:
     t = tables["custody_detentions"]
@@ -982,6 +1007,153 @@ def _unit_cost_range(tables: Tables, cfg: Config) -> None:
     t = tables["unit_costs"]
     f = t.frame
     t.problems_at((f.low > f.high).to_numpy(), "low", lambda i: f"is above high ({f.high.iloc[i]:g})", "range", f.low)
+
+
+def _deflator_years() -> tuple[int, int]:
+    from .costs import deflators
+
+    years = deflators().index
+    return int(years.min()), int(years.max())
+
+
+@rule("unit_cost_price_year_known", "unit_costs")
+def _unit_cost_year_known(tables: Tables, cfg: Config) -> None:
+    t = tables["unit_costs"]
+    py = t.frame.price_year.astype("string")
+    first, last = _deflator_years()
+    start = pd.to_numeric(py.str.extract(r"^(\d{4})", expand=False), errors="coerce")
+    end = start + py.str.contains("/", regex=False).fillna(False).astype(int)
+    outside = (start < first) | (end > last)
+    t.problems_at(
+        outside.fillna(False).to_numpy(),
+        "price_year",
+        f"is outside the GDP deflator series shipped ({first} to {last}), so the cost cannot be uprated",
+        "unit_cost_price_year_known",
+        t.frame.price_year,
+    )
+
+
+#: The outcomes value for money values: offence:<group>, victimisation:<group> or missing_episode.
+def _valued_outcomes() -> set[str]:
+    from .schema import table_schema
+
+    groups = next(f for f in table_schema("events").fields if f.name == "offence_group").enum or ()
+    return {"missing_episode", *(f"{et}:{g}" for et in ("offence", "victimisation") for g in groups)}
+
+
+@rule("unit_cost_applies_to", "unit_costs")
+def _unit_cost_applies_to(tables: Tables, cfg: Config) -> None:
+    """applies_to names a valued outcome, once in the table, and no [costs] benefit_map entry maps it elsewhere
+    (two costs for one outcome)."""
+    t = tables["unit_costs"]
+    if "applies_to" not in t.frame:
+        return
+    a = t.frame.applies_to
+    known = _valued_outcomes()
+    t.problems_at(
+        (a.notna() & ~a.isin(known)).to_numpy(),
+        "applies_to",
+        "is not an outcome the package values: expected offence:<offence group>, victimisation:<offence group> or missing_episode",
+        "unit_cost_applies_to",
+        a,
+    )
+    positions = pd.Series(np.arange(len(a)), index=a.index)
+    first = positions.groupby(a).transform("min")
+    dup = (a.notna() & a.duplicated(keep="first")).to_numpy()
+    rows = t.row_numbers
+    t.problems_at(
+        dup,
+        "applies_to",
+        lambda i: f"two unit costs for one outcome: {t.row_label} {rows[int(first.iloc[i])]} already values it",
+        "unit_cost_applies_to",
+        a,
+    )
+    mapped = cfg.costs.benefit_map
+    clash = (a.notna() & a.map(lambda x: x in mapped) & (a.map(mapped.get) != t.frame.key)).to_numpy()
+    t.problems_at(
+        clash,
+        "applies_to",
+        lambda i: f"two unit costs for one outcome: [costs] benefit_map maps it to {mapped[a.iloc[i]]!r}",
+        "unit_cost_applies_to",
+        a,
+    )
+
+
+@rule("benefit_map_resolves", "events")
+def _benefit_map_resolves(tables: Tables, cfg: Config) -> None:
+    """Every [costs] benefit_map entry maps a valued outcome to a unit cost that exists (shipped or in the data
+    folder's unit_costs table)."""
+    from .costs import shipped_unit_costs
+
+    mapped = cfg.costs.benefit_map
+    if not mapped:
+        return
+    t = tables["events"]
+    keys = set(shipped_unit_costs().index)
+    if "unit_costs" in tables:
+        keys |= set(tables["unit_costs"].frame.key.dropna())
+    known = _valued_outcomes()
+    config_file = Path(cfg.source).name if cfg.source != "<dict>" else "evaluation.toml"
+    for outcome, key in mapped.items():
+        problem = (
+            "is not an outcome the package values: expected offence:<offence group>, victimisation:<offence group> or missing_episode"
+            if outcome not in known
+            else f"maps to {key!r}, which is neither a shipped unit cost nor a key in the data folder's unit_costs table"
+            if key not in keys
+            else None
+        )
+        if problem:
+            t.problems.append(
+                Problem(
+                    file=config_file,
+                    column=f"[costs.benefit_map] {outcome}",
+                    value=key,
+                    message=problem,
+                    rule="benefit_map_resolves",
+                    column_label="key",
+                )
+            )
+
+
+AGENCIES = ("police", "criminal_justice", "nhs", "local_authority", "police_criminal_justice_and_nhs")
+
+
+def parse_fiscal_agency(text: object) -> dict[str, float] | None:
+    """'police:342;criminal_justice:245' -> shares summing to 1; None if empty; ValueError if malformed."""
+    if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
+        return None
+    weights: dict[str, float] = {}
+    for part in str(text).split(";"):
+        agency, _, weight = part.strip().partition(":")
+        w = float(weight) if weight.strip() else 1.0
+        if agency.strip() not in AGENCIES or not w > 0:
+            raise ValueError(part)
+        weights[agency.strip()] = weights.get(agency.strip(), 0.0) + w
+    total = sum(weights.values())
+    return {k: v / total for k, v in weights.items()}
+
+
+@rule("unit_cost_fiscal_agency", "unit_costs")
+def _unit_cost_agency(tables: Tables, cfg: Config) -> None:
+    t = tables["unit_costs"]
+    if "fiscal_agency" not in t.frame:
+        return
+    s = t.frame.fiscal_agency
+
+    def bad(x: object) -> bool:
+        try:
+            parse_fiscal_agency(x)
+            return False
+        except ValueError:
+            return True
+
+    t.problems_at(
+        s.map(bad).to_numpy(dtype=bool),
+        "fiscal_agency",
+        f"expected agency:weight pairs separated by semicolons, with agencies from {', '.join(AGENCIES)} and positive weights",
+        "unit_cost_fiscal_agency",
+        s,
+    )
 
 
 def advisories(tables: Tables, cfg: Config) -> None:

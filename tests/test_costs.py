@@ -67,10 +67,12 @@ def test_reconciliation_explains_the_stated_figures(demo_vfm):
 def test_deflators_and_uprating():
     fy, interpolated = costs.deflator_index("2015/16")
     assert fy == pytest.approx(0.75 * 75.15 + 0.25 * 76.46) and not interpolated
-    v2011, interp = costs.deflator_index("2011")
-    assert interp and v2011 == pytest.approx(69.12 * (73.48 / 69.12) ** (1 / 3))
-    with pytest.raises(costs.CostError, match="covers 2008 to 2024"):
-        costs.deflator_index("2002/03")
+    # every year from 2000 is shipped (HM Treasury's series as transcribed), so none is interpolated
+    for year in range(2000, 2025):
+        assert not costs.deflator_index(str(year))[1]
+    assert costs.deflator_index("2011")[0] == pytest.approx(70.83)
+    with pytest.raises(costs.CostError, match="covers 2000 to 2024"):
+        costs.deflator_index("1998/99")
     assert costs.financial_year("2020-10-19") == "2020/21" and costs.financial_year("2021-03-31") == "2020/21"
 
 
@@ -149,7 +151,163 @@ def test_renewal_flags_a_budget_below_the_run_rate(demo_vfm):
     _, _, v = demo_vfm
     r = v.renewal
     assert r["staff_run_rate"] == pytest.approx(230400) and r["below_staff_run_rate"] and r["reference_month"] == "2021-03"
-    assert r["cost_per_child_if_current_team"] == pytest.approx(200000 / r["children_if_current_team"])
+    # issue 14: today's team is costed at today's run-rate, not at the smaller budget offered
+    assert r["cost_per_child_if_current_team"] == pytest.approx(r["funder_run_rate"] / r["children_if_current_team"])
+    assert r["cost_per_child_if_staffing_scaled"] == pytest.approx(200000 / r["children_if_staffing_scaled"])
+
+
+VALUED_GROUPS = (
+    "violence_with_injury", "violence_without_injury", "robbery", "sexual", "rape", "other_sexual", "burglary", "theft",
+    "criminal_damage", "drugs", "possession_of_weapons", "public_order", "other",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("crime_costs", sorted(costs.CRIME_COST_SETS))
+def test_each_outcome_is_valued_with_a_cost_meant_for_it(demo_dir, crime_costs):
+    """Issue 14: victimless offences at the response cost only (never the all-crime average, 56% victim harm), an
+    unsplit sexual offence at the lower 'other sexual' cost (never a rape-dominated average), one row per outcome."""
+    lib = costs.shipped_unit_costs()
+    bmap = pd.read_csv(costs.package_path("data", costs.CRIME_COST_SETS[crime_costs][0]))
+    assert not bmap.applies_to.duplicated().any()
+    expected = {"missing_episode", *(f"{et}:{g}" for et in ("offence", "victimisation") for g in VALUED_GROUPS)}
+    assert set(bmap.applies_to) == expected and set(bmap.unit_cost_key) <= set(lib.index)
+    m = bmap.set_index("applies_to").unit_cost_key
+    for et in ("offence", "victimisation"):
+        for g in costs.VICTIMLESS_GROUPS:
+            row = lib.loc[m[f"{et}:{g}"]]
+            assert row.fiscal > 0 and pd.isna(row.economic) and pd.isna(row.social) and pd.isna(row.total)
+        assert m[f"{et}:sexual"] == m[f"{et}:other_sexual"] == "rr99_other_sexual"
+        assert m[f"{et}:rape"] in ("rr99_rape", "gmca_cr8_4_sexual_offences")
+    mp = lib.loc[m["missing_episode"]]
+    assert mp.fiscal == pytest.approx(1325.44) and (mp.low, mp.high) == (pytest.approx(1325.44), pytest.approx(2415.80))
+
+
+def test_a_crime_with_several_records_is_valued_once():
+    """Issue 14, double counting: records sharing a crime_ref share its cost; without one each is a crime."""
+    ev = pd.DataFrame(
+        {
+            "event_id": ["a", "b", "c", "d", "e"],
+            "crime_ref": ["K1", "K1", "K2", None, "K1"],
+            "event_type": ["offence", "offence", "offence", "offence", "victimisation"],
+        }
+    )
+    shares = costs.crime_shares(ev)
+    assert shares.to_dict() == pytest.approx({"a": 1 / 3, "b": 1 / 3, "c": 1.0, "d": 1.0, "e": 1 / 3})
+    assert (costs.crime_shares(ev.drop(columns="crime_ref")) == 1.0).all()
+
+
+def test_crime_ref_shares_lower_the_value_and_a_repeat_is_counted_once(broken, demo_vfm):
+    data, oc, v = demo_vfm
+    events = data.events
+
+    def edit(t):
+        e = t["events"]
+        # records in pairs become one crime (co-suspects, or a suspect and a victim), unless the pair is one person's
+        crime = pd.Series([f"K{i // 2}" for i in range(len(e))], index=e.index)
+        same = (e.person_id == e.person_id.shift()) & (crime == crime.shift())
+        crime = crime.where(~same, crime + "b")
+        e["crime_ref"] = np.where(e.event_type != "missing_episode", crime, "")
+        repeat = e[e.event_type == "offence"].iloc[[0]].assign(event_id="repeat-1")
+        t["events"] = pd.concat([e, repeat], ignore_index=True)
+
+    shared = evaluation.load(broken(edit))
+    assert len(shared.events) == len(events) + 1 - 1  # the repeat is warned about and counted once
+    w = [p for p in shared.warnings if p.rule == "crime_ref_once_per_person"]
+    assert len(w) == 1 and w[0].row == len(events) + 2 and "counted once" in w[0].message
+    mix = costs.counterfactual_mix(oc, shared, max(oc.results["offending"]))
+    plain = costs.counterfactual_mix(oc, data, max(oc.results["offending"]))
+    assert mix["offence"].sum() < 1 and plain["offence"].sum() == pytest.approx(1)
+    shares = costs.crime_shares(shared.events)
+    assert shares.min() < 1 and shares.groupby(shared.events.crime_ref).sum().round(9).eq(1).all()
+
+
+def test_fiscal_value_by_agency_and_the_cashable_ratio(demo_vfm):
+    import dataclasses
+
+    data, oc, v = demo_vfm
+    assert sum(v.fiscal_by_agency.values()) == pytest.approx(v.benefits.fiscal.sum())
+    assert v.fiscal_by_agency["police"] > 0 and v.bcr_cashable == 0  # none cashable unless the config says so
+    cfg = dataclasses.replace(data.config, costs=dataclasses.replace(data.config.costs, cashable_shares={"police": 0.5}))
+    w = costs.analyse(dataclasses.replace(data, config=cfg), engagement.analyse(data), oc)
+    assert w.bcr_cashable == pytest.approx(0.5 * v.fiscal_by_agency["police"] / v.cost)
+    # the arrest cost's own split (police 342, duty solicitor 245, YOS 6 of 593) reaches the table
+    arrest = costs.parse_fiscal_agency(costs.shipped_unit_costs().loc["gmca_cr7_0_arrest_detained", "fiscal_agency"])
+    assert arrest == pytest.approx({"police": 342 / 593, "criminal_justice": 245 / 593, "local_authority": 6 / 593})
+
+
+def test_tornado_shows_the_valuation_choices(demo_vfm):
+    data, oc, v = demo_vfm
+    t = v.tornado.set_index("parameter")
+    zero = t.loc["Offences with no direct victim: response cost or zero"]
+    assert zero.low < zero.high == pytest.approx(zero.base)
+    drop = t.loc["Victimisations averted: counted or left out"]
+    victim_share = v.benefits.set_index("outcome").public_value["victimisation"] / v.benefits.public_value.sum()
+    assert drop.low == pytest.approx(drop.base * (1 - victim_share))
+    other = [p for p in t.index if p.startswith("Crime costs:")]
+    assert other == ["Crime costs: Home Office 2015/16 (RR99 totals) instead"]
+
+
+def test_renewal_options_follow_from_the_evaluation_by_hand(demo_vfm):
+    """Issue 14: the renewal appraised as options: stop, the offered budget, today's run-rate; each with its cost,
+    people, NPV, BCR and the chance it beats stopping, recomputed here from the evaluation's own figures."""
+    data, oc, v = demo_vfm
+    cc, r = data.config.costs, v.renewal
+    stop, budget, run = v.renewal_options
+    assert stop["cost"] == stop["npv"] == 0 and stop["bcr"] is None
+    e = v.evidence
+    assert e["grade"] in ("strong", "moderate", "weak")
+    ba = oc.get("offending", v.parameters["window_months"])
+    if ba.did["rate_ratio"] >= 1:
+        assert e["grade"] == "weak"
+    bias = cc.renewal_benefit_bias[e["grade"]]
+    timing = 1 / (1 + cc.discount_rate) ** (r["months"] / 24)
+    per_person = v.benefits.public_value.sum() / v.n_children * (1 - bias) / (1 - cc.optimism_bias_benefits)
+    for option, spend, team in (
+        (budget, r["budget"], "children_if_staffing_scaled"),
+        (run, r["funder_run_rate"], "children_if_current_team"),
+    ):
+        people = r[team] * (1 - cc.renewal_ramp_up_months / (2 * r["months"]))
+        cost = spend * (1 + cc.optimism_bias_costs) * timing
+        benefit = people * (v.n_children / v.reached["engaged"]) * per_person * timing
+        assert option["people_reached"] == pytest.approx(people) and option["cost"] == pytest.approx(cost)
+        assert option["npv"] == pytest.approx(benefit - cost) and option["bcr"] == pytest.approx(benefit / cost)
+        assert 0 <= option["prob_better_than_nothing"] <= 1
+    out = v.to_results()
+    assert [o["name"] for o in out["renewal_options"]] == [o["name"] for o in v.renewal_options]
+    assert set(out["renewal_options"][1]) == set(costs.RENEWAL_OPTION_KEYS)
+    assert {"fiscal_by_agency", "bcr_cashable", "payback_years", "cost_per_offence_averted"} <= set(out)
+
+
+def test_cost_inputs_with_no_source_year_or_one_outcome_twice_are_errors_all_at_once(broken):
+    """Issue 14, bad input: a unit cost whose price year cannot be uprated, two costs for one outcome (in the table,
+    or the table against [costs] benefit_map), an outcome the package does not value, a malformed agency split, and a
+    benefit map pointing at no cost: each an error naming the row or key, all in one run."""
+    base = {"item": "X", "fiscal": "100", "price_year": "2019/20", "citation": "Borough finance team, 2021"}
+
+    def edit(t):
+        t["unit_costs"] = pd.DataFrame(
+            [
+                base | {"key": "old", "price_year": "1985/86", "applies_to": "offence:theft"},
+                base | {"key": "twice", "applies_to": "offence:theft"},
+                base | {"key": "nowhere", "applies_to": "offence:knife_crime"},
+                base | {"key": "split", "fiscal_agency": "police:2;army:1"},
+                base | {"key": "clash", "applies_to": "offence:robbery"},
+            ]
+        )
+
+    text = (broken() / "evaluation.toml").read_text(encoding="utf-8")
+    config = text + '\n[costs.benefit_map]\n"offence:robbery" = "gmca_cr8_6_robbery"\n"offence:drugs" = "no_such_cost"\n'
+    with pytest.raises(evaluation.ValidationError) as exc:
+        evaluation.load(broken(edit, config_text=config))
+    found = {(p.row, p.column, p.rule) for p in exc.value.errors}
+    assert (2, "price_year", "unit_cost_price_year_known") in found
+    assert (3, "applies_to", "unit_cost_applies_to") in found  # the second cost for offence:theft
+    assert (4, "applies_to", "unit_cost_applies_to") in found
+    assert (5, "fiscal_agency", "unit_cost_fiscal_agency") in found
+    assert (6, "applies_to", "unit_cost_applies_to") in found  # the benefit map already maps offence:robbery
+    assert (None, "[costs.benefit_map] offence:drugs", "benefit_map_resolves") in found
+    twice = next(p for p in exc.value.errors if p.row == 3 and p.rule == "unit_cost_applies_to")
+    assert "row 2 already values it" in twice.message and twice.value == "offence:theft"
 
 
 def test_a_local_unit_cost_overrides_and_a_missing_one_stops_the_run(broken, demo_dir):

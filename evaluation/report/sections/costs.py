@@ -180,6 +180,8 @@ def costs_results(v: ProgrammeCosts, vfm: ValueForMoney | None, log: DisclosureL
         if not renewal_published(v, log):
             for key in (*_RENEWAL_LINEAR, *_RENEWAL_COST_PER):
                 renewal[key] = None
+            for option in out.get("renewal_options", [])[1:]:
+                option.update(dict.fromkeys(_OPTION_FIGURES))
     for measure, key in (
         ("engaged", "cost_per_child_engaged"),
         ("engaged", "staff_cost_per_child_engaged"),
@@ -256,6 +258,7 @@ def vfm_table(v: ValueForMoney) -> pd.DataFrame:
         ("Benefit-cost ratio, public value (95% range)", f"{v.bcr:.2f} ({lo:.2f} to {hi:.2f})"),
         ("Chance the benefit-cost ratio is above 1", pct(v.prob_bcr_above_1)),
         ("Benefit-cost ratio, fiscal only (95% range)", f"{v.bcr_fiscal:.2f} ({flo:.2f} to {fhi:.2f})"),
+        ("Benefit-cost ratio, cashable only", f"{v.bcr_cashable:.2f}"),
         ("Return on investment, public value", pct(v.roi)),
         (
             "Payback period",
@@ -278,7 +281,7 @@ def break_even_table(v: ValueForMoney) -> pd.DataFrame:
             "Offence group": b.offence_group.str.replace("_", " "),
             "Public value per offence": b.unit_public_value.map(money),
             "Offences averted to pay for the programme": b.averted_needed.map(lambda x: f"{x:,.1f}"),
-            "…counting fiscal savings only": b.averted_needed_fiscal.map(lambda x: f"{x:,.1f}"),
+            "…counting fiscal savings only": b.averted_needed_fiscal.map(lambda x: f"{x:,.1f}" if math.isfinite(x) else "no fiscal split"),
         }
     )
 
@@ -318,6 +321,8 @@ _RENEWAL_COST_PER = {
     "cost_per_child_if_current_team": "children_if_current_team",
     "cost_per_child_if_staffing_scaled": "children_if_staffing_scaled",
 }
+#: what each cost per child divides: today's team at today's costs, or the offered budget
+_RENEWAL_SPEND = {"cost_per_child_if_current_team": "funder_run_rate", "cost_per_child_if_staffing_scaled": "budget"}
 
 
 def renewal_published(c: ProgrammeCosts, log: DisclosureLog) -> bool:
@@ -347,7 +352,7 @@ def renewal_published(c: ProgrammeCosts, log: DisclosureLog) -> bool:
             pub.linear({q: factor[key]}, r[key], 1 if key == "children_per_month_observed" else 0, "renewal")
         for key, of in _RENEWAL_COST_PER.items():
             if factor[of] and math.isfinite(r[key]):
-                pub.ratio(r["budget"], {q: factor[of]}, r[key], 0, "renewal")
+                pub.ratio(r[_RENEWAL_SPEND[key]], {q: factor[of]}, r[key], 0, "renewal")
 
     ok = q in pub.values and not log.policy.small(r["throughput_people"]) and pub.safe_to_show(register)
     if ok:
@@ -367,9 +372,9 @@ def renewal_text(v: ProgrammeCosts, log: DisclosureLog) -> str:
     lines = [
         f"**Renewal scenario: {money(r['budget'])} over {r['months']} months.** "
         + (
-            f"At the throughput observed over {basis} ({r['children_per_month_observed']:.1f} children a month), the current team "
-            f"would engage about {r['children_if_current_team']:,.0f} children in {r['months']} months: "
-            f"{money(r['cost_per_child_if_current_team'])} of the budget for each."
+            f"At the throughput observed over {basis} ({r['children_per_month_observed']:.1f} children a month), today's team "
+            f"would engage about {r['children_if_current_team']:,.0f} children in {r['months']} months, at today's costs "
+            f"({money(r['funder_run_rate'])}) {money(r['cost_per_child_if_current_team'])} each."
             if shown
             else f"The throughput observed over {basis} rests on too few children to publish what the team would achieve."
         )
@@ -387,6 +392,88 @@ def renewal_text(v: ProgrammeCosts, log: DisclosureLog) -> str:
             )
         )
     return "\n\n".join(lines)
+
+
+#: the renewal options' figures that rest on the throughput count (hidden with the renewal's own figures)
+_OPTION_FIGURES = ("people_reached", "cost_per_person", "benefits", "npv", "bcr", "prob_better_than_nothing")
+EVIDENCE_WORDS = {
+    "strong": "strong (a statistically significant reduction, with the pre-period trends agreeing)",
+    "moderate": "moderate (a reduction whose range includes no change, or a trend check that cannot confirm parallel trends)",
+    "weak": "weak (no reduction, or trends that already differed before the arrest)",
+}
+
+
+def renewal_options_table(v: ValueForMoney, c: ProgrammeCosts, log: DisclosureLog) -> pd.DataFrame:
+    """The renewal as an options appraisal, one row per option; the figures resting on the throughput count are shown
+    only where the renewal's own figures are."""
+    shown = renewal_published(c, log)
+    rows = []
+    for o in v.renewal_options:
+        stop = o["bcr"] is None and not o["cost"]
+
+        def cell(key: str, fmt) -> str:
+            if stop:
+                return "–"
+            if not shown and key in _OPTION_FIGURES:
+                return sdc.SYMBOL
+            x = o[key]
+            return "–" if x is None else fmt(x)
+
+        rows.append(
+            {
+                "Option": o["name"],
+                "What it buys": o["basis"],
+                "Cost (present value)": money(o["cost"]) if o["cost"] else "£0",
+                "People reached": cell("people_reached", lambda x: f"{x:,.0f}"),
+                "Cost per person": cell("cost_per_person", money),
+                "Benefits (public value)": cell("benefits", money),
+                "Net present value": cell("npv", money),
+                "Benefit-cost ratio": cell("bcr", lambda x: f"{x:.2f}"),
+                "Chance it beats stopping": cell("prob_better_than_nothing", pct),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def renewal_options_text(v: ValueForMoney) -> str:
+    """How the options were appraised: the horizon, ramp-up, discounting, and the optimism bias for this evidence."""
+    if not v.renewal_options:
+        return ""
+    e, p = v.evidence, v.parameters
+    o = v.renewal_options[1]
+    years = p["horizon_years"]
+    return (
+        f"Each renewal option's people bring the public value per person this evaluation estimated, over {years} "
+        f"year{'s' if years != 1 else ''} of benefits, less an optimism bias of **{100 * o['optimism_bias_benefits']:.0f}%** "
+        f"because the evidence is {EVIDENCE_WORDS[e['grade']]}; costs carry an optimism bias of "
+        f"{100 * p['optimism_bias_costs']:.0f}%. A new period loses half of its first {o['ramp_up_months']:g} month(s) of people to "
+        f"ramp-up, and costs and benefits are discounted at {100 * p['discount_rate']:.1f}% from the middle of the renewal. "
+        "The chance an option beats stopping is the share of the simulations (effects and unit costs drawn together) in which "
+        "its net present value is positive. These are the evaluated effects carried forward: they assume the renewed team "
+        "works as the evaluated one did, with people like those it met."
+    )
+
+
+AGENCY_CASHABLE_NOTE = "Cashable: the share [costs] cashable_shares counts as budget an agency could actually release."
+
+
+def fiscal_by_agency_table(v: ValueForMoney) -> pd.DataFrame:
+    from ...costs import AGENCY_LABELS
+
+    shares = v.parameters["cashable_shares"]
+    rows = [
+        {
+            "Agency": AGENCY_LABELS[a],
+            "Fiscal value": money(x),
+            "Cashable share": pct(shares.get(a, 0.0)),
+            "Cashable value": money(x * shares.get(a, 0.0)),
+        }
+        for a, x in v.fiscal_by_agency.items()
+        if abs(x) >= 0.5
+    ]
+    total = sum(v.fiscal_by_agency.values())
+    rows.append({"Agency": "Total", "Fiscal value": money(total), "Cashable share": "", "Cashable value": money(v.cashable)})
+    return pd.DataFrame(rows)
 
 
 def unit_cost_appendix(v: ValueForMoney | SpellsResult) -> pd.DataFrame:
@@ -421,8 +508,9 @@ def unit_cost_appendix(v: ValueForMoney | SpellsResult) -> pd.DataFrame:
 def deflator_note(v: ValueForMoney | SpellsResult) -> str:
     d = v.deflator_source
     return (
-        f"Prices are uprated with the {d['series']} ({d['base']}), {d['release']}: {d['citation']} ({d['url']}); {d['status']} source. Financial "
-        "years are taken as three quarters of their first calendar year and one quarter of the next."
+        f"Prices are uprated with the {d['series']} ({d['base']}), {d['release']}: {d['citation']} ({d['url']}); {d['status']} source. "
+        "HM Treasury's financial-year series was not available here, so a financial year is taken as three quarters of its "
+        "first calendar year and one quarter of the next."
     )
 
 
@@ -446,6 +534,10 @@ __all__ = [
     "switching_text",
     "renewal_text",
     "renewal_published",
+    "renewal_options_table",
+    "renewal_options_text",
+    "fiscal_by_agency_table",
+    "AGENCY_CASHABLE_NOTE",
     "unit_cost_appendix",
     "deflator_note",
     "tornado_alt",
