@@ -447,10 +447,18 @@ class ValueForMoney:
     cashable: float = 0.0  # the part of the fiscal value [costs] cashable_shares count as cashable
     evidence: dict[str, Any] = field(default_factory=dict)  # the evidence grade the renewal's optimism bias follows
     renewal_options: list[dict[str, Any]] = field(default_factory=list)
+    reoffenders_avoided: float | None = None  # proven reoffenders avoided among the people credited (point estimate)
 
     @property
     def deflator_source(self) -> dict[str, Any]:
         return deflator_source()
+
+    @property
+    def cost_per_reoffender_avoided(self) -> float | None:
+        """The full cost over the proven reoffenders the main reoffending measure says were avoided (the difference in
+        the share reoffending times the people credited); None where it shows none avoided or was not estimated."""
+        a = self.reoffenders_avoided
+        return self.cost / a if a is not None and a > 0 else None
 
     @property
     def bcr_cashable(self) -> float:
@@ -536,10 +544,11 @@ class ValueForMoney:
             if self.cost_per_event_averted.get("offending")
             else None,
             "cost_per_event_averted": {o: r(v) if v is not None else None for o, v in self.cost_per_event_averted.items()},
+            "cost_per_proven_reoffender_avoided": r(self.cost_per_reoffender_avoided),
             "fiscal_by_agency": {a: r(v) for a, v in self.fiscal_by_agency.items()},
             "bcr_cashable": r(self.bcr_cashable),
             "crime_costs": self.parameters["crime_costs"],
-            "evidence_strength": self.evidence.get("grade"),
+            "renewal_evidence_grade": self.evidence.get("grade"),
             "renewal_options": [
                 {k: (r(v) if isinstance(v, float) else v) for k, v in o.items() if k in RENEWAL_OPTION_KEYS} for o in self.renewal_options
             ],
@@ -627,8 +636,9 @@ def analyse_programme_costs(data, eng) -> ProgrammeCosts:
     )
 
 
-def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts | None = None) -> ValueForMoney:
-    """Benefits and value for money, on the costs of `analyse_programme_costs` (computed here if not given)."""
+def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts | None = None, reoffending=None) -> ValueForMoney:
+    """Benefits and value for money, on the costs of `analyse_programme_costs` (computed here if not given); with the
+    reoffending analysis, also the cost per proven reoffender avoided."""
     cfg = data.config
     cc = cfg.costs
     pc = programme_costs if programme_costs is not None else analyse_programme_costs(data, eng)
@@ -741,7 +751,10 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
         "crime_costs": cc.crime_costs,
         "cashable_shares": dict(cc.cashable_shares),
     }
-    evidence = evidence_strength(outcomes, effects, window)
+    proven = reoffending.measures.get("proven") if reoffending is not None else None
+    # proven reoffenders avoided among the people credited: the main measure's difference in the share reoffending
+    reoffenders_avoided = (proven.rate.comparison_value - proven.rate.treated_value) * n if proven is not None else None
+    evidence = renewal_evidence_grade(outcomes, effects, window)
     options = (
         renewal_options(pc.renewal, mc_pv, total_pv, n, reached["engaged"], cost / (1 + cc.optimism_bias_costs), cc, evidence)
         if pc.renewal
@@ -775,6 +788,7 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
         cashable,
         evidence,
         options,
+        reoffenders_avoided,
     )
 
 
@@ -803,7 +817,7 @@ def _fiscal_by_agency(effects: dict[str, Effect], valued: dict[str, Valued], n: 
     return out
 
 
-def evidence_strength(outcomes: OutcomesResult, effects: dict[str, Effect], window: int) -> dict[str, Any]:
+def renewal_evidence_grade(outcomes: OutcomesResult, effects: dict[str, Effect], window: int) -> dict[str, Any]:
     """A grade for how far the evaluated effect can be carried into a renewal, read from the main outcome (offending
     where valued): 'strong' when its reduction is statistically significant and the placebo supports parallel
     trends; 'weak' when it shows no reduction or the trends already differed before; 'moderate' otherwise."""
@@ -843,16 +857,22 @@ def renewal_options(
     Each renewal option reaches the people its team would (the observed throughput, scaled to the staffing the money
     buys), less half of the ramp-up months' people; each person reached within the eligible ages brings the
     evaluated public value per credited person (over the same horizon), with the evaluated optimism bias replaced by
-    the one for this evaluation's evidence grade; costs carry the costs' optimism bias. Costs and benefits are
+    the one for this evaluation's evidence grade (shrinking a benefit, never a harm); costs carry the costs' optimism
+    bias. Costs and benefits are
     discounted from the middle of the renewal. The probability of beating stopping is the share of the Monte Carlo
     draws (the joint effect and unit-cost draws) with a positive net present value.
     """
     months = renewal["months"]
     ramp = min(float(cc.renewal_ramp_up_months), float(months))
     bias = cc.renewal_benefit_bias[evidence["grade"]]
-    rebias = (1 - bias) / (1 - cc.optimism_bias_benefits) if cc.optimism_bias_benefits < 1 else 0.0
-    per_person = total_pv / n if n else 0.0
-    per_person_draws = mc_pv / n if n else np.zeros_like(mc_pv)
+    unbias = 1 / (1 - cc.optimism_bias_benefits) if cc.optimism_bias_benefits < 1 else 0.0
+
+    def biased(value):  # optimism bias shrinks a benefit, never a harm (a harm shrunk would be optimism itself)
+        value = np.asarray(value, dtype=float) * unbias
+        return np.where(value > 0, value * (1 - bias), value)
+
+    per_person = float(biased(total_pv / n)) if n else 0.0
+    per_person_draws = biased(mc_pv / n) if n else np.zeros_like(mc_pv)
     eligible = n / engaged if engaged else 0.0
     timing = 1 / (1 + cc.discount_rate) ** (months / 24)
     options: list[dict[str, Any]] = [
@@ -874,8 +894,8 @@ def renewal_options(
     ):
         people = float(renewal[people_key]) * (1 - ramp / (2 * months)) if math.isfinite(renewal[people_key]) else 0.0
         cost = float(amount) * (1 + cc.optimism_bias_costs) * timing
-        benefit = people * eligible * per_person * rebias * timing
-        draws = people * eligible * per_person_draws * rebias * timing - cost
+        benefit = people * eligible * per_person * timing
+        draws = people * eligible * per_person_draws * timing - cost
         options.append(
             {
                 "name": name,
@@ -910,6 +930,10 @@ def _valuation_notes(data, valued: dict[str, Valued], cc) -> list[str]:
         notes.append(
             "Sexual offences recorded without saying whether they were rape are valued as other sexual offences (RR99), the "
             "lower cost: giving offence_group rape or other_sexual values them apart."
+        )
+    if "burglary" in groups and any(v.key == "gmca_cr8_7_burglary_dwelling" for v in valued.values()):
+        notes.append(
+            "Burglary is valued as burglary in a dwelling, the only burglary cost GMCA gives: burglary of other buildings is valued the same."
         )
     if any(v.key == "gmca_cr8_0_all_crime" for v in valued.values()):
         notes.append(

@@ -159,7 +159,7 @@ class Evaluation:
     def value_for_money(self) -> ValueForMoney | None:
         def compute() -> ValueForMoney:
             assert self.before_after is not None  # _stage computes this only when its needs are met
-            return analyse_costs(self.data, self.engagement, self.before_after, self.programme_costs)
+            return analyse_costs(self.data, self.engagement, self.before_after, self.programme_costs, self.reoffending)
 
         return self._stage(
             "value_for_money",

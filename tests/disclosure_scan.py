@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 SYMBOL = "c"
-ID_COLUMNS = ("person_id", "detention_id", "contact_id", "event_id")
+ID_COLUMNS = ("person_id", "detention_id", "contact_id", "event_id", "crime_ref")
 EVENT_DATE_COLUMNS = {
     "custody_detentions": ("arrival_datetime", "release_datetime"),
     "programme_contacts": ("contact_date", "followup_date", "intervention_start_date", "intervention_end_date"),

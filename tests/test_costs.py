@@ -261,7 +261,8 @@ def test_renewal_options_follow_from_the_evaluation_by_hand(demo_vfm):
         assert e["grade"] == "weak"
     bias = cc.renewal_benefit_bias[e["grade"]]
     timing = 1 / (1 + cc.discount_rate) ** (r["months"] / 24)
-    per_person = v.benefits.public_value.sum() / v.n_children * (1 - bias) / (1 - cc.optimism_bias_benefits)
+    per_person = v.benefits.public_value.sum() / v.n_children / (1 - cc.optimism_bias_benefits)
+    per_person *= (1 - bias) if per_person > 0 else 1  # the bias shrinks a benefit, never a harm
     for option, spend, team in (
         (budget, r["budget"], "children_if_staffing_scaled"),
         (run, r["funder_run_rate"], "children_if_current_team"),
@@ -402,3 +403,62 @@ def test_payback_and_cost_per_event_averted_follow_from_the_benefits(demo_vfm):
     short = dataclasses.replace(w, benefits=v.benefits.assign(public_value=v.benefits.public_value * 0.1 * v.cost / annual))
     assert short.payback_years is None
     assert sum(w.events_averted.values()) == pytest.approx(sum(v.events_averted.values()) * 1.75)
+
+
+def test_cost_per_proven_reoffender_avoided(demo_vfm):
+    """Issue 14: the cost per additional outcome includes the proven reoffender avoided (the main reoffending
+    measure's difference in the share reoffending, times the people credited)."""
+    from types import SimpleNamespace
+
+    data, oc, v = demo_vfm
+    assert v.reoffenders_avoided is None and v.to_results()["cost_per_proven_reoffender_avoided"] is None
+    fake = SimpleNamespace(measures={"proven": SimpleNamespace(rate=SimpleNamespace(comparison_value=0.40, treated_value=0.30))})
+    w = costs.analyse(data, engagement.analyse(data), oc, reoffending=fake)
+    assert w.reoffenders_avoided == pytest.approx(0.1 * w.n_children)
+    assert w.cost_per_reoffender_avoided == pytest.approx(w.cost / (0.1 * w.n_children))
+    worse = SimpleNamespace(measures={"proven": SimpleNamespace(rate=SimpleNamespace(comparison_value=0.30, treated_value=0.40))})
+    assert costs.analyse(data, engagement.analyse(data), oc, reoffending=worse).cost_per_reoffender_avoided is None
+
+
+def test_renewal_optimism_bias_shrinks_benefits_never_harms():
+    """A renewal of a programme whose evaluated effect was harmful keeps the whole harm: shrinking it would be the
+    optimism the bias is meant to correct."""
+    from types import SimpleNamespace
+
+    cc = SimpleNamespace(
+        renewal_ramp_up_months=0,
+        renewal_benefit_bias={"strong": 0.1, "moderate": 0.25, "weak": 0.4},
+        optimism_bias_benefits=0.0,
+        optimism_bias_costs=0.0,
+        discount_rate=0.0,
+    )
+    renewal = {
+        "months": 12,
+        "budget": 1000.0,
+        "funder_run_rate": 1000.0,
+        "children_if_staffing_scaled": 10.0,
+        "children_if_current_team": 10.0,
+    }
+    draws = np.array([-200.0, 100.0])
+    for total, expected in ((-50.0, -50.0), (50.0, 50.0 * 0.6)):
+        _, budget, _ = costs.renewal_options(renewal, draws, total, 1, 1, 1000.0, cc, {"grade": "weak"})
+        assert budget["benefits"] == pytest.approx(10 * expected)
+        assert budget["prob_better_than_nothing"] == 0.0  # -2000 - 1000 and 600 - 1000: neither beats stopping
+
+
+def test_renewal_options_are_hidden_with_the_throughput_they_rest_on(demo_vfm):
+    """Every option's people, cost per person, benefits, NPV, ratio and chance scale with the throughput count: where
+    the renewal's own figures are withheld (a small or hidden count), so are these, in the table and results.json."""
+    from evaluation.disclosure import SYMBOL, DisclosureLog, DisclosurePolicy
+    from evaluation.report import sections
+
+    data, oc, v = demo_vfm
+    pc = costs.analyse_programme_costs(data, engagement.analyse(data))
+    log = DisclosureLog(DisclosurePolicy(threshold=5))
+    log.pub.decisions["renewal"] = {"figures": False}  # as renewal_published decides for a small count
+    table = sections.renewal_options_table(v, pc, log)
+    assert (table.loc[1:, ["People reached", "Net present value", "Benefit-cost ratio", "Chance it beats stopping"]] == SYMBOL).all().all()
+    assert table.loc[1:, "Cost (present value)"].str.startswith("£").all()  # the money spent is the budget's, shown
+    out = sections.costs_results(pc, v, log)
+    for option in out["renewal_options"][1:]:
+        assert option["people_reached"] is None and option["npv"] is None and option["bcr"] is None and option["cost"] > 0

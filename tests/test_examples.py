@@ -68,6 +68,30 @@ def test_example_pdf_keeps_every_word_on_the_page(example):
             assert float(x0) >= 0 and float(x1) <= float(w) - 20 and float(y1) <= float(h), f"{folder.name} page {n}: '{word}' off the page"
 
 
+def test_example_outputs_hold_no_identifier_from_its_inputs(example):
+    """Person, detention, contact and event identifiers, and crime references: none reaches any published output."""
+    from tests.disclosure_scan import ID_COLUMNS, identifier_hits, published_texts
+
+    folder, data, out = example
+    loaded = evaluation.load(data)  # read through the config's column mappings: each extract names them its own way
+    frames = [loaded.custody_detentions, loaded.programme_contacts, loaded.events, loaded.spells, loaded.referrals]
+    ids = {str(v) for f in frames if f is not None for c in ID_COLUMNS if c in f for v in f[c].dropna()}
+    assert ids and identifier_hits(published_texts(out), ids) == []
+
+
+def test_alliance_renewal_values_each_crime_once_and_appraises_the_options(example):
+    """Issue 14 on an extract the package did not write: its crime references (co-suspects, a cohort member's victim)
+    share each crime's cost, and the renewal is appraised as options."""
+    folder, data, out = example
+    if folder.name != "alliance_renewal":
+        pytest.skip("phases example only")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "so each crime is valued once" in html and "The extract gives no crime reference" not in html
+    options = json.loads((out / "results.json").read_text())["costs"]["renewal_options"]
+    assert [o["name"] for o in options] == ["Stop (do nothing)", "Renew at the offered budget", "Renew at the current run-rate"]
+    assert "The renewal's options" in html
+
+
 def test_alliance_renewal_reports_each_phase_and_the_renewal_from_the_latest(example):
     folder, data, out = example
     if folder.name != "alliance_renewal":

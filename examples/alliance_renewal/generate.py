@@ -38,6 +38,25 @@ def _days(rng: np.random.Generator, start: dt.date, end: dt.date, n: int) -> np.
     return np.array([start + dt.timedelta(days=int(d)) for d in rng.integers(0, span, n)])
 
 
+def _crime_refs(ev: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """The force's crime reference (pseudonymised) on offences and victimisations, drawn apart from the rest so the
+    records are those of the example without them: a fifth of offences are joined to another person's offence
+    (co-suspects), a tenth of victimisations to another person's offence (a cohort member's victim), and one record
+    in twenty has no reference."""
+    crime = np.array([f"CR{i:06d}" for i in range(len(ev))], dtype=object)
+    person = ev.person_id.to_numpy()
+    offences = np.flatnonzero(ev.event_type.to_numpy() == "offence")
+    for kind, share in (("offence", 0.2), ("victimisation", 0.1)):
+        rows = np.flatnonzero(ev.event_type.to_numpy() == kind)
+        for i in rows[rng.random(len(rows)) < share]:
+            j = offences[rng.integers(len(offences))]
+            if person[j] != person[i] and crime[j] not in set(crime[person == person[i]]):
+                crime[i] = crime[j]
+    crime[ev.event_type.to_numpy() == "missing_episode"] = ""
+    crime[rng.random(len(ev)) < 0.05] = ""
+    return crime
+
+
 def generate(out: Path, seed: int = SEED) -> Path:
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,6 +140,7 @@ def generate(out: Path, seed: int = SEED) -> Path:
     ok = proven & (dates <= EXTRACT)
     ev.loc[ok, "proven_date"] = dates[ok].map(dt.date.isoformat)
     ev.loc[proven & ~ok, "proven_outcome"] = "none"
+    ev["crime_ref"] = _crime_refs(ev, np.random.default_rng(seed + 1))
     pd.DataFrame(detentions).to_csv(out / "custody_detentions.csv", index=False, lineterminator="\n")
     pd.DataFrame(contacts).to_csv(out / "programme_contacts.csv", index=False, lineterminator="\n")
     ev.to_csv(out / "events.csv", index=False, lineterminator="\n")

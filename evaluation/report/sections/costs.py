@@ -270,6 +270,9 @@ def vfm_table(v: ValueForMoney) -> pd.DataFrame:
     for o, c in v.cost_per_event_averted.items():
         noun = OUTCOMES[o][1].lower().split(" (")[0]
         rows.append((f"Cost per {noun[:-1] if noun.endswith('s') else noun} averted (point estimate)", money(c) if c else "none averted"))
+    if v.reoffenders_avoided is not None:
+        c = v.cost_per_reoffender_avoided
+        rows.append(("Cost per proven reoffender avoided (point estimate)", money(c) if c else "none avoided"))
     rows.append(("Price base", f"{v.price_year} prices"))
     return pd.DataFrame(rows, columns=["Measure", "Value"])
 
