@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .censoring import ApproachModel
 from .cohort import BOTH, COMPARISON, PROGRAMME, Cohort
-from .costs import RECONCILIATION_DENOMINATOR, ProgrammeCosts, ValueForMoney
+from .costs import AGENCY_LABELS, RECONCILIATION_DENOMINATOR, ProgrammeCosts, ValueForMoney
 from .engagement import OUTCOMES as ENGAGEMENT_OUTCOMES
 from .engagement import RATE_TERMS, EngagementResult, Note, rate_expressions
 from .engagement import quantity as engaged_quantity
@@ -33,6 +33,7 @@ __all__ = [
     "PROGRAMME",
     "RATE_TERMS",
     "RECONCILIATION_DENOMINATOR",
+    "AGENCY_LABELS",
     "SPECIFICATION_LABELS",
     "SPELL_PERIODS",
     "ApproachModel",

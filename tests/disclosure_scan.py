@@ -107,7 +107,16 @@ def workbook_tables(xlsx: Path) -> dict[str, pd.DataFrame]:
     for ws in wb.worksheets:
         if ws.title == "Contents":
             continue
-        rows = list(ws.iter_rows(values_only=True))
+        # a number with a format other than a count's (a rate, money, a ratio) is not a count of people
+        rows = [
+            tuple(
+                float(c.value)
+                if isinstance(c.value, int) and getattr(c, "number_format", "General") not in ("General", "#,##0")
+                else c.value
+                for c in row
+            )
+            for row in ws.iter_rows()
+        ]
         caption = re.sub(r"^Table \d+\. ", "", str(rows[0][0]))
         header = [h for h in rows[2] if h is not None]
         body = []

@@ -223,6 +223,7 @@ def test_html_is_self_contained_and_accessible(built):
         assert alt and len(alt.group(1)) > 40 and "No description has been provided" not in alt.group(1)
     assert "Operation Alliance" in html and "Table 1." in html
     assert "PublishedTable(" not in html and "Traceback" not in html
+    assert "£-" not in html and "£−" not in html  # a loss is −£x, never £-x
 
 
 def test_disclosure_scan_of_every_published_output_finds_nothing(built, demo_dir):

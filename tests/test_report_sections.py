@@ -21,6 +21,11 @@ def test_effect_words_reads_the_interval_not_the_point_estimate():
 
 def test_money_and_provenance_formatting():
     assert pounds_pence(4.4208) == "£4.42" and pounds_pence(-1.0516) == "−£1.05" and pounds_pence(1234.5) == "£1,234.50"
+    from evaluation.report.formatting import is_numeric_text, money
+
+    # issue 15: a loss reads −£40,084 everywhere (the report once had £-40,084 beside −£1.05), and stays right-aligned
+    assert money(-40084.4) == "−£40,084" and money(-0.004, 2) == "£0.00" and money(12.5, 2) == "£12.50"
+    assert is_numeric_text(money(-40084.4))
     value = {"a": [1, 2], "b": {"c": "x", "d": [[9, 10]]}, "e": [{"n": 1}], "f": []}
     text = compact_json(value)
     assert json.loads(text) == value and '"a": [1, 2]' in text and '"d": [[9, 10]]' in text
@@ -206,3 +211,48 @@ def test_charts_speak_of_people_too(capsys):
     texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
     assert "People engaged" in texts and "Flow of people through the analysis" in texts
     assert not any("hild" in t for t in texts)
+
+
+def test_workbook_stores_numbers_as_numbers_for_analysts(tmp_path):
+    """Issue 15: every rate, interval, £ figure and estimate was text ('43.7%', '0.86 (0.67 to 1.10)'); now numbers
+    with a number format showing them as published, estimates and bounds in columns of their own, frozen headers,
+    and suppressed cells still 'c'."""
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from evaluation.report.session import PublishedTable
+    from evaluation.report.workbook import write_workbook
+
+    frame = pd.DataFrame(
+        {
+            "Measure": ["A", "B", "C"],
+            "Children": ["1,234", "c", "57"],
+            "Share": ["43.7%", "c", "12%"],
+            "Cost": ["−£40,084", "£12.50", "–"],
+            "Ratio (95% CI)": ["0.86 (0.67 to 1.10)", "c", "1.20 (0.90 to 1.61)"],
+            "Difference": ["+8", "-4", "0.25"],
+            "Note": ["words", "more words", "2 (of 3)"],
+        }
+    )
+    write_workbook([PublishedTable("t", 1, "Planted", frame, (), None)], tmp_path / "t.xlsx", "t", [])
+    ws = load_workbook(tmp_path / "t.xlsx")["T01 Planted"]
+    header = [c.value for c in ws[3]]
+    assert header == [
+        "Measure",
+        "Children",
+        "Share",
+        "Cost",
+        "Ratio (95% CI)",
+        "Ratio (95% CI): low",
+        "Ratio (95% CI): high",
+        "Difference",
+        "Note",
+    ]
+    row = {h: ws.cell(row=4, column=j + 1) for j, h in enumerate(header)}
+    assert row["Children"].value == 1234 and row["Children"].number_format == "#,##0"
+    assert abs(row["Share"].value - 0.437) < 1e-12 and row["Share"].number_format.startswith("0.0%")
+    assert row["Cost"].value == -40084 and row["Cost"].number_format.startswith("£#,##0")
+    assert (row["Ratio (95% CI)"].value, row["Ratio (95% CI): low"].value, row["Ratio (95% CI): high"].value) == (0.86, 0.67, 1.10)
+    assert row["Difference"].value == 8 and row["Difference"].number_format.startswith("+")
+    assert [ws.cell(row=5, column=j).value for j in (2, 3, 5, 6, 7)] == ["c"] * 5  # suppressed stays suppressed
+    assert ws.cell(row=6, column=9).value == "2 (of 3)" and ws.freeze_panes == "B4"

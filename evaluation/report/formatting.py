@@ -29,9 +29,11 @@ def count(n) -> str:
 
 
 def money(x: float | None, dp: int = 0) -> str:
+    """£1,234 (or £1.05 with dp=2); a loss as −£1,234 with a true minus sign, never £-1,234."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    return f"£{x:,.{dp}f}"
+    text = f"£{abs(x):,.{dp}f}"
+    return f"−{text}" if x < 0 and text.strip("£0.,") else text
 
 
 def month_label(key: str) -> str:

@@ -10,9 +10,9 @@ import pandas as pd
 
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
+from ...results import AGENCY_LABELS, ProgrammeCosts, SpellsResult, ValueForMoney
 from ...results import EVENT_OUTCOMES as OUTCOMES
 from ...results import RECONCILIATION_DENOMINATOR as _RECON_COUNT
-from ...results import ProgrammeCosts, SpellsResult, ValueForMoney
 from ...results import engaged_quantity as quantity
 from ..formatting import money, pct
 
@@ -26,7 +26,7 @@ CATEGORY_LABELS = {
 
 
 def _pounds(x: float) -> str:
-    return money(x) if abs(x) >= 100 else f"£{x:,.2f}"
+    return money(x) if abs(x) >= 100 else money(x, 2)
 
 
 def costs_headline(c: ProgrammeCosts, log: DisclosureLog) -> str:
@@ -62,10 +62,10 @@ def vfm_headline(v: ValueForMoney) -> str:
     valued = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]
     lines = [
         f"Valuing the {valued} the programme is estimated to have averted, every £1 spent returned "
-        f"an estimated **£{v.bcr:.2f}** in public value (fiscal, economic and social), a net present value of {money(v.npv)}. Allowing for "
-        f"the uncertainty in the effect estimates and unit costs, the return lies between **£{lo:.2f} and £{hi:.2f}** per £1 in 95% of "
+        f"an estimated **{money(v.bcr, 2)}** in public value (fiscal, economic and social), a net present value of {money(v.npv)}. Allowing for "
+        f"the uncertainty in the effect estimates and unit costs, the return lies between **{money(lo, 2)} and {money(hi, 2)}** per £1 in 95% of "
         f"{len(v.mc_bcr):,} simulations, and the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**. Counting only "
-        f"savings to the public purse, the return is £{v.bcr_fiscal:.2f} per £1.",
+        f"savings to the public purse, the return is {money(v.bcr_fiscal, 2)} per £1.",
     ]
     if lo < 1 < hi:
         lines.append(
@@ -461,8 +461,6 @@ AGENCY_CASHABLE_NOTE = "Cashable: the share [costs] cashable_shares counts as bu
 
 
 def fiscal_by_agency_table(v: ValueForMoney) -> pd.DataFrame:
-    from ...costs import AGENCY_LABELS
-
     shares = v.parameters["cashable_shares"]
     rows = [
         {

@@ -70,7 +70,7 @@ def _and(items: list[str]) -> str:
 
 def pounds_pence(x: float) -> str:
     """£1.05, or −£1.05 for a loss."""
-    return f"{'−' if x < 0 else ''}£{abs(x):,.2f}"
+    return money(x, 2)
 
 
 def _rate(eng: EngagementResult, table: str, measure: str):
