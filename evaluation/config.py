@@ -205,6 +205,10 @@ class CoIntervention:
 class ReportConfig:
     title: str
     author: str | None = None
+    commissioner: str | None = None
+    version: str | None = None
+    report_date: dt.date | None = None
+    decision_date: dt.date | None = None
     seed: int = 20201019
     co_interventions: tuple[CoIntervention, ...] = ()
 
@@ -507,6 +511,10 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         report=ReportConfig(
             title=r.get("title") or f"{p['name']}: evaluation report",
             author=r.get("author"),
+            commissioner=r.get("commissioner"),
+            version=r.get("version"),
+            report_date=_date(r.get("report_date")),
+            decision_date=_date(r.get("decision_date")),
             seed=r["seed"],
             co_interventions=tuple(CoIntervention(**ci) for ci in r["co_interventions"]),
         ),
@@ -536,3 +544,29 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(file=name, message=f"is not valid TOML: {exc}", rule="config_toml")]) from None
     return config_from_dict(raw, source=name, sha256=hashlib.sha256(blob).hexdigest())
+
+
+#: The report's metadata a commissioner looks for first, and what its absence means.
+REPORT_METADATA = {
+    "author": "the report names no evaluator",
+    "commissioner": "the report names no commissioner",
+    "version": "the report carries no version",
+    "report_date": "the report carries no date",
+}
+
+
+def report_metadata_warnings(config: Config) -> list[Problem]:
+    """A warning naming each [report] key a reader would look for that the config leaves out."""
+    file = Path(config.source).name if config.source != "<dict>" else CONFIG_FILENAME
+    return [
+        Problem(
+            file=file,
+            column=f"[report] {key}",
+            message=f"is not set, so {why}: set it in the config",
+            rule="report_metadata",
+            severity="warning",
+            column_label="key",
+        )
+        for key, why in REPORT_METADATA.items()
+        if getattr(config.report, key) is None
+    ]

@@ -659,6 +659,11 @@ source = "Operation Alliance slide deck, Engagement Rates p2 (Costs)"
 
 [report]
 title = "Operation Alliance: evaluation report (demo data)"
+author = "Demonstration evaluator (synthetic data)"
+commissioner = "Violence Reduction Unit (demonstration)"
+version = "demo"
+report_date = 2022-07-01
+decision_date = 2022-07-29
 seed = 20201019
 
 # other schemes in or around Wood Green custody (named in the limitations)

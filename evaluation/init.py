@@ -323,6 +323,16 @@ def draft_config(folder: Path) -> tuple[str, list[FileGuess]]:
         if g.unused:
             lines.append(f"# not in the contract, not read: {', '.join(g.unused)}")
         lines.append("")
+    lines += [
+        "[report]",
+        "# who wrote it, for whom, which version, its date and the decision it informs (each printed on the title page)",
+        '# author = "…"',
+        '# commissioner = "…"',
+        '# version = "0.1 (draft)"',
+        "# report_date = 2021-04-30",
+        "# decision_date = 2021-05-31",
+        "",
+    ]
     return "\n".join(lines), guesses
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import CONFIG_FILENAME, Config, SourceConfig, load_config
+from .config import CONFIG_FILENAME, Config, SourceConfig, load_config, report_metadata_warnings
 from .problems import Problem, ValidationError
 from .readers import ReadFailure, read_table
 from .schema import FILE_FORMATS, REQUIRED_BY_DESIGN, REQUIRED_TABLES, TABLES, table_schema
@@ -307,6 +307,7 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
     run_rules(checked, config)
     for t in checked.values():
         problems.extend(t.problems)
+    problems.extend(report_metadata_warnings(config))
     if any(p.severity == "error" for p in problems):
         raise ValidationError(problems)
     # rows a rule found repeated (warned about) are counted once; the input files are untouched

@@ -3,6 +3,7 @@ import tomllib
 
 import pytest
 
+import evaluation
 from evaluation.config import config_from_dict, load_config
 from evaluation.demo import demo_config_toml
 from evaluation.problems import ConfigError
@@ -70,3 +71,28 @@ def test_unreadable_config_files(tmp_path):
     bad.write_text("[programme\nname = 1", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_report_metadata_is_printed_and_its_absence_warned_about(broken, demo_dir):
+    """Issue 15: title, evaluator, commissioner, version, report date and the decision's date from the config; a
+    config without them gets a warning naming each key; a malformed date is an error naming its key."""
+    from evaluation.report.session import decision_timing
+
+    text = (demo_dir / "evaluation.toml").read_text(encoding="utf-8")
+    data = evaluation.load(demo_dir)
+    assert not [w for w in data.warnings if w.rule == "report_metadata"]
+    sentence = decision_timing(data.config)
+    assert "due on 29 July 2022" in sentence and "15 June 2022, 1 month before it" in sentence
+    bare = "\n".join(
+        line for line in text.splitlines() if not line.startswith(("author =", "commissioner =", "version =", "report_date ="))
+    )
+    warned = evaluation.load(broken(config_text=bare)).warnings
+    assert sorted(w.column for w in warned if w.rule == "report_metadata") == [
+        "[report] author",
+        "[report] commissioner",
+        "[report] report_date",
+        "[report] version",
+    ]
+    with pytest.raises(evaluation.ConfigError) as exc:
+        evaluation.load(broken(config_text=text.replace("report_date = 2022-07-01", 'report_date = "2022-13-01"')))
+    assert [p.column for p in exc.value.problems] == ["[report] report_date"]

@@ -487,6 +487,13 @@ def test_programme_limitations_and_appendices(built):
     glossary = html[html.index('id="Appendix-D:-glossary"') :]
     for term in ("Regression to the mean", "Proven reoffending", "Intention to treat", "Standardised mean difference (SMD)"):
         assert term in glossary
+    # issue 15: every technical word the report uses is defined for the reader
+    for term in (
+        "p-value", "Hazard ratio", "Cox model", "Log-rank test", "Poisson model", "Overdispersion", "Public value",
+        "Fiscal, economic and social value", "Switching value", "Deadweight", "Optimism bias", "GDP deflator",
+        "Monte Carlo simulation", "MASH", "YOS / YOT", "Run-rate", "Variance ratio", "Engaged", "Cashable",
+    ):  # fmt: skip
+        assert f"<td>{term}</td>" in glossary, term
 
 
 def test_sections_that_cannot_run_say_why(broken, demo_dir, tmp_path):

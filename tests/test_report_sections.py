@@ -256,3 +256,19 @@ def test_workbook_stores_numbers_as_numbers_for_analysts(tmp_path):
     assert row["Difference"].value == 8 and row["Difference"].number_format.startswith("+")
     assert [ws.cell(row=5, column=j).value for j in (2, 3, 5, 6, 7)] == ["c"] * 5  # suppressed stays suppressed
     assert ws.cell(row=6, column=9).value == "2 (of 3)" and ws.freeze_panes == "B4"
+
+
+def test_a_non_significant_reoffending_result_is_not_read_as_evidence_of_an_effect():
+    """Issue 15: the JDL-style sentence for a non-significant difference read as a positive finding ('provides
+    evidence that ... may decrease ... or may increase')."""
+    from types import SimpleNamespace
+
+    from evaluation.reoffending import Difference
+    from evaluation.report.sections.reoffending import can_and_cannot_say
+
+    for lo, hi, significant in ((-0.15, 0.08, False), (-0.20, -0.05, True)):
+        d = Difference(90, 300, 0.27, 0.31, (lo + hi) / 2, lo, hi, 0.5 if not significant else 0.01)
+        text = can_and_cannot_say(SimpleNamespace(measures={"proven": SimpleNamespace(rate=d)}))
+        assert ("provides evidence" in text) is significant
+        if not significant:
+            assert "not statistically significant" in text and "15 fewer to 8 more" in text

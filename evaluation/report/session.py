@@ -157,6 +157,11 @@ class ReportSession:
             "programme_suites": list(p.suites),
             "programme_period": {"start": p.start.isoformat(), "end": p.end.isoformat()},
             "extract_date": self.config.data.extract_date.isoformat(),
+            "author": self.config.report.author,
+            "commissioner": self.config.report.commissioner,
+            "version": self.config.report.version,
+            "report_date": self.config.report.report_date.isoformat() if self.config.report.report_date else None,
+            "decision_date": self.config.report.decision_date.isoformat() if self.config.report.decision_date else None,
             "package_version": __version__,
             "not_for_publication": self.internal_qa,
             "config_sha256": self.config.sha256,
@@ -182,8 +187,19 @@ class ReportSession:
             f"**Period evaluated:** {period}.  ",
             f"**Data extracted:** {self.config.data.extract_date.strftime('%-d %B %Y')}.",
         ]
-        if self.config.report.author:
-            lines.append(f"**Evaluation by:** {self.config.report.author}.")
+        r = self.config.report
+        lines[-1] += "  "
+        for label, value in (
+            ("Evaluation by", r.author),
+            ("Commissioned by", r.commissioner),
+            ("Version", r.version),
+            ("Report date", r.report_date.strftime("%-d %B %Y") if r.report_date else None),
+        ):
+            if value:
+                lines.append(f"**{label}:** {verbatim(value)}.  ")
+        lines[-1] = lines[-1].rstrip()
+        if r.decision_date:
+            lines += ["", decision_timing(self.config)]
         self.markdown("\n".join(lines))
 
     def table(
@@ -441,3 +457,22 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     return value
+
+
+def decision_timing(config) -> str:
+    """One sentence relating the decision's date to the data: how long before it the extract was taken, and what the
+    latest outcomes can and cannot show by then."""
+    r, d, p = config.report, config.data, config.programme
+    months = (r.decision_date.year - d.extract_date.year) * 12 + r.decision_date.month - d.extract_date.month
+    when = (
+        f"{months} month{'s' if months != 1 else ''} before it"
+        if months > 0
+        else "in the same month"
+        if months == 0
+        else f"{-months} month{'s' if months != -1 else ''} after it"
+    )
+    return (
+        f"**The decision** is due on {r.decision_date.strftime('%-d %B %Y')}. The data were extracted on "
+        f"{d.extract_date.strftime('%-d %B %Y')}, {when}; the programme period evaluated ends on {p.end.strftime('%-d %B %Y')}, "
+        "so nothing after the extract is in this report, and the people reached last have the shortest follow-up."
+    )

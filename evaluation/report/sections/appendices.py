@@ -406,7 +406,47 @@ GLOSSARY: list[tuple[str, str]] = [
         "Statistically significant",
         "Unlikely to be a chance difference (the 95% CI excludes no effect); not significant is not the same as no effect.",
     ),
+    (
+        "Cashable",
+        "A saving an agency could actually release from its budget; fewer crimes mostly free police, court and NHS time, "
+        "which is redeployed rather than returned (non-cashable).",
+    ),
+    ("Cox model", "A survival model comparing how soon events happen in two groups; it gives the hazard ratio."),
+    ("Deadweight", "What would have happened anyway, without the programme; here the matched comparison group shows it."),
+    ("Discounting", "Valuing a future £1 at less than £1 today, at the Green Book rate (3.5% a year), so years can be added up."),
+    (
+        "Engaged",
+        "Approached by the programme's workers: a contact was recorded, whatever came of it. 'Positively engaged' means an "
+        "intervention was arranged or awaited.",
+    ),
+    (
+        "Fiscal, economic and social value",
+        "Savings to public services; gains in earnings and output; and wider gains such as less harm to victims.",
+    ),
+    ("GDP deflator", "HM Treasury's price index, used to bring costs from different years to one year's prices."),
+    (
+        "Hazard ratio",
+        "How much faster (above 1) or slower (below 1) the first event comes in the programme group than in the comparison group.",
+    ),
+    ("Log-rank test", "A test of whether two Kaplan-Meier curves differ by more than chance."),
+    ("MASH", "Multi-Agency Safeguarding Hub: where police, children's services and health share concerns about a child."),
+    ("Monte Carlo simulation", "Repeating a calculation many times with inputs drawn from their uncertainty, to see the range of results."),
+    ("Optimism bias", "The tendency of appraisals to overstate benefits and understate costs; corrected by a stated percentage."),
+    ("Overdispersion", "More variation in counts than a Poisson model assumes; checked here with a negative binomial model."),
+    ("Payback period", "How long the discounted benefits take to add up to the programme's cost."),
+    ("Poisson model", "A model for counts of events over time at risk; it gives rate ratios."),
+    (
+        "p-value",
+        "How often a difference at least this large would arise by chance if the programme had no effect; below 0.05 is "
+        "called statistically significant.",
+    ),
+    ("Public value", "Fiscal, economic and social value added together: the whole value to society of the harm averted."),
+    ("Run-rate", "What a month of the programme costs now, times the months of a renewal: the cost of carrying on as today."),
+    ("Switching value", "The value an input would need to take for benefits to equal costs exactly."),
+    ("Variance ratio", "The ratio of a covariate's variance in the two groups; near 1 (0.5 to 2) is usually taken as balanced."),
+    ("YOS / YOT", "Youth offending service (or team): the local authority service for children in the youth justice system."),
 ]
+GLOSSARY.sort(key=lambda item: item[0].lower())
 
 
 def glossary_table() -> pd.DataFrame:

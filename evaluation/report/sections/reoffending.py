@@ -411,8 +411,9 @@ def can_and_cannot_say(res: ReoffendingResult, log: DisclosureLog | None = None)
         )
     else:
         can = (
-            f"This analysis provides evidence that, for every 100 children approached, the programme may decrease the number "
-            f"proven to reoffend within a year by as many as {abs(lo):.0f}, or may increase it by as many as {hi:.0f}."
+            "The result is not statistically significant, so it is not evidence that the programme changes reoffending either "
+            f"way: for every 100 children approached, it is compatible with anything from {abs(lo):.0f} fewer to {abs(hi):.0f} more "
+            "children proven to reoffend within a year."
         )
     cannot = (
         "This analysis does not show that the programme increases, decreases or has no effect on its children's reoffending: "
