@@ -380,6 +380,7 @@ SECTIONS = [
     "Offending, victimisation and missing episodes",
     "Reoffending",
     "Value for money",
+    "What this means for the decision",
     "Limitations",
     "Appendix A: methods",
     "Appendix B: data quality",
@@ -493,7 +494,7 @@ def test_programme_limitations_and_appendices(built):
         "Fiscal, economic and social value", "Switching value", "Deadweight", "Optimism bias", "GDP deflator",
         "Monte Carlo simulation", "MASH", "YOS / YOT", "Run-rate", "Variance ratio", "Engaged", "Cashable",
     ):  # fmt: skip
-        assert f"<td>{term}</td>" in glossary, term
+        assert f">{term}</th>" in glossary, term
 
 
 def test_sections_that_cannot_run_say_why(broken, demo_dir, tmp_path):

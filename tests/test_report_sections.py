@@ -272,3 +272,25 @@ def test_a_non_significant_reoffending_result_is_not_read_as_evidence_of_an_effe
         assert ("provides evidence" in text) is significant
         if not significant:
             assert "not statistically significant" in text and "15 fewer to 8 more" in text
+
+
+def test_the_decision_reading_never_claims_more_than_the_numbers():
+    """Issue 15: 'what the numbers support' follows the chance that renewing beats stopping and the evidence grade;
+    only both together support renewing, and a low chance never reads as support."""
+    from types import SimpleNamespace
+
+    from evaluation.report.sections.decision import decision_reading
+
+    def reading(chance, grade, vfm=True):
+        options = [{"name": "Stop (do nothing)", "cost": 0.0, "prob_better_than_nothing": None}] + [
+            {"name": "Renew at the offered budget", "cost": 1.0, "prob_better_than_nothing": chance}
+        ]
+        v = SimpleNamespace(renewal_options=options, evidence={"grade": grade}, prob_bcr_above_1=chance) if vfm else None
+        return decision_reading(SimpleNamespace(value_for_money=v))
+
+    assert "the numbers support renewing" in reading(0.99, "strong")
+    for chance, grade in ((0.99, "moderate"), (0.99, "weak"), (0.60, "strong"), (0.10, "weak")):
+        text = reading(chance, grade)
+        assert "support renewing" not in text and "renewing at the offered budget beats stopping" in text
+        assert ("do not show that renewing would be worth its cost" in text) is (chance < 0.95)
+    assert "cannot say whether renewing would be worth its cost" in reading(0.5, "weak", vfm=False)

@@ -1,10 +1,11 @@
 """Reader-facing tables and sentences, one module per report section, built from analysis results."""
 
 from ..words import verbatim  # noqa: F401
-from . import appendices, context, costs, engagement, matching, outcomes, phases, reoffending, spells, summary
+from . import appendices, context, costs, decision, engagement, matching, outcomes, phases, reoffending, spells, summary
 from .appendices import *  # noqa: F401,F403
 from .context import *  # noqa: F401,F403
 from .costs import *  # noqa: F401,F403
+from .decision import *  # noqa: F401,F403
 from .engagement import *  # noqa: F401,F403
 from .matching import *  # noqa: F401,F403
 from .outcomes import *  # noqa: F401,F403
@@ -22,6 +23,7 @@ __all__ = [
     *outcomes.__all__,
     *reoffending.__all__,
     *costs.__all__,
+    *decision.__all__,
     *phases.__all__,
     *spells.__all__,
     *appendices.__all__,

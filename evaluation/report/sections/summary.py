@@ -425,6 +425,8 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
 
 def executive_summary(f: Findings, log: DisclosureLog) -> str:
     """Markdown for the one-page summary."""
+    from .decision import decision_reading
+
     impact, significant = _impact_lines(f, log)
     strength = evidence_strength(f, log.policy)
     can, cannot = renewal_can_cannot(f, significant, log)
@@ -438,6 +440,7 @@ def executive_summary(f: Findings, log: DisclosureLog) -> str:
         "**How strong is the evidence?** " + " ".join(strength),
         "**For the renewal decision**, this evidence can support:\n\n" + "\n".join(f"- {x};" for x in can)[:-1] + ".",
         "It cannot support:\n\n" + "\n".join(f"- {x};" for x in cannot)[:-1] + ".",
+        "**What the numbers support.** " + decision_reading(f) + " (The options and conditions: *What this means for the decision*.)",
     ]
     return "\n\n".join(parts)
 
