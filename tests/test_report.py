@@ -191,6 +191,10 @@ def test_value_for_money_section(built):
     ):
         assert key in c, key
     assert 495 <= c["staff_cost_per_child_engaged"] <= 505
+    # issue 15: the summary sets the programme's staff-only figure beside the staff-only cost, like for like
+    summary = (built / "report.html").read_text()
+    like = f"counting staff costs only: on that basis, over the same days, it is £{c['staff_cost_per_child_engaged']:,.0f}"
+    assert like in summary
     stated = {a["measure"]: a for a in c["as_reported"]}
     assert stated["cost_per_child_engaged"]["reported"] == 206 and 495 <= stated["cost_per_child_engaged"]["recomputed"] <= 505
     assert c["bcr_ci_low"] < c["bcr"] < c["bcr_ci_high"] and 0 <= c["prob_bcr_above_1"] <= 1
@@ -224,6 +228,7 @@ def test_html_is_self_contained_and_accessible(built):
     assert "Operation Alliance" in html and "Table 1." in html
     assert "PublishedTable(" not in html and "Traceback" not in html
     assert "£-" not in html and "£−" not in html  # a loss is −£x, never £-x
+    assert not re.search(r">\*Sources?:|\.\*</a>|\.\*\">", html), "markdown emphasis shown as literal asterisks (or swallowed by a link)"
 
 
 def test_disclosure_scan_of_every_published_output_finds_nothing(built, demo_dir):

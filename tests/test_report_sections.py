@@ -29,6 +29,9 @@ def test_money_and_provenance_formatting():
     value = {"a": [1, 2], "b": {"c": "x", "d": [[9, 10]]}, "e": [{"n": 1}], "f": []}
     text = compact_json(value)
     assert json.loads(text) == value and '"a": [1, 2]' in text and '"d": [[9, 10]]' in text
+    # issue 15: a description of several lines prints as its lines in the config dump, never with \n escapes
+    block = compact_json({"programme": {"description": "First line.\n\nSecond line."}}, text_blocks=True)
+    assert "\\n" not in block and '"description": """\n' in block and "    First line.\n\n    Second line.\n" in block
 
 
 def test_balance_sentence_claims_only_what_the_numbers_show(demo_dir):

@@ -390,7 +390,7 @@ class ReportSession:
             "| Table | File | Rows | SHA-256 |\n|---|---|---|---|\n"
             + rows
             + f"\n\nConfig (SHA-256 `{p['config_sha256']}`), with defaults filled in:\n\n```\n"
-            + verbatim(compact_json(_clean(p["config"])))
+            + verbatim(compact_json(_clean(p["config"]), text_blocks=True))
             + "\n```"
         )
 
@@ -433,16 +433,21 @@ class ReportSession:
         return path
 
 
-def compact_json(value: Any, indent: int = 0) -> str:
-    """JSON with objects one key per line and lists of plain values on one line (readable in print)."""
+def compact_json(value: Any, indent: int = 0, text_blocks: bool = False) -> str:
+    """JSON with objects one key per line and lists of plain values on one line (readable in print). With
+    `text_blocks`, a string of several lines is printed as its lines between triple quotes (for reading: a printed
+    "\\n" is noise), which is no longer JSON."""
+    if text_blocks and isinstance(value, str) and "\n" in value:
+        inner = " " * (indent + 2)
+        return '"""\n' + "\n".join(inner + line if line else "" for line in value.splitlines()) + "\n" + inner + '"""'
     pad = " " * (indent + 1)
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{pad}{json.dumps(str(k))}: {compact_json(v, indent + 1)}" for k, v in value.items()]
+        items = [f"{pad}{json.dumps(str(k))}: {compact_json(v, indent + 1, text_blocks)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
     if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        return "[\n" + ",\n".join(pad + compact_json(v, indent + 1) for v in value) + "\n" + " " * indent + "]"
+        return "[\n" + ",\n".join(pad + compact_json(v, indent + 1, text_blocks) for v in value) + "\n" + " " * indent + "]"
     return json.dumps(value, ensure_ascii=False)
 
 

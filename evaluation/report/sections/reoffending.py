@@ -447,7 +447,7 @@ def power_statement(res: ReoffendingResult, log: DisclosureLog | None = None) ->
         for t in res.power_targets.itertuples()
         if not pd.isna(t.needed_per_group)
     ]
-    sources = sorted({f"{t.citation}, {t.url}" for t in res.power_targets.itertuples()})
+    sources = sorted({f"{t.citation}, <{t.url}>" for t in res.power_targets.itertuples()})
     tail = (
         [
             "",

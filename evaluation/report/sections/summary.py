@@ -259,8 +259,17 @@ def _cost_paragraph(f: Findings, log: DisclosureLog) -> str:
     )
     stated = [r for r in c.reconciliation.itertuples() if r.measure == "cost_per_child_engaged"]
     if stated:
+        r = stated[0]
+        like_for_like = (
+            f", counting staff costs only: on that basis, over the same days, it is {money(r.recomputed)}"
+            if r.basis == "staff" and cost_per_child_published(c, "engaged", log)
+            else ""
+        )
+        if like_for_like:
+            log.pub.ratio(c.period.of("staff"), {COUNT_OF["engaged"]: 1.0}, r.recomputed, 0, "executive summary")
         text += (
-            f" (The programme's own figure was {money(stated[0].reported)} per child; the Value for money section explains the difference.)"
+            f" (The programme's own figure was {money(r.reported)} per child{like_for_like}; the Value for money section "
+            "explains the difference.)"
         )
     if v is None:
         return text + f"\n\n**Value for money.** Not assessed: {f.unavailable.get('value_for_money', 'not run')}."
