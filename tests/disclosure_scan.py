@@ -61,6 +61,9 @@ DESIGN_REASON = "approached in the period, but not at their first eligible deten
 #: Results keys whose whole-number values are settings, durations or design counts, not counts of
 #: children in a category (design counts are published exactly: see evaluation.disclosure).
 NOT_COUNT_KEYS = {
+    "sms_level",  # the evidence rating: a scale, not a count
+    "rating",
+    "out_of",
     "ratio",
     "months",
     "days",

@@ -601,3 +601,11 @@ def test_pdf_pages_render_non_blank_and_nothing_runs_off_the_page(built, tmp_pat
         assert any(section in t for t in texts), section
     for section in ("Summary", "The programme", "Appendix A: methods"):
         assert any(t.lstrip().startswith(section) for t in texts), f"'{section}' does not start a page"
+
+
+def test_the_evidence_rating_is_stated_with_its_reasons(built):
+    results = json.loads((built / "results.json").read_text())
+    r = results["summary"]["evidence_strength"]
+    assert r["sms_level"] == 3 and 1 <= r["rating"] <= 3 and [c["criterion"] for c in r["criteria"]][0] == "Design"
+    html = (built / "report.html").read_text()
+    assert f"Rating: {r['rating']} of 5" in html and "How strong is the evidence: the rating and its reasons" in html

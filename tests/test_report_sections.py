@@ -297,3 +297,38 @@ def test_the_decision_reading_never_claims_more_than_the_numbers():
         assert "support renewing" not in text and "renewing at the offered budget beats stopping" in text
         assert ("do not show that renewing would be worth its cost" in text) is (chance < 0.95)
     assert "cannot say whether renewing would be worth its cost" in reading(0.5, "weak", vfm=False)
+
+
+def test_evidence_rating_follows_its_stated_rules():
+    """Issue 15: a stated evidence rating: Maryland level of the design, and out of 5 with one step off for each of
+    sample size, attrition, balance and pre-trends that falls short (never below 1; 0 without a comparison)."""
+    from types import SimpleNamespace
+
+    from evaluation.report.sections.summary import evidence_rating
+
+    def rating(matched=300, engaged=310, above=0, verdict="parallel_supported", mdd=0.10, comparison=True):
+        cm = SimpleNamespace(
+            to_results=lambda: {
+                "n_treated_matched": matched,
+                "covariates_above_threshold_after": above,
+                "max_abs_std_mean_diff_after": 0.05,
+            },
+            threshold=0.1,
+        )
+        ba = SimpleNamespace(
+            recorded=["offending"], results={"offending": {12: None}}, get=lambda o, w: SimpleNamespace(placebo_check={"verdict": verdict})
+        )
+        reo = SimpleNamespace(measures={"proven": SimpleNamespace(min_detectable_difference=mdd)})
+        f = SimpleNamespace(
+            matching=cm if comparison else None, reoffending=reo, engagement=SimpleNamespace(n_children=engaged), before_after=ba
+        )
+        return evidence_rating(f)
+
+    assert rating()["rating"] == 3 and rating()["sms_level"] == 3 and len(rating()["criteria"]) == 5
+    assert rating(mdd=0.2)["rating"] == 2  # too small to detect a plausible effect
+    assert rating(matched=200)["rating"] == 2  # a third of the children engaged are not in the comparison
+    assert rating(above=2)["rating"] == 2
+    assert rating(verdict="differing_trends")["rating"] == 2 and rating(verdict="not_run")["rating"] == 2
+    assert rating(verdict="inconclusive")["rating"] == 3
+    assert rating(mdd=0.3, matched=100, above=1, verdict="differing_trends")["rating"] == 1  # never below 1
+    assert rating(comparison=False)["rating"] == 0

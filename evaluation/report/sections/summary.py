@@ -319,6 +319,101 @@ INDICATOR_NAMES = {
 }
 
 
+#: the largest share of the programme's children the impact analysis may leave out before the rating drops a step
+ATTRITION_LIMIT = 0.2
+#: the largest minimum detectable difference in proven reoffending (percentage points) before the rating drops a step
+MDD_LIMIT = 0.15
+
+
+def evidence_rating(f: Findings, policy: DisclosurePolicy | None = None) -> dict:
+    """A stated rating of the evidence with its reasons: the Maryland Scientific Methods Scale level of the design
+    (Sherman et al. 1998, as the Magenta Book uses it), and a rating out of 5 in the style of the Youth Endowment
+    Fund's evidence-strength padlocks, built by stated rules from this run's diagnostics (ours, not YEF's own
+    rating): the design sets the most it can reach (a matched comparison before and after: 3), and each of sample
+    size, attrition, balance and pre-trends that falls short takes one step off, to no less than 1."""
+    cm = f.matching
+    if cm is None:
+        return {
+            "sms_level": 1,
+            "rating": 0,
+            "out_of": 5,
+            "criteria": [{"criterion": "Design", "finding": "no comparison group: engagement figures only", "step": "no impact estimate"}],
+        }
+    r = cm.to_results() if policy is None else cm.to_results() | published_balance(cm, policy)
+    criteria = [
+        {
+            "criterion": "Design",
+            "finding": "matched comparison group, before and after the arrest (quasi-experimental)",
+            "step": "Maryland level 3: at most 3",
+        }
+    ]
+    down = 0
+
+    def judge(name: str, short: bool, finding: str) -> None:
+        nonlocal down
+        down += short
+        criteria.append({"criterion": name, "finding": finding, "step": "−1" if short else "none"})
+
+    reo = f.reoffending
+    mdd = reo.measures["proven"].min_detectable_difference if reo is not None else float("nan")
+    if mdd == mdd:
+        judge(
+            "Sample size",
+            mdd > MDD_LIMIT,
+            f"{r['n_treated_matched']:,} programme children matched; the smallest fall in proven reoffending the study could "
+            f"reliably detect is {100 * mdd:.0f} percentage points (limit {100 * MDD_LIMIT:.0f})",
+        )
+    else:
+        judge("Sample size", r["n_treated_matched"] < 100, f"{r['n_treated_matched']:,} programme children matched (limit 100)")
+    engaged = f.engagement.n_children
+    left = 1 - r["n_treated_matched"] / engaged if engaged else 0.0
+    judge(
+        "Attrition",
+        left > ATTRITION_LIMIT,
+        f"{pct(max(left, 0.0))} of the children engaged are not in the matched comparison (limit {pct(ATTRITION_LIMIT)})",
+    )
+    judge(
+        "Balance",
+        r["covariates_above_threshold_after"] > 0,
+        f"largest standardised difference after matching {r['max_abs_std_mean_diff_after']:.2f} (limit {cm.threshold:g})",
+    )
+    ba = f.before_after
+    verdicts = [(ba.get(o, max(ba.results[o])).placebo_check or {"verdict": "not_run"})["verdict"] for o in ba.recorded] if ba else []
+    if not verdicts or all(v == "not_run" for v in verdicts):
+        judge("Pre-trends", True, "no placebo test: the data do not reach far enough back")
+    else:
+        judge(
+            "Pre-trends",
+            "differing_trends" in verdicts,
+            "the groups' trends differed before the arrest for at least one outcome"
+            if "differing_trends" in verdicts
+            else "no outcome's trends differed before the arrest"
+            + (" (some placebo tests cannot confirm similar trends)" if "inconclusive" in verdicts else ""),
+        )
+    return {"sms_level": 3, "rating": max(3 - down, 1), "out_of": 5, "criteria": criteria}
+
+
+def evidence_rating_sentence(rating: dict) -> str:
+    if rating["rating"] == 0:
+        return "**Rating: no impact evidence** (no comparison group; Maryland Scientific Methods Scale level 1)."
+    return (
+        f"**Rating: {rating['rating']} of {rating['out_of']}** (Maryland Scientific Methods Scale level {rating['sms_level']}; "
+        "a matched design reaches 3 at most here, see Limitations)."
+    )
+
+
+def evidence_rating_table(rating: dict):
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "Criterion": [c["criterion"] for c in rating["criteria"]],
+            "This evaluation": [c["finding"] for c in rating["criteria"]],
+            "Effect on the rating": [c["step"] for c in rating["criteria"]],
+        }
+    )
+
+
 def evidence_strength(f: Findings, policy: DisclosurePolicy | None = None) -> list[str]:
     """What supports the estimates and what weakens them, from this run's diagnostics."""
     out: list[str] = []
@@ -446,7 +541,7 @@ def executive_summary(f: Findings, log: DisclosureLog) -> str:
         "\n".join(impact),
         _cost_paragraph(f, log),
         *([p] if (p := _phases_paragraph(f, log)) else []),
-        "**How strong is the evidence?** " + " ".join(strength),
+        "**How strong is the evidence?** " + evidence_rating_sentence(evidence_rating(f, log.policy)) + " " + " ".join(strength),
         "**For the renewal decision**, this evidence can support:\n\n" + "\n".join(f"- {x};" for x in can)[:-1] + ".",
         "It cannot support:\n\n" + "\n".join(f"- {x};" for x in cannot)[:-1] + ".",
         "**What the numbers support.** " + decision_reading(f) + " (The options and conditions: *What this means for the decision*.)",
@@ -460,6 +555,7 @@ def summary_results(f: Findings, log: DisclosureLog) -> dict:
     _, significant = _impact_lines(f, log)
     can, cannot = renewal_can_cannot(f, significant, log)
     return {
+        "evidence_strength": evidence_rating(f, log.policy),
         "significant_reduction": dict(significant),
         "can_support": can,
         "cannot_support": cannot,
@@ -467,4 +563,14 @@ def summary_results(f: Findings, log: DisclosureLog) -> dict:
     }
 
 
-__all__ = ["Findings", "executive_summary", "summary_results", "effect_words", "evidence_strength", "renewal_can_cannot", "CONFIDENT_VALUE"]
+__all__ = [
+    "Findings",
+    "executive_summary",
+    "summary_results",
+    "effect_words",
+    "evidence_strength",
+    "evidence_rating",
+    "evidence_rating_table",
+    "renewal_can_cannot",
+    "CONFIDENT_VALUE",
+]
