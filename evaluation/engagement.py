@@ -129,6 +129,7 @@ class EngagementResult:
     providers: pd.DataFrame | None = None  # provider, people (first reached by it in the period), contacts
     referrals: pd.DataFrame | None = None  # referral_type, referrals, people, taken_up, not_taken_up, unknown
     without_detention: int = 0  # people whose first contact in the period was outside custody (no detention)
+    equalities: pd.DataFrame | None = None  # the funnel's first stages by sex, ethnicity and age band (see _equalities)
 
     def estimates(self) -> list[Estimate]:
         """The engagement rates in the shared estimate shape (Wilson 95% intervals; no comparison group)."""
@@ -358,16 +359,51 @@ def _contacts_in_period(data: EvaluationData) -> int:
     return int(((c >= pd.Timestamp(cfg.start)) & (c <= pd.Timestamp(cfg.end))).sum())
 
 
-def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
+def _eligible_detentions(data: EvaluationData) -> pd.DataFrame:
+    """Detentions at the programme suites in the period, of people within the eligible ages: the funnel's first stage."""
     cfg = data.config.programme
     start, end = pd.Timestamp(cfg.start), pd.Timestamp(cfg.end) + pd.Timedelta(days=1)
     det = data.custody_detentions
-    in_suite = det[
+    return det[
         det.custody_suite.isin(cfg.suites)
         & (det.arrival_datetime >= start)
         & (det.arrival_datetime < end)
         & det.age_at_arrival.between(cfg.age_min, cfg.age_max)
     ]
+
+
+#: The characteristics the equalities table breaks the funnel's first stages down by, with their levels' order.
+EQUALITY_CHARACTERISTICS = {
+    "sex": ("female", "male", "other", "unknown"),
+    "ethnicity": ("asian", "black", "mixed", "white", "other", "unknown"),
+    "age_band": (),  # the configured age bands, in order
+}
+
+
+def _equalities(data: EvaluationData, kids: pd.DataFrame) -> pd.DataFrame:
+    """The people detained at the programme suites in the period within the eligible ages (the funnel's first stage),
+    by sex, ethnicity and age band at their first such detention: how many, how many the programme approached and how
+    many of those had an intervention arranged (characteristic, level, detained, approached, arranged)."""
+    first = _eligible_detentions(data).sort_values(["arrival_datetime", "detention_id"]).drop_duplicates("person_id")
+    first = first.assign(
+        age_band=_age_band(first.age_at_arrival, data.config.engagement.age_bands),
+        approached=first.person_id.isin(kids.person_id),
+        arranged=first.person_id.map(kids.set_index("person_id").outcome).eq("intervention_arranged"),
+    )
+    bands = [_band_label(lo, hi) for lo, hi in data.config.engagement.age_bands] + ["Other ages"]
+    rows = []
+    for characteristic, order in EQUALITY_CHARACTERISTICS.items():
+        counts = first.groupby(characteristic).agg(
+            detained=("person_id", "size"), approached=("approached", "sum"), arranged=("arranged", "sum")
+        )
+        levels = [x for x in (order or bands) if x in counts.index] + sorted(set(counts.index) - set(order or bands))
+        rows += [{"characteristic": characteristic, "level": lv, **{k: int(v) for k, v in counts.loc[lv].items()}} for lv in levels]
+    return pd.DataFrame(rows, columns=["characteristic", "level", "detained", "approached", "arranged"])
+
+
+def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
+    cfg = data.config.programme
+    in_suite = _eligible_detentions(data)
     detained = set(in_suite.person_id)
     approached = kids[kids.person_id.isin(detained)]
     notes: list[Note] = []
@@ -543,5 +579,6 @@ def analyse(data: EvaluationData) -> EngagementResult:
         followup_target_days=math.ceil(cfg.engagement.followup_within_hours / 24),
         providers=_providers(data),
         referrals=_referrals(data),
+        equalities=_equalities(data, kids) if len(data.custody_detentions) else None,
         without_detention=int(kids.detention_id.isna().sum()),
     )

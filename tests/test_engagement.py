@@ -115,3 +115,33 @@ def test_results_json_section(eng):
     assert res["by_month"]["2020-11"]["children_engaged"] == 2
     assert res["by_month"]["2020-10"]["days_covered"] == 13
     assert res["intervention_arranged_rate"] == pytest.approx(1 / 3, abs=1e-6)
+
+
+def test_equalities_break_the_funnel_down_by_sex_ethnicity_and_age(eng):
+    """Issue 15: the funnel's first stages by group, counted by hand from the tiny extract: P1-P5 detained (P1 twice,
+    counted at the first), P1-P4 approached, P1 with an intervention arranged."""
+    e = eng.equalities.set_index(["characteristic", "level"])
+    assert e.loc[("sex", "male")].tolist() == [4, 3, 1] and e.loc[("sex", "female")].tolist() == [1, 1, 0]
+    assert e.loc[("ethnicity", "black")].tolist() == [2, 1, 1]  # P1 (approached, arranged), P5 (not approached)
+    assert e.loc[("ethnicity", "white")].tolist() == [1, 1, 0] and e.loc[("ethnicity", "asian")].tolist() == [1, 1, 0]
+    funnel = eng.funnel.set_index("stage_key").children
+    for characteristic, g in eng.equalities.groupby("characteristic"):  # every characteristic adds up to the funnel
+        assert g[["detained", "approached", "arranged"]].sum().tolist() == [
+            funnel["detained"],
+            funnel["approached"],
+            funnel["intervention_arranged"],
+        ], characteristic
+
+
+def test_equalities_table_protects_small_groups_and_their_differences(eng):
+    from evaluation.disclosure import SYMBOL, DisclosureLog, DisclosurePolicy
+    from evaluation.report import sections
+
+    log = DisclosureLog(DisclosurePolicy(threshold=5, min_rate_base=20))
+    sections.funnel_table(eng, log)
+    table = sections.equalities_table(eng, log)
+    assert table is not None and table.Group.iloc[0] == "All children"
+    counts = table.drop(columns="Group")
+    # five children in all: every group is small, so nothing but perhaps the total row may show, and no rate on so few
+    assert (counts.iloc[1:] == SYMBOL).all().all()
+    assert not log.pub.audit()

@@ -628,6 +628,79 @@ def referrals_results(eng: EngagementResult, log: DisclosureLog) -> dict[str, di
     return out
 
 
+EQUALITY_LABELS = {"sex": "Sex", "ethnicity": "Ethnicity", "age_band": "Age"}
+_EQ_ALL = "All children"
+_EQ_COLUMNS = ("detained", "not_approached", "approached", "arranged", "not_arranged")
+
+
+def _equality_row(characteristic: str, level: str) -> str:
+    word = str(level).replace("_", " ")
+    return f"{EQUALITY_LABELS[characteristic]}: {word[:1].upper() + word[1:]}"
+
+
+def equalities_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame | None:
+    """Who was detained, approached and had an intervention arranged, by sex, ethnicity and age band, beside the
+    eligible detained population (the funnel's first stage). Every group of each characteristic adds up to all
+    children, and within a row detained = approached + not approached and approached = arranged + not arranged: all
+    of it is registered with the publication model, the totals as the funnel's own counts, so the intruder audit
+    sees every way a hidden cell could be worked out. Rates need both counts shown and a base of min_rate_base."""
+    e = eng.equalities
+    if e is None or e.empty:
+        return None
+    names = funnel_names(eng)
+    rows = [_EQ_ALL] + [_equality_row(c, lv) for c, lv in zip(e.characteristic, e.level)]
+    totals = e[e.characteristic == e.characteristic.iloc[0]][["detained", "approached", "arranged"]].sum()
+    frame = pd.concat([totals.to_frame().T, e[["detained", "approached", "arranged"]]], ignore_index=True).astype(float)
+    frame.index = pd.Index(rows)
+    frame["not_approached"] = frame.detained - frame.approached
+    frame["not_arranged"] = frame.approached - frame.arranged
+    values = frame[list(_EQ_COLUMNS)]
+    lines = [[(r, "approached"), (r, "not_approached"), (r, "detained")] for r in rows]
+    lines += [[(r, "arranged"), (r, "not_arranged"), (r, "approached")] for r in rows]
+    for characteristic in dict.fromkeys(e.characteristic):
+        group = [_equality_row(characteristic, lv) for lv in e[e.characteristic == characteristic].level]
+        lines += [[(r, c) for r in group] + [(_EQ_ALL, c)] for c in _EQ_COLUMNS]
+    total_names = {"detained": names["detained"], "approached": names["approached"], "arranged": names["intervention_arranged"]}
+
+    def name(r, c) -> str:
+        return total_names[c] if r == _EQ_ALL and c in total_names else f"equalities[{r}|{c}]"
+
+    shown = sdc.apply(values, lines, log, "engagement_equalities", quantity=name)
+    if "engagement_equalities" in log.pub.withheld:  # the report prints why in its place; no rate is registered
+        return pd.DataFrame({"Group": rows})
+
+    def rate(r, num: str, den: str) -> str:
+        if shown.at[r, num] == sdc.SYMBOL or shown.at[r, den] == sdc.SYMBOL:
+            return sdc.SYMBOL
+        n, d = float(values.at[r, num]), float(values.at[r, den])
+        if not d or not log.pub.publishable_rate({name(r, num): 1.0}, {name(r, den): 1.0}, n, d):
+            return sdc.SYMBOL if d else "–"
+        log.pub.rate({name(r, num): 1.0}, {name(r, den): 1.0}, n / d, 0, "engagement_equalities")
+        return pct(n / d)
+
+    return pd.DataFrame(
+        {
+            "Group": rows,
+            "Detained (eligible)": list(shown.detained),
+            "Approached": list(shown.approached),
+            "Approached (% of detained)": [rate(r, "approached", "detained") for r in rows],
+            "Intervention arranged": list(shown.arranged),
+            "Arranged (% of approached)": [rate(r, "arranged", "approached") for r in rows],
+        }
+    )
+
+
+def equalities_intro(eng: EngagementResult, config: Config) -> str:
+    p = config.programme
+    return (
+        f"Children aged {p.age_min} to {p.age_max} detained at the programme's suite in the period, by sex, ethnicity and age "
+        "at their first such detention, with how many the programme approached and how many of those had an intervention "
+        "arranged. A gap between groups' rates is a question for the programme (who is on shift, when children are "
+        "detained, who declines), not evidence of unfair treatment by itself; later outcomes are not broken down by group, "
+        "as the groups are too small to compare. A group recorded as 'unknown' is shown as such."
+    )
+
+
 def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, pd.DataFrame | list[str]]:
     """Every engagement table and note as published, built before anything is shown (so that sentences
     anywhere in the report, the summary included, read the same disclosure decisions)."""
@@ -642,6 +715,9 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
         shown["providers"] = providers_table(eng, log)
     if eng.referrals is not None:
         shown["referrals"] = referrals_table(eng, log)
+    equalities = equalities_table(eng, log)
+    if equalities is not None:
+        shown["equalities"] = equalities
     for topic in ("months", "funnel"):
         shown[f"notes:{topic}"] = [note_text(n, log, f"engagement_{topic} note") for n in eng.notes_for(topic)]
     return shown
@@ -649,6 +725,8 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
 
 __all__ = [
     "MONTHLY_CAPTIONS",
+    "equalities_table",
+    "equalities_intro",
     "rates_intro",
     "followup_recorded",
     "timeliness_intro",
