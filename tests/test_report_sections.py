@@ -162,6 +162,7 @@ def test_the_report_speaks_of_the_programmes_own_index_events():
     mixed = Vocabulary.for_config(config("custody_detention", "voluntary_attendance"))
     assert mixed.apply("Every custody detention at a custody suite.") == "Every index event at a site."
     assert oocd.apply("Joint decision-making panel custody suite") == "Joint decision-making panel"
+    assert oocd.apply("Detained (eligible)") == "Given an out-of-court decision (eligible)"  # a column heading too
 
 
 def test_what_the_evaluator_wrote_is_printed_as_written():

@@ -100,6 +100,7 @@ class Vocabulary:
             (r"\bdetentions\b", events),
             (r"\bDetention\b", _cap(event)),
             (r"\bdetention\b", event),
+            (r"\bDetained\b", _cap(detained)),
             (r"\bdetained\b", detained),
             (r"\b(after|before|at|of|from) arrest\b", rf"\1 the {event}"),
             (r"\bat arrival\b", f"at the {event}"),
