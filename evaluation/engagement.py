@@ -130,6 +130,7 @@ class EngagementResult:
     referrals: pd.DataFrame | None = None  # referral_type, referrals, people, taken_up, not_taken_up, unknown
     without_detention: int = 0  # people whose first contact in the period was outside custody (no detention)
     equalities: pd.DataFrame | None = None  # the funnel's first stages by sex, ethnicity and age band (see _equalities)
+    delivery: Delivery | None = None  # what the contact log records about delivery after the first contact
 
     def estimates(self) -> list[Estimate]:
         """The engagement rates in the shared estimate shape (Wilson 95% intervals; no comparison group)."""
@@ -401,6 +402,35 @@ def _equalities(data: EvaluationData, kids: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["characteristic", "level", "detained", "approached", "arranged"])
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What the contact log records about delivery after the first contact (None where it does not record it): days
+    from first contact to the intervention's start, sessions attended, and who is recorded as awaiting one."""
+
+    days_to_start: pd.Series | None  # one value per child whose intervention start is recorded
+    sessions: pd.Series | None  # one value per child with an intervention started and sessions recorded
+    started: int
+    ended: int | None  # None: no end dates recorded at all
+    awaiting: int
+
+
+def _delivery(kids: pd.DataFrame) -> Delivery:
+    arranged = kids.outcome == "intervention_arranged"
+    started = arranged & kids.intervention_start_date.notna()
+    days = (kids.intervention_start_date[started] - kids.contact_date[started]).dt.days
+    sessions = None
+    if "sessions_attended" in kids and kids.sessions_attended[started].notna().any():
+        sessions = pd.to_numeric(kids.sessions_attended[started], errors="coerce").dropna()
+    ends = kids.intervention_end_date.notna() if "intervention_end_date" in kids else pd.Series(False, index=kids.index)
+    return Delivery(
+        days_to_start=days if started.any() else None,
+        sessions=sessions,
+        started=int(started.sum()),
+        ended=int((started & ends).sum()) if ends.any() else None,
+        awaiting=int((kids.outcome == "awaiting_intervention").sum()),
+    )
+
+
 def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
     cfg = data.config.programme
     in_suite = _eligible_detentions(data)
@@ -580,5 +610,6 @@ def analyse(data: EvaluationData) -> EngagementResult:
         providers=_providers(data),
         referrals=_referrals(data),
         equalities=_equalities(data, kids) if len(data.custody_detentions) else None,
+        delivery=_delivery(kids),
         without_detention=int(kids.detention_id.isna().sum()),
     )

@@ -145,3 +145,24 @@ def test_equalities_table_protects_small_groups_and_their_differences(eng):
     # five children in all: every group is small, so nothing but perhaps the total row may show, and no rate on so few
     assert (counts.iloc[1:] == SYMBOL).all().all()
     assert not log.pub.audit()
+
+
+def test_delivery_after_the_first_contact_from_the_log_only(eng):
+    """Issue 15, process: from the tiny log by hand: P1's intervention started 12 days after first contact, with 6
+    sessions and an end date; P4 is recorded as awaiting. Figures over fewer than the rate base are not shown, and
+    what the log does not record is said."""
+    from evaluation.disclosure import SYMBOL, DisclosureLog, DisclosurePolicy
+    from evaluation.report import sections
+
+    d = eng.delivery
+    assert d.days_to_start.tolist() == [12] and d.sessions.tolist() == [6] and (d.started, d.ended, d.awaiting) == (1, 1, 1)
+    open_log = DisclosureLog(DisclosurePolicy(enabled=False))
+    sections.publish_engagement(eng, open_log)
+    table = sections.delivery_table(eng, open_log).set_index("Measure")["This programme"]
+    assert table["From first contact to the intervention's start"].startswith("median 12 days")
+    assert table["Detained at the programme's suite in the period but not approached"] == "1"  # P5
+    log = DisclosureLog(DisclosurePolicy(threshold=5, min_rate_base=20))
+    sections.publish_engagement(eng, log)
+    shown = sections.delivery_table(eng, log)
+    assert shown.set_index("Measure")["This programme"]["Sessions attended"] == SYMBOL
+    assert "why is not recorded" in shown["What it rests on"].iloc[0]

@@ -701,6 +701,68 @@ def equalities_intro(eng: EngagementResult, config: Config) -> str:
     )
 
 
+def _spread(values: pd.Series | None, log: DisclosureLog, unit: str) -> str:
+    """Median and interquartile range of a per-child measure, only over at least min_rate_base children (a summary of
+    fewer could describe one child)."""
+    if values is None or not len(values):
+        return "not recorded"
+    if log.policy.enabled and len(values) < log.policy.min_rate_base:
+        return sdc.SYMBOL
+    q1, med, q3 = values.quantile([0.25, 0.5, 0.75])
+    return f"median {med:g} {unit} (middle half {q1:g} to {q3:g})"
+
+
+def delivery_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame | None:
+    """What happened after the first contact, only from what the contact log records, saying where it records
+    nothing: who was not approached (and that why is not recorded), time to an intervention's start, sessions,
+    completion, and who was waiting. Counts are the funnel's and the engagement tables' own (read as published)."""
+    d = eng.delivery
+    if d is None:
+        return None
+    names = funnel_names(eng)
+    pub = log.pub
+
+    def shown(q: str) -> float | None:
+        return pub.published(q) if q in pub.values else None
+
+    detained, approached = shown(names["detained"]), shown(names["approached"])
+    rows = [
+        (
+            "Detained at the programme's suite in the period but not approached",
+            count(detained - approached) if detained is not None and approached is not None else sdc.SYMBOL,
+            "why is not recorded: the contact log records approaches, not the children missed",
+        ),
+        (
+            "From first contact to the intervention's start",
+            _spread(d.days_to_start, log, "days"),
+            "children whose intervention start date is recorded"
+            + (f" ({count(started)})" if (started := shown(names.get("intervention_started", ""))) is not None else ""),
+        ),
+        (
+            "Sessions attended",
+            _spread(d.sessions, log, "sessions"),
+            "children with an intervention started and sessions recorded" if d.sessions is not None else "the log has no sessions recorded",
+        ),
+    ]
+    if d.ended is None or "intervention_ended" not in names or "intervention_started" not in names:
+        rows.append(("Interventions completed", "not recorded", "the log records no intervention end dates"))
+    else:
+        num, den = {names["intervention_ended"]: 1.0}, {names["intervention_started"]: 1.0}
+        ok = d.started and pub.publishable_rate(num, den, d.ended, d.started)
+        if ok:
+            pub.rate(num, den, d.ended / d.started, 0, "engagement_delivery")
+        rows.append(("Interventions completed (end date recorded)", pct(d.ended / d.started) if ok else sdc.SYMBOL, "of those started"))
+    awaiting = shown(quantity("Total", "outcome", "awaiting_intervention"))
+    rows.append(
+        (
+            "Recorded as awaiting an intervention",
+            count(awaiting) if awaiting is not None else sdc.SYMBOL,
+            "how long they waited is not recorded: the log keeps no later start for them",
+        )
+    )
+    return pd.DataFrame(rows, columns=["Measure", "This programme", "What it rests on"])
+
+
 def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, pd.DataFrame | list[str]]:
     """Every engagement table and note as published, built before anything is shown (so that sentences
     anywhere in the report, the summary included, read the same disclosure decisions)."""
@@ -725,6 +787,7 @@ def publish_engagement(eng: EngagementResult, log: DisclosureLog) -> dict[str, p
 
 __all__ = [
     "MONTHLY_CAPTIONS",
+    "delivery_table",
     "equalities_table",
     "equalities_intro",
     "rates_intro",
