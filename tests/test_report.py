@@ -609,3 +609,24 @@ def test_the_evidence_rating_is_stated_with_its_reasons(built):
     assert r["sms_level"] == 3 and 1 <= r["rating"] <= 3 and [c["criterion"] for c in r["criteria"]][0] == "Design"
     html = (built / "report.html").read_text()
     assert f"Rating: {r['rating']} of 5" in html and "How strong is the evidence: the rating and its reasons" in html
+
+
+def test_charts_are_vector_graphics_that_fit_the_page(built):
+    """Issue 15: charts were ~100 ppi rasters, some wider than the page and so printed with ~5 pt labels. Each is now
+    SVG (vector in the PDF), with its alt text, and no wider than the A4 text width, so its labels print at the
+    sizes set (7 pt and up)."""
+    import base64
+
+    from evaluation.report.charts import TEXT_WIDTH_IN
+
+    html = (built / "report.html").read_text()
+    assert "data:image/png" not in html
+    imgs = re.findall(r"<img[^>]*>", html)
+    svgs = [(re.search(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', i), re.search(r'alt="([^"]+)"', i)) for i in imgs]
+    assert len(svgs) >= 11 and all(src and alt for src, alt in svgs)
+    for src, alt in ((s.group(1), a.group(1)) for s, a in svgs):
+        data = src
+        svg = base64.b64decode(data).decode()
+        width = float(re.search(r'<svg[^>]*?width="([\d.]+)pt"', svg, flags=re.S).group(1))
+        assert width <= TEXT_WIDTH_IN * 72 + 0.5, (alt[:60], width)
+        assert "<dc:date>" not in svg  # no build time inside: byte-reproducible

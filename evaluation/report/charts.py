@@ -49,6 +49,7 @@ STYLE: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
     "svg.hashsalt": "evaluation",
+    "svg.fonttype": "path",  # text drawn as outlines: the same in every viewer and in the PDF, with no font to find
 }
 
 
@@ -56,6 +57,34 @@ def png_bytes(fig: Figure) -> bytes:
     """Render a figure to PNG with no timestamp or version metadata (byte-reproducible)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+#: The A4 page's text width (210 mm less 16 mm margins each side), in inches: a chart no wider prints at its own size.
+TEXT_WIDTH_IN = (210 - 32) / 25.4
+
+
+def fit_width(fig: Figure, width: float = TEXT_WIDTH_IN - 2 * mpl.rcParams["savefig.pad_inches"]) -> None:
+    """Narrow the figure until everything drawn (long tick labels included) fits the text width, so the page never
+    scales it down and its labels print at the sizes set (a chart wider than the page once printed ~5 pt labels)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    for _ in range(4):
+        drawn = fig.get_tightbbox(canvas.get_renderer()).width
+        if drawn <= width:
+            return
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(max(w - (drawn - width) - 0.02, 1.5), h)
+
+
+def svg_bytes(fig: Figure) -> bytes:
+    """Render a figure as vector graphics (SVG) with no date or version metadata and fixed element ids
+    (byte-reproducible): sharp at any zoom in the HTML and vector in the PDF, and no wider than the page's text."""
+    fit_width(fig)
+    buf = io.BytesIO()
+    with mpl.rc_context({"svg.hashsalt": "evaluation", "svg.fonttype": "path"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 
 
@@ -347,8 +376,12 @@ def tornado(v) -> tuple[Figure, str]:
         ax.axvline(1.0, color="#b00020", linestyle="--", linewidth=1)
         ax.set_yticks(y, t.parameter, fontsize=8)
         ax.set_xlabel("Benefit-cost ratio (public value per £1)")
-        ax.set_title("What moves the benefit-cost ratio", loc="left")
-        ax.text(1.0, -0.9, " break-even", color="#b00020", fontsize=7, va="bottom")
+        ax.set_title("What moves the benefit-cost ratio", loc="left", pad=14)
+        # labelled above the plot, where no tick or bar can sit under it (it once overprinted the x-axis ticks)
+        ax.annotate(
+            "break-even", xy=(1.0, 1.0), xycoords=("data", "axes fraction"), xytext=(2, 2), textcoords="offset points",
+            color="#b00020", fontsize=7, va="bottom", ha="left", annotation_clip=False,
+        )  # fmt: skip
     return fig, tornado_alt(v)
 
 

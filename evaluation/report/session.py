@@ -7,6 +7,7 @@ The notebook narrates; every number it shows is computed here or in the analysis
 from __future__ import annotations
 
 import base64
+import html
 import json
 import math
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from ..disclosure import SYMBOL as SUPPRESSED
 from ..disclosure import DisclosureLog, DisclosurePolicy
 from ..loading import EvaluationData, load
 from ..results import Evaluation, evaluate
-from .charts import png_bytes
+from .charts import svg_bytes
 from .formatting import count, month_label, table_html
 from .words import Vocabulary, verbatim
 
@@ -291,7 +292,7 @@ class ReportSession:
         )
 
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:
-        """Show a chart as a PNG with its alt text and a numbered caption."""
+        """Show a chart as vector graphics (SVG) with its alt text and a numbered caption."""
         fig, alt = fig_and_alt
         self._figures += 1
         if not self.words.is_children:  # the chart's own words too: titles, axis labels, ticks, legends, annotations
@@ -299,10 +300,9 @@ class ReportSession:
 
             for text in fig.findobj(Text):
                 text.set_text(self.words.apply(text.get_text()))
-        data = base64.b64encode(png_bytes(fig)).decode("ascii")
-        from IPython.display import display
-
-        display({"image/png": data}, raw=True, metadata={"image/png": {"alt": self.words.apply(alt)}})
+        # vector graphics in an <img> (so it keeps its alt text): sharp on screen, vector in the PDF
+        data = base64.b64encode(svg_bytes(fig)).decode("ascii")
+        _display({"text/html": f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.words.apply(alt), quote=True)}">'})
         _display({"text/markdown": f"*Figure {self._figures}. {self.words.apply(caption)}*"})
 
     # ------------------------------------------------------------------ results
