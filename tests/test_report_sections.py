@@ -333,3 +333,39 @@ def test_evidence_rating_follows_its_stated_rules():
     assert rating(verdict="inconclusive")["rating"] == 3
     assert rating(mdd=0.3, matched=100, above=1, verdict="differing_trends")["rating"] == 1  # never below 1
     assert rating(comparison=False)["rating"] == 0
+
+
+def test_the_logic_model_marks_what_this_report_measures():
+    """Issue 15: the theory of change from inputs to impacts, each box marked measured or not by what this run could
+    estimate: an offences-only extract with no reoffending analysis measures less offending and nothing else of the
+    outcomes; long-run impacts are never measured here."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from evaluation.report import charts
+    from evaluation.report.sections.context import LOGIC_STAGES, logic_model
+
+    eng = SimpleNamespace(
+        pathways=pd.DataFrame({"pathway": ["Sport"], "pathway_key": ["sport"], "total": [3]}),
+        funnel=pd.DataFrame({"stage_key": ["detained", "approached"]}),
+        referrals=None,
+        children=pd.DataFrame({"followup_date": [pd.NaT]}),
+    )
+    f = SimpleNamespace(
+        config=SimpleNamespace(programme=SimpleNamespace(suites=("Wood Green",)), engagement=SimpleNamespace(followup_within_hours=48)),
+        engagement=eng,
+        before_after=SimpleNamespace(recorded=["offending"]),
+        reoffending=None,
+        value_for_money=None,
+        programme_costs=object(),
+    )
+    model = dict(logic_model(f))
+    assert tuple(model) == LOGIC_STAGES
+    outcomes = dict(model["Outcomes"])
+    assert outcomes["Less offending"] and not outcomes["Fewer victimisations"] and not outcomes["Less proven reoffending"]
+    assert not any(dict(model["Impacts"]).values())  # no value for money here, and the long run never
+    assert dict(model["Activities"])["Arrange diversionary pathways (1 kind recorded)"]
+    assert not dict(model["Activities"])["Follow-up within 48 hours of release"]
+    fig, alt = charts.logic_model(list(model.items()))
+    assert "Less offending (measured here)" in alt and "Fewer victimisations (not measured here)" in alt

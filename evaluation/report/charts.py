@@ -385,6 +385,40 @@ def tornado(v) -> tuple[Figure, str]:
     return fig, tornado_alt(v)
 
 
+def logic_model(model: list[tuple[str, list[tuple[str, bool]]]]) -> tuple[Figure, str]:
+    """The theory of change as a logic model: a column per stage (inputs to impacts), a box per element, solid where
+    this report measures it and dashed grey where it does not."""
+    from .sections.context import logic_model_text
+
+    rows = max(len(boxes) for _, boxes in model)
+    with mpl.rc_context(STYLE):
+        fig, ax = _fig(6.3, 0.46 * rows + 0.5)
+        ax.set_position((0.0, 0.0, 1.0, 1.0))  # the diagram is the whole figure: boxes wide enough for their words
+        ax.set_axis_off()
+        n = len(model)
+        ax.set_xlim(0, n)
+        ax.set_ylim(-rows - 0.15, 0.55)
+        for i, (stage, boxes) in enumerate(model):
+            ax.text(i + 0.5, 0.3, stage, ha="center", va="center", fontsize=9, fontweight="bold", color=INK)
+            for j, (text, measured) in enumerate(boxes):
+                top = -j - 0.05
+                ax.add_patch(
+                    FancyBboxPatch(
+                        (i + 0.06, top - 0.82), 0.88, 0.82, boxstyle="round,pad=0,rounding_size=0.05",
+                        facecolor="#eef3fa" if measured else "#ffffff", edgecolor=ACCENT if measured else "#9e9e9e",
+                        linestyle="-" if measured else (0, (3, 2)), linewidth=0.9,
+                    )
+                )  # fmt: skip
+                ax.text(
+                    i + 0.5, top - 0.41, "\n".join(textwrap.wrap(text, 20)[:4]), ha="center", va="center", fontsize=7,
+                    color=INK if measured else "#616161", linespacing=1.15,
+                )  # fmt: skip
+            if i < n - 1:
+                ax.annotate("", xy=(i + 1.04, 0.3), xytext=(i + 0.96, 0.3), arrowprops={"arrowstyle": "->", "color": INK, "lw": 0.9})
+        ax.text(0, -rows - 0.12, "Solid: measured in this report.  Dashed: not measured here.", fontsize=7, color="#616161", va="bottom")
+    return fig, "Logic model of the programme, from inputs to impacts. " + logic_model_text(model)
+
+
 def attrition_flow(boxes: list[tuple[str, str]]) -> tuple[Figure, str]:
     """A flow diagram of who is in the analysis: one box per step, top to bottom, with the counts as
     published ('c' where suppressed). `boxes` comes from tables already through disclosure control."""

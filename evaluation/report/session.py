@@ -300,10 +300,16 @@ class ReportSession:
 
             for text in fig.findobj(Text):
                 text.set_text(self.words.apply(text.get_text()))
-        # vector graphics in an <img> (so it keeps its alt text): sharp on screen, vector in the PDF
+        # vector graphics in an <img> (so it keeps its alt text): sharp on screen, vector in the PDF; the caption in the
+        # same <figure>, which is never split across pages (a caption once sat alone at the top of the next page)
         data = base64.b64encode(svg_bytes(fig)).decode("ascii")
-        _display({"text/html": f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.words.apply(alt), quote=True)}">'})
-        _display({"text/markdown": f"*Figure {self._figures}. {self.words.apply(caption)}*"})
+        alt_text = html.escape(self.words.apply(alt), quote=True)
+        _display(
+            {
+                "text/html": f'<figure class="chart"><img src="data:image/svg+xml;base64,{data}" alt="{alt_text}">'
+                f"<figcaption>Figure {self._figures}. {html.escape(self.words.apply(caption))}</figcaption></figure>"
+            }
+        )
 
     # ------------------------------------------------------------------ results
     def record(self, section: str, values: Any) -> None:

@@ -19,6 +19,77 @@ def _lower_first(text: str) -> str:
     return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
 
 
+LOGIC_STAGES = ("Inputs", "Activities", "Outputs", "Outcomes", "Impacts")
+
+
+def logic_model(f: Findings) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """The programme's theory of change as a logic model, inputs to impacts, from the config and what this run could
+    measure: each box with whether this report gives a figure for it (True) or not (False)."""
+    p, eng = f.config.programme, f.engagement
+    from .engagement import followup_recorded
+
+    pathways = [r.pathway.lower() for r in eng.pathways.itertuples() if r.total > 0 and r.pathway_key != "other"]
+    ba, reo, v = f.before_after, f.reoffending, f.value_for_money
+    recorded = set(ba.recorded) if ba is not None else set()
+    started = "intervention_started" in set(eng.funnel.stage_key)
+    place = ", ".join(p.suites) if p.suites else "the programme's sites"
+    return [
+        (
+            "Inputs",
+            [
+                ("Funding and staff (the budget lines)", f.programme_costs is not None),
+                (f"A team at {place}", f.programme_costs is not None),
+            ],
+        ),
+        (
+            "Activities",
+            [
+                ("Approach people at the moment of arrest", True),
+                (f"Follow-up within {f.config.engagement.followup_within_hours} hours of release", followup_recorded(eng)),
+                (
+                    "Arrange diversionary pathways"
+                    + (f" ({len(pathways)} kind{'s' if len(pathways) != 1 else ''} recorded)" if pathways else ""),
+                    bool(pathways),
+                ),
+            ],
+        ),
+        (
+            "Outputs",
+            [
+                ("Children engaged", True),
+                ("Interventions arranged", True),
+                ("Interventions started and completed", started),
+                ("Referrals to other services", eng.referrals is not None),
+            ],
+        ),
+        (
+            "Outcomes",
+            [
+                ("Less offending", "offending" in recorded),
+                ("Fewer victimisations", "victimisation" in recorded),
+                ("Fewer missing episodes", "missing_episodes" in recorded),
+                ("Less proven reoffending", reo is not None),
+                ("Education, training and safety (exploitation)", False),
+            ],
+        ),
+        (
+            "Impacts",
+            [
+                ("Harm averted and its value to the public", v is not None),
+                ("Safer children and communities in the long run", False),
+            ],
+        ),
+    ]
+
+
+def logic_model_text(model: list[tuple[str, list[tuple[str, bool]]]]) -> str:
+    """The logic model in words (the diagram's alt text and the table beside it)."""
+    return " ".join(
+        f"{stage}: " + "; ".join(f"{text} ({'measured here' if measured else 'not measured here'})" for text, measured in boxes) + "."
+        for stage, boxes in model
+    )
+
+
 def programme_description(f: Findings, log: DisclosureLog) -> str:
     """The evaluator's description (config), then the facts the data record about delivery."""
     p = f.config.programme
@@ -200,4 +271,4 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
     return "\n\n".join(sections)
 
 
-__all__ = ["programme_description", "limitations"]
+__all__ = ["logic_model", "logic_model_text", "programme_description", "limitations"]
