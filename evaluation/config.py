@@ -209,6 +209,7 @@ class ReportConfig:
     version: str | None = None
     report_date: dt.date | None = None
     decision_date: dt.date | None = None
+    period_reason: str | None = None
     seed: int = 20201019
     co_interventions: tuple[CoIntervention, ...] = ()
 
@@ -515,6 +516,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             version=r.get("version"),
             report_date=_date(r.get("report_date")),
             decision_date=_date(r.get("decision_date")),
+            period_reason=r.get("period_reason"),
             seed=r["seed"],
             co_interventions=tuple(CoIntervention(**ci) for ci in r["co_interventions"]),
         ),

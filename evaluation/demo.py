@@ -664,6 +664,7 @@ commissioner = "Violence Reduction Unit (demonstration)"
 version = "demo"
 report_date = 2022-07-01
 decision_date = 2022-07-29
+period_reason = "the programme ran to March 2021, but children contacted after December 2020 could not be followed for a year and six months by the extract"
 seed = 20201019
 
 # other schemes in or around Wood Green custody (named in the limitations)

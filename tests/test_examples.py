@@ -68,6 +68,22 @@ def test_example_pdf_keeps_every_word_on_the_page(example):
             assert float(x0) >= 0 and float(x1) <= float(w) - 20 and float(y1) <= float(h), f"{folder.name} page {n}: '{word}' off the page"
 
 
+def test_example_summary_fits_on_its_page(example):
+    """Issue 15: the one-page summary spilled onto a nearly blank page; on every example's data it ends on its page
+    (its last paragraph is there and the next page starts the next section)."""
+    folder, data, out = example
+    pdftotext = subprocess.run(["which", "pdftotext"], capture_output=True, text=True).stdout.strip()
+    if not pdftotext:
+        pytest.skip("poppler not installed")
+    pages = subprocess.run([pdftotext, "-layout", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split(
+        "\f"
+    )
+    i = next(i for i, t in enumerate(pages) if t.lstrip().startswith("Summary"))
+    if folder.name != "iom_spells":  # the spell design's summary has its own shape
+        assert "What the numbers support." in pages[i], folder.name
+    assert pages[i + 1].lstrip().startswith("The programme"), (folder.name, pages[i + 1][:80])
+
+
 def test_example_outputs_hold_no_identifier_from_its_inputs(example):
     """Person, detention, contact and event identifiers, and crime references: none reaches any published output."""
     from tests.disclosure_scan import ID_COLUMNS, identifier_hits, published_texts

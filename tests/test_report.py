@@ -630,3 +630,17 @@ def test_charts_are_vector_graphics_that_fit_the_page(built):
         width = float(re.search(r'<svg[^>]*?width="([\d.]+)pt"', svg, flags=re.S).group(1))
         assert width <= TEXT_WIDTH_IN * 72 + 0.5, (alt[:60], width)
         assert "<dc:date>" not in svg  # no build time inside: byte-reproducible
+
+
+def test_the_title_page_carries_the_reports_metadata_and_why_the_period_ends_where_it_does(built, demo_dir):
+    """Issue 15: evaluator, commissioner, version, report date, the decision's date against the extract, and why the
+    period evaluated stops before the programme did, all from the config."""
+    from evaluation.config import load_config
+
+    r = load_config(demo_dir / "evaluation.toml").report
+    html = (built / "report.html").read_text()
+    head = html[: html.index('id="Summary"')]
+    for text in (r.author, r.commissioner, r.version, f"{r.report_date:%-d %B %Y}", r.period_reason, "The decision"):
+        assert text in head, text
+    meta = json.loads((built / "results.json").read_text())["meta"]
+    assert meta["decision_date"] == r.decision_date.isoformat() and meta["commissioner"] == r.commissioner

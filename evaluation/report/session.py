@@ -185,7 +185,8 @@ class ReportSession:
             "",
             f"**Programme:** {verbatim(p.name)}"
             + (f", at {', '.join(p.suites)} custody suite{'s' if len(p.suites) > 1 else ''}.  " if p.suites else ".  "),
-            f"**Period evaluated:** {period}.  ",
+            f"**Period evaluated:** {period}"
+            + (f" ({verbatim(self.config.report.period_reason.rstrip('.'))}).  " if self.config.report.period_reason else ".  "),
             f"**Data extracted:** {self.config.data.extract_date.strftime('%-d %B %Y')}.",
         ]
         r = self.config.report
