@@ -726,12 +726,11 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
             "the benefits are understated by whatever the programme did for them."
         )
     notes += _valuation_notes(data, valued, cc)
-    if pc.renewal:
-        notes.append(
-            "The value for money counts the programme's own cost over the period evaluated; the support the people it referred "
-            "went on to receive (from youth services, mentoring or other agencies) is not costed, and neither are its benefits "
-            "beyond what the matched estimates measure."
-        )
+    notes.append(
+        "The value for money counts the programme's own cost over the period evaluated; the support the people it referred "
+        "went on to receive (from youth services, mentoring or other agencies) is not costed, and neither are its benefits "
+        "beyond what the matched estimates measure."
+    )
     if used.deflator_interpolated.any():
         notes.append(
             "Some price years fall between years of the shipped GDP deflator series; their deflators are interpolated "
@@ -755,11 +754,7 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
     # proven reoffenders avoided among the people credited: the main measure's difference in the share reoffending
     reoffenders_avoided = (proven.rate.comparison_value - proven.rate.treated_value) * n if proven is not None else None
     evidence = renewal_evidence_grade(outcomes, effects, window)
-    options = (
-        renewal_options(pc.renewal, mc_pv, total_pv, n, reached["engaged"], cost / (1 + cc.optimism_bias_costs), cc, evidence)
-        if pc.renewal
-        else []
-    )
+    options = renewal_options(pc.renewal, mc_pv, total_pv, n, reached["engaged"], cc, evidence) if pc.renewal else []
     return ValueForMoney(
         period,
         reached,
@@ -848,7 +843,6 @@ def renewal_options(
     total_pv: float,
     n: int,
     engaged: int,
-    evaluated_cost: float,
     cc,
     evidence: dict[str, Any],
 ) -> list[dict[str, Any]]:
@@ -858,9 +852,8 @@ def renewal_options(
     buys), less half of the ramp-up months' people; each person reached within the eligible ages brings the
     evaluated public value per credited person (over the same horizon), with the evaluated optimism bias replaced by
     the one for this evaluation's evidence grade (shrinking a benefit, never a harm); costs carry the costs' optimism
-    bias. Costs and benefits are
-    discounted from the middle of the renewal. The probability of beating stopping is the share of the Monte Carlo
-    draws (the joint effect and unit-cost draws) with a positive net present value.
+    bias. Costs and benefits are discounted from the middle of the renewal. The probability of beating stopping is the
+    share of the Monte Carlo draws (the joint effect and unit-cost draws) with a positive net present value.
     """
     months = renewal["months"]
     ramp = min(float(cc.renewal_ramp_up_months), float(months))

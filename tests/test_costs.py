@@ -441,7 +441,7 @@ def test_renewal_optimism_bias_shrinks_benefits_never_harms():
     }
     draws = np.array([-200.0, 100.0])
     for total, expected in ((-50.0, -50.0), (50.0, 50.0 * 0.6)):
-        _, budget, _ = costs.renewal_options(renewal, draws, total, 1, 1, 1000.0, cc, {"grade": "weak"})
+        _, budget, _ = costs.renewal_options(renewal, draws, total, 1, 1, cc, {"grade": "weak"})
         assert budget["benefits"] == pytest.approx(10 * expected)
         assert budget["prob_better_than_nothing"] == 0.0  # -2000 - 1000 and 600 - 1000: neither beats stopping
 

@@ -290,7 +290,7 @@ def test_the_decision_reading_never_claims_more_than_the_numbers():
             {"name": "Renew at the offered budget", "cost": 1.0, "prob_better_than_nothing": chance}
         ]
         v = SimpleNamespace(renewal_options=options, evidence={"grade": grade}, prob_bcr_above_1=chance) if vfm else None
-        return decision_reading(SimpleNamespace(value_for_money=v))
+        return decision_reading(SimpleNamespace(value_for_money=v, programme_costs=None))
 
     assert "the numbers support renewing" in reading(0.99, "strong")
     for chance, grade in ((0.99, "moderate"), (0.99, "weak"), (0.60, "strong"), (0.10, "weak")):
@@ -298,6 +298,16 @@ def test_the_decision_reading_never_claims_more_than_the_numbers():
         assert "support renewing" not in text and "renewing at the offered budget beats stopping" in text
         assert ("do not show that renewing would be worth its cost" in text) is (chance < 0.95)
     assert "cannot say whether renewing would be worth its cost" in reading(0.5, "weak", vfm=False)
+    # where the renewal's figures are not published, the chance read is the evaluated period's, not the renewal's
+    from evaluation.disclosure import DisclosureLog, DisclosurePolicy
+
+    v = SimpleNamespace(
+        renewal_options=[{"name": "Renew at the offered budget", "cost": 1.0, "prob_better_than_nothing": 0.99}],
+        evidence={"grade": "weak"},
+        prob_bcr_above_1=0.40,
+    )
+    hidden = decision_reading(SimpleNamespace(value_for_money=v, programme_costs=None), DisclosureLog(DisclosurePolicy()))
+    assert "the programme's benefits exceeded its costs is only 40%" in hidden and "99%" not in hidden
 
 
 def test_evidence_rating_follows_its_stated_rules():

@@ -40,24 +40,25 @@ def _options(f: Findings, log: DisclosureLog) -> list[str]:
     return lines
 
 
-def decision_reading(f: Findings) -> str:
+def decision_reading(f: Findings, log: DisclosureLog | None = None) -> str:
     """One paragraph on what the numbers support: never more than the chance the renewal beats stopping and the
-    strength of the evidence behind it allow."""
-    v = f.value_for_money
+    strength of the evidence behind it allow. Where the renewal's figures rest on a count too small to publish, the
+    chance read is the evaluated period's (benefits exceeded costs), which does not rest on that count."""
+    v, pc = f.value_for_money, f.programme_costs
     if v is None:
         return (
             "Without an estimate of the harm averted, the numbers cannot say whether renewing would be worth its cost: "
             "the decision rests on what the programme reaches and what each person costs."
         )
     renewals = [o for o in v.renewal_options if o["cost"]]
+    if renewals and log is not None and (pc is None or not renewal_published(pc, log)):
+        renewals = []
     grade = v.evidence.get("grade", "weak")
     if not renewals:
         chance, what = v.prob_bcr_above_1, "the programme's benefits exceeded its costs"
     else:
         best = max(renewals, key=lambda o: -math.inf if o["prob_better_than_nothing"] is None else o["prob_better_than_nothing"])
         chance, what = best["prob_better_than_nothing"], best["name"].replace("Renew", "renewing", 1) + " beats stopping"
-    if chance is None:
-        return "The figures that would compare renewing with stopping rest on too few people to publish."
     if chance >= CONFIDENT_VALUE and grade == "strong":
         return f"On these estimates the chance that {what} is {pct(chance)}, on strong evidence: the numbers support renewing."
     if chance >= CONFIDENT_VALUE:
@@ -103,7 +104,7 @@ def decision_section(f: Findings, log: DisclosureLog) -> str:
         [
             "The options, with what each buys on this evaluation's estimates (the value-for-money section shows how they were appraised):",
             "\n".join(_options(f, log)),
-            "**What the numbers support.** " + decision_reading(f),
+            "**What the numbers support.** " + decision_reading(f, log),
             "**Conditions the evidence points to:**\n\n" + "\n".join(f"- {c};" for c in conditions)[:-1] + ".",
         ]
     )

@@ -544,7 +544,7 @@ def executive_summary(f: Findings, log: DisclosureLog) -> str:
         "**How strong is the evidence?** " + evidence_rating_sentence(evidence_rating(f, log.policy)) + " " + " ".join(strength),
         "**For the renewal decision**, this evidence can support:\n\n" + "\n".join(f"- {x};" for x in can)[:-1] + ".",
         "It cannot support:\n\n" + "\n".join(f"- {x};" for x in cannot)[:-1] + ".",
-        "**What the numbers support.** " + decision_reading(f) + " (The options and conditions: *What this means for the decision*.)",
+        "**What the numbers support.** " + decision_reading(f, log) + " (The options and conditions: *What this means for the decision*.)",
     ]
     return "\n\n".join(parts)
 
