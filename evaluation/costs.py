@@ -725,6 +725,15 @@ def analyse(data, eng, outcomes: OutcomesResult, programme_costs: ProgrammeCosts
             f"The extract does not record {left_out} ([data] event_types_recorded), so any change in them is not valued: "
             "the benefits are understated by whatever the programme did for them."
         )
+    differed = [
+        OUTCOMES[o][1].lower() for o in effects if (outcomes.get(o, window).placebo_check or {}).get("verdict") == "differing_trends"
+    ]
+    if differed:
+        notes.append(
+            f"The effect on {' and '.join(differed)} is valued although the groups' trends already differed before the index "
+            "event (placebo test), so the part of the benefits resting on it cannot be relied on; the tornado chart shows how "
+            "far the ratio moves with it."
+        )
     notes += _valuation_notes(data, valued, cc)
     notes.append(
         "The value for money counts the programme's own cost over the period evaluated; the support the people it referred "

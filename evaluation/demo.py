@@ -660,11 +660,10 @@ source = "Operation Alliance slide deck, Engagement Rates p2 (Costs)"
 [report]
 title = "Operation Alliance: evaluation report (demo data)"
 author = "Demonstration evaluator (synthetic data)"
-commissioner = "Violence Reduction Unit (demonstration)"
+commissioner = "Metropolitan Police, violent crime budget (demonstration)"
 version = "demo"
 report_date = 2022-07-01
-decision_date = 2022-07-29
-period_reason = "the programme ran to March 2021, but children contacted after December 2020 could not be followed for a year and six months by the extract"
+period_reason = "the programme ran to March 2021; the evaluation stops at December 2020 so that most children contacted can be followed for the year and six months proven reoffending needs before the extract"
 seed = 20201019
 
 # other schemes in or around Wood Green custody (named in the limitations)

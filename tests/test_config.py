@@ -81,8 +81,13 @@ def test_report_metadata_is_printed_and_its_absence_warned_about(broken, demo_di
     text = (demo_dir / "evaluation.toml").read_text(encoding="utf-8")
     data = evaluation.load(demo_dir)
     assert not [w for w in data.warnings if w.rule == "report_metadata"]
-    sentence = decision_timing(data.config)
-    assert "due on 29 July 2022" in sentence and "15 June 2022, 1 month before it" in sentence
+    import dataclasses
+
+    config = data.config
+    assert config.report.decision_date is None  # the demo's renewal decision came before its extract: none is claimed
+    decided = dataclasses.replace(config, report=dataclasses.replace(config.report, decision_date=dt.date(2022, 9, 30)))
+    sentence = decision_timing(decided)
+    assert "due on 30 September 2022" in sentence and "15 June 2022, 3 months before it" in sentence
     bare = "\n".join(
         line for line in text.splitlines() if not line.startswith(("author =", "commissioner =", "version =", "report_date ="))
     )

@@ -438,7 +438,9 @@ def test_executive_summary_is_computed_from_the_results(built):
     funnel = results["engagement"]["funnel"]
     assert f"approached {funnel['approached']}" in summary and f"{funnel['detained']} children" in summary
     assert f"£{c['cost_per_child_engaged']:,.0f} per child engaged" in summary
-    assert f"return £{c['bcr']:.2f}" in summary and f"{100 * c['prob_bcr_above_1']:.0f}%" in summary
+    from evaluation.report.formatting import chance
+
+    assert f"return £{c['bcr']:.2f}" in summary and chance(c["prob_bcr_above_1"]) in summary
     from evaluation.report.sections.summary import effect_words
 
     rr = ba["offending"]["12"]
@@ -640,7 +642,8 @@ def test_the_title_page_carries_the_reports_metadata_and_why_the_period_ends_whe
     r = load_config(demo_dir / "evaluation.toml").report
     html = (built / "report.html").read_text()
     head = html[: html.index('id="Summary"')]
-    for text in (r.author, r.commissioner, r.version, f"{r.report_date:%-d %B %Y}", r.period_reason, "The decision"):
+    for text in (r.author, r.commissioner, r.version, f"{r.report_date:%-d %B %Y}", r.period_reason):
         assert text in head, text
+    assert r.decision_date is None and "The decision</strong> is due" not in head  # none configured: none claimed
     meta = json.loads((built / "results.json").read_text())["meta"]
-    assert meta["decision_date"] == r.decision_date.isoformat() and meta["commissioner"] == r.commissioner
+    assert meta["decision_date"] is None and meta["commissioner"] == r.commissioner

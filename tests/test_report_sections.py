@@ -286,10 +286,10 @@ def test_the_decision_reading_never_claims_more_than_the_numbers():
     from evaluation.report.sections.decision import decision_reading
 
     def reading(chance, grade, vfm=True):
-        options = [{"name": "Stop (do nothing)", "cost": 0.0, "prob_better_than_nothing": None}] + [
-            {"name": "Renew at the offered budget", "cost": 1.0, "prob_better_than_nothing": chance}
+        options = [{"name": "Stop (do nothing)", "cost": 0.0, "prob_better_than_nothing": None, "npv": 0.0}] + [
+            {"name": "Renew at the offered budget", "cost": 1.0, "prob_better_than_nothing": chance, "npv": chance - 0.5}
         ]
-        v = SimpleNamespace(renewal_options=options, evidence={"grade": grade}, prob_bcr_above_1=chance) if vfm else None
+        v = SimpleNamespace(renewal_options=options, evidence={"grade": grade}, prob_bcr_above_1=chance, npv=chance - 0.5) if vfm else None
         return decision_reading(SimpleNamespace(value_for_money=v, programme_costs=None))
 
     assert "the numbers support renewing" in reading(0.99, "strong")
@@ -302,12 +302,15 @@ def test_the_decision_reading_never_claims_more_than_the_numbers():
     from evaluation.disclosure import DisclosureLog, DisclosurePolicy
 
     v = SimpleNamespace(
-        renewal_options=[{"name": "Renew at the offered budget", "cost": 1.0, "prob_better_than_nothing": 0.99}],
+        renewal_options=[{"name": "Renew at the offered budget", "cost": 1.0, "prob_better_than_nothing": 0.99, "npv": 5.0}],
         evidence={"grade": "weak"},
         prob_bcr_above_1=0.40,
+        npv=-1.0,
     )
     hidden = decision_reading(SimpleNamespace(value_for_money=v, programme_costs=None), DisclosureLog(DisclosurePolicy()))
     assert "the programme's benefits exceeded its costs is only 40%" in hidden and "99%" not in hidden
+    assert "the central estimates point to costs above benefits" in hidden  # a net cost is said, not just 'not shown'
+    assert "under 1%" in reading(0.001, "weak") and "over 99%" in reading(0.999, "strong")  # never '0%' or '100%'
 
 
 def test_evidence_rating_follows_its_stated_rules():
@@ -360,6 +363,7 @@ def test_the_logic_model_marks_what_this_report_measures():
         pathways=pd.DataFrame({"pathway": ["Sport"], "pathway_key": ["sport"], "total": [3]}),
         funnel=pd.DataFrame({"stage_key": ["detained", "approached"]}),
         referrals=None,
+        outcomes_shown=["intervention_arranged", "declined"],
         children=pd.DataFrame({"followup_date": [pd.NaT]}),
     )
     f = SimpleNamespace(

@@ -410,7 +410,7 @@ def logic_model(model: list[tuple[str, list[tuple[str, bool]]]]) -> tuple[Figure
                     )
                 )  # fmt: skip
                 ax.text(
-                    i + 0.5, top - 0.41, "\n".join(textwrap.wrap(text, 20)[:4]), ha="center", va="center", fontsize=7,
+                    i + 0.5, top - 0.41, "\n".join(textwrap.wrap(text, 18)[:4]), ha="center", va="center", fontsize=7,
                     color=INK if measured else "#616161", linespacing=1.15,
                 )  # fmt: skip
             if i < n - 1:

@@ -16,6 +16,14 @@ def pct(x: float | None, dp: int = 0) -> str:
     return f"{100 * x:.{dp}f}%"
 
 
+def chance(x: float | None) -> str:
+    """A probability from simulations: 'over 99%' / 'under 1%' at the ends (a simulated 100% is not certainty: it
+    reflects only the uncertainty simulated), otherwise a whole percentage."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return "over 99%" if x > 0.99 else "under 1%" if x < 0.01 else pct(x)
+
+
 def pct_ci(lo: float | None, hi: float | None, dp: int = 0) -> str:
     if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
         return "–"

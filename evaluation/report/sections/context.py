@@ -59,7 +59,10 @@ def logic_model(f: Findings) -> list[tuple[str, list[tuple[str, bool]]]]:
                 ("Children engaged", True),
                 ("Interventions arranged", True),
                 ("Interventions started and completed", started),
-                ("Referrals to other services", eng.referrals is not None),
+                (
+                    "Referrals to other services",
+                    eng.referrals is not None or bool({"out_of_area_referral", "referred_elsewhere"} & set(eng.outcomes_shown)),
+                ),
             ],
         ),
         (

@@ -14,7 +14,7 @@ from ...results import AGENCY_LABELS, ProgrammeCosts, SpellsResult, ValueForMone
 from ...results import EVENT_OUTCOMES as OUTCOMES
 from ...results import RECONCILIATION_DENOMINATOR as _RECON_COUNT
 from ...results import engaged_quantity as quantity
-from ..formatting import money, pct
+from ..formatting import chance, money, pct
 
 CATEGORY_LABELS = {
     "staff": "Staff",
@@ -64,8 +64,9 @@ def vfm_headline(v: ValueForMoney) -> str:
         f"Valuing the {valued} the programme is estimated to have averted, every £1 spent returned "
         f"an estimated **{money(v.bcr, 2)}** in public value (fiscal, economic and social), a net present value of {money(v.npv)}. Allowing for "
         f"the uncertainty in the effect estimates and unit costs, the return lies between **{money(lo, 2)} and {money(hi, 2)}** per £1 in 95% of "
-        f"{len(v.mc_bcr):,} simulations, and the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**. Counting only "
-        f"savings to the public purse, the return is {money(v.bcr_fiscal, 2)} per £1.",
+        f"{len(v.mc_bcr):,} simulations, and the chance that benefits exceed costs is **{chance(v.prob_bcr_above_1)}**. Counting only "
+        f"savings to the public purse, the return is {money(v.bcr_fiscal, 2)} per £1, of which {money(v.bcr_cashable, 2)} is "
+        "cashable (budget an agency could release).",
     ]
     if lo < 1 < hi:
         lines.append(
@@ -256,7 +257,7 @@ def vfm_table(v: ValueForMoney) -> pd.DataFrame:
         ("Benefits, public value", money(v.benefits.public_value.sum())),
         ("Net present value", money(v.npv)),
         ("Benefit-cost ratio, public value (95% range)", f"{v.bcr:.2f} ({lo:.2f} to {hi:.2f})"),
-        ("Chance the benefit-cost ratio is above 1", pct(v.prob_bcr_above_1)),
+        ("Chance the benefit-cost ratio is above 1", chance(v.prob_bcr_above_1)),
         ("Benefit-cost ratio, fiscal only (95% range)", f"{v.bcr_fiscal:.2f} ({flo:.2f} to {fhi:.2f})"),
         ("Benefit-cost ratio, cashable only", f"{v.bcr_cashable:.2f}"),
         ("Return on investment, public value", pct(v.roi)),
@@ -294,7 +295,8 @@ def switching_text(v: ValueForMoney) -> str:
     if not math.isfinite(s["unit_cost_scale"]):  # the estimated benefits are zero or negative
         lines = [
             "- No scaling of the unit costs, and no share of the effect attributed to the programme, would make benefits equal "
-            "costs: at the central estimates the programme averted no harm to value (the effects point the other way)."
+            "costs: at the central estimates the harm the programme averted is outweighed by the harm estimated where the "
+            "effects point the other way, so the net benefit is below zero."
         ]
     else:
         lines = [
@@ -382,6 +384,12 @@ def renewal_text(v: ProgrammeCosts, log: DisclosureLog) -> str:
             else f"The throughput observed over {basis} rests on too few children to publish what the team would achieve."
         )
     ]
+    if r["budget"] > r["funder_run_rate"]:
+        lines.append(
+            f"**The budget is above the current run-rate** ({money(r['funder_run_rate'])} for {r['months']} months at the rate of "
+            f"{pd.Period(r['reference_month']).strftime('%B %Y')}): at today's costs the extra {money(r['budget'] - r['funder_run_rate'])} "
+            "reaches no more people unless the team grows or costs rise."
+        )
     if r["below_run_rate"] or r["below_staff_run_rate"]:
         lines.append(
             f"**Flag: the budget is below the current run-rate.** The staff alone cost {money(r['staff_run_rate'])} for "
@@ -432,7 +440,7 @@ def renewal_options_table(v: ValueForMoney, c: ProgrammeCosts, log: DisclosureLo
                 "Benefits (public value)": cell("benefits", money),
                 "Net present value": cell("npv", money),
                 "Benefit-cost ratio": cell("bcr", lambda x: f"{x:.2f}"),
-                "Chance it beats stopping": cell("prob_better_than_nothing", pct),
+                "Chance it beats stopping": cell("prob_better_than_nothing", chance),
             }
         )
     return pd.DataFrame(rows)
@@ -445,12 +453,20 @@ def renewal_options_text(v: ValueForMoney) -> str:
     e, p = v.evidence, v.parameters
     o = v.renewal_options[1]
     years = p["horizon_years"]
+    harm = o["benefits"] <= 0
+    bias = (
+        "with no optimism bias taken off, as the evaluated effect is a net harm and a bias correction would only shrink it "
+        f"(the evidence is {EVIDENCE_WORDS[e['grade']]})"
+        if harm
+        else f"less an optimism bias of **{100 * o['optimism_bias_benefits']:.0f}%** because the evidence is {EVIDENCE_WORDS[e['grade']]}"
+    )
+    ramp = o["ramp_up_months"]
     return (
         f"Each renewal option's people bring the public value per person this evaluation estimated, over {years} "
-        f"year{'s' if years != 1 else ''} of benefits, less an optimism bias of **{100 * o['optimism_bias_benefits']:.0f}%** "
-        f"because the evidence is {EVIDENCE_WORDS[e['grade']]}; costs carry an optimism bias of "
-        f"{100 * p['optimism_bias_costs']:.0f}%. A new period loses half of its first {o['ramp_up_months']:g} month(s) of people to "
-        f"ramp-up, and costs and benefits are discounted at {100 * p['discount_rate']:.1f}% from the middle of the renewal. "
+        f"year{'s' if years != 1 else ''} of benefits, {bias}; costs carry an optimism bias of "
+        f"{100 * p['optimism_bias_costs']:.0f}%. A new period loses half of its first {ramp:g} month{'s' if ramp != 1 else ''} "
+        f"of people to ramp-up, and costs and benefits are discounted at {100 * p['discount_rate']:.1f}% from the middle of the "
+        "renewal, so the cost per person here is above the cost per child engaged in the period evaluated. "
         "The chance an option beats stopping is the share of the simulations (effects and unit costs drawn together) in which "
         "its net present value is positive. These are the evaluated effects carried forward: they assume the renewed team "
         "works as the evaluated one did, with people like those it met."

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ...disclosure import DisclosureLog
-from ..formatting import money, pct
+from ..formatting import chance, money
 from .costs import renewal_published
 from .summary import CONFIDENT_VALUE, Findings
 
@@ -20,11 +20,11 @@ def _options(f: Findings, log: DisclosureLog) -> list[str]:
         lines = []
         for o in v.renewal_options:
             if not o["cost"]:
-                lines.append(f"- **{o['name']}**: no cost, and none of the benefits estimated here.")
+                lines.append(f"- **{o['name']}**: no cost, and none of the effects estimated here, for better or worse.")
                 continue
             figures = (
                 f"about {o['people_reached']:,.0f} people reached, {money(o['cost_per_person'])} each; net present value "
-                f"{money(o['npv'])}, and a {pct(o['prob_better_than_nothing'])} chance it beats stopping"
+                f"{money(o['npv'])}, and a {chance(o['prob_better_than_nothing'])} chance it beats stopping"
                 if shown
                 else "the people it would reach rest on too few to publish"
             )
@@ -55,20 +55,25 @@ def decision_reading(f: Findings, log: DisclosureLog | None = None) -> str:
         renewals = []
     grade = v.evidence.get("grade", "weak")
     if not renewals:
-        chance, what = v.prob_bcr_above_1, "the programme's benefits exceeded its costs"
+        p, what, net = v.prob_bcr_above_1, "the programme's benefits exceeded its costs", v.npv
     else:
         best = max(renewals, key=lambda o: -math.inf if o["prob_better_than_nothing"] is None else o["prob_better_than_nothing"])
-        chance, what = best["prob_better_than_nothing"], best["name"].replace("Renew", "renewing", 1) + " beats stopping"
-    if chance >= CONFIDENT_VALUE and grade == "strong":
-        return f"On these estimates the chance that {what} is {pct(chance)}, on strong evidence: the numbers support renewing."
-    if chance >= CONFIDENT_VALUE:
+        p, what, net = best["prob_better_than_nothing"], best["name"].replace("Renew", "renewing", 1) + " beats stopping", best["npv"]
+    if p >= CONFIDENT_VALUE and grade == "strong":
+        return f"On these estimates the chance that {what} is {chance(p)}, on strong evidence: the numbers support renewing."
+    if p >= CONFIDENT_VALUE:
         return (
-            f"On these estimates the chance that {what} is {pct(chance)}, but the evidence behind them is {grade}: the numbers "
+            f"On these estimates the chance that {what} is {chance(p)}, but the evidence behind them is {grade}: the numbers "
             "fit renewing with conditions better than renewing on trust."
         )
+    lean = (
+        "the central estimates point to costs above benefits, though the uncertainty cannot rule out the reverse"
+        if net < 0
+        else "nor do they show that the programme fails"
+    )
     return (
-        f"On these estimates the chance that {what} is only {pct(chance)}: the numbers do not show that renewing would be "
-        "worth its cost. Nor do they show that the programme fails; a renewal, if chosen, would rest on the conditions below."
+        f"On these estimates the chance that {what} is only {chance(p)}: the numbers do not show that renewing would be "
+        f"worth its cost, and {lean}; a renewal, if chosen, would rest on the conditions below."
     )
 
 
@@ -83,11 +88,16 @@ def _conditions(f: Findings, log: DisclosureLog) -> list[str]:
         out.append("a budget that matches the team it expects, or a stated smaller team and the throughput that goes with it")
     if res is not None and len(res.power_targets):
         per_month = pc.renewal["children_per_month_observed"] if pc is not None and pc.renewal and renewal_published(pc, log) else None
-        sizes = [
-            f"a {100 * t.relative_reduction:.0f}% reduction needs about {int(t.needed_per_group):,} programme children"
-            + (f" (about {math.ceil(t.needed_per_group / per_month)} months at the throughput observed)" if per_month else "")
-            for t in res.power_targets.dropna(subset=["needed_per_group"]).itertuples()
-        ]
+        months = pc.renewal["months"] if pc is not None and pc.renewal else 12
+        sizes = []
+        for t in res.power_targets.dropna(subset=["needed_per_group"]).itertuples():
+            text = f"a {100 * t.relative_reduction:.0f}% reduction needs about {int(t.needed_per_group):,} programme children"
+            if per_month:
+                take = math.ceil(t.needed_per_group / per_month)
+                text += f" (about {take} months at the throughput observed" + (
+                    ": far longer than a renewal, so only a pooled, multi-site evaluation could reach it)" if take > 3 * months else ")"
+                )
+            sizes.append(text)
         if sizes:
             out.append(
                 "an evaluation sized to detect the effects found for similar diversion schemes in proven reoffending, with a "

@@ -21,7 +21,7 @@ from ...results import (
     ReoffendingResult,
     ValueForMoney,
 )
-from ..formatting import money, pct
+from ..formatting import chance, money, pct
 from ..words import verbatim
 from .costs import COUNT_OF, cost_per_child_published
 from .engagement import funnel_names, rate_published
@@ -276,7 +276,7 @@ def _cost_paragraph(f: Findings, log: DisclosureLog) -> str:
     lo, hi = v.bcr_interval
     text += (
         f"\n\n**Value for money.** Each £1 spent is estimated to return **{pounds_pence(v.bcr)}** in public value, but the 95% range "
-        f"runs from {pounds_pence(lo)} to {pounds_pence(hi)}; the chance that benefits exceed costs is **{pct(v.prob_bcr_above_1)}**."
+        f"runs from {pounds_pence(lo)} to {pounds_pence(hi)}; the chance that benefits exceed costs is **{chance(v.prob_bcr_above_1)}**."
     )
     return text
 
@@ -513,9 +513,9 @@ def renewal_can_cannot(f: Findings, significant: Mapping[str, bool], log: Disclo
         )
     if v is not None:
         if v.prob_bcr_above_1 >= CONFIDENT_VALUE and v.bcr_interval[0] > 1:
-            can.append(f"that benefits are likely to exceed costs (chance {pct(v.prob_bcr_above_1)})")
+            can.append(f"that benefits are likely to exceed costs (chance {chance(v.prob_bcr_above_1)})")
         else:
-            cannot.append(f"a confident claim of value for money: the chance that benefits exceed costs is {pct(v.prob_bcr_above_1)}")
+            cannot.append(f"a confident claim of value for money: the chance that benefits exceed costs is {chance(v.prob_bcr_above_1)}")
     if pc is not None and pc.renewal and (pc.renewal["below_run_rate"] or pc.renewal["below_staff_run_rate"]):
         cannot.append(
             f"the renewal budget at today's staffing: {money(pc.renewal['budget'])} for {pc.renewal['months']} months is below "
