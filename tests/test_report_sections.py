@@ -310,7 +310,8 @@ def test_the_decision_reading_never_claims_more_than_the_numbers():
     hidden = decision_reading(SimpleNamespace(value_for_money=v, programme_costs=None), DisclosureLog(DisclosurePolicy()))
     assert "the programme's benefits exceeded its costs is only 40%" in hidden and "99%" not in hidden
     assert "the central estimates point to costs above benefits" in hidden  # a net cost is said, not just 'not shown'
-    assert "under 1%" in reading(0.001, "weak") and "over 99%" in reading(0.999, "strong")  # never '0%' or '100%'
+    assert "beats stopping is under 1%" in reading(0.001, "weak") and "over 99%" in reading(0.999, "strong")  # never '0%' or '100%'
+    assert "cannot rule out the reverse" not in reading(0.001, "weak")  # under 1% is not 'cannot rule out'
 
 
 def test_evidence_rating_follows_its_stated_rules():

@@ -24,7 +24,7 @@ def _options(f: Findings, log: DisclosureLog) -> list[str]:
                 continue
             figures = (
                 f"about {o['people_reached']:,.0f} people reached, {money(o['cost_per_person'])} each; net present value "
-                f"{money(o['npv'])}, and a {chance(o['prob_better_than_nothing'])} chance it beats stopping"
+                f"{money(o['npv'])}, and the chance it beats stopping is {chance(o['prob_better_than_nothing'])}"
                 if shown
                 else "the people it would reach rest on too few to publish"
             )
@@ -67,12 +67,14 @@ def decision_reading(f: Findings, log: DisclosureLog | None = None) -> str:
             "fit renewing with conditions better than renewing on trust."
         )
     lean = (
-        "the central estimates point to costs above benefits, though the uncertainty cannot rule out the reverse"
+        "the central estimates point to costs above benefits"
+        + (", though the uncertainty cannot rule out the reverse" if p >= 0.05 else "")
         if net < 0
         else "nor do they show that the programme fails"
     )
+    said = chance(p)
     return (
-        f"On these estimates the chance that {what} is only {chance(p)}: the numbers do not show that renewing would be "
+        f"On these estimates the chance that {what} is {said if said.startswith('under') else 'only ' + said}: the numbers do not show that renewing would be "
         f"worth its cost, and {lean}; a renewal, if chosen, would rest on the conditions below."
     )
 
