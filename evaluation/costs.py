@@ -493,6 +493,12 @@ class ValueForMoney:
         return None
 
     @property
+    def tornado_on_npv(self) -> bool:
+        """Whether the sensitivity chart reads in net present value: when the benefits are not positive, a ratio
+        misleads (a negative benefit over a larger cost is a ratio nearer zero, so 'higher cost' looks better)."""
+        return float(self.benefits.public_value.sum()) <= 0
+
+    @property
     def bcr_interval(self) -> tuple[float, float]:
         return float(np.percentile(self.mc_bcr, 2.5)), float(np.percentile(self.mc_bcr, 97.5))
 
@@ -1039,8 +1045,13 @@ def _tornado(effects, valued, per_event, n, adjust, cost, cc, valued_other=None,
     bias = cc.optimism_bias_costs if cc.optimism_bias_costs > 0 else 0.2  # the configured bias, else the tornado's usual +20%
     rows.append({"parameter": f"Programme cost +{100 * bias:.0f}% (optimism bias)", "low": base / (1 + bias), "high": base})
     t = pd.DataFrame(rows)
+    # the same on the net-present-value scale (benefits minus costs), which reads right when benefits are negative: a
+    # ratio of a negative benefit rises as costs rise. Every row keeps the cost but the last, which raises it.
+    t["npv_low"], t["npv_high"] = t.low * cost - cost, t.high * cost - cost
+    last = t.index[-1]
+    t.loc[last, "npv_low"] = base * cost - cost * (1 + bias)
     t["swing"] = (t.high - t.low).abs()
-    return t.sort_values("swing", ascending=False).reset_index(drop=True).assign(base=base)
+    return t.sort_values("swing", ascending=False).reset_index(drop=True).assign(base=base, base_npv=base * cost - cost)
 
 
 def _break_even(valued: dict[str, Valued], cost: float) -> pd.DataFrame:

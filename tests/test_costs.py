@@ -462,3 +462,23 @@ def test_renewal_options_are_hidden_with_the_throughput_they_rest_on(demo_vfm):
     out = sections.costs_results(pc, v, log)
     for option in out["renewal_options"][1:]:
         assert option["people_reached"] is None and option["npv"] is None and option["bcr"] is None and option["cost"] > 0
+
+
+def test_the_tornado_reads_in_net_present_value_when_benefits_are_negative(demo_vfm):
+    """Issue 15: on a programme whose estimated benefits are negative, the ratio tornado read backwards ('programme cost
+    +20%' and 'attribution 50%' both raised the ratio). The same rows on the NPV scale always read the right way."""
+    import dataclasses
+
+    from evaluation.report import charts
+
+    data, oc, v = demo_vfm
+    t = v.tornado.set_index("parameter")
+    cost_row = next(p for p in t.index if p.startswith("Programme cost +"))
+    assert t.loc[cost_row, "npv_low"] == pytest.approx(v.bcr * v.cost - v.cost * 1.2)  # +20%: the cost itself rises
+    others = t.drop(index=cost_row)
+    assert np.allclose(others.npv_low, others.low * v.cost - v.cost) and not v.tornado_on_npv
+    harm = dataclasses.replace(v, benefits=v.benefits.assign(public_value=-v.benefits.public_value.abs()))
+    assert harm.tornado_on_npv
+    fig, alt = charts.tornado(harm)
+    assert "net present value" in alt and "What moves the net present value" in [a.get_title(loc="left") for a in fig.axes]
+    assert t.loc[cost_row, "npv_low"] < t.loc[cost_row, "npv_high"]  # higher cost, lower NPV, whatever the benefits

@@ -13,10 +13,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..results import ENGAGEMENT_OUTCOMES as OUTCOMES
 from ..results import EngagementResult
-from .formatting import month_label, pct
+from .formatting import money, month_label, pct
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -365,21 +366,30 @@ def tornado(v) -> tuple[Figure, str]:
     """One-way sensitivity of the benefit-cost ratio: a bar per input from its low to its high value."""
     from .sections.costs import tornado_alt
 
+    npv = v.tornado_on_npv
     t = v.tornado
-    base = float(t.base.iloc[0])
+    lo_col, hi_col, base, even = (
+        ("npv_low", "npv_high", float(t.base_npv.iloc[0]), 0.0) if npv else ("low", "high", float(t.base.iloc[0]), 1.0)
+    )
+    t = t.assign(_swing=(t[hi_col] - t[lo_col]).abs()).sort_values("_swing", ascending=False)
     with mpl.rc_context(STYLE):
         fig, ax = _fig(height=0.42 * len(t) + 1.0)
         y = np.arange(len(t))[::-1]
-        left = np.minimum(t.low, t.high)
-        ax.barh(y, np.abs(t.high - t.low), left=left, color=ACCENT, height=0.55)
+        left = np.minimum(t[lo_col], t[hi_col])
+        ax.barh(y, (t[hi_col] - t[lo_col]).abs(), left=left, color=ACCENT, height=0.55)
         ax.axvline(base, color=INK, linewidth=1)
-        ax.axvline(1.0, color="#b00020", linestyle="--", linewidth=1)
+        ax.axvline(even, color="#b00020", linestyle="--", linewidth=1)
         ax.set_yticks(y, t.parameter, fontsize=8)
-        ax.set_xlabel("Benefit-cost ratio (public value per £1)")
-        ax.set_title("What moves the benefit-cost ratio", loc="left", pad=14)
+        ax.set_xlabel("Net present value (£: benefits minus costs)" if npv else "Benefit-cost ratio (public value per £1)")
+        ax.set_title("What moves the net present value" if npv else "What moves the benefit-cost ratio", loc="left", pad=14)
+        if npv:
+            # thousands of pounds, few ticks: full amounts overprint each other at this width
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: money(x / 1000) + "k" if x else "£0"))
+            ax.set_xlabel("Net present value (£ thousands: benefits minus costs)")
         # labelled above the plot, where no tick or bar can sit under it (it once overprinted the x-axis ticks)
         ax.annotate(
-            "break-even", xy=(1.0, 1.0), xycoords=("data", "axes fraction"), xytext=(2, 2), textcoords="offset points",
+            "break-even", xy=(even, 1.0), xycoords=("data", "axes fraction"), xytext=(2, 2), textcoords="offset points",
             color="#b00020", fontsize=7, va="bottom", ha="left", annotation_clip=False,
         )  # fmt: skip
     return fig, tornado_alt(v)

@@ -533,6 +533,12 @@ def deflator_note(v: ValueForMoney | SpellsResult) -> str:
 
 def tornado_alt(v: ValueForMoney) -> str:
     t = v.tornado
+    if v.tornado_on_npv:
+        parts = "; ".join(f"{r.parameter}: {money(r.npv_low)} to {money(r.npv_high)}" for r in t.itertuples())
+        return (
+            f"Tornado chart of the net present value (base {money(t.base_npv.iloc[0])}; benefits are negative, so a ratio "
+            f"would mislead) as each input varies over its range: {parts}."
+        )
     parts = "; ".join(f"{r.parameter}: {r.low:.2f} to {r.high:.2f}" for r in t.itertuples())
     return f"Tornado chart of the benefit-cost ratio (base {t.base.iloc[0]:.2f}) as each input varies over its range: {parts}."
 
