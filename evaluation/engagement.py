@@ -381,11 +381,11 @@ EQUALITY_CHARACTERISTICS = {
 }
 
 
-def _equalities(data: EvaluationData, kids: pd.DataFrame) -> pd.DataFrame:
+def _equalities(data: EvaluationData, kids: pd.DataFrame, eligible: pd.DataFrame) -> pd.DataFrame:
     """The people detained at the programme suites in the period within the eligible ages (the funnel's first stage),
     by sex, ethnicity and age band at their first such detention: how many, how many the programme approached and how
     many of those had an intervention arranged (characteristic, level, detained, approached, arranged)."""
-    first = _eligible_detentions(data).sort_values(["arrival_datetime", "detention_id"]).drop_duplicates("person_id")
+    first = eligible.sort_values(["arrival_datetime", "detention_id"]).drop_duplicates("person_id")
     first = first.assign(
         age_band=_age_band(first.age_at_arrival, data.config.engagement.age_bands),
         approached=first.person_id.isin(kids.person_id),
@@ -431,9 +431,8 @@ def _delivery(kids: pd.DataFrame) -> Delivery:
     )
 
 
-def _funnel(data: EvaluationData, kids: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
+def _funnel(data: EvaluationData, kids: pd.DataFrame, in_suite: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
     cfg = data.config.programme
-    in_suite = _eligible_detentions(data)
     detained = set(in_suite.person_id)
     approached = kids[kids.person_id.isin(detained)]
     notes: list[Note] = []
@@ -573,7 +572,8 @@ def analyse(data: EvaluationData) -> EngagementResult:
         for r in _rates(sub):
             monthly.append({"month": m, **r})
     monthly_rates = pd.DataFrame(monthly)
-    funnel, notes = _funnel(data, kids)
+    eligible = _eligible_detentions(data)  # the funnel's first stage, read once for the funnel and the equalities table
+    funnel, notes = _funnel(data, kids, eligible)
     timeliness, follow_days = _timeliness(kids, cfg.engagement.followup_within_hours)
     partial = [m for m in months if days[m] < pd.Period(m).days_in_month]
     if partial:
@@ -609,7 +609,7 @@ def analyse(data: EvaluationData) -> EngagementResult:
         followup_target_days=math.ceil(cfg.engagement.followup_within_hours / 24),
         providers=_providers(data),
         referrals=_referrals(data),
-        equalities=_equalities(data, kids) if len(data.custody_detentions) else None,
+        equalities=_equalities(data, kids, eligible) if len(data.custody_detentions) else None,
         delivery=_delivery(kids),
         without_detention=int(kids.detention_id.isna().sum()),
     )
