@@ -325,6 +325,9 @@ class Survival:
     """Kaplan-Meier curves by group, a weighted log-rank test and a clustered Cox hazard ratio."""
 
     curves: pd.DataFrame  # group, time, survival, events (unweighted number of events at that time)
+    #: group, month, at_risk, events: at each month end, the children still followed and event-free (unweighted),
+    #: and the events since the month before (see `numbers_at_risk`)
+    at_risk: pd.DataFrame
     at_end: dict[str, float]  # share still event-free at the end of follow-up
     logrank_p: float
     hazard_ratio: float
@@ -332,6 +335,36 @@ class Survival:
     hr_ci_high: float
     hr_p_value: float
     events: dict[str, int]
+
+
+#: The length of a month in days (a Julian year over 12): Kaplan-Meier curves are published at month ends.
+MONTH_DAYS = 30.4375
+
+
+def follow_up_months(t_max: float) -> int:
+    """Follow-up in whole months, as the windows are set (a 12-month window is 365 or 366 days)."""
+    return max(1, round(t_max / MONTH_DAYS))
+
+
+def numbers_at_risk(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, t_max: float) -> pd.DataFrame:
+    """Children still followed and event-free at each month end m = 0, 1, ... `follow_up_months(t_max)`,
+    from (entry, exit] pieces of follow-up (a child's pieces are contiguous, so each is counted once; a
+    child has at most one event, which ends follow-up): those followed beyond day b = m x MONTH_DAYS. At
+    the last month, b is the end of follow-up less a day and a half (windows of 12 months run to day 365
+    or 366) and children with an event after b are taken off, so it counts those who completed follow-up
+    without the event. Unweighted: the number of children, as under published survival curves (e.g.
+    survminer's risk table). `events` counts events in (previous month end, b], at the last month all
+    remaining ones."""
+    end = follow_up_months(t_max)
+    rows, prev = [], -math.inf
+    for m in range(end + 1):
+        last = m == end
+        b = min(end * MONTH_DAYS - 1.5, t_max - 0.5) if last else m * MONTH_DAYS
+        followed = int(((entry <= b) & (exit > b)).sum()) - (int((event & (exit > b)).sum()) if last else 0)
+        upto = math.inf if last else b
+        rows.append({"month": m, "at_risk": followed, "events": int((event & (exit > prev) & (exit <= upto)).sum())})
+        prev = b
+    return pd.DataFrame(rows, columns=["month", "at_risk", "events"])
 
 
 def weighted_logrank(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> float:
@@ -367,8 +400,10 @@ def survival_comparison(
     from lifelines.exceptions import ConvergenceError
     from lifelines.statistics import logrank_test
 
-    curves, at_end = [], {}
+    curves, at_risk, at_end = [], [], {}
     t = treated == 1
+    starts = np.zeros(len(time)) if entry is None else entry
+    t_max = float(time.max()) if len(time) else 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines notes that non-integer weights need robust errors: we use them
         for g, sel, label in ((1, t, "programme"), (0, ~t, "comparison")):
@@ -381,6 +416,7 @@ def survival_comparison(
                 pd.DataFrame({"group": label, "time": times, "survival": sf.to_numpy(), "events": [int(at.get(x, 0)) for x in times]})
             )
             at_end[label] = float(sf.iloc[-1])
+            at_risk.append(numbers_at_risk(starts[sel], time[sel], event[sel].astype(bool), t_max).assign(group=label))
         if entry is None or not (entry > 0).any():
             lr_p = float(logrank_test(time[t], time[~t], event[t], event[~t], weights_A=weights[t], weights_B=weights[~t]).p_value)
         else:
@@ -398,6 +434,7 @@ def survival_comparison(
                 pass
     return Survival(
         pd.concat(curves, ignore_index=True),
+        pd.concat(at_risk, ignore_index=True)[["group", "month", "at_risk", "events"]],
         at_end,
         lr_p,
         math.exp(coef),

@@ -19,7 +19,7 @@ from .outcomes import DID_MATCHINGS, SPECIFICATION_LABELS, BeforeAfter, Outcomes
 from .outcomes import OUTCOMES as EVENT_OUTCOMES
 from .phases import PhaseEffects, PhasesResult
 from .pipeline import EXPECTED_FAILURES, Evaluation, evaluate
-from .reoffending import Difference, Measure, ReoffendingResult
+from .reoffending import MONTH_DAYS, Difference, Measure, ReoffendingResult
 from .spells import PERIODS as SPELL_PERIODS
 from .spells import SpellsResult
 
@@ -27,6 +27,7 @@ __all__ = [
     "BOTH",
     "COMPARISON",
     "DID_MATCHINGS",
+    "MONTH_DAYS",
     "ENGAGEMENT_OUTCOMES",
     "EVENT_OUTCOMES",
     "EXPECTED_FAILURES",

@@ -82,14 +82,67 @@ def test_kaplan_meier_steps_each_hold_at_least_the_threshold_of_events():
             c = published_curve(res, "k", group, POLICY)  # type: ignore[arg-type]
             full = sv.curves[sv.curves.group == group]
             months = c.months.tolist()
+            end = round(full.time.max() / MONTH_DAYS)
             assert months[0] == 0 and all(float(m).is_integer() for m in months) and months == sorted(months)
-            assert months[-1] == np.ceil(full.time.max() / MONTH_DAYS - 1e-9)
+            assert months[-1] == end == sv.at_risk.month.max()  # a 12-month window ends at month 12
             for lo, hi, s in zip(months, months[1:], c.survival.iloc[1:]):
-                inside = full[(full.time > lo * MONTH_DAYS) & (full.time <= hi * MONTH_DAYS)]
+                top = np.inf if hi == end else hi * MONTH_DAYS
+                inside = full[(full.time > lo * MONTH_DAYS) & (full.time <= top)]
                 assert inside.events.sum() >= POLICY.threshold or inside.events.sum() == 0
-                assert s == full[full.time <= hi * MONTH_DAYS + 1e-9].survival.iloc[-1]  # the KM value there, unchanged
+                assert s == full[full.time <= top + 1e-9].survival.iloc[-1]  # the KM value there, unchanged
             every = published_curve(res, "k", group, DisclosurePolicy(enabled=False))  # type: ignore[arg-type]
             assert len(every) == len(full)  # internal QA: every step
+
+
+def test_numbers_at_risk_count_children_followed_and_event_free():
+    """By hand: six children, one with two pieces of follow-up (a weight change at day 100), windows of 365 and
+    366 days (a leap year), one censored at day 50, events on days 20, 130 and 366."""
+    from evaluation.reoffending import numbers_at_risk
+
+    entry = np.array([0, 0, 0, 0, 100, 0, 0], float)
+    exit_ = np.array([20, 50, 365, 100, 130, 366, 366], float)
+    event = np.array([1, 0, 0, 0, 1, 1, 0], bool)
+    ar = numbers_at_risk(entry, exit_, event, 366.0).set_index("month")
+    assert ar.index.max() == 12
+    assert ar.at_risk[0] == 6 and ar.at_risk[1] == 5 and ar.at_risk[2] == 4  # the day-20 event, the day-50 censoring
+    assert ar.at_risk[4] == 4 and ar.at_risk[5] == 3  # one child over two pieces counted once, then the day-130 event
+    assert ar.at_risk[12] == 2  # completed the 365- or 366-day window event-free; the day-366 event is taken off
+    assert ar.events.sum() == 3 and ar.events[12] == 1 and ar.events[1] == 1 and ar.events[5] == 1
+
+
+def test_numbers_at_risk_shown_reveal_no_small_group():
+    """Between two numbers at risk shown, the children who left (event or censored) and those censored are each 0
+    or at least the threshold, every shown number sits where both curves are read, and the audit finds nothing."""
+    from evaluation.report.sections.reoffending import numbers_at_risk, published_curve
+
+    later = 0
+    for seed in range(6):
+        rng = np.random.default_rng(100 + seed)
+        n = 160
+        treated = np.r_[np.ones(50, int), np.zeros(n - 50, int)]
+        time = np.minimum(rng.exponential(500, n).round() + 1, rng.choice([365.0, 366.0], n))
+        censored = rng.random(n) < 0.1
+        time[censored] = rng.integers(30, 360, censored.sum())
+        event = ((time < 365) & ~censored).astype(int)
+        from evaluation.reoffending import survival_comparison
+
+        sv = survival_comparison(time, event, treated, np.ones(n), np.arange(n))
+        res = SimpleNamespace(measures={"k": SimpleNamespace(survival=sv)})
+        log = DisclosureLog(POLICY)
+        table = numbers_at_risk(res, "k", log)  # type: ignore[arg-type]
+        assert not log.pub.audit()
+        for group, f in table.items():
+            ar = sv.at_risk[sv.at_risk.group == group].set_index("month")
+            read = set(published_curve(res, "k", group, POLICY).months)  # type: ignore[arg-type]
+            shown = [(m, int(t.replace(",", ""))) for m, t in zip(f.months, f.at_risk) if t != sdc.SYMBOL]
+            assert shown[0] == (0, int((treated == (group == "programme")).sum()))
+            for (a, na), (b, nb) in zip(shown, shown[1:]):
+                assert b in read and nb == ar.at_risk[b]
+                left = na - nb
+                events = int(ar.events[(ar.index > a) & (ar.index <= b)].sum())
+                assert not POLICY.small(left) and not POLICY.small(left - events)
+            later += len(shown) - 1
+    assert later > 10  # the rule leaves most numbers readable
 
 
 def _contacts(n: int, end_missing: int) -> pd.DataFrame:

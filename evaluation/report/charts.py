@@ -337,29 +337,43 @@ def before_after(res, outcome: str, log=None) -> tuple[Figure, str]:
     return fig, before_after_alt(res, outcome, log)
 
 
-def kaplan_meier(res, keys: list[str], policy=None) -> tuple[Figure, str]:
+def kaplan_meier(res, keys: list[str], policy=None, at_risk: dict | None = None) -> tuple[Figure, str]:
     """Weighted Kaplan-Meier curves (share without the event) by group, one panel per outcome, as
     published (read at month ends, each step holding at least the threshold number of events; see
-    sections.reoffending.published_curve)."""
+    sections.reoffending.published_curve), with the numbers at risk under each panel when given
+    (key -> group -> frame of months and text, from sections.reoffending.numbers_at_risk)."""
     from ..disclosure import DisclosurePolicy
     from .sections.reoffending import km_alt, published_curve
 
     policy = policy if policy is not None else DisclosurePolicy()
-
+    groups = (("programme", ACCENT, "Programme"), ("comparison", "#f2a900", "Matched comparison"))
     with mpl.rc_context(STYLE):
-        fig, axes = _subplots(6.3, 2.7, 1, len(keys), sharey=True, squeeze=False)
-        for ax, key in zip(axes[0], keys):
+        fig, axes = _subplots(6.3, 3.3 if at_risk else 2.7, 1, len(keys), sharey=True, squeeze=False)
+        for i, (ax, key) in enumerate(zip(axes[0], keys)):
             m = res.measures[key]
-            for group, colour, label in (("programme", ACCENT, "Programme"), ("comparison", "#f2a900", "Matched comparison")):
+            for group, colour, label in groups:
                 c = published_curve(res, key, group, policy)
                 ax.step(c.months, c.survival, where="post", color=colour, label=label)
             ax.set_title(textwrap.fill(m.label, 42), fontsize=8.5, loc="left")
             ax.set_xlabel("Months after the index arrest")
             ax.grid(color="#e3e3e3")
             ax.set_ylim(0, 1.02)
+            if at_risk and key in at_risk:
+                # the risk table: one row per group under the axis, each number at the month it counts
+                below = ax.get_xaxis_transform()
+                for row, (group, colour, label) in enumerate(groups):
+                    y = -0.42 - 0.11 * row
+                    for month, text in zip(at_risk[key][group].months, at_risk[key][group].at_risk):
+                        ax.text(month, y, text, transform=below, ha="center", va="top", fontsize=7, color=colour)
+                    if i == 0:
+                        ax.text(-0.04, y, label, transform=ax.transAxes, ha="right", va="top", fontsize=7, color=colour)
+                if i == 0:
+                    ax.text(-0.04, -0.31, "Number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=7, color=INK)
         axes[0][0].set_ylabel("Share without the event")
         axes[0][-1].legend(frameon=False, fontsize=8, loc="lower left")
-    return fig, km_alt(res, keys)
+        if at_risk:
+            fig.subplots_adjust(bottom=0.36, left=0.2)
+    return fig, km_alt(res, keys, at_risk)
 
 
 def tornado(v) -> tuple[Figure, str]:

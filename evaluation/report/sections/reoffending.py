@@ -9,7 +9,7 @@ import pandas as pd
 
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
-from ...results import Difference, ReoffendingResult
+from ...results import MONTH_DAYS, Difference, ReoffendingResult
 from ..formatting import pct
 
 VERBS = {
@@ -89,22 +89,20 @@ def survival_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> 
     )
 
 
-MONTH_DAYS = 30.4375
-
-
 def published_curve(res: ReoffendingResult, key: str, group: str, policy: sdc.DisclosurePolicy) -> pd.DataFrame:
     """The Kaplan-Meier curve of one group as published: months since the index (whole numbers) and the
     share without the event. Drawn at every event, a curve's step heights and times give the number of
     children with an event on each day (often 1). So, as OpenSAFELY's published Kaplan-Meier curves do,
     the curve is read at month ends and only at those where at least the threshold number of events have
-    happened since the last point drawn; a last stretch with fewer joins the step before it. With
-    disclosure control off (internal QA) the curve is drawn at every event."""
-    c = res.measures[key].survival.curves
-    c = c[c.group == group].sort_values("time")
+    happened since the last point drawn; a last stretch with fewer joins the step before it. The last
+    month end is the end of follow-up (a 12-month window is 365 or 366 days; both groups end at the same
+    month). With disclosure control off (internal QA) the curve is drawn at every event."""
+    sv = res.measures[key].survival
+    c = sv.curves[sv.curves.group == group].sort_values("time")
     if not policy.enabled:
         return pd.DataFrame({"months": c.time / MONTH_DAYS, "survival": c.survival})
-    end = math.ceil(float(c.time.max()) / MONTH_DAYS - 1e-9)
-    bounds = [m * MONTH_DAYS for m in range(1, end + 1)]
+    end = int(sv.at_risk.month.max())
+    bounds = [m * MONTH_DAYS for m in range(1, end)] + [math.inf]
     points, pending, prev = [0], 0, -math.inf
     for m, b in enumerate(bounds, start=1):
         pending += int(c.events[(c.time > prev) & (c.time <= b)].sum())
@@ -114,14 +112,75 @@ def published_curve(res: ReoffendingResult, key: str, group: str, policy: sdc.Di
             pending = 0
     if pending and len(points) > 1:
         points[-1] = end  # the last stretch's few events join the step before
-    elif points[-1] != end and pending == 0 and end > 0:
+    elif points[-1] != end and pending == 0:
         points.append(end)  # the curve runs to the end of follow-up (flat after the last step)
 
-    def s_at(t: float) -> float:
-        before = c[c.time <= t + 1e-9]
+    def s_at(m: int) -> float:
+        before = c[c.time <= (math.inf if m == end else m * MONTH_DAYS) + 1e-9]
         return float(before.survival.iloc[-1]) if len(before) else 1.0
 
-    return pd.DataFrame({"months": points, "survival": [1.0 if m == 0 else s_at(m * MONTH_DAYS) for m in points]})
+    return pd.DataFrame({"months": points, "survival": [1.0 if m == 0 else s_at(m) for m in points]})
+
+
+def risk_table_months(res: ReoffendingResult, key: str, policy: sdc.DisclosurePolicy) -> list[int]:
+    """The months a risk table shows: months where both groups' published curves are read (so a number at
+    risk never splits a step of the curve, which would reveal the few events on each side of it), at least
+    a quarter of the follow-up apart so the numbers can be read, always with the start and the end; every
+    third month with disclosure control off."""
+    curves = [published_curve(res, key, g, policy).months for g in ("programme", "comparison")]
+    end = int(res.measures[key].survival.at_risk.month.max())
+    if not policy.enabled:
+        return sorted({*range(0, end + 1, 3), end})
+    common = sorted(set(int(m) for m in curves[0]) & set(int(m) for m in curves[1]) | {0, end})
+    spacing = max(1, math.ceil(end / 4))
+    picked = [0]
+    for m in common:
+        if m - picked[-1] >= spacing and end - m >= spacing / 2:
+            picked.append(m)
+    return picked + [end]
+
+
+def numbers_at_risk(res: ReoffendingResult, key: str, log: DisclosureLog) -> dict[str, pd.DataFrame]:
+    """The numbers at risk under a published Kaplan-Meier curve, per group: at the months of
+    `risk_table_months`, the children still followed and event-free, as text ("c" when hidden). Two numbers
+    at risk differ by the children who had the event or whose follow-up ended between them (censored:
+    incomplete follow-up, or a comparison child approached later). A number is shown only when, since the
+    last one shown, both of those are 0 or at least the threshold, and the intruder audit agrees (each is
+    registered with the publication model, and so is each difference); the first is the group's size, a
+    design count."""
+    pub, policy = log.pub, log.policy
+    ar = res.measures[key].survival.at_risk
+    months = risk_table_months(res, key, policy)
+    out: dict[str, pd.DataFrame] = {}
+    for group in ("programme", "comparison"):
+        g = ar[ar.group == group].set_index("month")
+        texts: list[str] = []
+        last: int | None = None
+        for m in months:
+            n = int(g.at_risk[m])
+            q = f"survival[{key}][{group}]:at_risk[{m}]"
+            if last is None:
+                pub.count(q, n, "reoffending_km", group, m, "shown")  # everyone followed: the group's size
+                texts.append(f"{n:,}")
+                last = m
+                continue
+            left = int(g.at_risk[last]) - n
+            events = int(g.events[(g.index > last) & (g.index <= m)].sum())
+            gap = f"survival[{key}][{group}]:left[{last}-{m}]"
+            pub.derived(gap, {f"survival[{key}][{group}]:at_risk[{last}]": 1.0, q: -1.0}, "reoffending_km")
+            pub.count(gap, left, "reoffending_km", group, f"{last}-{m}", "implicit")
+            if policy.small(left) or policy.small(left - events) or policy.small(n):
+                pub.count(q, n, "reoffending_km", group, m, "primary" if policy.small(n) else "secondary")
+                log.add("reoffending_km", group, m, "number at risk: a small number of children since the last one shown")
+                texts.append(sdc.SYMBOL)
+            elif pub.count_if_safe(q, n, "reoffending_km", group, m, "secondary"):
+                texts.append(f"{n:,}")
+                last = m
+            else:
+                log.add("reoffending_km", group, m, "number at risk would expose a hidden count")
+                texts.append(sdc.SYMBOL)
+        out[group] = pd.DataFrame({"months": months, "at_risk": texts})
+    return out
 
 
 def measure_published(res: ReoffendingResult, key: str, log: DisclosureLog) -> bool:
@@ -474,7 +533,7 @@ def benchmark_statement(res: ReoffendingResult, log: DisclosureLog | None = None
     )
 
 
-def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
+def km_alt(res: ReoffendingResult, keys: list[str], at_risk: dict | None = None) -> str:
     parts = []
     for k in keys:
         s = res.measures[k].survival
@@ -483,6 +542,10 @@ def km_alt(res: ReoffendingResult, keys: list[str]) -> str:
             f"{pct(s.at_end['comparison'])} of matched comparison children"
             + (f", hazard ratio {s.hazard_ratio:.2f}" if math.isfinite(s.hazard_ratio) else "")
         )
+        if at_risk and k in at_risk:
+            parts[-1] += "; numbers at risk " + ", ".join(
+                f"{group} " + ", ".join(f"{t} at {m} months" for m, t in zip(f.months, f.at_risk)) for group, f in at_risk[k].items()
+            )
     return "Kaplan-Meier curves of the share of children without the event over the follow-up, by group. " + "; ".join(parts) + "."
 
 
@@ -501,6 +564,8 @@ __all__ = [
     "power_statement",
     "survival_published",
     "published_curve",
+    "numbers_at_risk",
+    "risk_table_months",
     "benchmark_statement",
     "km_alt",
 ]
