@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test test-fast lint lock data-dictionary bench validation clean
+.PHONY: report test test-fast lint lock data-dictionary bench validation clean r-reference
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -32,6 +32,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check evaluation tests benchmarks examples
 	$(BIN)/ruff format --check evaluation tests benchmarks examples
 	$(BIN)/mypy
+
+## MatchIt 4.7.2, the matching conformance tests' reference, from the source packages in tests/reference/ into
+## its own R library (.venv/R-matchit-4.7.2). Needs R with r-base-dev and Debian's r-cran-{rcpp,rcppprogress,
+## backports,lifecycle,cli,glue}; no network. About 2 minutes on 2 cores. Without it those tests skip (CI: fail).
+MATCHIT_LIB := $(VENV)/R-matchit-4.7.2
+r-reference: $(MATCHIT_LIB)/MatchIt/DESCRIPTION
+$(MATCHIT_LIB)/MatchIt/DESCRIPTION: tests/reference/matchit-4.7.2/install.sh tests/reference/matchit-4.7.2/SHA256SUMS
+	cd tests/reference/matchit-4.7.2 && sha256sum --check --quiet SHA256SUMS
+	bash tests/reference/matchit-4.7.2/install.sh $(MATCHIT_LIB)
 
 ## Everything except tests marked slow.
 test-fast: $(STAMP)

@@ -2,6 +2,11 @@
 
 Without R the tests that need it skip with a visible reason; in CI (EVALUATION_REQUIRE_R=1) a
 missing R is a failure, so conformance can never silently not run.
+
+Matching is compared with MatchIt 4.7.2, the current release, installed by `make r-reference` from the
+source packages in tests/reference/matchit-4.7.2/ into its own R library (.venv/R-matchit-4.7.2, or
+EVALUATION_MATCHIT_LIB). Debian's r-cran-matchit is 4.5.1, whose nearest-neighbour matching truncates
+fractional distance differences (MatchIt #163): it is never used as the reference.
 """
 
 from __future__ import annotations
@@ -33,6 +38,38 @@ def require_r(*packages: str) -> str:
             reason = f"R packages missing: {', '.join(packages)}"
     if reason:
         if strict:
+            pytest.fail(f"{reason}; EVALUATION_REQUIRE_R=1 (CI) needs the reference implementation")
+        pytest.skip(reason)
+    return rscript
+
+
+MATCHIT_VERSION = "4.7.2"
+
+
+def matchit_library() -> Path:
+    """The R library holding MatchIt 4.7.2 (`make r-reference` installs it there)."""
+    env = os.environ.get("EVALUATION_MATCHIT_LIB")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / ".venv" / "R-matchit-4.7.2"
+
+
+def matchit_env() -> dict[str, str]:
+    """The environment for Rscript with MatchIt 4.7.2's library first."""
+    lib = str(matchit_library())
+    return {**os.environ, "R_LIBS": lib + (os.pathsep + os.environ["R_LIBS"] if os.environ.get("R_LIBS") else "")}
+
+
+def require_matchit() -> str:
+    """Path of Rscript, after checking that MatchIt 4.7.2 loads; skip (or fail in CI) otherwise."""
+    rscript = require_r()
+    check = subprocess.run(
+        [rscript, "-e", f'quit(status = if (as.character(packageVersion("MatchIt")) == "{MATCHIT_VERSION}") 0 else 3)'],
+        capture_output=True,
+        text=True,
+        env=matchit_env(),
+    )
+    if check.returncode != 0:
+        reason = f"MatchIt {MATCHIT_VERSION} is not installed in {matchit_library()} (run `make r-reference`)"
+        if os.environ.get("EVALUATION_REQUIRE_R") == "1":
             pytest.fail(f"{reason}; EVALUATION_REQUIRE_R=1 (CI) needs the reference implementation")
         pytest.skip(reason)
     return rscript
@@ -94,7 +131,7 @@ def run_matchit(data: pd.DataFrame, cases: dict[str, dict], workdir: Path) -> di
     Outputs: mm (1-based row numbers of controls, one column per match), units (weights, subclass,
     distance, discarded per row), bal_all / bal_matched (summary() tables), nn (sample sizes).
     """
-    rscript = require_r("MatchIt")
+    rscript = require_matchit()
     workdir.mkdir(parents=True, exist_ok=True)
     data.to_csv(workdir / "data.csv", index=False)
     lines = [
@@ -108,6 +145,7 @@ def run_matchit(data: pd.DataFrame, cases: dict[str, dict], workdir: Path) -> di
             f"m <- suppressWarnings({matchit_call(case)})",
             "mm <- m$match.matrix; idx <- matrix(match(mm, rownames(d)), nrow = nrow(mm))",
             f'write.csv(data.frame(treated = match(rownames(mm), rownames(d)), idx), "{out}_mm.csv", row.names = FALSE)',
+            'stopifnot(packageVersion("MatchIt") == "' + MATCHIT_VERSION + '")',
             "sub <- if (is.null(m$subclass)) rep(NA, nrow(d)) else as.integer(as.character(m$subclass))",
             "dist <- if (is.null(m$distance)) rep(NA, nrow(d)) else m$distance",
             f'write.csv(data.frame(weights = m$weights, subclass = sub, distance = dist, discarded = m$discarded), "{out}_units.csv", row.names = FALSE)',
@@ -118,7 +156,7 @@ def run_matchit(data: pd.DataFrame, cases: dict[str, dict], workdir: Path) -> di
         ]
     script = workdir / "run.R"
     script.write_text("\n".join(lines) + "\n")
-    res = subprocess.run([rscript, str(script)], capture_output=True, text=True, timeout=900)
+    res = subprocess.run([rscript, str(script)], capture_output=True, text=True, timeout=900, env=matchit_env())
     if res.returncode != 0:
         raise RuntimeError(f"R failed:\n{res.stderr[-3000:]}")
     results = {}

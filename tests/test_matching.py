@@ -13,7 +13,7 @@ import pytest
 import evaluation
 from evaluation.cohort import COLUMN_ROLES, build_cohort
 from evaluation.matching import MatchingError, mahalanobis_metric, match, match_cohort
-from tests.matchit451_reference import ref_nn_vec
+from tests.nn_reference import ref_nn_vec
 
 
 def _random_data(seed: int, n1: int = 40, n0: int = 160) -> pd.DataFrame:
@@ -31,7 +31,7 @@ def _random_data(seed: int, n1: int = 40, n0: int = 160) -> pd.DataFrame:
 
 @pytest.mark.parametrize("seed", range(60))
 def test_scalar_matching_equals_brute_force_reference(seed):
-    """Options drawn at random; the result must equal the O(n1*n) transcription (without 4.5.1's bugs)."""
+    """Options drawn at random; the result must equal the O(n1*n) transcription ."""
     rng = np.random.default_rng(1000 + seed)
     d = _random_data(seed)
     ratio = int(rng.integers(1, 4))
@@ -73,9 +73,7 @@ def test_scalar_matching_equals_brute_force_reference(seed):
             "data" if replace else m_order
         ]
         cc = d[["age"]].to_numpy(float)[units] if age_cal is not None else None
-        mm = ref_nn_vec(
-            tu, du, order, ratio, disc[units], replace, caliper, None, cc, np.array([age_cal]) if age_cal is not None else None, bugs=False
-        )
+        mm = ref_nn_vec(tu, du, order, ratio, disc[units], replace, caliper, None, cc, np.array([age_cal]) if age_cal is not None else None)
         rows = units[tu == 1]
         expected |= {(int(rows[i]), int(units[c])) for i, row in enumerate(mm) for c in row}
     got = {(int(t), int(c)) for t, row in m.match_matrix.iterrows() for c in row.dropna()}
@@ -118,23 +116,23 @@ def test_balance_worked_by_hand():
     assert b.loc["x", "std_mean_diff"] == pytest.approx((3.0 - mean_c) / sd_treated_x), "denominator fixed before matching"
 
 
-def test_mahalanobis_with_singular_covariance_is_the_pseudo_inverse_distance(demo_dir):
-    t = build_cohort(evaluation.load(demo_dir)).table
-    covs = ["age", "sex", "ethnicity", "known_to_yos", "prior_offences_12m"]
-    treat = t.treated.to_numpy()
-    metric = mahalanobis_metric(t, treat, covs, np.zeros(len(t), bool))
-    # first principles: all factor levels (singular), scaled columns, pooled within-group covariance, pinv
-    X = pd.get_dummies(t[covs], columns=["sex", "ethnicity", "known_to_yos"], dtype=float).to_numpy()
-    X = X[:, X.std(axis=0) > 0]
+def test_mahalanobis_distance_from_first_principles():
+    """Full-rank covariance: scaled columns, pooled within-group covariance, its inverse. (With a singular one
+    MatchIt factors the generalised inverse with a pivoted Cholesky that stops at its rank; the transformed
+    rows then equal R's: test_matching_matchit.test_mahalanobis_rows_equal_matchit.)"""
+    rng = np.random.default_rng(5)
+    n = 300
+    treat = (rng.random(n) < 0.3).astype(int)
+    a = rng.normal(size=n) + treat
+    t = pd.DataFrame({"treat": treat, "a": a, "b": 0.6 * a + rng.normal(size=n), "c": rng.poisson(2, n).astype(float)})
+    metric = mahalanobis_metric(t, treat, ["a", "b", "c"], np.zeros(n, bool))
+    X = t[["a", "b", "c"]].to_numpy()
     Z = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
     C = Z.copy()
     for g in (0, 1):
         C[treat == g] -= C[treat == g].mean(axis=0)
-    S = C.T @ C / (len(Z) - 2)
-    assert np.linalg.matrix_rank(S) < S.shape[0], "the test needs a singular covariance"
-    P = np.linalg.pinv(S, rcond=1e-8)
-    rng = np.random.default_rng(0)
-    for i, j in rng.integers(0, len(t), size=(50, 2)):
+    P = np.linalg.inv(C.T @ C / (n - 2))
+    for i, j in rng.integers(0, n, size=(50, 2)):
         delta = Z[i] - Z[j]
         assert metric.distances(i, np.array([j]))[0] == pytest.approx(np.sqrt(delta @ P @ delta), rel=1e-8, abs=1e-10)
 

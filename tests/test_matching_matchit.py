@@ -1,15 +1,14 @@
-"""Conformance with R's MatchIt 4.5.1 (Debian r-cran-matchit), the evaluators' reference.
+"""Conformance with R's MatchIt 4.7.2 (the current release; `make r-reference` installs it from
+tests/reference/matchit-4.7.2/), the evaluators' reference.
 
-Three legs:
 1. Propensity scores equal R's glm to 1e-6.
-2. Direct identity with MatchIt, option by option: matched pairs, weights and subclasses identical,
-   balance statistics within 1e-6, sample sizes equal. On a scalar distance the distance given to
-   both is a vector of whole numbers (the propensity score in millionths): MatchIt 4.5.1 truncates
-   distance differences to integers (#163), which is harmless for whole numbers, so R then does
-   what the algorithm intends. Mahalanobis matching needs no such care.
-3. With R's own (fractional) propensity scores, a line-by-line transcription of MatchIt 4.5.1's loop
-   reproduces R exactly with its two known bugs switched on, and equals evaluation.matching with
-   them switched off: the bugs are the only difference.
+2. The whole call: R fits its own propensity score and matches; ours fits and matches. Matched pairs,
+   weights and subclasses identical, balance statistics within 1e-6, sample sizes equal, option by
+   option (order, calipers on the score and on covariates, exact, discard, ratio, replacement).
+3. Matching on a supplied (fractional) distance, option by option: identical.
+4. Mahalanobis matching, including its tie-breaking among equally distant controls: identical.
+5. Everything computed from the matches (weights, subclasses, balance, sample sizes) equals R's when given
+   R's own pairs.
 Datasets: MatchIt's `lalonde`, and the demo cohort (categorical covariates, so many exact ties).
 """
 
@@ -23,9 +22,8 @@ import pytest
 
 import evaluation
 from evaluation.cohort import build_cohort
-from evaluation.matching import _calipers, assemble_result, match
-from tests.matchit451_reference import ref_nn_vec
-from tests.r_reference import require_r, run_matchit
+from evaluation.matching import assemble_result, match
+from tests.r_reference import matchit_env, require_matchit, run_matchit
 
 STATS = ["means_treated", "means_control", "std_mean_diff", "var_ratio", "ecdf_mean", "ecdf_max"]
 R_STATS = {
@@ -37,12 +35,13 @@ R_STATS = {
     "eCDF Max": "ecdf_max",
 }
 
-SCALAR_CASES = {  # 1:1 on a whole-number distance: R 4.5.1 does what it intends, so pairs must be identical
+OPTION_CASES = {
     "largest": {},
     "smallest": dict(m_order="smallest"),
     "data_order": dict(m_order="data"),
     "caliper_std": dict(caliper=0.2),
-    "caliper_raw": dict(caliper=20000.0, std_caliper=False),
+    "caliper_linear_logit": dict(caliper=0.2, link="linear.logit"),
+    "caliper_raw": dict(caliper=0.02, std_caliper=False),
     "exact": dict(exact="EXACT"),
     "exact_caliper": dict(exact="EXACT", caliper=0.3),
     "discard_both": dict(discard="both"),
@@ -51,8 +50,6 @@ SCALAR_CASES = {  # 1:1 on a whole-number distance: R 4.5.1 does what it intends
     "covariate_caliper": dict(caliper={"": 0.5, "AGE": 2.0}, std_caliper={"": True, "AGE": False}),
     "replace": dict(replace=True),
     "replace_caliper": dict(replace=True, caliper=0.1),
-}
-RATIO_CASES = {  # k:1 on a whole-number distance: 4.5.1's 0/1-based 'already matched' check can skip a control
     "ratio2": dict(ratio=2),
     "ratio3": dict(ratio=3),
     "ratio2_caliper": dict(ratio=2, caliper=0.1),
@@ -66,28 +63,20 @@ MAHALANOBIS_CASES = {
     "mahalanobis_exact": dict(distance="mahalanobis", exact="EXACT"),
     "mahalanobis_age_caliper": dict(distance="mahalanobis", caliper={"AGE": 3.0}, std_caliper=False),
 }
-BUG_CASES = {  # R's own glm distance: fractional, so 4.5.1's bugs show
-    "largest": {},
-    "smallest": dict(m_order="smallest"),
-    "ratio2": dict(ratio=2),
-    "caliper": dict(caliper=0.2, link="linear.logit"),
-    "exact_caliper": dict(exact="EXACT", caliper=0.3),
-    "replace_ratio2": dict(replace=True, ratio=2),
-    "discard_caliper": dict(discard="control", caliper=0.1),
-}
 
 
 def _lalonde(tmp_path_factory) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
-    rscript = require_r("MatchIt")
     import subprocess
 
+    rscript = require_matchit()
     path = tmp_path_factory.mktemp("lalonde") / "lalonde.csv"
     subprocess.run(
         [rscript, "-e", f'library(MatchIt); data(lalonde); write.csv(lalonde, "{path}", row.names = FALSE)'],
         check=True,
         capture_output=True,
+        env=matchit_env(),
     )
-    d = pd.read_csv(path).drop(columns="re78")  # re78 is the outcome: never a covariate
+    d = pd.read_csv(path, float_precision="round_trip").drop(columns="re78")  # re78 is the outcome: never a covariate
     return d, ["age", "educ", "race", "married", "nodegree", "re74", "re75"], {"EXACT": "race", "AGE": "age"}
 
 
@@ -96,13 +85,12 @@ def _demo_cohort(demo_dir) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
     covs = list(c.covariates)
     d = c.table[["treated"] + covs].copy()
     d["yos_yes"] = (d.known_to_yos == "yes").astype(int)
-    # exact on a variable with treated children in every stratum: MatchIt 4.5.1 fails otherwise (#151)
     return d, covs, {"EXACT": "known_to_yos", "AGE": "age"}
 
 
 @pytest.fixture(scope="module", params=["lalonde", "demo_cohort"])
 def dataset(request, tmp_path_factory, demo_dir):
-    require_r("MatchIt")
+    require_matchit()
     if request.param == "lalonde":
         d, covs, names = _lalonde(tmp_path_factory)
         treatment = "treat"
@@ -112,8 +100,7 @@ def dataset(request, tmp_path_factory, demo_dir):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ps = match(d, treatment, covs).distance.to_numpy()
-    d = d.assign(ps=ps, ps_int=np.round(ps * 1e6))  # whole numbers: immune to MatchIt 4.5.1's integer abs
-    return request.param, d, treatment, covs, names
+    return request.param, d.assign(ps=ps), treatment, covs, names
 
 
 def _resolve(case: dict, names: dict[str, str]) -> dict:
@@ -128,22 +115,29 @@ def _resolve(case: dict, names: dict[str, str]) -> dict:
     return out
 
 
+def _mahalanobis_covariates(name: str, covs: list[str]) -> list[str]:
+    """On the demo cohort, the propensity score joins the covariates as a continuous one: with whole-number
+    and factor covariates only, units equally far apart in exact arithmetic are split by last-bit rounding
+    that differs between R's BLAS and ours. Identical rows still tie exactly, so the tie rule is exercised."""
+    return covs if name == "lalonde" else [*covs, "ps"]
+
+
 @pytest.fixture(scope="module")
 def r_results(dataset, tmp_path_factory):
     name, d, treatment, covs, names = dataset
     cases = {}
-    for case, kw in {**SCALAR_CASES, **RATIO_CASES}.items():
-        cases[f"scalar_{case}"] = {
-            "treatment": treatment,
-            "covariates": covs,
-            "distance": "user",
-            "user_distance_column": "ps_int",
-            **_resolve(kw, names),
-        }
+    for case, kw in OPTION_CASES.items():
+        cases[f"glm_{case}"] = {"treatment": treatment, "covariates": covs, **_resolve(kw, names)}
+        if "link" not in kw:
+            cases[f"user_{case}"] = {
+                "treatment": treatment,
+                "covariates": covs,
+                "distance": "user",
+                "user_distance_column": "ps",
+                **_resolve(kw, names),
+            }
     for case, kw in MAHALANOBIS_CASES.items():
         cases[case] = {"treatment": treatment, "covariates": _mahalanobis_covariates(name, covs), **_resolve(kw, names)}
-    for case, kw in BUG_CASES.items():
-        cases[f"glm_{case}"] = {"treatment": treatment, "covariates": covs, **_resolve(kw, names)}
     for link in ("logit", "linear.logit"):
         cases[f"ps_{link}"] = {"treatment": treatment, "covariates": covs, "link": link}
     return run_matchit(d, cases, tmp_path_factory.mktemp(f"r_{name}"))
@@ -183,36 +177,106 @@ def test_propensity_scores_equal_matchit(dataset, r_results, link):
 
 
 @pytest.mark.needs_r
-@pytest.mark.parametrize("case", list(SCALAR_CASES))
-def test_scalar_distance_matching_identical_to_matchit(dataset, r_results, case):
+@pytest.mark.parametrize("case", list(OPTION_CASES))
+def test_whole_call_identical_to_matchit(dataset, r_results, case):
+    """Propensity model and matching: each side fits its own score (equal to 1e-6, not to the last bit)."""
     _, d, treatment, covs, names = dataset
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = match(d, treatment, covs, distance=d.ps_int.to_numpy(), **_resolve(SCALAR_CASES[case], names))
-    _assert_identical(m, r_results[f"scalar_{case}"])
+        m = match(d, treatment, covs, **_resolve(OPTION_CASES[case], names))
+    _assert_identical(m, r_results[f"glm_{case}"])
 
 
-def _mahalanobis_covariates(name: str, covs: list[str]) -> list[str]:
-    """On the demo cohort, numeric covariates only: with several factors expanded to all levels the
-    covariance is singular, and MatchIt 4.5.1's pivoted Cholesky of the generalised inverse keeps a
-    non-negligible unfactored block (later versions replaced it), so R's distances are then not
-    Mahalanobis distances (test_matching checks ours from first principles). The propensity score
-    joins them as a continuous covariate: with whole-number covariates only, units equally far apart
-    in exact arithmetic are split by last-bit rounding that differs between R's BLAS and ours;
-    identical rows still tie exactly, so the tie rule is still exercised."""
-    if name == "lalonde":
-        return covs
-    return ["age", "yos_yes", "prior_offences_12m", "prior_victimisations_12m", "prior_missing_episodes_12m", "prior_detentions_12m", "ps"]
+@pytest.mark.needs_r
+@pytest.mark.parametrize("case", [c for c, kw in OPTION_CASES.items() if "link" not in kw])
+def test_supplied_distance_matching_identical_to_matchit(dataset, r_results, case):
+    _, d, treatment, covs, names = dataset
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = match(d, treatment, covs, distance=d.ps.to_numpy(), **_resolve(OPTION_CASES[case], names))
+    _assert_identical(m, r_results[f"user_{case}"])
+
+
+@pytest.fixture(scope="module")
+def r_mahalanobis_rows(dataset, tmp_path_factory):
+    """R's own Mahalanobis-transformed rows (MatchIt:::transform_covariates, as matchit() computes them)."""
+    import subprocess
+
+    name, d, treatment, covs, _ = dataset
+    work = tmp_path_factory.mktemp(f"mahal_{name}")
+    d.to_csv(work / "data.csv", index=False)
+    formula = "~ " + " + ".join(_mahalanobis_covariates(name, covs))
+    script = (
+        f'd <- read.csv("{work / "data.csv"}", stringsAsFactors = FALSE)\n'
+        f'stopifnot(packageVersion("MatchIt") == "4.7.2")\n'
+        f'X <- MatchIt:::transform_covariates({formula}, data = d, method = "mahalanobis", treat = d${treatment}, '
+        "discarded = rep(FALSE, nrow(d)))\n"
+        f'write.csv(apply(X, 2, sprintf, fmt = "%.17g"), "{work / "rows.csv"}", row.names = FALSE)\n'
+    )
+    (work / "run.R").write_text(script)
+    subprocess.run([require_matchit(), str(work / "run.R")], check=True, capture_output=True, env=matchit_env())
+    return pd.read_csv(work / "rows.csv", float_precision="round_trip").to_numpy()
+
+
+@pytest.mark.needs_r
+def test_mahalanobis_rows_equal_matchit(dataset, r_mahalanobis_rows):
+    """The transformation (scaling, pooled covariance, its (generalised) inverse, pivoted Cholesky) equals R's
+    to rounding, also with a singular covariance (the demo cohort's factors expanded to all levels)."""
+    from evaluation.matching import mahalanobis_metric
+
+    name, d, treatment, covs, _ = dataset
+    ours = mahalanobis_metric(d, d[treatment].to_numpy(), _mahalanobis_covariates(name, covs), np.zeros(len(d), bool)).Y
+    assert ours.shape == r_mahalanobis_rows.shape
+    np.testing.assert_allclose(ours, r_mahalanobis_rows, rtol=0, atol=1e-10)
+
+
+@pytest.mark.needs_r
+@pytest.mark.parametrize("case", list(MAHALANOBIS_CASES))
+def test_mahalanobis_search_and_ties_identical_to_matchit(dataset, r_results, r_mahalanobis_rows, case, monkeypatch):
+    """Given R's own transformed rows (so the same floating-point distances), the search, its stopping rules
+    and its tie-breaking among equally distant controls reproduce R exactly."""
+    import evaluation.matching.nearest as nearest
+
+    name, d, treatment, covs, names = dataset
+    monkeypatch.setattr(nearest, "mahalanobis_metric", lambda *a, **k: nearest.MahalanobisMetric(r_mahalanobis_rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = match(d, treatment, _mahalanobis_covariates(name, covs), **_resolve(MAHALANOBIS_CASES[case], names))
+    _assert_identical(m, r_results[case])
 
 
 @pytest.mark.needs_r
 @pytest.mark.parametrize("case", list(MAHALANOBIS_CASES))
 def test_mahalanobis_matching_identical_to_matchit(dataset, r_results, case):
+    """The whole call. Where two controls are equally far from a treated unit in exact arithmetic but not
+    identical (on lalonde: ages 19 and 23 around 21, all else equal), which one R takes depends on the last
+    bit of its reference BLAS's rounding, not on MatchIt's rules; ours can differ there. So: identical, or
+    the first point where the two differ (in matching order, where both have the same controls left) is such
+    a tie, and nothing differs before it."""
     name, d, treatment, covs, names = dataset
+    kw = _resolve(MAHALANOBIS_CASES[case], names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = match(d, treatment, _mahalanobis_covariates(name, covs), **_resolve(MAHALANOBIS_CASES[case], names))
-    _assert_identical(m, r_results[case])
+        m = match(d, treatment, _mahalanobis_covariates(name, covs), **kw)
+    r = r_results[case]
+    if _our_pairs(m) == _r_pairs(r) or name == "demo_cohort":
+        _assert_identical(m, r)
+        return
+    from evaluation.matching import mahalanobis_metric
+
+    ours, theirs = _r_matches_ordered(m.match_matrix), _r_matches(r)
+    rounds = 1 if kw.get("replace") else kw.get("ratio", 1)
+    t, k = next(
+        (t, k) for k in range(rounds) for t in sorted(set(ours) | set(theirs)) if ours.get(t, [])[k : k + 1] != theirs.get(t, [])[k : k + 1]
+    )
+    a, b = ours[t][k], theirs[t][k]
+    metric = mahalanobis_metric(d, d[treatment].to_numpy(), _mahalanobis_covariates(name, covs), m.discarded.to_numpy())
+    da, db = metric.distances(t, np.array([a, b]))
+    assert da == pytest.approx(db, rel=1e-12), f"treated {t}: ours {a} at {da}, R's {b} at {db} is not a tie"
+
+
+def _r_matches_ordered(match_matrix) -> dict[int, list[int]]:
+    return {int(t): [int(c) for c in row.dropna()] for t, row in match_matrix.iterrows() if len(row.dropna())}
 
 
 def _r_matches(r) -> dict[int, list[int]]:
@@ -225,68 +289,16 @@ def _r_matches(r) -> dict[int, list[int]]:
 
 
 @pytest.mark.needs_r
-@pytest.mark.parametrize("case", list(SCALAR_CASES) + list(RATIO_CASES))
+@pytest.mark.parametrize("case", [c for c, kw in OPTION_CASES.items() if "link" not in kw])
 def test_weights_subclasses_and_balance_from_matchit_pairs_equal_matchit(dataset, r_results, case):
-    """Everything computed from the matches (weights, subclasses, balance, sample sizes) equals R's,
-    including for the k:1 cases, when given R's own pairs."""
+    """Everything computed from the matches (weights, subclasses, balance, sample sizes) equals R's when
+    given R's own pairs, apart from the matching itself."""
     _, d, treatment, covs, names = dataset
-    r = r_results[f"scalar_{case}"]
+    r = r_results[f"user_{case}"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = match(d, treatment, covs, distance=d.ps_int.to_numpy(), **_resolve({**SCALAR_CASES, **RATIO_CASES}[case], names))
+        m = match(d, treatment, covs, distance=d.ps.to_numpy(), **_resolve(OPTION_CASES[case], names))
     from_r = assemble_result(
         m.data, m.treatment, m.covariates, m.spec, m.treat, m.distance.to_numpy(), m.discarded.to_numpy(), _r_matches(r), m.caliper_widths
     )
     _assert_identical(from_r, r)
-
-
-def _transcription(d, treat, dist, disc, kw, bugs: bool) -> set[tuple[int, int]]:
-    m_order = "data" if kw.get("replace") else kw.get("m_order", "largest")
-    widths = _calipers(kw.get("caliper"), kw.get("std_caliper", True), d, dist, disc, True)
-    cal_names = [k for k in widths if k]
-    cal_covs = d[cal_names].to_numpy(float) if cal_names else None
-    cal_widths = np.array([widths[k] for k in cal_names]) if cal_names else None
-    strata = (
-        [np.arange(len(d))]
-        if not kw.get("exact")
-        else [np.flatnonzero(d[kw["exact"][0]].to_numpy() == v) for v in sorted(set(d[kw["exact"][0]]))]
-    )
-    pairs = set()
-    for units in strata:
-        tu, du = treat[units], dist[units]
-        dt = du[tu == 1]
-        order = {"largest": np.argsort(-dt, kind="stable"), "smallest": np.argsort(dt, kind="stable"), "data": np.arange(len(dt))}[m_order]
-        mm = ref_nn_vec(
-            tu,
-            du,
-            order,
-            kw.get("ratio", 1),
-            disc[units],
-            kw.get("replace", False),
-            widths.get(""),
-            None,
-            None if cal_covs is None else cal_covs[units],
-            cal_widths,
-            bugs=bugs,
-        )
-        treated_rows = units[tu == 1]
-        pairs |= {(int(treated_rows[i]), int(units[c])) for i, row in enumerate(mm) for c in row}
-    return pairs
-
-
-@pytest.mark.needs_r
-@pytest.mark.parametrize("case", [f"glm_{c}" for c in BUG_CASES] + [f"scalar_{c}" for c in RATIO_CASES])
-def test_known_matchit_451_bugs_are_the_only_difference(dataset, r_results, case):
-    _, d, treatment, covs, names = dataset
-    kw = _resolve(BUG_CASES[case[4:]] if case.startswith("glm_") else RATIO_CASES[case[7:]], names)
-    r = r_results[case]
-    dist = r["units"].distance.to_numpy()
-    treat = d[treatment].to_numpy()
-    disc = r["units"].discarded.to_numpy().astype(bool)
-    assert _transcription(d, treat, dist, disc, kw, bugs=True) == _r_pairs(r), "the transcription with 4.5.1's bugs reproduces R"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = match(d, treatment, covs, distance=dist, **{k: v for k, v in kw.items() if k != "link"})
-    assert _our_pairs(ours) == _transcription(d, treat, dist, disc, kw, bugs=False), (
-        "evaluation.matching is the transcription without the bugs"
-    )

@@ -1,4 +1,4 @@
-"""Matching: the MatchIt 4.5 port (`nearest`), balance statistics (`balance`), diagnostic plots (`plots`),
+"""Matching: the MatchIt 4.7.2 port (`nearest`), balance statistics (`balance`), diagnostic plots (`plots`),
 covariate handling and errors (`covariates`), and the evaluation's matching stage (`stage`).
 
     m = match(cohort.table, "treated", covariates, caliper=0.2, link="linear.logit")

@@ -1,4 +1,4 @@
-"""Greedy nearest-neighbour matching with the options and semantics of R's MatchIt 4.5
+"""Greedy nearest-neighbour matching with the options and semantics of R's MatchIt 4.7.2
 `matchit(method = "nearest", ...)`, for the ATT.
 
     m = match(cohort.table, "treated", covariates, caliper=0.2, link="linear.logit")
@@ -7,14 +7,15 @@
     m.pairs()              # one row per treated-control pair
     m.love_plot(); m.overlap_plot()
 
-Semantics (as MatchIt 4.5; Ho, Imai, King & Stuart 2011, J. Stat. Softw. 42(8)):
+Semantics (as MatchIt 4.7.2; Ho, Imai, King & Stuart 2011, J. Stat. Softw. 42(8)):
 
 * distance="glm": propensity score from an unpenalised logistic (or probit) regression of the
   treatment on the covariates (statsmodels GLM, binomial); link="linear.logit" matches on the
   linear predictor. Categorical covariates enter as treatment-contrast dummies, which gives the
   same fitted scores as R's model.matrix. distance="mahalanobis": Mahalanobis distance on the
   covariates (factors expanded to all levels / sqrt(2), each column scaled, pooled within-group
-  covariance, generalised inverse if singular). A numeric vector may be given as the distance.
+  covariance, generalised inverse if singular, rows transformed by a pivoted Cholesky factor), with
+  MatchIt's search and tie rule (see `_match_vectors`). A numeric vector may be given as the distance.
 * Matching order: m_order "largest" (default for a propensity score), "smallest", "data"
   (default for Mahalanobis) or "random" (seeded by random_state). With replacement the order
   does not matter and "data" is used, as MatchIt does.
@@ -29,9 +30,9 @@ Semantics (as MatchIt 4.5; Ho, Imai, King & Stuart 2011, J. Stat. Softw. 42(8)):
   one of k matches for, then control weights are scaled to sum to the number of matched controls.
   `subclass` (pair membership) is given when matching without replacement.
 
-One documented difference from MatchIt 4.5.1: with replace=True and ratio > 1 on a scalar
-distance, MatchIt 4.5.1 can match the same control to the same treated unit more than once
-(kosukeimai/MatchIt#159, fixed after 4.5.1). Here each treated unit's k controls are distinct.
+Conformance: tests/test_matching_matchit.py compares every option with MatchIt 4.7.2 itself (the whole call,
+a supplied fractional distance, Mahalanobis matching and its ties). Debian's MatchIt 4.5.1 differs on
+fractional distances (it truncates their differences, kosukeimai/MatchIt#163) and is not the reference.
 
 Memory stays O(n): on a scalar distance the search runs over one sorted array with "next free"
 pointers (union-find with path compression), O((n1 + n0) log n0) time.
@@ -39,6 +40,7 @@ pointers (union-find with path compression), O((n1 + n0) log n0) time.
 
 from __future__ import annotations
 
+import bisect
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -83,7 +85,9 @@ def propensity_score(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # perfect prediction and convergence notes: judged by balance
         fit = model.fit(method="IRLS", maxiter=25, tol_criterion="deviance", atol=1e-9, rtol=1e-8)
-    eta = X @ fit.params
+    # row by row in one fixed order (not BLAS's gemv, whose kernels round a block's tail rows differently):
+    # identical covariate rows get identical scores, so their ties are ties, as in R
+    eta = np.einsum("ij,j->i", np.asarray(X, dtype=float), np.asarray(fit.params, dtype=float))
     return (eta if linear else fit.family.link.inverse(eta)), fit
 
 
@@ -119,25 +123,23 @@ def _separation_notes(data: pd.DataFrame, treat: np.ndarray, covariates: Sequenc
 
 @dataclass(frozen=True)
 class MahalanobisMetric:
-    """MatchIt's Mahalanobis distance: covariates with factors expanded to all levels (/ sqrt(2)),
-    constant columns dropped, each column scaled by its SD, pooled within-group covariance of the
-    non-discarded units, inverse (generalised inverse by SVD if singular).
+    """MatchIt 4.7.2's Mahalanobis distance (transform_covariates, method "mahalanobis"): covariates with
+    factors expanded to all levels (/ sqrt(2)), constant columns dropped, each column scaled (mean and SD
+    over all units), the pooled within-group covariance of the non-discarded units, its inverse (the
+    SVD generalised inverse when the determinant is at most 1e-8), and each row multiplied by the
+    pivoted Cholesky factor of that inverse (LAPACK dpstrf, as R's chol(pivot = TRUE)). Euclidean
+    distances between transformed rows are then Mahalanobis distances; with a singular covariance the
+    factor keeps dpstrf's unfactored trailing block, as R does, so the distances are R's."""
 
-    Distances are computed from differences of the raw covariate rows, so units equally far apart
-    in exact arithmetic (e.g. ages 15 and 17 from 16) are exactly tied, and ties go to the first
-    control in data order, as in MatchIt.
-    """
-
-    X: np.ndarray  # expanded covariates, raw scale
-    sd: np.ndarray
-    root: np.ndarray  # root @ root.T == inverse covariance of the scaled covariates
+    Y: np.ndarray  # transformed rows (units x columns)
 
     def distances(self, t: int, controls: np.ndarray) -> np.ndarray:
-        delta = (self.X[controls] - self.X[t]) / self.sd
-        return np.sqrt(((delta @ self.root) ** 2).sum(axis=1))
+        return np.sqrt(((self.Y[controls] - self.Y[t]) ** 2).sum(axis=1))
 
 
 def mahalanobis_metric(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str], discarded: np.ndarray) -> MahalanobisMetric:
+    from scipy.linalg import lapack
+
     cols = []
     for col in covariates:
         s = data[col]
@@ -150,27 +152,29 @@ def mahalanobis_metric(data: pd.DataFrame, treat: np.ndarray, covariates: Sequen
     X = np.column_stack(cols)
     keep = np.abs(X.max(axis=0) - X.min(axis=0)) >= math.sqrt(np.finfo(float).eps)
     if not keep.any():  # MatchIt falls back to Euclidean distance on the first column
-        return MahalanobisMetric(X[:, :1], np.ones(1), np.eye(1))
+        return MahalanobisMetric(X[:, :1].copy())
     X = X[:, keep]
-    sd = X.std(axis=0, ddof=1)
-    Z = (X - X.mean(axis=0)) / sd
+    Z = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
     Zk, tk = Z[~discarded], treat[~discarded]
     centred = Zk.copy()
-    for g in (0, 1):
+    groups = np.unique(tk)
+    for g in groups:
         centred[tk == g] -= centred[tk == g].mean(axis=0)
-    cov = (centred.T @ centred) / (len(Zk) - 2)
+    cov = (centred.T @ centred) / (len(Zk) - len(groups))
     inv = None
     if np.linalg.det(cov) > 1e-8:
         try:
-            inv = np.linalg.inv(cov)
+            inv = np.linalg.solve(cov, np.eye(len(cov)))
         except np.linalg.LinAlgError:
             inv = None
     if inv is None:
         u, dvals, vt = np.linalg.svd(cov)
         pos = dvals > max(1e-8 * dvals[0], 0)
-        inv = (vt[pos].T / dvals[pos]) @ u[:, pos].T
-    w, v = np.linalg.eigh((inv + inv.T) / 2)
-    return MahalanobisMetric(X, sd, v * np.sqrt(np.clip(w, 0, None)))
+        inv = vt[pos].T @ (dvals[pos, None] ** -1 * u[:, pos].T)
+    chol, piv, _, _ = lapack.dpstrf(inv, tol=-1.0, lower=0)
+    chol = np.triu(chol)  # R zeroes the lower triangle
+    factor = chol[:, np.argsort(piv - 1)]
+    return MahalanobisMetric(Z @ factor.T)
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,108 +303,144 @@ def _side(d_sorted, c_sorted, start, step, dt, cal, taken, ptr, cal_covs, cal_wi
         return p
 
 
-def _heap_partial_sort(keys: np.ndarray, k: int) -> list[int]:
-    """Indices of the k smallest keys in the order libstdc++'s std::partial_sort leaves them
-    (heap select + sort_heap; not stable). MatchIt uses it for Mahalanobis matching with replacement."""
-    idx = list(range(len(keys)))
-    less = lambda a, b: keys[a] < keys[b]  # noqa: E731
-
-    def push_heap(first, hole, top, value):
-        parent = (hole - 1) // 2
-        while hole > top and less(idx[first + parent], value):
-            idx[first + hole] = idx[first + parent]
-            hole = parent
-            parent = (hole - 1) // 2
-        idx[first + hole] = value
-
-    def adjust_heap(first, hole, length, value):
-        top = hole
-        second = hole
-        while second < (length - 1) // 2:
-            second = 2 * (second + 1)
-            if less(idx[first + second], idx[first + second - 1]):
-                second -= 1
-            idx[first + hole] = idx[first + second]
-            hole = second
-        if (length & 1) == 0 and second == (length - 2) // 2:
-            second = 2 * (second + 1)
-            idx[first + hole] = idx[first + second - 1]
-            hole = second - 1
-        push_heap(first, hole, top, value)
-
-    def make_heap(first, last):
-        length = last - first
-        if length < 2:
-            return
-        parent = (length - 2) // 2
-        while True:
-            adjust_heap(first, parent, length, idx[first + parent])
-            if parent == 0:
-                return
-            parent -= 1
-
-    def pop_heap(first, last, result):
-        value = idx[result]
-        idx[result] = idx[first]
-        adjust_heap(first, 0, last - first, value)
-
-    make_heap(0, k)
-    for i in range(k, len(idx)):
-        if less(idx[i], idx[0]):
-            pop_heap(0, k, i)
-    last = k
-    while last > 1:
-        last -= 1
-        pop_heap(0, last, last)
-    return idx[:k]
+def _affine_slope(x: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> float:
+    """MatchIt's get_affine_transformation: the slope a when y = a x + b holds within `tol` at every unit, else 0."""
+    if len(x) < 2:
+        return 0.0
+    dx, dy = x - x.mean(), y - y.mean()
+    num, den = float(dx @ dy), float(dx @ dx)
+    if abs(den) < tol or abs(num) < tol:
+        return 0.0
+    a = num / den
+    b = y.mean() - a * x.mean()
+    return a if bool(np.all(np.abs(a * x + b - y) <= tol)) else 0.0
 
 
 def _match_vectors(
     treat: np.ndarray,
     metric: MahalanobisMetric,
     units: np.ndarray,
+    discarded: np.ndarray,
     order: np.ndarray,
     ratio: int,
     replace: bool,
     cal_covs: np.ndarray | None,
     cal_widths: np.ndarray | None,
 ) -> dict[int, list[int]]:
-    """Greedy NN on Euclidean distance between transformed covariate rows (Mahalanobis), MatchIt's rules."""
-    t_rows = units[treat[units] == 1]
-    c_rows = units[treat[units] == 0]
-    available = np.ones(len(c_rows), dtype=bool)
-    matches: dict[int, list[int]] = {}
-    rounds = 1 if replace else ratio
-    for r in range(rounds):
-        for t in t_rows[order].tolist():
-            if not replace and not available.any():
-                break
-            if r > 0 and len(matches.get(t, [])) < r:
-                continue
-            elig = np.flatnonzero(available)
-            if r > 0:
-                elig = elig[~np.isin(c_rows[elig], matches[t])]
-            if cal_covs is not None and len(elig):
-                ok = np.all(np.abs(cal_covs[c_rows[elig]] - cal_covs[t]) <= cal_widths, axis=1)
-                elig = elig[ok]
-            if len(elig) == 0:
-                continue
-            d = metric.distances(t, c_rows[elig])
-            fin = np.isfinite(d)
-            elig, d = elig[fin], d[fin]
-            if len(elig) == 0:
-                continue
-            if replace:
-                if len(elig) <= ratio:
-                    chosen = list(range(len(elig)))
-                else:
-                    chosen = _heap_partial_sort(d, ratio)
-                matches[t] = [int(c_rows[elig[j]]) for j in chosen]
+    """Greedy NN on the Mahalanobis-transformed rows, as MatchIt 4.7.2's nn_matchC_mahcovs and
+    find_control_mahcovs (src/internal.cpp). `units` are all the units of one exact stratum, discarded ones
+    included (they hold places in the search). Units are sorted (stably) on one transformed column, the
+    first unless a covariate with a caliper is an affine function of one (then that one, so its caliper
+    can stop the search). For each treated unit the search steps outward from it, alternately one place
+    to the left and one to the right, skipping ineligible units; a side stops at its end, when the gap on
+    the sorting column exceeds that caliper, or when its square exceeds the worst kept distance. Kept
+    controls are ordered by squared distance (summed over columns in order); a control no farther than
+    the worst kept one replaces it, and among equal distances the one found later goes first. So ties
+    between equally distant controls are broken by the order of the search, exactly as in R. Without
+    replacement, matching runs in rounds (each treated unit's first control, then its second); with
+    replacement each treated unit takes its `ratio` nearest at once."""
+    Y = metric.Y[units]
+    tr = treat[units]
+    n = len(units)
+    cc = None if cal_covs is None else cal_covs[units].copy()
+    widths = None if cal_widths is None else np.asarray(cal_widths, dtype=float).copy()
+    match_var, mv_caliper = None, math.inf
+    if cc is not None and widths is not None:
+        for mci in range(Y.shape[1]):
+            for cci in range(cc.shape[1]):
+                if match_var is None and widths[cci] >= 0:
+                    a = _affine_slope(cc[:, cci], Y[:, mci])
+                    if abs(a) > 1e-10:
+                        cc[:, cci] = Y[:, mci]
+                        widths[cci] *= abs(a)
+                        match_var, mv_caliper = Y[:, mci], float(widths[cci])
+    if match_var is None:
+        match_var = Y[:, 0]
+    sorted_at = np.argsort(match_var, kind="stable")
+    place = np.empty(n, dtype=np.int64)
+    place[sorted_at] = np.arange(n)
+    mv = match_var.tolist()
+    at = sorted_at.tolist()
+    eligible = (~discarded[units]).tolist()
+    is_control = (tr == 0).tolist()
+    treated = np.flatnonzero(tr == 1)
+    n_free = int(sum(e and c for e, c in zip(eligible, is_control)))
+
+    def find(ti: int, r: int, row: list[int], k: int) -> list[int]:
+        lo = hi = int(place[ti])
+        l_stop = r_stop = left = False
+        kept: list[tuple[float, int]] = []  # (squared distance, unit), nearest first
+        while not (l_stop and r_stop):
+            left = False if l_stop else True if r_stop else not left
+            if left:
+                if lo <= 0:
+                    l_stop = True
+                    continue
+                lo -= 1
+                iz = at[lo]
             else:
-                j = int(np.argmin(d))  # first minimum, in data order
-                matches.setdefault(t, []).append(int(c_rows[elig[j]]))
-                available[elig[j]] = False
-    return matches
+                if hi >= n - 1:
+                    r_stop = True
+                    continue
+                hi += 1
+                iz = at[hi]
+            if not eligible[iz] or not is_control[iz] or (r > 1 and iz in row):
+                continue
+            gap = abs(mv[ti] - mv[iz])
+            if gap > mv_caliper or (len(kept) == k and kept[-1][0] < gap * gap):
+                if left:
+                    l_stop = True
+                else:
+                    r_stop = True
+                continue
+            if cc is not None and widths is not None and bool(np.any((np.abs(cc[ti] - cc[iz]) > widths) & (widths >= 0))):
+                continue
+            d = float(np.cumsum((Y[ti] - Y[iz]) ** 2)[-1])  # summed in column order, as euc_dist_sq
+            if not math.isfinite(d):
+                continue
+            if not kept:
+                kept.append((d, iz))
+            elif d > kept[-1][0]:
+                if len(kept) < k:
+                    kept.append((d, iz))
+            elif k == 1:
+                kept[0] = (d, iz)
+            else:
+                if len(kept) == k:
+                    kept.pop()
+                if d > kept[-1][0]:
+                    kept.append((d, iz))
+                else:
+                    kept.insert(bisect.bisect_left([x[0] for x in kept], d), (d, iz))
+        return [iz for _, iz in kept]
+
+    mm: list[list[int]] = [[] for _ in treated]
+    if not replace and len(treated) > 1:  # MatchIt's reuse_max (1) < number of treated: rounds
+        times = [0] * n
+        for r in range(1, ratio + 1):
+            for t in order.tolist():
+                if n_free == 0:
+                    break
+                ti = int(treated[t])
+                if not eligible[ti]:
+                    continue
+                found = find(ti, r, mm[t], 1)
+                if not found:
+                    eligible[ti] = False
+                    continue
+                mm[t].append(found[0])
+                for ck, allowed in ((found[0], 1), (ti, ratio)):
+                    if eligible[ck]:
+                        times[ck] += 1
+                        if times[ck] >= allowed:
+                            eligible[ck] = False
+                            n_free -= int(is_control[ck])
+    else:
+        for t in order.tolist():
+            ti = int(treated[t])
+            if eligible[ti]:
+                mm[t] = find(ti, 1, mm[t], ratio if replace or len(treated) <= 1 else 1)
+    return {int(units[treated[t]]): [int(units[c]) for c in row] for t, row in enumerate(mm) if row}
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,9 +597,10 @@ def _calipers(caliper, std_caliper, data, dist, discarded, is_scalar) -> dict[st
 
 
 def _subclasses(matches: Mapping[int, Sequence[int]], n: int) -> np.ndarray:
-    """Pair membership numbered as MatchIt does: treated row numbers (1-based) sorted as text."""
+    """Pair membership numbered as MatchIt 4.7.2 does (mm2subclassC): 1, 2, ... over the matched treated
+    units in data order."""
     sub = np.full(n, -1, dtype=np.int64)
-    keys = sorted((t for t in matches if matches[t]), key=lambda t: str(t + 1))
+    keys = sorted(t for t in matches if matches[t])
     for s, t in enumerate(keys, start=1):
         sub[t] = s
         for c in matches[t]:
@@ -653,7 +694,7 @@ def match(
     random_state: int | np.random.Generator | None = None,
     column_roles: Mapping[str, str] | None = None,
 ) -> MatchResult:
-    """Nearest-neighbour matching for the ATT with MatchIt 4.5's options and semantics (see module docs).
+    """Nearest-neighbour matching for the ATT with MatchIt 4.7.2's options and semantics (see module docs).
     `column_roles` (column -> 'identifier', 'outcome', 'post_index', ...; evaluation.cohort.COLUMN_ROLES for a
     cohort table) lets the propensity model refuse columns that are not pre-index covariates."""
     if method != "nearest":
@@ -707,22 +748,29 @@ def match(
     if replace:
         m_order = "data"
 
+    if metric is not None and metric.Y.shape[1] == 1:  # one column: MatchIt matches on it as a scalar distance
+        is_scalar, dist_used = True, metric.Y[:, 0]
+    else:
+        dist_used = dist
     if exact_cols:
         keys = data[exact_cols].astype(str).agg("\x1f".join, axis=1).to_numpy()
-        strata = [np.flatnonzero((keys == k) & ~discarded) for k in sorted(set(keys))]
+        strata = [np.flatnonzero(keys == k) for k in sorted(set(keys))]
     else:
-        strata = [np.flatnonzero(~discarded)]
+        strata = [np.arange(n)]
     matches: dict[int, list[int]] = {}
-    for units in strata:
-        t_units = units[treat[units] == 1]
-        if len(t_units) == 0:
-            continue
-        order = _order(dist[t_units] if is_scalar else np.zeros(len(t_units)), m_order, rng)
+    for stratum in strata:
         if is_scalar:
-            matches.update(_match_scalar(treat, dist, units, order, ratio, replace, widths.get(""), cal_covs, cal_widths))
+            units = stratum[~discarded[stratum]]
+            t_units = units[treat[units] == 1]
+            if len(t_units):
+                order = _order(dist_used[t_units], m_order, rng)
+                matches.update(_match_scalar(treat, dist_used, units, order, ratio, replace, widths.get(""), cal_covs, cal_widths))
         else:
             assert metric is not None  # set above whenever there is no scalar distance
-            matches.update(_match_vectors(treat, metric, units, order, ratio, replace, cal_covs, cal_widths))
+            t_all = stratum[treat[stratum] == 1]  # discarded units keep their places in MatchIt's search
+            if len(t_all) and (~discarded[t_all]).any():
+                order = _order(np.zeros(len(t_all)), m_order, rng)
+                matches.update(_match_vectors(treat, metric, stratum, discarded, order, ratio, replace, cal_covs, cal_widths))
 
     if not matches:
         raise MatchingError("no treated unit found a match")

@@ -176,7 +176,7 @@ def specification_table(cm: CohortMatch) -> pd.DataFrame:
         "random": "in random order (seeded)",
     }[s["m_order"]]
     rows = [
-        ("Method", "Greedy nearest-neighbour matching (MatchIt 4.5 semantics), for the effect on the programme group (ATT)"),
+        ("Method", "Greedy nearest-neighbour matching (MatchIt 4.7.2 semantics), for the effect on the programme group (ATT)"),
         ("Distance", dist),
         ("Ratio", ratio),
         ("Caliper", cal),

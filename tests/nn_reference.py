@@ -1,15 +1,7 @@
-"""An independent, line-by-line transcription of MatchIt 4.5.1's nearest-neighbour loop
-(src/nn_matchC_vec.cpp) in plain Python, O(n1 * n), for tests only.
-
-MatchIt 4.5.1 (the version Debian ships) has two known bugs on a scalar distance:
-* `abs()` on a double resolves to the integer abs, so distance differences are truncated before the
-  caliper test and the left/right comparison (kosukeimai/MatchIt#163, "Caliper not working as
-  intended on versions 4.5.1 - 4.5.3");
-* the check that a control is not matched twice to the same treated unit compares 0-based and
-  1-based indices, so with replacement and ratio > 1 a control can be repeated (#159).
-With bugs=True this reproduces R's output exactly; with bugs=False it is what the algorithm intends,
-which is what evaluation.matching implements. Tests show both equalities, so the two bugs are the
-only differences between evaluation.matching and MatchIt 4.5.1.
+"""An independent, line-by-line transcription of MatchIt's nearest-neighbour loop on a scalar distance
+(src/nn_matchC_vec.cpp) in plain Python, O(n1 * n), for tests only: a brute-force reference for
+evaluation.matching's O(n log n) search on random options and data with many ties. (MatchIt 4.7.2 itself
+is the reference in test_matching_matchit.py.)
 """
 
 import math
@@ -17,14 +9,14 @@ import math
 import numpy as np
 
 
-def ref_nn_vec(treat, dist, ord_, ratio, discarded, replace, caliper=None, exact=None, cal_covs=None, cal_widths=None, bugs=True):
-    """Matches {treated position among treated: [control row, ...]} as MatchIt 4.5.1 computes them.
+def ref_nn_vec(treat, dist, ord_, ratio, discarded, replace, caliper=None, exact=None, cal_covs=None, cal_widths=None):
+    """Matches {treated position among treated: [control row, ...]} as MatchIt computes them.
 
     Units are sorted by distance (stable); treated units are visited in `ord_`, round by round; for
     each, the nearest eligible control to the left and to the right in sorted order is found and the
-    closer one kept, ties to the left. bugs=True reproduces 4.5.1; bugs=False is the intent.
+    closer one kept, ties to the left.
     """
-    fabs = (lambda x: float(math.floor(abs(x)))) if bugs else abs
+    fabs = abs
     n = len(treat)
     d_ord = np.argsort(dist, kind="stable")
     t = treat[d_ord]
@@ -45,8 +37,7 @@ def ref_nn_vec(treat, dist, ord_, ratio, discarded, replace, caliper=None, exact
         if t[k] == 1:
             return "skip"
         if r > 0:
-            stored = {c + 1 for c in row} if bugs else set(row)  # 4.5.1 compares a 0-based index with 1-based entries
-            if d_ord[k] in stored:
+            if d_ord[k] in set(row):
                 return "skip"
         if not can_be_matched[k]:
             return "skip"
