@@ -83,11 +83,11 @@ class Evaluation:
         if c.n_programme == 0 or c.n_comparison == 0:
             missing = "programme children" if c.n_programme == 0 else "comparison children"
             hint = (
-                "the config names no comparison suites or pre-period ([comparison])"
+                "the config names no comparison suites or pre-period in [comparison]"
                 if missing == "comparison children" and not (self.config.comparison.suites or self.config.comparison.pre_period_start)
-                else "see the attrition table for where every child went"
+                else "the attrition table shows where every child went"
             )
-            self.unavailable["matching"] = f"the cohort has no {missing} ({hint})"
+            self.unavailable["matching"] = f"the cohort has no {missing}: {hint}"
             return None
         return self._stage("matching", lambda: match_comparison(c, self.config))
 

@@ -111,6 +111,41 @@ def test_a_table_wider_than_the_page_is_printed_in_parts_never_cut():
     assert '<td class="num">c</td>' in html  # a suppressed cell keeps its column's alignment
 
 
+def test_number_columns_are_right_aligned_whatever_else_they_hold():
+    """From a print review: intervals, "a / b" pairs, a total row's empty cell and a short note in place of a
+    number ("no fiscal split") left whole columns of numbers left-aligned, and a difference read "-0 (-9 to +8)"."""
+    import re
+
+    import pandas as pd
+
+    from evaluation.report.formatting import signed, table_html
+
+    frame = pd.DataFrame(
+        {
+            "Outcome": ["Offences", "Victimisations", "Total"],
+            "Difference (95% CI)": [f"{signed(-4)} ({signed(-15)} to {signed(8)})", f"{signed(-0.2)} ({signed(-9)} to {signed(8)})", ""],
+            "Hazard ratio": ["0.83 (0.52 to 1.31)", "c", ""],
+            "Children": ["74 / 196", "93 / 301", ""],
+            "Fiscal only": ["15.2", "no fiscal split", ""],
+            "Note": ["as recorded", "not recorded", "all"],
+        }
+    )
+    html = table_html(frame, "Alignment", table_id="t")
+    heads = re.findall(r'<th scope="col"( class="num")?>([^<]*)</th>', html)
+    assert {h: bool(c) for c, h in heads} == {
+        "Outcome": False,
+        "Difference (95% CI)": True,
+        "Hazard ratio": True,
+        "Children": True,
+        "Fiscal only": True,
+        "Note": False,
+    }
+    assert "−4 (−15 to +8)" in html and "0 (−9 to +8)" in html and "-0" not in html and "−0 " not in html
+    assert 'class="report-table"' in html  # three rows: kept whole on the page
+    tall = table_html(pd.concat([frame] * 3, ignore_index=True), "Tall", table_id="u")
+    assert 'class="report-table long"' in tall  # may break across pages, keeping caption and notes with rows (report.css)
+
+
 def test_the_report_speaks_of_people_when_adults_are_in_scope():
     """Issue 12: a programme that sees adults read '900 children … aged 10 to 79'."""
     from types import SimpleNamespace

@@ -4,6 +4,7 @@ the chart shows, so a screen-reader user or a reader of the tagged PDF gets the 
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from typing import TYPE_CHECKING, Any
 
@@ -141,8 +142,9 @@ def outcomes_by_month(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figur
             ax.bar(x, hidden, bottom=bottom, width=0.6, label="Not shown (small numbers)", **HATCH)
         if len(eng.months) <= 6:
             ax.set_xticks(x, [f"{month_label(m)}\n({eng.days_in_month[m]} days)" for m in eng.months])
-        else:  # a longer programme: month names only, turned so they do not overlap (days are in the alt text)
-            ax.set_xticks(x, [month_label(m) for m in eng.months], rotation=45, ha="right")
+        else:  # a longer programme: month names only, turned, and over 12 months every k-th so none overlap (days in the alt text)
+            step = math.ceil(len(eng.months) / 12)
+            ax.set_xticks(x[::step], [month_label(m) for m in eng.months][::step], rotation=45, ha="right")
         ax.set_ylabel("Children engaged")
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title("Engagement outcome by month of first contact", loc="left")
@@ -208,6 +210,7 @@ def funnel(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figure, str]:
                 ax.barh(yi, v, color=ACCENT, height=0.6)
                 ax.text(v + top * 0.01, yi, f"{int(v)}", va="center", fontsize=8)
         ax.set_yticks(y, stages)
+        ax.set_ylim(-0.6, len(stages) - 0.4)  # a stage shown only as words keeps its row clear of the axis
         ax.set_xlim(0, top * 1.12)
         ax.set_xlabel("Children")
         ax.set_title("Engagement funnel", loc="left")
@@ -234,6 +237,7 @@ def pathway_demand(eng: EngagementResult, shown: pd.DataFrame) -> tuple[Figure, 
             else:
                 ax.text(0.2, yi, "not shown (protects small numbers)", va="center", fontsize=8, color="#555555")
         ax.set_yticks(y, p.Pathway)
+        ax.set_ylim(-0.6, len(p) - 0.4)
         ax.set_xlabel("Children")
         from matplotlib.patches import Patch
 
@@ -267,12 +271,12 @@ def love_plot(cm, policy=None) -> tuple[Figure, str]:
     b = cm.result.balance(un=True).drop(index=["distance", *drop], errors="ignore")
     labels = [covariate_label(n, cm.covariates) for n in b.index]
     with mpl.rc_context(STYLE):
-        fig, ax = _fig(height=0.19 * len(b) + 1.1)
+        fig, ax = _fig(height=0.22 * len(b) + 1.1)
         y = np.arange(len(b))[::-1]
         ax.scatter(b.std_mean_diff_un.abs(), y, s=18, facecolors="none", edgecolors="#777777", label="Before matching", zorder=3)
         ax.scatter(b.std_mean_diff.abs(), y, s=18, color=ACCENT, label="After matching", zorder=4)
         ax.axvline(cm.threshold, color="#b00020", linestyle="--", linewidth=1)
-        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_yticks(y, labels, fontsize=8)
         ax.set_xlabel("Absolute standardised mean difference")
         ax.grid(axis="x", color="#e3e3e3")
         ax.legend(frameon=False, fontsize=8, loc="lower right")
@@ -348,7 +352,7 @@ def kaplan_meier(res, keys: list[str], policy=None, at_risk: dict | None = None)
     policy = policy if policy is not None else DisclosurePolicy()
     groups = (("programme", ACCENT, "Programme"), ("comparison", "#f2a900", "Matched comparison"))
     with mpl.rc_context(STYLE):
-        fig, axes = _subplots(6.3, 3.3 if at_risk else 2.7, 1, len(keys), sharey=True, squeeze=False)
+        fig, axes = _subplots(6.3, 3.5 if at_risk else 2.7, 1, len(keys), sharey=True, squeeze=False)
         for i, (ax, key) in enumerate(zip(axes[0], keys)):
             m = res.measures[key]
             for group, colour, label in groups:
@@ -362,17 +366,17 @@ def kaplan_meier(res, keys: list[str], policy=None, at_risk: dict | None = None)
                 # the risk table: one row per group under the axis, each number at the month it counts
                 below = ax.get_xaxis_transform()
                 for row, (group, colour, label) in enumerate(groups):
-                    y = -0.42 - 0.11 * row
+                    y = -0.44 - 0.13 * row
                     for month, text in zip(at_risk[key][group].months, at_risk[key][group].at_risk):
-                        ax.text(month, y, text, transform=below, ha="center", va="top", fontsize=7, color=colour)
+                        ax.text(month, y, text, transform=below, ha="center", va="top", fontsize=8, color=colour)
                     if i == 0:
-                        ax.text(-0.04, y, label, transform=ax.transAxes, ha="right", va="top", fontsize=7, color=colour)
+                        ax.text(-0.04, y, label, transform=ax.transAxes, ha="right", va="top", fontsize=8, color=colour)
                 if i == 0:
-                    ax.text(-0.04, -0.31, "Number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=7, color=INK)
+                    ax.text(-0.04, -0.32, "Number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=8, color=INK)
         axes[0][0].set_ylabel("Share without the event")
         axes[0][-1].legend(frameon=False, fontsize=8, loc="lower left")
         if at_risk:
-            fig.subplots_adjust(bottom=0.36, left=0.2)
+            fig.subplots_adjust(bottom=0.38, left=0.22)
     return fig, km_alt(res, keys, at_risk)
 
 
@@ -393,6 +397,7 @@ def tornado(v) -> tuple[Figure, str]:
         ax.barh(y, (t[hi_col] - t[lo_col]).abs(), left=left, color=ACCENT, height=0.55)
         ax.axvline(base, color=INK, linewidth=1)
         ax.axvline(even, color="#b00020", linestyle="--", linewidth=1)
+        ax.margins(x=0.06)  # the widest bar stops short of the frame (it looked cut off at both ends)
         ax.set_yticks(y, t.parameter, fontsize=8)
         ax.set_xlabel("Net present value (£: benefits minus costs)" if npv else "Benefit-cost ratio (public value per £1)")
         ax.set_title("What moves the net present value" if npv else "What moves the benefit-cost ratio", loc="left", pad=14)
@@ -404,7 +409,7 @@ def tornado(v) -> tuple[Figure, str]:
         # labelled above the plot, where no tick or bar can sit under it (it once overprinted the x-axis ticks)
         ax.annotate(
             "break-even", xy=(even, 1.0), xycoords=("data", "axes fraction"), xytext=(2, 2), textcoords="offset points",
-            color="#b00020", fontsize=7, va="bottom", ha="left", annotation_clip=False,
+            color="#b00020", fontsize=8, va="bottom", ha="left", annotation_clip=False,
         )  # fmt: skip
     return fig, tornado_alt(v)
 
@@ -416,7 +421,7 @@ def logic_model(model: list[tuple[str, list[tuple[str, bool]]]]) -> tuple[Figure
 
     rows = max(len(boxes) for _, boxes in model)
     with mpl.rc_context(STYLE):
-        fig, ax = _fig(6.3, 0.46 * rows + 0.5)
+        fig, ax = _fig(6.3, 0.62 * rows + 0.55)  # four lines of 7 pt fit a box
         ax.set_position((0.0, 0.0, 1.0, 1.0))  # the diagram is the whole figure: boxes wide enough for their words
         ax.set_axis_off()
         n = len(model)
@@ -433,8 +438,11 @@ def logic_model(model: list[tuple[str, list[tuple[str, bool]]]]) -> tuple[Figure
                         linestyle="-" if measured else (0, (3, 2)), linewidth=0.9,
                     )
                 )  # fmt: skip
+                lines = textwrap.wrap(text, 17)
+                if len(lines) > 4:
+                    lines = lines[:3] + [textwrap.shorten(" ".join(lines[3:]), 17, placeholder="…")]
                 ax.text(
-                    i + 0.5, top - 0.41, "\n".join(textwrap.wrap(text, 18)[:4]), ha="center", va="center", fontsize=7,
+                    i + 0.5, top - 0.41, "\n".join(lines), ha="center", va="center", fontsize=7,
                     color=INK if measured else "#616161", linespacing=1.15,
                 )  # fmt: skip
             if i < n - 1:

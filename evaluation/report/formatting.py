@@ -54,7 +54,15 @@ def month_label(key: str) -> str:
         return key
 
 
-_NUMERIC = re.compile(r"^(–|[-−]?£?[\d,]+(\.\d+)?%?( \([\d,./%]+\))?|[\d.]+% to [\d.]+%)$")
+_NUMBER = r"[-−+]?£?\d[\d,]*(?:\.\d+)?%?"
+#: a number; a number with its interval "(a to b)" or a share "(12%)"; "a to b"; "a / b"
+_NUMERIC = re.compile(rf"^(–|{_NUMBER}(?: \((?:{_NUMBER} to {_NUMBER}|[\d,./%]+)\))?|{_NUMBER} to {_NUMBER}|{_NUMBER} / {_NUMBER})$")
+
+
+def signed(x: float, dp: int = 0) -> str:
+    """A difference with its sign and a true minus (+3, −4, never −0 or +0)."""
+    text = f"{x:+.{dp}f}"
+    return f"{0:.{dp}f}" if float(text) == 0 else text.replace("-", "−")
 
 
 _LONG_WORD = re.compile(r"\S{28,}")
@@ -123,14 +131,18 @@ def table_html(
         return f'<figure class="report-table long parts"{ident}>\n{inner}\n{caption_html}</figure>'
     cols = list(frame.columns)
     text = [["" if v is None else str(v) for v in row] for row in frame.itertuples(index=False)]
-    # a column of numbers stays right-aligned when some of its cells are suppressed ("c") or not applicable ("–")
-    numeric = [
-        j > 0
-        and bool(text)
-        and all(is_numeric_text(r[j].rstrip(" †")) or r[j].strip() == _SUPPRESSED for r in text)
-        and any(r[j].strip() not in ("", "–") for r in text)
-        for j in range(len(cols))
-    ]
+
+    # a column of numbers stays right-aligned when some of its cells are suppressed ("c"), not applicable ("–"),
+    # empty (a total row) or a short note in place of a number ("no fiscal split"), as long as most are numbers
+    def numeric_column(j: int) -> bool:
+        cells = [r[j].rstrip(" †").strip() for r in text]
+        filled = [v for v in cells if v not in ("", "–", _SUPPRESSED)]
+        numbers = [v for v in filled if is_numeric_text(v)]
+        if j == 0 or not filled:
+            return j > 0 and _SUPPRESSED in cells  # a column of numbers all suppressed
+        return 2 * len(numbers) >= len(filled) and all(is_numeric_text(v) or len(v) <= 20 for v in filled)
+
+    numeric = [numeric_column(j) for j in range(len(cols))]
     flagged = {(i, cols.index(c)) for i, c in flags}
 
     def num(j: int, i: int | None = None) -> str:
@@ -139,8 +151,10 @@ def table_html(
         return f' class="{" ".join(classes)}"' if classes else ""
 
     ident = f' id="{e(table_id)}"' if table_id else ""
-    # a long table may break across pages (its header repeats); a short one is kept whole
-    long_table = len(text) > 12 or sum(len(v) for row in text for v in row) > 1200
+    # a long table may break across pages (its header repeats, its caption keeps its first rows and its notes
+    # its last; see report.css); a short one is kept whole. Kept whole, a table of a third of a page or more
+    # left most of the page before it blank.
+    long_table = len(text) > 6 or sum(len(v) for row in text for v in row) > 600
     out = [
         f'<figure class="report-table{" long" if long_table else ""}"{ident}>',
         "<table>",

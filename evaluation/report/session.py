@@ -296,11 +296,17 @@ class ReportSession:
         """Show a chart as vector graphics (SVG) with its alt text and a numbered caption."""
         fig, alt = fig_and_alt
         self._figures += 1
-        if not self.words.is_children:  # the chart's own words too: titles, axis labels, ticks, legends, annotations
+        if not (self.words.is_children and self.words.is_custody):  # the chart's own words too: titles, labels, legends
             from matplotlib.text import Text
+            from matplotlib.ticker import FixedFormatter
 
             for text in fig.findobj(Text):
                 text.set_text(self.words.apply(text.get_text()))
+            for ax in fig.axes:  # tick labels are drawn afresh from their formatter, so change them there
+                for axis in (ax.xaxis, ax.yaxis):
+                    fmt = axis.get_major_formatter()
+                    if isinstance(fmt, FixedFormatter):
+                        fmt.seq = [self.words.apply(str(label)) for label in fmt.seq]
         # vector graphics in an <img> (so it keeps its alt text): sharp on screen, vector in the PDF; the caption in the
         # same <figure>, which is never split across pages (a caption once sat alone at the top of the next page)
         data = base64.b64encode(svg_bytes(fig)).decode("ascii")
@@ -394,7 +400,7 @@ class ReportSession:
         return (
             f"Built by `{p['command']}` from the {p['data']}, with Python {p['python']} and {pk}. "
             f"Disclosure control: {p['disclosure_control']}.\n\n"
-            "| Table | File | Rows | SHA-256 |\n|---|---|---|---|\n"
+            "| Table | File | Rows | SHA-256 |\n|---|---|--:|---|\n"
             + rows
             + f"\n\nConfig (SHA-256 `{p['config_sha256']}`), with defaults filled in:\n\n```\n"
             + verbatim(compact_json(_clean(p["config"]), text_blocks=True))

@@ -91,7 +91,13 @@ class Vocabulary:
     def _events(self, text: str) -> str:
         """Detentions at custody suites in this programme's words for its index events and their places."""
         event, events, detained, place, places = self.events
+
+        def indexed(word: str) -> str:
+            return word if word.startswith("index") else f"index {word}"
+
         subs: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
+            (r"\bindex arrests\b", indexed(events)),  # not "index index events"
+            (r"\bindex arrest\b", indexed(event)),
             (r"\b([Aa]) (?:custody )?detention\b", lambda m: f"{_article(event) if m.group(1) == 'a' else _cap(_article(event))} {event}"),
             (r"\bCustody detentions\b", _cap(events)),
             (r"\bcustody detentions\b", events),

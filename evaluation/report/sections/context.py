@@ -142,9 +142,9 @@ def limitations(f: Findings, log: DisclosureLog) -> str:
     cm = f.matching
     if cm is None:
         design.append(
-            f"There is no comparison group ({f.unavailable.get('matching', 'matching did not run')}), so nothing in this report "
-            "estimates the programme's effect: changes in the programme children's offending after arrest would be mostly "
-            "regression to the mean."
+            f"There is no comparison group, so nothing in this report estimates the programme's effect: changes in the "
+            "programme children's offending after arrest would be mostly regression to the mean. Why: "
+            f"{f.unavailable.get('matching', 'matching did not run')}."
         )
     else:
         covs = ", ".join(_lower_first(TITLES.get(c, c)) for c in cm.covariates)

@@ -11,7 +11,7 @@ from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
 from ...results import DID_MATCHINGS, SPECIFICATION_LABELS, BeforeAfter, OutcomesResult
 from ...results import EVENT_OUTCOMES as OUTCOMES
-from ..formatting import count, pct
+from ..formatting import count, pct, signed
 from .matching import published_balance
 
 NOUNS = {
@@ -127,7 +127,7 @@ def estimates_table(res: OutcomesResult, outcome: str, log: DisclosureLog | None
             sdc.SYMBOL if few else _change(comp),
             _ratio_text(ba.did["rate_ratio"], ba.did["ci_low"], ba.did["ci_high"]),
             _p(ba.did["p_value"]),
-            f"{a['difference_pp']:+.1f} ({a['ci_low_pp']:+.1f} to {a['ci_high_pp']:+.1f})"
+            f"{signed(a['difference_pp'], 1)} ({signed(a['ci_low_pp'], 1)} to {signed(a['ci_high_pp'], 1)})"
             if log is None or not few_events(res, outcome, window, log)
             else sdc.SYMBOL,
             _ratio_text(ba.nb_check["rate_ratio"], ba.nb_check["ci_low"], ba.nb_check["ci_high"])

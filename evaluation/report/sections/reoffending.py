@@ -10,7 +10,7 @@ import pandas as pd
 from ... import disclosure as sdc
 from ...disclosure import DisclosureLog
 from ...results import MONTH_DAYS, Difference, ReoffendingResult
-from ..formatting import pct
+from ..formatting import pct, signed
 
 VERBS = {
     "proven": "were proven to have reoffended within a year of the arrest",
@@ -285,7 +285,7 @@ def per_hundred_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFram
                 "Measure": label,
                 "Programme": f"{scale * d.treated_value:.{dp}f}",
                 "Matched comparison": f"{scale * d.comparison_value:.{dp}f}",
-                "Difference (95% CI)": f"{scale * d.difference:+.{dp}f} ({scale * d.ci_low:+.{dp}f} to {scale * d.ci_high:+.{dp}f})",
+                "Difference (95% CI)": f"{signed(scale * d.difference, dp)} ({signed(scale * d.ci_low, dp)} to {signed(scale * d.ci_high, dp)})",
                 "p": _p(d.p_value),
                 "Significant?": "yes" if d.significant else "no",
                 "E-value (estimate / CI)": hidden,
@@ -354,7 +354,7 @@ def survival_table(res: ReoffendingResult, log: DisclosureLog) -> pd.DataFrame:
             {
                 "Outcome": m.label,
                 "Event-free at the end (programme / comparison)": f"{pct(sv.at_end['programme'])} / {pct(sv.at_end['comparison'])}",
-                "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f}–{sv.hr_ci_high:.2f})"
+                "Hazard ratio (95% CI)": f"{sv.hazard_ratio:.2f} ({sv.hr_ci_low:.2f} to {sv.hr_ci_high:.2f})"
                 if math.isfinite(sv.hazard_ratio)
                 else "not estimable (no event in one group)",
                 "p (Cox / log-rank)": f"{_p(sv.hr_p_value) if math.isfinite(sv.hr_p_value) else '–'} / {_p(sv.logrank_p)}",

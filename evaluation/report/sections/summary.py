@@ -20,6 +20,7 @@ from ...results import (
     ProgrammeCosts,
     ReoffendingResult,
     ValueForMoney,
+    engaged_quantity,
 )
 from ..formatting import chance, money, pct
 from ..words import verbatim
@@ -124,6 +125,15 @@ def _programme_paragraph(f: Findings, log: DisclosureLog) -> str:
     if funnel["detained"] and log.pub.publishable_rate(num, den, funnel["approached"], funnel["detained"]):
         log.pub.rate(num, den, funnel["approached"] / funnel["detained"], 0, where)
         text += f" ({pct(funnel['approached'] / funnel['detained'])})"
+    outside = f.engagement.n_children - int(funnel["approached"])
+    if outside > 0:  # "engaged" counts every child in the contact log: say why it is more than those approached
+        total = log.pub.words_or_none(engaged_quantity("Total"), f.engagement.n_children, where)
+        other = log.pub.words_or_none("engaged_outside_funnel", outside, where)
+        if total and other:
+            text += (
+                f". Counted as *engaged* below are all **{total}** children in its contact log for the period, {other} of them "
+                "met other than at such a detention (outside the age range, at another suite, or with no detention recorded)"
+            )
     return text + "."
 
 
