@@ -127,9 +127,12 @@ def suppress(
     count_cells: Iterable[Cell] | None = None,
     hidden_elsewhere: Iterable[Cell] = (),
     public: Iterable[Cell] = (),
+    whole_group: Iterable[Cell] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Primary and secondary suppression masks for a table of counts.
 
+    `whole_group` cells are hidden as primary whatever their size: counts that are a whole group (every
+    child of a group approached), which with the group's size shown would tell each child's outcome.
     `lines` are groups of cells that add up to a shown total (the total cell included); only
     `count_cells` (default: every cell) are checked for primary suppression. `hidden_elsewhere` are
     cells whose quantity another table already hides (they are hidden here too, as secondary); `public` cells
@@ -145,6 +148,8 @@ def suppress(
     for r, c in cells:
         if policy.small(values.at[r, c]):
             primary.at[r, c] = True
+    for cell in whole_group:
+        primary.at[cell] = True
     for cell in hidden_elsewhere:
         if not primary.at[cell]:
             secondary.at[cell] = True
@@ -219,6 +224,7 @@ def apply(
     count_cells: Iterable[Cell] | None = None,
     quantity: Callable[[Hashable, Hashable], str | None] | None = None,
     withhold: bool = True,
+    whole_group: Iterable[Cell] = (),
 ) -> pd.DataFrame:
     """Suppress a count table and format it for display ('c' where suppressed), logging each cell.
 
@@ -227,8 +233,9 @@ def apply(
     hidden here too. When no pattern protects every hidden count (even with every cell hidden, what the
     table's margins add to the figures published elsewhere narrows one), the table is withheld: nothing
     of it is registered, `pub.withheld` says why and the report prints that instead of the table (with
-    `withhold=False`, DisclosureControlError is raised for the caller to handle)."""
+    `withhold=False`, DisclosureControlError is raised for the caller to handle). `whole_group`: see `suppress`."""
     lines = [list(line) for line in lines]
+    whole_group = [cell for cell in whole_group if log.policy.enabled]
     pub = log.pub
     keys = {(r, c): quantity(r, c) for r in values.index for c in values.columns} if quantity else {}
     elsewhere = [cell for cell, q in keys.items() if q is not None and pub.hidden(q)]
@@ -239,7 +246,7 @@ def apply(
     already = {e.quantity for e in pub.audit()} if audit else set()  # exposed before this table: not this table's doing
     extra: list[Cell] = []
     while True:
-        primary, secondary = suppress(values, lines, log.policy, count_cells, elsewhere + extra, public)
+        primary, secondary = suppress(values, lines, log.policy, count_cells, elsewhere + extra, public, whole_group)
         _register(values, lines, keys, primary, secondary, pub, table)
         exposures = [e for e in pub.audit() if e.quantity not in already] if audit else []
         if not exposures:
@@ -281,7 +288,8 @@ def apply(
     ):
         for r, c in zip(*np.nonzero(mask.to_numpy())):
             shown.iat[r, c] = SYMBOL
-            log.add(table, values.index[r], values.columns[c], reason)
+            cell = (values.index[r], values.columns[c])
+            log.add(table, *cell, "primary: a whole group (every child in it)" if cell in whole_group else reason)
     return shown
 
 

@@ -147,6 +147,23 @@ def test_equalities_table_protects_small_groups_and_their_differences(eng):
     assert not log.pub.audit()
 
 
+def test_equalities_table_hides_a_count_that_is_a_whole_group(eng):
+    """Issue 15: '7 of 7 approached' told what happened to each child of that group. By hand from the tiny extract,
+    with the size rule off (threshold 1) so only this rule acts: one white child detained and approached, one black
+    child approached with an intervention arranged (of two detained). (With the real threshold, a whole group shown as
+    c keeps a range of at least 1 to 5, since such groups are not small.)"""
+    from evaluation.disclosure import SYMBOL, DisclosureLog, DisclosurePolicy
+    from evaluation.report import sections
+
+    log = DisclosureLog(DisclosurePolicy(threshold=1, min_rate_base=1))
+    sections.funnel_table(eng, log)
+    table = sections.equalities_table(eng, log).set_index("Group")
+    assert table.at["Ethnicity: White", "Approached"] == SYMBOL
+    assert table.at["Ethnicity: Black", "Intervention arranged"] == SYMBOL
+    assert (log.frame().reason == "primary: a whole group (every child in it)").sum() >= 2
+    assert not log.pub.audit()
+
+
 def test_delivery_after_the_first_contact_from_the_log_only(eng):
     """Issue 15, process: from the tiny log by hand: P1's intervention started 12 days after first contact, with 6
     sessions and an end date; P4 is recorded as awaiting. Figures over fewer than the rate base are not shown, and

@@ -643,7 +643,8 @@ def equalities_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame 
     eligible detained population (the funnel's first stage). Every group of each characteristic adds up to all
     children, and within a row detained = approached + not approached and approached = arranged + not arranged: all
     of it is registered with the publication model, the totals as the funnel's own counts, so the intruder audit
-    sees every way a hidden cell could be worked out. Rates need both counts shown and a base of min_rate_base."""
+    sees every way a hidden cell could be worked out. Rates need both counts shown and a base of min_rate_base. A count
+    that is a whole group (all 7 of 7 approached) is hidden as a small one is."""
     e = eng.equalities
     if e is None or e.empty:
         return None
@@ -665,7 +666,15 @@ def equalities_table(eng: EngagementResult, log: DisclosureLog) -> pd.DataFrame 
     def name(r, c) -> str:
         return total_names[c] if r == _EQ_ALL and c in total_names else f"equalities[{r}|{c}]"
 
-    shown = sdc.apply(values, lines, log, "engagement_equalities", quantity=name)
+    # a group all of whose children were approached (or all of whose approached children had an intervention
+    # arranged): with the group's size beside it, the count says what happened to each of them (group disclosure)
+    whole = [
+        (r, count)
+        for r in rows[1:]
+        for count, rest in (("approached", "not_approached"), ("arranged", "not_arranged"))
+        if values.at[r, count] > 0 and values.at[r, rest] == 0
+    ]
+    shown = sdc.apply(values, lines, log, "engagement_equalities", quantity=name, whole_group=whole)
     if "engagement_equalities" in log.pub.withheld:  # the report prints why in its place; no rate is registered
         return pd.DataFrame({"Group": rows})
 

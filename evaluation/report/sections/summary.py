@@ -392,13 +392,15 @@ def evidence_rating(f: Findings, policy: DisclosurePolicy | None = None) -> dict
     if not verdicts or all(v == "not_run" for v in verdicts):
         judge("Pre-trends", True, "no placebo test: the data do not reach far enough back")
     else:
+        # the design rests on similar trends before the arrest: a placebo test that cannot confirm them falls short too
         judge(
             "Pre-trends",
-            "differing_trends" in verdicts,
+            "differing_trends" in verdicts or "inconclusive" in verdicts,
             "the groups' trends differed before the arrest for at least one outcome"
             if "differing_trends" in verdicts
-            else "no outcome's trends differed before the arrest"
-            + (" (some placebo tests cannot confirm similar trends)" if "inconclusive" in verdicts else ""),
+            else "the placebo test cannot confirm similar trends before the arrest for at least one outcome"
+            if "inconclusive" in verdicts
+            else "the groups' trends were similar before the arrest (placebo tests)",
         )
     return {"sms_level": 3, "rating": max(3 - down, 1), "out_of": 5, "criteria": criteria}
 
