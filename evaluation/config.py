@@ -212,6 +212,8 @@ class ReportConfig:
     period_reason: str | None = None
     seed: int = 20201019
     co_interventions: tuple[CoIntervention, ...] = ()
+    #: stage (inputs ... impacts) -> boxes the programme's own theory of change adds to the logic model
+    logic_model: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -519,6 +521,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
             period_reason=r.get("period_reason"),
             seed=r["seed"],
             co_interventions=tuple(CoIntervention(**ci) for ci in r["co_interventions"]),
+            logic_model={k: tuple(v) for k, v in (r.get("logic_model") or {}).items() if v},
         ),
         source=source,
         sha256=sha256,

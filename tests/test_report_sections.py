@@ -403,7 +403,11 @@ def test_the_logic_model_marks_what_this_report_measures():
         children=pd.DataFrame({"followup_date": [pd.NaT]}),
     )
     f = SimpleNamespace(
-        config=SimpleNamespace(programme=SimpleNamespace(suites=("Wood Green",)), engagement=SimpleNamespace(followup_within_hours=48)),
+        config=SimpleNamespace(
+            programme=SimpleNamespace(suites=("Wood Green",)),
+            engagement=SimpleNamespace(followup_within_hours=48),
+            report=SimpleNamespace(logic_model={"outcomes": ("Back in education",)}),
+        ),
         engagement=eng,
         before_after=SimpleNamespace(recorded=["offending"]),
         reoffending=None,
@@ -419,3 +423,6 @@ def test_the_logic_model_marks_what_this_report_measures():
     assert not dict(model["Activities"])["Follow-up within 48 hours of release"]
     fig, alt = charts.logic_model(list(model.items()))
     assert "Less offending (measured here)" in alt and "Fewer victimisations (not measured here)" in alt
+    # the programme's own boxes from [report.logic_model]: printed as written, never marked measured
+    (added,) = [(text, measured) for text, measured in model["Outcomes"] if "Back in education" in text]
+    assert added[1] is False

@@ -296,17 +296,17 @@ class ReportSession:
         """Show a chart as vector graphics (SVG) with its alt text and a numbered caption."""
         fig, alt = fig_and_alt
         self._figures += 1
-        if not (self.words.is_children and self.words.is_custody):  # the chart's own words too: titles, labels, legends
-            from matplotlib.text import Text
-            from matplotlib.ticker import FixedFormatter
+        # the chart's own words too (titles, labels, legends) in the programme's vocabulary, and text marked verbatim
+        # printed as written; tick labels are drawn afresh from their formatter, so they are changed there
+        from matplotlib.text import Text
+        from matplotlib.ticker import FixedFormatter
 
-            for text in fig.findobj(Text):
-                text.set_text(self.words.apply(text.get_text()))
-            for ax in fig.axes:  # tick labels are drawn afresh from their formatter, so change them there
-                for axis in (ax.xaxis, ax.yaxis):
-                    fmt = axis.get_major_formatter()
-                    if isinstance(fmt, FixedFormatter):
-                        fmt.seq = [self.words.apply(str(label)) for label in fmt.seq]
+        for text in fig.findobj(Text):
+            text.set_text(self.words.apply(text.get_text()))
+        for axis in (a for ax in fig.axes for a in (ax.xaxis, ax.yaxis)):
+            fmt = axis.get_major_formatter()
+            if isinstance(fmt, FixedFormatter):
+                fmt.seq = [self.words.apply(str(label)) for label in fmt.seq]
         # vector graphics in an <img> (so it keeps its alt text): sharp on screen, vector in the PDF; the caption in the
         # same <figure>, which is never split across pages (a caption once sat alone at the top of the next page)
         data = base64.b64encode(svg_bytes(fig)).decode("ascii")

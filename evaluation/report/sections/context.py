@@ -33,7 +33,7 @@ def logic_model(f: Findings) -> list[tuple[str, list[tuple[str, bool]]]]:
     recorded = set(ba.recorded) if ba is not None else set()
     started = "intervention_started" in set(eng.funnel.stage_key)
     place = ", ".join(p.suites) if p.suites else "the programme's sites"
-    return [
+    stages = [
         (
             "Inputs",
             [
@@ -83,6 +83,8 @@ def logic_model(f: Findings) -> list[tuple[str, list[tuple[str, bool]]]]:
             ],
         ),
     ]
+    extra = f.config.report.logic_model  # the programme's own boxes, as written: this report gives no figure for them
+    return [(stage, boxes + [(verbatim(text), False) for text in extra.get(stage.lower(), ())]) for stage, boxes in stages]
 
 
 def logic_model_text(model: list[tuple[str, list[tuple[str, bool]]]]) -> str:
