@@ -176,7 +176,7 @@ def main() -> None:
     res = subprocess.run([sys.executable, __file__, "--big-run", str(n1), str(n0)], capture_output=True, text=True, check=True)
     r = json.loads(res.stdout.strip().splitlines()[-1])
     print(
-        f"  {r['seconds']:.1f} s (target < 60 s), peak memory {r['peak_rss_gb']:.2f} GB (target < 4 GB), "
+        f"  {r['seconds']:.1f} s (target < 10 s), peak memory {r['peak_rss_gb']:.2f} GB (target < 2 GB), "
         f"{r['treated_matched']:,} treated matched"
     )
 

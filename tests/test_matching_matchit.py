@@ -138,7 +138,7 @@ def r_results(dataset, tmp_path_factory):
             }
     for case, kw in MAHALANOBIS_CASES.items():
         cases[case] = {"treatment": treatment, "covariates": _mahalanobis_covariates(name, covs), **_resolve(kw, names)}
-    for link in ("logit", "linear.logit"):
+    for link in ("logit", "linear.logit", "probit"):
         cases[f"ps_{link}"] = {"treatment": treatment, "covariates": covs, "link": link}
     return run_matchit(d, cases, tmp_path_factory.mktemp(f"r_{name}"))
 
@@ -167,7 +167,7 @@ def _assert_identical(m, r):
 
 
 @pytest.mark.needs_r
-@pytest.mark.parametrize("link", ["logit", "linear.logit"])
+@pytest.mark.parametrize("link", ["logit", "linear.logit", "probit"])
 def test_propensity_scores_equal_matchit(dataset, r_results, link):
     _, d, treatment, covs, _ = dataset
     with warnings.catch_warnings():

@@ -10,7 +10,7 @@
 Semantics (as MatchIt 4.7.2; Ho, Imai, King & Stuart 2011, J. Stat. Softw. 42(8)):
 
 * distance="glm": propensity score from an unpenalised logistic (or probit) regression of the
-  treatment on the covariates (statsmodels GLM, binomial); link="linear.logit" matches on the
+  treatment on the covariates (IRLS as R's glm.fit, `propensity_score`); link="linear.logit" matches on the
   linear predictor. Categorical covariates enter as treatment-contrast dummies, which gives the
   same fitted scores as R's model.matrix. distance="mahalanobis": Mahalanobis distance on the
   covariates (factors expanded to all levels / sqrt(2), each column scaled, pooled within-group
@@ -35,7 +35,8 @@ a supplied fractional distance, Mahalanobis matching and its ties). Debian's Mat
 fractional distances (it truncates their differences, kosukeimai/MatchIt#163) and is not the reference.
 
 Memory stays O(n): on a scalar distance the search runs over one sorted array with "next free"
-pointers (union-find with path compression), O((n1 + n0) log n0) time.
+pointers (union-find with path compression), O((n1 + n0) log n0) time, compiled with numba
+(`_kernels.nn_scalar`; checked against the O(n1 * n) transcription in tests/nn_reference.py).
 """
 
 from __future__ import annotations
@@ -65,30 +66,106 @@ from .covariates import (
 # Distances
 
 
+@dataclass(frozen=True)
+class PropensityFit:
+    """The fitted propensity model: coefficients on the design (intercept first), deviance, IRLS iterations."""
+
+    coefficients: np.ndarray
+    deviance: float
+    iterations: int
+    converged: bool
+
+
+_EPS = float(np.finfo(float).eps)
+
+
+def _binomial_link(base: str):
+    """(link, inverse link, d mu / d eta) of R's binomial family, with R's bounds (logit: |eta| > 30 is held at
+    eps from 0 or 1; probit: eta within qnorm(eps), d mu / d eta at least eps)."""
+    from scipy.special import ndtr, ndtri
+
+    if base == "logit":  # R's C code (family.c): exp(eta) / (1 + exp(eta)), eta held within +-30
+
+        def inverse(eta: np.ndarray) -> np.ndarray:
+            e = np.where(eta < -30, _EPS, np.where(eta > 30, 1 / _EPS, np.exp(np.clip(eta, -30, 30))))
+            return e / (1 + e)
+
+        def derivative(eta: np.ndarray) -> np.ndarray:
+            e = np.exp(np.clip(eta, -30, 30))
+            return np.where(np.abs(eta) > 30, _EPS, e / ((1 + e) * (1 + e)))
+
+        return (lambda mu: np.log(mu / (1 - mu))), inverse, derivative
+    thresh = -float(ndtri(_EPS))
+    return (
+        ndtri,
+        lambda eta: ndtr(np.clip(eta, -thresh, thresh)),
+        lambda eta: np.maximum(np.exp(-0.5 * eta * eta) / math.sqrt(2 * math.pi), _EPS),
+    )
+
+
+def _weighted_least_squares(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """argmin_b sum(w (z - X b)^2): the normal equations on columns scaled to unit weighted norm, by Cholesky with
+    one step of iterative refinement (as accurate as a QR solve for the well-conditioned designs of propensity
+    models, and several times faster on large cohorts); least squares by SVD when the design is (nearly) singular."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    Xw = X * w[:, None]
+    scale = np.sqrt(np.einsum("ij,ij->j", Xw, X))
+    scale[scale == 0] = 1.0
+    gram = (Xw.T @ X) / np.outer(scale, scale)
+    rhs = (Xw.T @ z) / scale
+    try:
+        if np.linalg.cond(gram) > 1e8:
+            raise LinAlgError("near-singular")
+        factor = cho_factor(gram, check_finite=False)
+        b = cho_solve(factor, rhs, check_finite=False)
+        residual = z - X @ (b / scale)
+        b = b + cho_solve(factor, (Xw.T @ residual) / scale, check_finite=False)
+        return b / scale
+    except LinAlgError:
+        root = np.sqrt(w)
+        return np.linalg.lstsq(X * root[:, None], z * root, rcond=None)[0]
+
+
 def propensity_score(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str], link: str = "logit"):
-    """Fitted propensity scores from an unpenalised binomial GLM (statsmodels); linear.* links
-    return the linear predictor. Returns (distance, fitted model).
+    """Fitted propensity scores from an unpenalised binomial GLM fitted as R's glm.fit does; linear.* links return
+    the linear predictor. Returns (distance, PropensityFit).
 
-    IRLS starts where R's glm does (mu = (y + 1/2) / 2) and stops by R's rule, |change in
-    deviance| < 1e-8 (|deviance| + 0.1), within 25 iterations, so the scores agree with R's even
-    when a covariate level perfectly predicts group membership (no finite maximum exists then).
+    IRLS starts where R's glm does (mu = (y + 1/2) / 2), keeps mu within R's bounds and stops by R's rule,
+    |change in deviance| < 1e-8 (|deviance| + 0.1), within 25 iterations, so the scores agree with R's even
+    when a covariate level perfectly predicts group membership (no finite maximum exists then). A design with
+    an aliased column gives the same fitted scores as R's pivoted QR (a minimum-norm solution).
     """
-    import statsmodels.api as sm
-
     linear = link.startswith("linear.")
     base = link.split(".", 1)[1] if linear else link
-    links = {"logit": sm.families.links.Logit(), "probit": sm.families.links.Probit()}
-    if base not in links:
+    if base not in ("logit", "probit"):
         raise MatchingError(f"link must be one of logit, probit, linear.logit, linear.probit; got {link!r}")
-    X = _design_matrix(data, covariates)
-    model = sm.GLM(treat.astype(float), X, family=sm.families.Binomial(link=links[base]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # perfect prediction and convergence notes: judged by balance
-        fit = model.fit(method="IRLS", maxiter=25, tol_criterion="deviance", atol=1e-9, rtol=1e-8)
-    # row by row in one fixed order (not BLAS's gemv, whose kernels round a block's tail rows differently):
-    # identical covariate rows get identical scores, so their ties are ties, as in R
-    eta = np.einsum("ij,j->i", np.asarray(X, dtype=float), np.asarray(fit.params, dtype=float))
-    return (eta if linear else fit.family.link.inverse(eta)), fit
+    X = np.ascontiguousarray(_design_matrix(data, covariates), dtype=float)
+    y = treat.astype(float)
+    linkfun, inverse, derivative = _binomial_link(base)
+
+    def deviance(mu: np.ndarray) -> float:
+        return float(-2.0 * (np.log(mu[y == 1]).sum() + np.log1p(-mu[y == 0]).sum()))
+
+    eta = linkfun((y + 0.5) / 2)
+    mu = inverse(eta)
+    old = deviance(mu)
+    coef = np.zeros(X.shape[1])
+    converged, iterations = False, 0
+    for iterations in range(1, 26):
+        d = derivative(eta)
+        z = eta + (y - mu) / d
+        coef = _weighted_least_squares(X, z, d * d / (mu * (1 - mu)))
+        # row by row in one fixed order (not BLAS's gemv, whose kernels round a block's tail rows differently):
+        # identical covariate rows get identical scores, so their ties are ties, as in R
+        eta = np.einsum("ij,j->i", X, coef)
+        mu = inverse(eta)
+        dev = deviance(mu)
+        if abs(dev - old) / (abs(dev) + 0.1) < 1e-8:
+            converged = True
+            break
+        old = dev
+    return (eta if linear else mu), PropensityFit(coef, dev, iterations, converged)
 
 
 def _one_group_levels(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str]) -> list[tuple[str, object, int, int]]:
@@ -181,40 +258,6 @@ def mahalanobis_metric(data: pd.DataFrame, treat: np.ndarray, covariates: Sequen
 # The greedy matchers
 
 
-class _Pointers:
-    """'Next available position' in both directions over 0..n-1 (union-find with path compression).
-
-    right[p] == p means position p is available (p == n is the 'none' sentinel); left[q] == q means
-    position q - 1 is available (q == 0 is the 'none' sentinel, giving -1).
-    """
-
-    def __init__(self, n: int):
-        self.right = list(range(n + 1))
-        self.left = list(range(n + 1))
-
-    def next_right(self, p: int) -> int:
-        r = self.right
-        root = p
-        while r[root] != root:
-            root = r[root]
-        while r[p] != root:
-            r[p], p = root, r[p]
-        return root
-
-    def next_left(self, p: int) -> int:
-        l = self.left  # noqa: E741
-        q = root = p + 1
-        while l[root] != root:
-            root = l[root]
-        while l[q] != root:
-            l[q], q = root, l[q]
-        return root - 1
-
-    def remove(self, p: int) -> None:
-        self.right[p] = p + 1
-        self.left[p + 1] = p
-
-
 def _order(dist_t: np.ndarray, m_order: str, rng: np.random.Generator) -> np.ndarray:
     n1 = len(dist_t)
     if m_order == "largest":
@@ -236,71 +279,38 @@ def _match_scalar(
     caliper: float | None,
     cal_covs: np.ndarray | None,
     cal_widths: np.ndarray | None,
-) -> dict[int, list[int]]:
-    """Greedy NN on a scalar distance among `units` (row positions, not discarded), MatchIt's rules.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy NN on a scalar distance among `units` (row positions, not discarded), MatchIt's rules (the search
+    itself is `_kernels.nn_scalar`). Returns the treated rows and, for each, its control rows in match order
+    (-1 after the last)."""
+    from ._kernels import nn_scalar
 
-    Returns {treated row: [control rows in match order]}.
-    """
     t_rows = units[treat[units] == 1]
     c_rows = units[treat[units] == 0]
     if len(c_rows) == 0 or len(t_rows) == 0:
-        return {}
+        return t_rows, np.full((len(t_rows), ratio), -1, dtype=np.int64)
     # controls sorted by (distance, row): the same relative order as MatchIt's stable sort of all units
-    c_order = np.lexsort((c_rows, dist[c_rows]))
-    c_sorted = c_rows[c_order]
-    d_sorted = dist[c_sorted]
-    # split point of each treated unit among the sorted controls, ties broken by row number
-    split = np.searchsorted(d_sorted, dist[t_rows], side="left")
-    hi = np.searchsorted(d_sorted, dist[t_rows], side="right")
-    tie = hi > split
-    if tie.any():
-        for j in np.flatnonzero(tie):
-            block = c_sorted[split[j] : hi[j]]
-            split[j] += int(np.searchsorted(block, t_rows[j], side="left"))
-    pos_of = dict(zip(t_rows.tolist(), split.tolist()))
-    ptr = None if replace else _Pointers(len(c_sorted))
-    d_list, c_list = d_sorted.tolist(), c_sorted.tolist()
-    matches: dict[int, list[int]] = {}
-    t_order = t_rows[order]
-    cal = math.inf if caliper is None else caliper
-    n0 = len(c_sorted)
-    for r in range(ratio):
-        for t in t_order.tolist():
-            row = matches.get(t)
-            if r > 0 and (row is None or len(row) < r):
-                continue  # found nothing in an earlier round: nothing nearer now either
-            dt = float(dist[t])
-            s = pos_of[t]
-            taken = set(row) if (row and replace) else ()
-            best = _side(d_list, c_list, s - 1, -1, dt, cal, taken, ptr, cal_covs, cal_widths, t, n0)
-            right = _side(d_list, c_list, s, +1, dt, cal, taken, ptr, cal_covs, cal_widths, t, n0)
-            if best < 0 or (right >= 0 and abs(d_list[right] - dt) < abs(d_list[best] - dt)):
-                best = right
-            if best < 0:
-                continue
-            matches.setdefault(t, []).append(c_list[best])
-            if ptr is not None:
-                ptr.remove(best)
-        if ptr is not None and ptr.next_right(0) >= n0:
-            break
-    return matches
-
-
-def _side(d_sorted, c_sorted, start, step, dt, cal, taken, ptr, cal_covs, cal_widths, t, n0) -> int:
-    """Nearest usable control from sorted position `start` walking in direction `step`; -1 if none."""
-    p = start
-    while True:
-        if ptr is not None:
-            p = ptr.next_right(p) if step > 0 else ptr.next_left(p)
-        if p < 0 or p >= n0:
-            return -1
-        if abs(dt - d_sorted[p]) > cal:
-            return -1  # sorted: everything further is further away
-        c = c_sorted[p]
-        if (taken and c in taken) or (cal_covs is not None and np.any(np.abs(cal_covs[c] - cal_covs[t]) > cal_widths)):
-            p += step
-            continue
-        return p
+    dc = dist[c_rows]
+    by_distance = np.argsort(dc)  # faster than a stable sort; ties (rare with a fitted score) are then sorted stably
+    if (np.diff(dc[by_distance]) == 0).any():
+        by_distance = np.argsort(dc, kind="stable")  # c_rows ascend, so ties stay in row order
+    c_sorted = c_rows[by_distance]
+    d_sorted = np.ascontiguousarray(dist[c_sorted], dtype=float)
+    t_dist = np.ascontiguousarray(dist[t_rows], dtype=float)
+    # place of each treated unit among the sorted controls, ties broken by row number
+    split = np.searchsorted(d_sorted, t_dist, side="left")
+    for j in np.flatnonzero(d_sorted[np.minimum(split, len(d_sorted) - 1)] == t_dist):  # a control at the same distance
+        hi = int(np.searchsorted(d_sorted, t_dist[j], side="right"))
+        split[j] += int(np.searchsorted(c_sorted[split[j] : hi], t_rows[j], side="left"))
+    k = 0 if cal_covs is None else cal_covs.shape[1]
+    cov_c = np.zeros((len(c_sorted), k)) if cal_covs is None else np.ascontiguousarray(cal_covs[c_sorted], dtype=float)
+    cov_t = np.zeros((len(t_rows), k)) if cal_covs is None else np.ascontiguousarray(cal_covs[t_rows], dtype=float)
+    widths = np.zeros(0) if cal_widths is None else np.ascontiguousarray(cal_widths, dtype=float)
+    cal = math.inf if caliper is None else float(caliper)
+    places = nn_scalar(
+        d_sorted, t_dist, split.astype(np.int64), np.asarray(order, dtype=np.int64), ratio, replace, cal, cov_c, cov_t, widths
+    )
+    return t_rows, np.where(places >= 0, c_sorted[np.maximum(places, 0)], -1)
 
 
 def _affine_slope(x: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> float:
@@ -588,7 +598,7 @@ def _calipers(caliper, std_caliper, data, dist, discarded, is_scalar) -> dict[st
             if _is_categorical(data[name]) or len(np.unique(values)) == 2:
                 raise MatchingError(f"calipers cannot be used with binary or categorical variables: {name}")
             values = values.astype(float)
-        if len(np.unique(values)) <= 1:
+        if values.min() == values.max():  # one value: no caliper to apply
             continue
         if std.get(name, True):
             width = width * float(np.std(values[~discarded], ddof=1))
@@ -596,47 +606,60 @@ def _calipers(caliper, std_caliper, data, dist, discarded, is_scalar) -> dict[st
     return widths
 
 
-def _subclasses(matches: Mapping[int, Sequence[int]], n: int) -> np.ndarray:
+def match_matrix_rows(matches: Mapping[int, Sequence[int]], treat: np.ndarray, ratio: int) -> np.ndarray:
+    """{treated row: [control rows]} as a matrix: one row per treated unit in data order, its control rows in match
+    order, -1 after the last."""
+    t_rows = np.flatnonzero(treat == 1)
+    row_of = np.full(len(treat), -1)
+    row_of[t_rows] = np.arange(len(t_rows))
+    mm = np.full((len(t_rows), ratio), -1, dtype=np.int64)
+    for t, cs in matches.items():
+        mm[row_of[t], : len(cs)] = cs
+    return mm
+
+
+def _subclasses(mm: np.ndarray, treat: np.ndarray) -> np.ndarray:
     """Pair membership numbered as MatchIt 4.7.2 does (mm2subclassC): 1, 2, ... over the matched treated
-    units in data order."""
-    sub = np.full(n, -1, dtype=np.int64)
-    keys = sorted(t for t in matches if matches[t])
-    for s, t in enumerate(keys, start=1):
-        sub[t] = s
-        for c in matches[t]:
-            sub[c] = s
+    units in data order (-1: in no pair)."""
+    t_rows = np.flatnonzero(treat == 1)
+    sub = np.full(len(treat), -1, dtype=np.int64)
+    matched = mm[:, 0] >= 0
+    numbers = np.cumsum(matched)
+    sub[t_rows[matched]] = numbers[matched]
+    filled = mm >= 0
+    sub[mm[filled]] = np.broadcast_to(numbers[:, None], mm.shape)[filled]
     return sub
 
 
-def matching_weights(matches: Mapping[int, Sequence[int]], treat: np.ndarray) -> np.ndarray:
-    """MatchIt's ATT weights from the matches {treated row: [control rows]}: 1 for each matched
-    treated unit; each control gets 1/k per treated unit it is one of k matches for; control
-    weights are then scaled to sum to the number of matched controls."""
+def matching_weights(mm: np.ndarray | Mapping[int, Sequence[int]], treat: np.ndarray) -> np.ndarray:
+    """MatchIt's ATT weights from the matches (their matrix, `match_matrix_rows`, or {treated row: [control
+    rows]}): 1 for each matched treated unit; each control gets 1/k per treated unit it is one of k matches for;
+    control weights are then scaled to sum to the number of matched controls."""
+    if not isinstance(mm, np.ndarray):
+        mm = match_matrix_rows(mm, treat, max([len(cs) for cs in mm.values()], default=1))
     weights = np.zeros(len(treat))
-    for t, cs in matches.items():
-        if not cs:
-            continue
-        weights[t] = 1.0
-        for c in cs:
-            weights[c] += 1.0 / len(cs)
+    filled = mm >= 0
+    k = filled.sum(axis=1)
+    weights[np.flatnonzero(treat == 1)[k > 0]] = 1.0
+    np.add.at(weights, mm[filled], np.broadcast_to((1.0 / np.maximum(k, 1))[:, None], mm.shape)[filled])
     controls = treat == 0
     if weights[controls].sum() > 0:
         weights[controls] *= (weights[controls] > 0).sum() / weights[controls].sum()
     return weights
 
 
-def _match_array(matches: Mapping[int, Sequence[int]], treat: np.ndarray, ratio: int, labels: pd.Index) -> np.ndarray:
-    """Control labels per treated unit (rows in data order, one column per match; None if unmatched)."""
-    t_rows = np.flatnonzero(treat == 1)
-    row_of = np.full(len(treat), -1)
-    row_of[t_rows] = np.arange(len(t_rows))
-    pos = np.full((len(t_rows), ratio), -1, dtype=np.int64)
-    for t, cs in matches.items():
-        pos[row_of[t], : len(cs)] = cs
-    out = np.full(pos.shape, None, dtype=object)
-    filled = pos >= 0
-    out[filled] = np.asarray(labels, dtype=object)[pos[filled]]
-    return out
+def _match_frame(mm: np.ndarray, labels: pd.Index, treat: np.ndarray) -> pd.DataFrame:
+    """Control labels per treated unit (rows in data order, one column per match; missing if unmatched). Whole-number
+    labels in nullable integer columns (fast to build for a large cohort), others as objects with None."""
+    filled = mm >= 0
+    index = labels[treat == 1]
+    if pd.api.types.is_integer_dtype(labels.dtype):
+        values = np.asarray(labels)[np.maximum(mm, 0)]
+        cols = {j + 1: pd.arrays.IntegerArray(values[:, j].astype(np.int64), ~filled[:, j]) for j in range(mm.shape[1])}
+        return pd.DataFrame(cols, index=index)
+    out = np.full(mm.shape, None, dtype=object)
+    out[filled] = np.asarray(labels, dtype=object)[mm[filled]]
+    return pd.DataFrame(out, index=index, columns=range(1, mm.shape[1] + 1))
 
 
 def assemble_result(
@@ -647,19 +670,20 @@ def assemble_result(
     treat: np.ndarray,
     dist: np.ndarray | None,
     discarded: np.ndarray,
-    matches: Mapping[int, Sequence[int]],
+    matches: Mapping[int, Sequence[int]] | np.ndarray,
     widths: dict[str, float],
     model: Any = None,
 ) -> MatchResult:
-    """The result object from matches {treated row position: [control row positions]}: weights,
-    subclasses (without replacement), match matrix. Used by match(); tests feed it R's matches."""
-    n = len(data)
+    """The result object from the matches, {treated row position: [control row positions]} or their matrix
+    (`match_matrix_rows`): weights, subclasses (without replacement), match matrix. Used by match(); tests
+    feed it R's matches."""
     labels = data.index
     ratio = int(spec.get("ratio", 1))
-    mm = pd.DataFrame(_match_array(matches, treat, ratio, labels), index=labels[treat == 1], columns=range(1, ratio + 1))
+    rows = matches if isinstance(matches, np.ndarray) else match_matrix_rows(matches, treat, ratio)
+    mm = _match_frame(rows, labels, treat)
     subclass = None
     if not spec.get("replace"):
-        sub = _subclasses(matches, n)
+        sub = _subclasses(rows, treat)
         subclass = pd.Series(pd.array(np.where(sub > 0, sub, 0), dtype="Int64"), index=labels).where(sub > 0)
     return MatchResult(
         data=data,
@@ -669,7 +693,7 @@ def assemble_result(
         treat=treat,
         distance=pd.Series(dist, index=labels, name="distance") if dist is not None else None,
         discarded=pd.Series(discarded, index=labels, name="discarded"),
-        weights=pd.Series(matching_weights(matches, treat), index=labels, name="weights"),
+        weights=pd.Series(matching_weights(rows, treat), index=labels, name="weights"),
         subclass=subclass,
         match_matrix=mm,
         caliper_widths=widths,
@@ -728,7 +752,7 @@ def match(
         else:
             raise MatchingError(f"distance must be 'glm', 'mahalanobis' or a numeric vector; got {distance!r}")
     else:
-        dist = np.asarray(list(distance), dtype=float)
+        dist = np.asarray(distance if isinstance(distance, (np.ndarray, pd.Series)) else list(distance), dtype=float)
         if dist.shape != (n,) or not np.isfinite(dist).all():
             raise MatchingError("a distance vector must have one finite value per row of data")
     is_scalar = dist is not None
@@ -757,22 +781,25 @@ def match(
         strata = [np.flatnonzero(keys == k) for k in sorted(set(keys))]
     else:
         strata = [np.arange(n)]
-    matches: dict[int, list[int]] = {}
+    rows = np.full((int((treat == 1).sum()), ratio), -1, dtype=np.int64)  # control rows per treated unit, in data order
+    row_of = np.cumsum(treat == 1) - 1
     for stratum in strata:
         if is_scalar:
             units = stratum[~discarded[stratum]]
             t_units = units[treat[units] == 1]
             if len(t_units):
                 order = _order(dist_used[t_units], m_order, rng)
-                matches.update(_match_scalar(treat, dist_used, units, order, ratio, replace, widths.get(""), cal_covs, cal_widths))
+                t_rows, found = _match_scalar(treat, dist_used, units, order, ratio, replace, widths.get(""), cal_covs, cal_widths)
+                rows[row_of[t_rows]] = found
         else:
             assert metric is not None  # set above whenever there is no scalar distance
             t_all = stratum[treat[stratum] == 1]  # discarded units keep their places in MatchIt's search
             if len(t_all) and (~discarded[t_all]).any():
                 order = _order(np.zeros(len(t_all)), m_order, rng)
-                matches.update(_match_vectors(treat, metric, stratum, discarded, order, ratio, replace, cal_covs, cal_widths))
+                for t, cs in _match_vectors(treat, metric, stratum, discarded, order, ratio, replace, cal_covs, cal_widths).items():
+                    rows[row_of[t], : len(cs)] = cs
 
-    if not matches:
+    if not (rows >= 0).any():
         raise MatchingError("no treated unit found a match")
     spec = {
         "method": method,
@@ -788,7 +815,7 @@ def match(
         "estimand": "ATT",
         "covariates": covariates,
     }
-    result = assemble_result(data, treatment, covariates, spec, treat, dist, discarded, matches, widths, model)
+    result = assemble_result(data, treatment, covariates, spec, treat, dist, discarded, rows, widths, model)
     result.warnings.extend(notes)
     result.separation_note = separation[0] if separation else ""
     result.separated_levels = _separated_levels(data, treat, covariates) if separation else []
