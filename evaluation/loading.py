@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import progress
 from .config import CONFIG_FILENAME, Config, SourceConfig, load_config, report_metadata_warnings
 from .problems import Problem, ValidationError
 from .readers import ReadFailure, read_table
@@ -274,21 +275,23 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
             # the header may use the extract's own names: the mappings say which, before any header check
             expected = [*schema.field_names, *config.data.columns.get(name, {}), *(source.columns if source else {})]
             try:
-                raw = read_table(
-                    path,
-                    name,
-                    expected,
-                    encoding=(source.encoding if source and source.encoding else config.data.encoding),
-                    delimiter=source.delimiter if source else None,
-                    header_row=source.header_row if source else 1,
-                    sheet=source.sheet if source else None,
-                    total_rows=source.total_rows if source else "error",
-                )
+                with progress.stage(f"reading {path.name}"):
+                    raw = read_table(
+                        path,
+                        name,
+                        expected,
+                        encoding=(source.encoding if source and source.encoding else config.data.encoding),
+                        delimiter=source.delimiter if source else None,
+                        header_row=source.header_row if source else 1,
+                        sheet=source.sheet if source else None,
+                        total_rows=source.total_rows if source else "error",
+                    )
             except ReadFailure as exc:
                 problems.append(exc.problem)
                 continue
             inputs.append(InputFile(name, path, raw.format, raw.sha256, len(raw.frame)))
-            parts.append(check_table(raw, schema, config, source))
+            with progress.stage(f"checking {name} ({len(raw.frame):,} rows)"):
+                parts.append(check_table(raw, schema, config, source))
         if not parts:
             continue
         checked[name] = stack(parts, schema)
@@ -304,7 +307,8 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
                 tuple(inputs),
             )
         )
-    run_rules(checked, config)
+    with progress.stage("checking the rules across tables"):
+        run_rules(checked, config)
     for t in checked.values():
         problems.extend(t.problems)
     problems.extend(report_metadata_warnings(config))

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import progress
 from .censoring import ApproachModel, fit_approach_model
 from .cohort import Cohort, build_cohort, design_checks
 from .config import Config
@@ -38,6 +39,15 @@ from .spells import SpellsError, SpellsResult, analyse_spells
 
 #: Failures that mean "these data cannot support this analysis" (reported), not bugs (raised).
 EXPECTED_FAILURES: tuple[type[BaseException], ...] = (MatchingError, CostError, ReoffendingError, SpellsError, np.linalg.LinAlgError)
+
+
+#: what the command line prints while a stage runs (progress.stage)
+STAGE_LABELS = {
+    "matching": "matching",
+    "before_after": "before and after: counting events in each window and the estimates",
+    "reoffending": "reoffending and re-arrest",
+    "value_for_money": "value for money (Monte Carlo)",
+}
 
 
 class Evaluation:
@@ -59,18 +69,21 @@ class Evaluation:
                 self.unavailable[name] = self.unavailable.get(need, f"needs {need.replace('_', ' ')}, which could not be computed")
                 return None
         try:
-            return compute()
+            with progress.stage(STAGE_LABELS.get(name, name.replace("_", " "))):
+                return compute()
         except EXPECTED_FAILURES as exc:
             self.unavailable[name] = f"the analysis could not be run on these data: {exc}"
             return None
 
     @cached_property
     def engagement(self) -> EngagementResult:
-        return analyse_engagement(self.data)
+        with progress.stage("engagement"):
+            return analyse_engagement(self.data)
 
     @cached_property
     def cohort(self) -> Cohort:
-        return build_cohort(self.data)
+        with progress.stage("cohort: index events, comparison pool and covariates"):
+            return build_cohort(self.data)
 
     @cached_property
     def design_checks(self) -> tuple:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -188,6 +189,20 @@ def check_output_folder(out_dir: Path) -> None:
             raise ReportBuildError(f"{target} exists and cannot be replaced (it is read-only); move it away or choose another --out")
 
 
+def progress_lines(on: bool, say: Callable[[str], None]):
+    """Progress of this process's stages (reading, checking) as indented lines, when `on`."""
+    from .. import progress
+
+    return progress.reporting(lambda line: say(f"  {line}")) if on else contextlib.nullcontext()
+
+
+def progress_file(on: bool, path: Path, say: Callable[[str], None]):
+    """Progress of the notebook kernel's stages (matching, counting, ...), printed as they come, when `on`."""
+    from .. import progress
+
+    return progress.follow(path, say) if on else contextlib.nullcontext()
+
+
 def build_report(
     data_dir: str | Path | None = None,
     config: str | Path | None = None,
@@ -216,7 +231,8 @@ def build_report(
         data_dir = Path(data_dir).resolve()
         config_path = Path(config).resolve() if config else data_dir / CONFIG_FILENAME
         say(f"Validating {data_dir} …")
-        data = load(data_dir, config_path)  # raises before anything is written
+        with progress_lines(progress, say):
+            data = load(data_dir, config_path)  # raises before anything is written
         for problem in data.warnings:
             say(f"  warning: {problem}")
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -225,19 +241,24 @@ def build_report(
             say("Executing the report notebook…")
             if internal_qa:
                 say("INTERNAL QA MODE: disclosure control is off; every page is stamped NOT FOR PUBLICATION.")
-            nb = execute_notebook(
-                {
-                    "data_dir": str(data_dir),
-                    "config_path": str(config_path),
-                    "out_dir": str(stage),
-                    "internal_qa": internal_qa,
-                    "command": command or "evaluation report",
-                    "data_label": data_label or f"data folder '{data_dir.name}'",
-                },
-                stage,
-                progress,
-                NOTEBOOKS[data.config.programme.design],
-            )
+            started = time.perf_counter()
+            # the analysis stages run in the notebook's kernel: they report to a file, printed here as they come
+            with progress_file(progress, stage / ".progress", say):
+                nb = execute_notebook(
+                    {
+                        "data_dir": str(data_dir),
+                        "config_path": str(config_path),
+                        "out_dir": str(stage),
+                        "internal_qa": internal_qa,
+                        "command": command or "evaluation report",
+                        "data_label": data_label or f"data folder '{data_dir.name}'",
+                    },
+                    stage,
+                    False,
+                    NOTEBOOKS[data.config.programme.design],
+                )
+            if progress:
+                say(f"  notebook: done in {time.perf_counter() - started:.1f} s")
             nb, warnings = normalise_notebook(nb, data.config.report.title, internal_qa, Vocabulary.for_config(data.config).apply)
             for w in warnings:
                 say(f"  notebook printed to stderr (left out of the report): {w.splitlines()[0][:200]}")
@@ -245,7 +266,10 @@ def build_report(
             html = export_html(nb, internal_qa)
             (stage / "report.html").write_text(html, encoding="utf-8")
             say("Exporting PDF…")
+            started = time.perf_counter()
             (stage / "report.pdf").write_bytes(export_pdf(html, nb.metadata["title"]))
+            if progress:
+                say(f"  PDF: done in {time.perf_counter() - started:.1f} s")
             missing = [f for f in OUTPUTS if not (stage / f).exists()]
             if missing:
                 raise ReportBuildError(f"the notebook did not write {', '.join(missing)}")
