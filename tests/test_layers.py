@@ -7,8 +7,20 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "evaluation"
-#: What the report may import besides evaluation.results: inputs, the config, and the publication model.
-NOT_ANALYSIS = {"results", "config", "loading", "schema", "readers", "problems", "disclosure", "publication", "demo", "_resources"}
+#: What the report may import besides evaluation.results: inputs, the config, the publication model, and progress lines.
+NOT_ANALYSIS = {
+    "results",
+    "config",
+    "loading",
+    "schema",
+    "readers",
+    "problems",
+    "disclosure",
+    "publication",
+    "demo",
+    "_resources",
+    "progress",
+}
 
 
 def _imports(path: Path, text: str | None = None) -> list[tuple[int, str]]:
