@@ -146,6 +146,27 @@ def test_number_columns_are_right_aligned_whatever_else_they_hold():
     assert 'class="report-table long"' in tall  # may break across pages, keeping caption and notes with rows (report.css)
 
 
+def test_minus_signs_and_wrapped_phrases_read_right():
+    """From a print review: number columns printed "-0.10 (-0.64 to 0.75)" with hyphens; "the index arrest" split
+    over two lines of a notebook cell read "the index index event"; a chart label wrapped mid-phrase kept "detained
+    at the programme suite" for a programme of out-of-court decisions."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from evaluation.report.formatting import table_html
+    from evaluation.report.session import ReportSession
+    from evaluation.report.words import MIXED_EVENTS, Vocabulary
+
+    frame = pd.DataFrame({"Measure": ["a", "b"], "Ratio": ["-0.10 (-0.64 to 0.75)", "-110%"], "Month": ["2020-10", "2020-11"]})
+    html = table_html(frame, "Minus", table_id="m")
+    assert "−0.10 (−0.64 to 0.75)" in html and "−110%" in html and "2020-10" in html
+    words = Vocabulary("people", "person", MIXED_EVENTS)
+    assert words.apply("reoffending from the index\narrest") == "reoffending from the index event"
+    label = ReportSession.reword(SimpleNamespace(words=words), "Children aged 10–79 detained\nat the programme suite")  # type: ignore[arg-type]
+    assert " ".join(label.split()) == "People aged 10–79 with an index event at the programme site"
+
+
 def test_the_report_speaks_of_people_when_adults_are_in_scope():
     """Issue 12: a programme that sees adults read '900 children … aged 10 to 79'."""
     from types import SimpleNamespace

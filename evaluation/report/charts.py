@@ -397,6 +397,7 @@ def tornado(v) -> tuple[Figure, str]:
         ax.barh(y, (t[hi_col] - t[lo_col]).abs(), left=left, color=ACCENT, height=0.55)
         ax.axvline(base, color=INK, linewidth=1)
         ax.axvline(even, color="#b00020", linestyle="--", linewidth=1)
+        ax.use_sticky_edges = False  # a bar's base would otherwise hold the axis there, against the margin
         ax.margins(x=0.06)  # the widest bar stops short of the frame (it looked cut off at both ends)
         ax.set_yticks(y, t.parameter, fontsize=8)
         ax.set_xlabel("Net present value (£: benefits minus costs)" if npv else "Benefit-cost ratio (public value per £1)")

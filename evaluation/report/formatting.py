@@ -66,6 +66,8 @@ def signed(x: float, dp: int = 0) -> str:
 
 
 _LONG_WORD = re.compile(r"\S{28,}")
+#: a hyphen standing for a minus sign: before a digit, a point or £, not inside a word or a range
+_MINUS = re.compile(r"(?<![\w.)])-(?=[£\d.])")
 
 
 def is_numeric_text(text: str) -> bool:
@@ -168,8 +170,8 @@ def table_html(
         for j, v in enumerate(row):
             if j == 0 and row_header:
                 cells.append(f'<th scope="row">{e(v)}</th>')
-            else:
-                cells.append(f"<td{num(j, i)}>{e(v)}</td>")
+            else:  # a number column prints its minus signs as true minus signs (−0.10, not -0.10)
+                cells.append(f"<td{num(j, i)}>{e(_MINUS.sub('−', v) if numeric[j] else v)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     extra = [e(n) for n in notes]

@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -292,6 +293,15 @@ class ReportSession:
             phases=self.phases,
         )
 
+    def reword(self, text: str) -> str:
+        """A chart's text in the programme's words. A label wrapped over lines is reworded whole (a phrase such as
+        "programme suite" may be split by the wrap) and wrapped again to its widest line."""
+        if "\n" not in text:
+            return self.words.apply(text)
+        whole = " ".join(text.split())
+        new = self.words.apply(whole)
+        return text if new == whole else textwrap.fill(new, max(len(line) for line in text.splitlines()))
+
     def figure(self, fig_and_alt: tuple[Any, str], caption: str) -> None:
         """Show a chart as vector graphics (SVG) with its alt text and a numbered caption."""
         fig, alt = fig_and_alt
@@ -302,11 +312,11 @@ class ReportSession:
         from matplotlib.ticker import FixedFormatter
 
         for text in fig.findobj(Text):
-            text.set_text(self.words.apply(text.get_text()))
+            text.set_text(self.reword(text.get_text()))
         for axis in (a for ax in fig.axes for a in (ax.xaxis, ax.yaxis)):
             fmt = axis.get_major_formatter()
             if isinstance(fmt, FixedFormatter):
-                fmt.seq = [self.words.apply(str(label)) for label in fmt.seq]
+                fmt.seq = [self.reword(str(label)) for label in fmt.seq]
         # vector graphics in an <img> (so it keeps its alt text): sharp on screen, vector in the PDF; the caption in the
         # same <figure>, which is never split across pages (a caption once sat alone at the top of the next page)
         data = base64.b64encode(svg_bytes(fig)).decode("ascii")

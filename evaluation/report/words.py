@@ -96,8 +96,8 @@ class Vocabulary:
             return word if word.startswith("index") else f"index {word}"
 
         subs: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
-            (r"\bindex arrests\b", indexed(events)),  # not "index index events"
-            (r"\bindex arrest\b", indexed(event)),
+            (r"\bindex\s+arrests\b", indexed(events)),  # not "index index events" (also across a line break)
+            (r"\bindex\s+arrest\b", indexed(event)),
             (r"\b([Aa]) (?:custody )?detention\b", lambda m: f"{_article(event) if m.group(1) == 'a' else _cap(_article(event))} {event}"),
             (r"\bCustody detentions\b", _cap(events)),
             (r"\bcustody detentions\b", events),

@@ -67,7 +67,7 @@ def methods_table(f: Findings, log: DisclosureLog) -> pd.DataFrame:
         (
             "Cohort (target-trial emulation)",
             f"Eligibility is decided at the index date, by one rule for both groups: a custody detention at which the child was aged "
-            f"{p.age_min}-{p.age_max}{areas} and had not yet been approached; each child enters at their first such detention in "
+            f"{p.age_min}–{p.age_max}{areas} and had not yet been approached; each child enters at their first such detention in "
             f"each calendar window of the design. Programme group: children whose first eligible detention between "
             f"{p.start:%-d %B %Y} and {p.end:%-d %B %Y} was at {', '.join(p.suites)} and who were approached there (intention to "
             "treat; a child approached only at a later detention is left out and counted). " + pool,

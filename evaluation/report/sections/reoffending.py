@@ -135,7 +135,7 @@ def risk_table_months(res: ReoffendingResult, key: str, policy: sdc.DisclosurePo
     spacing = max(1, math.ceil(end / 4))
     picked = [0]
     for m in common:
-        if m - picked[-1] >= spacing and end - m >= spacing / 2:
+        if m - picked[-1] >= spacing and end - m >= 0.75 * spacing:
             picked.append(m)
     return picked + [end]
 
