@@ -163,8 +163,18 @@ def test_minus_signs_and_wrapped_phrases_read_right():
     assert "−0.10 (−0.64 to 0.75)" in html and "−110%" in html and "2020-10" in html
     words = Vocabulary("people", "person", MIXED_EVENTS)
     assert words.apply("reoffending from the index\narrest") == "reoffending from the index event"
-    label = ReportSession.reword(SimpleNamespace(words=words), "Children aged 10–79 detained\nat the programme suite")  # type: ignore[arg-type]
+    session = SimpleNamespace(words=words)
+    label = ReportSession.reword(session, "Children aged 10–79 detained\nat the programme suite")  # type: ignore[arg-type]
     assert " ".join(label.split()) == "People aged 10–79 with an index event at the programme site"
+    from matplotlib.figure import Figure
+
+    from evaluation.report.session import reword_figure
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.set_yticks([0, 1], ["Children aged 10–79 detained at the programme suite", "Approached"])  # a funnel's rows
+    reword_figure(fig, lambda t: ReportSession.reword(session, t))  # type: ignore[arg-type]
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "People aged 10–79 with an index event at the programme site"
 
 
 def test_the_report_speaks_of_people_when_adults_are_in_scope():

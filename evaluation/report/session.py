@@ -14,7 +14,7 @@ import textwrap
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pandas as pd
 
@@ -48,6 +48,21 @@ def _display(obj: dict[str, Any]) -> None:
     from IPython.display import display
 
     display(obj, raw=True)
+
+
+def reword_figure(fig: Any, reword: Callable[[str], str]) -> None:
+    """A chart's own words (titles, labels, legends, tick labels) through `reword`: the programme's vocabulary, and
+    text marked verbatim printed as written. Tick labels are drawn afresh from the axis's formatter at each draw,
+    so changed ones are set there."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_text(reword(text.get_text()))
+    for axis in (a for ax in fig.axes for a in (ax.xaxis, ax.yaxis)):
+        labels = [t.get_text() for t in axis.get_ticklabels()]
+        reworded = [reword(label) for label in labels]
+        if reworded != labels:
+            axis.set_ticks(axis.get_ticklocs(), reworded)
 
 
 class ReportSession:
@@ -306,17 +321,7 @@ class ReportSession:
         """Show a chart as vector graphics (SVG) with its alt text and a numbered caption."""
         fig, alt = fig_and_alt
         self._figures += 1
-        # the chart's own words too (titles, labels, legends) in the programme's vocabulary, and text marked verbatim
-        # printed as written; tick labels are drawn afresh from their formatter, so they are changed there
-        from matplotlib.text import Text
-        from matplotlib.ticker import FixedFormatter
-
-        for text in fig.findobj(Text):
-            text.set_text(self.reword(text.get_text()))
-        for axis in (a for ax in fig.axes for a in (ax.xaxis, ax.yaxis)):
-            fmt = axis.get_major_formatter()
-            if isinstance(fmt, FixedFormatter):
-                fmt.seq = [self.reword(str(label)) for label in fmt.seq]
+        reword_figure(fig, self.reword)
         # vector graphics in an <img> (so it keeps its alt text): sharp on screen, vector in the PDF; the caption in the
         # same <figure>, which is never split across pages (a caption once sat alone at the top of the next page)
         data = base64.b64encode(svg_bytes(fig)).decode("ascii")
