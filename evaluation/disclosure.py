@@ -289,7 +289,7 @@ def apply(
         for r, c in zip(*np.nonzero(mask.to_numpy())):
             shown.iat[r, c] = SYMBOL
             cell = (values.index[r], values.columns[c])
-            log.add(table, *cell, "primary: a whole group (every child in it)" if cell in whole_group else reason)
+            log.add(table, *cell, "primary: a whole group (everyone in it)" if cell in whole_group else reason)
     return shown
 
 

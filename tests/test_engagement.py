@@ -160,7 +160,7 @@ def test_equalities_table_hides_a_count_that_is_a_whole_group(eng):
     table = sections.equalities_table(eng, log).set_index("Group")
     assert table.at["Ethnicity: White", "Approached"] == SYMBOL
     assert table.at["Ethnicity: Black", "Intervention arranged"] == SYMBOL
-    assert (log.frame().reason == "primary: a whole group (every child in it)").sum() >= 2
+    assert (log.frame().reason == "primary: a whole group (everyone in it)").sum() >= 2
     assert not log.pub.audit()
 
 
