@@ -120,7 +120,8 @@ def export_pdf(html: str, title: str) -> bytes:
 NOTEBOOKS = {"custody_contacts": NOTEBOOK, "spells": "spells_report.ipynb"}
 
 
-def execute_notebook(params: dict, workdir: Path, progress: bool, notebook: str = NOTEBOOK) -> nbformat.NotebookNode:
+def execute_notebook(params: dict, workdir: Path, notebook: str = NOTEBOOK) -> nbformat.NotebookNode:
+    """Run the report notebook with papermill (no cell progress bar: the stages report their own progress)."""
     import papermill as pm
 
     source = resource_dir("notebooks") / notebook
@@ -131,7 +132,7 @@ def execute_notebook(params: dict, workdir: Path, progress: bool, notebook: str 
             str(executed),
             parameters=params,
             kernel_name="python3",
-            progress_bar=progress,
+            progress_bar=False,
             cwd=str(workdir),
             log_output=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
@@ -254,7 +255,6 @@ def build_report(
                         "data_label": data_label or f"data folder '{data_dir.name}'",
                     },
                     stage,
-                    False,
                     NOTEBOOKS[data.config.programme.design],
                 )
             if progress:
