@@ -61,7 +61,7 @@ bench: $(STAMP)
 ## Re-resolve and pin dependency versions.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/python -m pip install --quiet -e '.[test]'
+	.venv-lock/bin/python -m pip install --quiet -e '.[test,spark]'
 	{ echo "# Pinned runtime and test dependencies (Python 3.11). Regenerate with: make lock"; \
 	  .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^evaluation'; } > requirements.lock
 	rm -rf .venv-lock

@@ -212,11 +212,10 @@ def _window_counts(index: pd.DataFrame, data: EvaluationData, months_from: int, 
     out[f"prior_detentions{suffix}"] = key.row.map(counts).fillna(0).astype(int).to_numpy()
     if data.events is None:
         return out
-    ev = data.events[["person_id", "event_date", "event_type", "detention_id"]]
-    merged = ev.merge(key, on="person_id")
-    in_window = (merged.event_date >= merged.lo) & (merged.event_date < merged.hi)
-    not_index_offence = merged.detention_id.isna() | (merged.detention_id != merged.index_detention_id)
-    kept = merged[in_window & not_index_offence]
+    from .outcomes import count_events
+
+    windows = key.rename(columns={"lo": "start", "hi": "stop"})
+    counts = count_events(windows, data.events)  # in the engine: the events never come into pandas
     for event_type, name in (
         ("offence", "prior_offences"),
         ("victimisation", "prior_victimisations"),
@@ -224,8 +223,7 @@ def _window_counts(index: pd.DataFrame, data: EvaluationData, months_from: int, 
     ):
         if event_type not in data.config.data.event_types_recorded:
             continue  # not in the extract: a column of zeros would say "none" where the truth is "not known"
-        counts = kept[kept.event_type == event_type].groupby("row").size()
-        out[f"{name}{suffix}"] = key.row.map(counts).fillna(0).astype(int).to_numpy()
+        out[f"{name}{suffix}"] = counts[event_type].astype(int).to_numpy()
     return out
 
 

@@ -217,6 +217,14 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class EngineConfig:
+    """Where the events are queried: "duckdb" (in this process) or "spark" (evaluation.engine)."""
+
+    name: str = "duckdb"
+    spark_master: str = "local[2]"
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config. `as_dict()` gives the full config with defaults, as recorded in reports."""
 
@@ -232,6 +240,7 @@ class Config:
     report: ReportConfig
     phases: tuple[PhaseConfig, ...] = ()
     spells: SpellsConfig = field(default_factory=SpellsConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
     source: str = "<dict>"
     sha256: str | None = None
     _resolved: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -510,6 +519,10 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", sha256: str
         spells=SpellsConfig(
             window_months=resolved.get("spells", {}).get("window_months", 12),
             offence_types=tuple(resolved.get("spells", {}).get("offence_types", ["offence"])),
+        ),
+        engine=EngineConfig(
+            name=resolved.get("engine", {}).get("name", "duckdb"),
+            spark_master=resolved.get("engine", {}).get("spark_master", "local[2]"),
         ),
         report=ReportConfig(
             title=r.get("title") or f"{p['name']}: evaluation report",

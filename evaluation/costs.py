@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ._resources import package_path
+from .engine import join_events
 from .estimate import Estimate
 from .outcomes import OUTCOMES, OutcomesResult
 from .stats import Z95
@@ -280,17 +281,31 @@ def counterfactual_mix(outcomes: OutcomesResult, data, window: int) -> dict[str,
     assert outcomes.sample is not None  # compare_before_after() always keeps the matched units
     weights = outcomes.sample[outcomes.sample.treated == 0].set_index("unit_id").weight
     after = w[(w.window_months == window) & (w.period == "after") & w.unit_id.isin(weights.index)]
-    ev = data.events[data.events.event_type.isin(["offence", "victimisation"])]
-    j = after.merge(ev, on="person_id")
-    keep = (j.event_date >= j.start) & (j.event_date < j.stop) & (j.detention_id.isna() | (j.detention_id != j.index_detention_id))
-    j = j[keep].assign(w=lambda f: f.unit_id.map(weights))
-    j["share"] = j.event_id.map(crime_shares(ev)) if "event_id" in j else 1.0
+    # in the engine: each crime's share is taken over all its records, and only the comparison units' events in
+    # their after-windows come back
+    j = join_events(
+        after[["unit_id", "person_id", "start", "stop", "index_detention_id"]],
+        data.events,
+        "e.event_date >= f.start AND e.event_date < f.stop "
+        "AND (e.detention_id IS NULL OR e.detention_id IS DISTINCT FROM f.index_detention_id)",
+        ("event_type", "offence_group", "share"),
+        relation=CRIME_SHARES_SQL,
+    )
+    j = j.assign(w=lambda f: f.unit_id.map(weights))
     out = {}
     for et in ("offence", "victimisation"):
         x = j[j.event_type == et]
         s = (x.w * x.share).groupby(x.offence_group).sum()
         out[et] = s / x.w.sum() if x.w.sum() else s
     return out
+
+
+#: The offences and victimisations, each with its share of its crime (see `crime_shares`), in the engine.
+CRIME_SHARES_SQL = (
+    "SELECT *, CASE WHEN crime_ref IS NULL THEN CAST(1 AS DOUBLE) "
+    "ELSE CAST(1 AS DOUBLE) / CAST(count(*) OVER (PARTITION BY crime_ref) AS DOUBLE) END AS share "
+    "FROM events WHERE event_type IN ('offence', 'victimisation')"
+)
 
 
 def crime_shares(events: pd.DataFrame) -> pd.Series:
@@ -947,8 +962,7 @@ def _valuation_notes(data, valued: dict[str, Valued], cc) -> list[str]:
         notes.append(
             "Offences in the 'other' group have no specific unit cost and are valued at the GMCA average across all crime: a proxy."
         )
-    ev = data.events
-    if "crime_ref" in ev and ev.crime_ref.notna().any():
+    if data.events.has_values("crime_ref"):
         notes.append(
             "Records sharing a crime reference (co-suspects, a suspect who is also recorded as the victim, two cohort children "
             "in one crime) each carry an equal share of the crime's cost, so each crime is valued once."

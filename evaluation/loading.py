@@ -16,6 +16,8 @@ import pandas as pd
 
 from . import progress
 from .config import CONFIG_FILENAME, Config, SourceConfig, load_config, report_metadata_warnings
+from .engine import EventTable
+from .engine_read import EngineRead, TooBroken, part_rows
 from .problems import Problem, ValidationError
 from .readers import ReadFailure, read_table
 from .schema import FILE_FORMATS, REQUIRED_BY_DESIGN, REQUIRED_TABLES, TABLES, table_schema
@@ -46,13 +48,14 @@ class InputFile:
 
 @dataclass
 class EvaluationData:
-    """Validated inputs: one typed DataFrame per table (None for an optional table not supplied)."""
+    """Validated inputs: one typed DataFrame per table (None for an optional table not supplied), except the
+    events, which the engine holds (`EventTable`: a DataFrame given here is handed to it)."""
 
     config: Config
     folder: Path
     custody_detentions: pd.DataFrame
     programme_contacts: pd.DataFrame
-    events: pd.DataFrame | None = None
+    events: EventTable | None = None
     costs: pd.DataFrame | None = None
     unit_costs: pd.DataFrame | None = None
     spells: pd.DataFrame | None = None
@@ -61,7 +64,31 @@ class EvaluationData:
     files: dict[str, InputFile] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.events, pd.DataFrame):
+            self.events = EventTable.from_frame(self.events)
+        if self.events is not None:
+            self.events.on(self.config.engine.name, self.config.engine.spark_master)
+
+    def supplied(self, name: str) -> bool:
+        """Whether table `name` was read (an optional table may be absent)."""
+        return getattr(self, name) is not None
+
+    def missing_values(self, name: str) -> tuple[int, dict[str, int]]:
+        """Rows of table `name`, and the empty cells of each of its columns (counted in the engine for the events)."""
+        if name == "events" and self.events is not None:
+            cols = [c for c in self.events.columns]
+            got = self.events.query(
+                "SELECT count(*) AS n, " + ", ".join(f'count(*) - count("{c}") AS "{c}"' for c in cols) + " FROM events"
+            )
+            return int(got.n.iloc[0]), {c: int(got[c].iloc[0]) for c in cols}
+        frame = getattr(self, name)
+        return len(frame), {str(c): int(frame[c].isna().sum()) for c in frame.columns}
+
     def table(self, name: str) -> pd.DataFrame | None:
+        """A table as a DataFrame (the events too: for small data and tests, not for a whole extract)."""
+        if name == "events":
+            return self.events.to_pandas() if self.events is not None else None
         return getattr(self, name)
 
     def summary(self) -> pd.DataFrame:
@@ -78,7 +105,22 @@ class EvaluationData:
         }
         rows = []
         for name in TABLES:
-            frame = self.table(name)
+            if name == "events" and self.events is not None and name in self.files:
+                lo, hi = self.events.date_range()
+                f = self.files[name]
+                rows.append(
+                    {
+                        "table": name,
+                        "file": f.name,
+                        "format": f.format,
+                        "rows": len(self.events),
+                        "people": self.events.people(),
+                        "from": lo.strftime("%Y-%m-%d") if lo is not None else "",
+                        "to": hi.strftime("%Y-%m-%d") if hi is not None else "",
+                    }
+                )
+                continue
+            frame = getattr(self, name)
             if frame is None or name not in self.files:
                 rows.append({"table": name, "file": "(not supplied)", "format": "", "rows": 0, "people": None, "from": "", "to": ""})
                 continue
@@ -243,6 +285,36 @@ def _source_files(folder: Path, config: Config) -> tuple[list[tuple[SourceConfig
     return out, problems
 
 
+def _read_in_engine(
+    name: str,
+    reads: list[tuple[Path, SourceConfig | None]],
+    schema,
+    config: Config,
+    checked: dict[str, CheckedTable],
+    problems: list[Problem],
+) -> tuple[EngineRead, list[CheckedTable]] | None:
+    """Read and check a table inside the engine (evaluation.engine_read): its files' explained rows, or None when
+    the table is read by the pandas path (not the events, or a file the engine's fast path does not take)."""
+    if name != "events":
+        return None
+    expected = [[*schema.field_names, *config.data.columns.get(name, {}), *(s.columns if s else {})] for _, s in reads]
+    label = ", ".join(p.name for p, _ in reads)
+    with progress.stage(f"reading {label} into the engine"):
+        engine = EngineRead.open(name, reads, schema, config, expected)
+    if engine is None:
+        return None
+    rows = sum(r for *_, r in part_rows(engine))
+    with progress.stage(f"checking {name} ({rows:,} rows) in the engine"):
+        detentions = checked["custody_detentions"].frame if "custody_detentions" in checked else None
+        engine.screen(detentions)
+        try:
+            return engine, engine.explain()
+        except TooBroken as exc:
+            engine.close()
+            problems.append(exc.problem)
+            return engine, []
+
+
 def load(folder: str | Path, config: Config | str | Path | None = None) -> EvaluationData:
     """Read and validate every table in `folder` against the contract.
 
@@ -267,11 +339,17 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
         reads.setdefault(src.table, []).extend((p, src) for p in matched)
     checked: dict[str, CheckedTable] = {}
     files: dict[str, InputFile] = {}
+    in_engine: dict[str, EngineRead] = {}
     for name in [t for t in TABLES if t in reads]:
         schema = table_schema(name)
         parts: list[CheckedTable] = []
         inputs: list[InputFile] = []
-        for path, source in reads[name]:
+        engine_read = _read_in_engine(name, reads[name], schema, config, checked, problems)
+        if engine_read is not None:
+            engine, parts = engine_read
+            in_engine[name] = engine
+            inputs = [InputFile(name, path, fmt, digest, rows) for path, fmt, digest, rows in part_rows(engine)]
+        for path, source in [] if engine_read is not None else reads[name]:
             # the header may use the extract's own names: the mappings say which, before any header check
             expected = [*schema.field_names, *config.data.columns.get(name, {}), *(source.columns if source else {})]
             try:
@@ -295,6 +373,8 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
         if not parts:
             continue
         checked[name] = stack(parts, schema)
+        if name in in_engine:
+            in_engine[name].whole_table_facts(checked[name])
         files[name] = (
             inputs[0]
             if len(inputs) == 1
@@ -313,16 +393,27 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
         problems.extend(t.problems)
     problems.extend(report_metadata_warnings(config))
     if any(p.severity == "error" for p in problems):
+        for engine in in_engine.values():
+            engine.close()
         raise ValidationError(problems)
     # rows a rule found repeated (warned about) are counted once; the input files are untouched
-    frames = {name: t.frame if t.repeats is None else t.frame[~t.repeats].reset_index(drop=True) for name, t in checked.items()}
+    frames = {
+        name: t.frame if t.repeats is None else t.frame[~t.repeats].reset_index(drop=True)
+        for name, t in checked.items()
+        if name not in in_engine
+    }
+    if "events" in in_engine:
+        with progress.stage("writing the checked events for the engine"):
+            events: EventTable | None = in_engine["events"].finish(checked["events"])
+    else:
+        events = EventTable.from_frame(frames["events"]) if "events" in frames else None
     return EvaluationData(
         config=config,
         folder=folder,
         # a spell design needs no custody detentions or contact log: they are then empty tables of the contract's columns
         custody_detentions=frames["custody_detentions"] if "custody_detentions" in frames else empty_table("custody_detentions"),
         programme_contacts=frames["programme_contacts"] if "programme_contacts" in frames else empty_table("programme_contacts"),
-        events=frames.get("events"),
+        events=events,
         costs=frames.get("costs"),
         unit_costs=frames.get("unit_costs"),
         spells=frames.get("spells"),

@@ -41,7 +41,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,9 @@ from .estimate import Estimate
 from .matching import CohortMatch, MatchingError, match_comparison
 from .sensitivity import HiddenBias, e_value, e_value_ci, gamma_if_significant, matched_set_differences
 from .stats import Fit, linear_fit, nb2_alpha, poisson_fit
+
+if TYPE_CHECKING:
+    from .engine import EventTable
 
 OUTCOMES: dict[str, tuple[str, str]] = {
     "offending": ("offence", "Offences (as suspect or accused)"),
@@ -186,16 +189,19 @@ FROM windows AS w
 LEFT JOIN {events} AS e
   ON e.person_id = w.person_id
  AND e.event_date >= w.start AND e.event_date < w.stop
- AND (e.detention_id IS NULL OR e.detention_id <> w.index_detention_id)
+ AND (e.detention_id IS NULL OR e.detention_id IS DISTINCT FROM w.index_detention_id)
 GROUP BY w.row_id
 ORDER BY w.row_id
 """
 
 
-def count_events(windows: pd.DataFrame, events: pd.DataFrame | str | Path) -> pd.DataFrame:
-    """Events of each type per window row, counted in DuckDB. `events` may be the validated events
-    table or the path of a Parquet file (read by DuckDB directly, so it need not fit in pandas)."""
+def count_events(windows: pd.DataFrame, events: "EventTable | pd.DataFrame | str | Path") -> pd.DataFrame:
+    """Events of each type per window row [start, stop), leaving out the window's own index offence, counted in
+    DuckDB. `events` is the engine's events table, a DataFrame of events, or the path of a Parquet file (read by
+    DuckDB directly, so it need not fit in pandas)."""
     import duckdb
+
+    from .engine import EventTable
 
     con = duckdb.connect()
     try:
@@ -204,10 +210,9 @@ def count_events(windows: pd.DataFrame, events: pd.DataFrame | str | Path) -> pd
         w["start"] = pd.to_datetime(w.start).dt.date
         w["stop"] = pd.to_datetime(w.stop).dt.date
         con.register("windows", w)
-        if isinstance(events, (str, Path)):
-            source = (
-                f"(SELECT person_id, CAST(event_date AS DATE) AS event_date, event_type, detention_id FROM read_parquet('{Path(events)}'))"
-            )
+        if isinstance(events, (str, Path, EventTable)):
+            relation = events.relation() if isinstance(events, EventTable) else f"read_parquet('{Path(events)}')"
+            source = f"(SELECT person_id, CAST(event_date AS DATE) AS event_date, event_type, detention_id FROM {relation})"
         else:
             ev = events[["person_id", "event_date", "event_type", "detention_id"]].copy()
             ev["event_date"] = pd.to_datetime(ev.event_date).dt.date
@@ -627,7 +632,8 @@ def events_start_date(data) -> dt.date:
     configured = getattr(data.config.data, "events_start", None)
     if configured:
         return configured
-    return data.events.event_date.min().date()
+    first = data.events.date_range("event_date")[0]
+    return first.date() if first is not None else data.config.data.extract_date
 
 
 def _windows_and_counts(

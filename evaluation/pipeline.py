@@ -61,7 +61,7 @@ class Evaluation:
 
     def _stage(self, name: str, compute: Callable[[], Any], needs: Iterable[str] = (), tables: Mapping[str, str] | None = None) -> Any:
         for table, holds in (tables or {}).items():
-            if self.data.table(table) is None:
+            if not self.data.supplied(table):
                 self.unavailable[name] = f"it needs the {table} table ({holds}), which was not supplied"
                 return None
         for need in needs:

@@ -56,6 +56,7 @@ from scipy import optimize, stats
 
 from . import censoring
 from ._resources import package_path
+from .engine import join_events
 from .estimate import Estimate
 from .matching import CohortMatch, matching_weights
 from .sensitivity import HiddenBias, e_value, e_value_ci, gamma_if_significant, matched_set_differences
@@ -98,6 +99,10 @@ def _units(children: pd.DataFrame) -> pd.DataFrame:
     censor = pd.to_datetime(children.censor_date).to_numpy() if "censor_date" in children else np.full(len(out), np.datetime64("NaT", "ns"))
     out["censor_stop"] = pd.to_datetime(censor) + pd.Timedelta(days=1)
     return out
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _factor_at(events: pd.DataFrame, unit_marks: pd.DataFrame | None) -> np.ndarray:
@@ -143,9 +148,17 @@ def proven_reoffending_by_child(
     end = _add_months(u.idx, follow_up_months) + pd.Timedelta(days=1)  # exclusive
     deadline = _add_months(u.idx, follow_up_months + waiting_months)
     counted = MOJ_PROVEN_OUTCOMES + (DIVERSION_OUTCOMES if include_diversion else ())
-    ev = data.events[data.events.event_type == "offence"][["person_id", "event_date", "proven_outcome", "proven_date", "detention_id"]]
     frame = u.assign(start=start, end=end, deadline=deadline)
-    j = frame.merge(ev, on="person_id")
+    # in the engine: only each unit's offences in its follow-up with a counted outcome come back (the filters below
+    # keep only those, so the result is the same as joining every offence)
+    j = join_events(
+        frame,
+        data.events,
+        f"e.event_type = 'offence' AND e.proven_outcome IN ({_sql_list(counted)}) AND e.event_date >= f.start "
+        'AND e.event_date < f."end" AND (e.detention_id IS NULL OR e.detention_id IS DISTINCT FROM f.index_detention_id) '
+        "AND (f.censor_stop IS NULL OR e.event_date < f.censor_stop)",
+        ("event_date", "proven_outcome", "proven_date", "detention_id"),
+    )
     not_index = j.detention_id.isna() | (j.detention_id != j.index_detention_id)
     observed = j.censor_stop.isna() | (j.event_date < j.censor_stop)
     in_fu = (j.event_date >= j.start) & (j.event_date < j.end) & not_index & observed
@@ -212,9 +225,13 @@ def first_disposal_index(data, children: pd.DataFrame) -> pd.DataFrame:
     dated on or after the index day, for an offence committed on or before it. Units without one are
     dropped. Returns `children`'s columns with index_date replaced and `arrest_date` kept."""
     u = _units(children)
-    ev = data.events[(data.events.event_type == "offence") & data.events.proven_outcome.isin(MOJ_PROVEN_OUTCOMES)]
-    j = u.merge(ev[["person_id", "event_date", "proven_date"]], on="person_id")
-    j = j[(j.event_date <= j.idx) & (j.proven_date >= j.idx)]
+    j = join_events(
+        u[["unit_id", "person_id", "idx"]],
+        data.events,
+        f"e.event_type = 'offence' AND e.proven_outcome IN ({_sql_list(MOJ_PROVEN_OUTCOMES)}) AND e.event_date <= f.idx "
+        "AND e.proven_date >= f.idx",
+        ("event_date", "proven_date"),
+    )
     first = j.groupby("unit_id").proven_date.min()
     key = children.unit_id if "unit_id" in children else children.person_id
     keep = key.isin(first.index).to_numpy()

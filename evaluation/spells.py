@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .engine import join_events
 from .estimate import Estimate
 from .stats import poisson_fit
 
@@ -75,7 +76,7 @@ def spell_windows(data) -> pd.DataFrame:
     first = (
         pd.Timestamp(cfg.data.events_start)
         if cfg.data.events_start
-        else (data.events.event_date.min() if data.events is not None else extract)
+        else (data.events.date_range()[0] or extract if data.events is not None else extract)
     )
     w = pd.DateOffset(months=cfg.spells.window_months)
     rows = []
@@ -95,8 +96,17 @@ def spell_windows(data) -> pd.DataFrame:
     win["days"] = np.maximum((win.end - win.start).dt.days + 1, 0)
     win["days_in_custody"] = _custody_days(data.custody_spells, win.person_id.to_numpy(), win.start.tolist(), win.end.tolist(), extract)
     win["days_at_liberty"] = np.maximum(win.days - win.days_in_custody, 0)
-    ev = data.events
-    offences = ev[ev.event_type.isin(cfg.spells.offence_types)][["person_id", "event_date", "offence_group"]] if ev is not None else None
+    # in the engine: only the offences of the spells' people come back
+    offences = (
+        join_events(
+            pd.DataFrame({"person_id": pd.unique(spells.person_id)}),
+            data.events,
+            "e.event_type IN (" + ", ".join("'" + t.replace("'", "''") + "'" for t in cfg.spells.offence_types) + ")",
+            ("event_date", "offence_group"),
+        )
+        if data.events is not None
+        else None
+    )
     counts = np.zeros(len(win), dtype=int)
     by_group: list[dict[str, int]] = [{} for _ in range(len(win))]
     if offences is not None and len(offences):

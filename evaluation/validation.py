@@ -40,6 +40,20 @@ class CheckedTable:
     written: pd.DataFrame | None = None  # each contract column's values as written in the file (problems quote these)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> contract column -> the file's own name
     repeats: np.ndarray | None = None  # rows a rule found to repeat an earlier row (warned about; left out of the analysis)
+    # when `frame` holds only the rows the engine found worth explaining: the whole table's size and the distinct
+    # values of the columns a rule reads as a whole
+    rows_in_table: int | None = None
+    values_in_table: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def distinct(self, column: str) -> frozenset[str]:
+        """The distinct values of `column` in the whole table."""
+        if column in self.values_in_table:
+            return self.values_in_table[column]
+        return frozenset(self.frame[column].dropna())
+
+    @property
+    def table_rows(self) -> int:
+        return len(self.frame) if self.rows_in_table is None else self.rows_in_table
 
     def problems_at(self, mask, column: str | None, message, rule: str, values=None, severity="error") -> None:
         """Add one problem for every row where `mask` is true. `message` may be a callable of the row position."""
@@ -196,10 +210,13 @@ def _check_field(t: CheckedTable, text: pd.Series, f: FieldSpec, cfg: Config) ->
     return typed
 
 
-def check_table(raw: RawTable, schema: TableSchema, cfg: Config, source: SourceConfig | None = None) -> CheckedTable:
+def check_table(
+    raw: RawTable, schema: TableSchema, cfg: Config, source: SourceConfig | None = None, counts: Mapping[str, pd.Series] | None = None
+) -> CheckedTable:
     """Column and field checks of one table (or one of its files, read as `source` says); returns typed values and
     the problems found. A source's column and value mappings add to [data.columns] and [data.values]; its date
-    formats replace [data]'s for this file."""
+    formats replace [data]'s for this file. `counts` (contract column -> value counts of the whole file) are given
+    when `raw` holds only some of the file's rows."""
     if source is not None and (source.date_format or source.datetime_format):
         cfg = replace(
             cfg,
@@ -258,7 +275,7 @@ def check_table(raw: RawTable, schema: TableSchema, cfg: Config, source: SourceC
             t.written[f.name] = text
             mapping = value_maps.get(f.name)
             if mapping:
-                text = _map_codes(t, text, f.name, mapping, f"[data.values.{schema.name}.{f.name}]")
+                text = _map_codes(t, text, f.name, mapping, f"[data.values.{schema.name}.{f.name}]", (counts or {}).get(f.name))
             t.frame[f.name] = _check_field(t, text, f, cfg).to_numpy()
         else:
             t.frame[f.name] = _empty_typed(f, len(frame))
@@ -301,12 +318,11 @@ def _folding_warning(t: CheckedTable, column: str, folds: dict[str, str], counts
     )
 
 
-def _map_codes(t: CheckedTable, text: pd.Series, column: str, mapping: Mapping[str, str], where: str) -> pd.Series:
-    """Local codes replaced by the contract's values. A code written in another case or spacing than in the config
-    (GREEN, 'Green ', 'Plan  agreed') still maps, and a warning lists each such code."""
+def code_map(counts: pd.Series, mapping: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """For the distinct values of a column (`counts`: value -> rows), the contract value each local code maps to,
+    and the codes matched only ignoring case and spacing (value -> the config's code)."""
     exact = {k.strip(): v.strip() for k, v in mapping.items()}
     folded = {_fold(k): (k.strip(), v.strip()) for k, v in mapping.items()}
-    counts = text.value_counts()
     out_map, folds = {}, {}
     for value in counts.index:
         if value in exact:
@@ -315,6 +331,17 @@ def _map_codes(t: CheckedTable, text: pd.Series, column: str, mapping: Mapping[s
             key, to = folded[_fold(value)]
             out_map[value] = to
             folds[value] = key
+    return out_map, folds
+
+
+def _map_codes(
+    t: CheckedTable, text: pd.Series, column: str, mapping: Mapping[str, str], where: str, counts: pd.Series | None = None
+) -> pd.Series:
+    """Local codes replaced by the contract's values. A code written in another case or spacing than in the config
+    (GREEN, 'Green ', 'Plan  agreed') still maps, and a warning lists each such code. `counts` are the column's
+    value counts when `text` holds only some of its rows (the engine's rows to explain)."""
+    counts = text.value_counts() if counts is None else counts
+    out_map, folds = code_map(counts, mapping)
     if folds:
         _folding_warning(t, column, folds, counts, f"to the codes in {where}")
     used = {_fold(v) for v in out_map}
@@ -526,8 +553,9 @@ def _event_type_recorded(tables: Tables, cfg: Config) -> None:
         "event_type_recorded",
         s,
     )
+    present = t.distinct("event_type")
     for kind in recorded:
-        if len(s) and not (s == kind).any():
+        if t.table_rows and kind not in present:
             t.problems.append(
                 Problem(
                     file=t.file,

@@ -94,7 +94,7 @@ def test_comparison_pool_is_several_times_the_cohort(demo_dir):
 
 def test_every_child_has_histories_with_proven_outcomes(demo_dir):
     data = evaluation.load(demo_dir)
-    ev = data.events
+    ev = data.table("events")
     assert set(ev.event_type) == {"offence", "victimisation", "missing_episode"}
     treated = set(data.programme_contacts.person_id)
     before = ev[ev.person_id.isin(treated) & (ev.event_date < pd.Timestamp("2020-10-19"))]

@@ -90,7 +90,7 @@ def test_example_outputs_hold_no_identifier_from_its_inputs(example):
 
     folder, data, out = example
     loaded = evaluation.load(data)  # read through the config's column mappings: each extract names them its own way
-    frames = [loaded.custody_detentions, loaded.programme_contacts, loaded.events, loaded.spells, loaded.referrals]
+    frames = [loaded.custody_detentions, loaded.programme_contacts, loaded.table("events"), loaded.spells, loaded.referrals]
     ids = {str(v) for f in frames if f is not None for c in ID_COLUMNS if c in f for v in f[c].dropna()}
     assert ids and identifier_hits(published_texts(out), ids) == []
 

@@ -68,14 +68,16 @@ def test_duckdb_counts_equal_the_pandas_reference(demo_dir, tmp_path):
     cm = match_comparison(build_cohort(data), data.config)
     win = person_windows(outcomes.matched_sample(cm), [3, 6, 12], data.config.data.extract_date, outcomes.events_start_date(data))
     duck = count_events(win, data.events)
-    pd.testing.assert_frame_equal(duck, count_events_pandas(win, data.events))
+    pd.testing.assert_frame_equal(duck, count_events_pandas(win, data.table("events")))
+    pd.testing.assert_frame_equal(count_events(win, data.table("events")), duck)  # a DataFrame, registered
     assert duck.to_numpy().sum() > 1000
     # from a Parquet file, read by DuckDB directly
     import duckdb
 
     path = tmp_path / "events.parquet"
     con = duckdb.connect()
-    con.register("ev", data.events.assign(event_date=data.events.event_date.dt.date))
+    frame = data.table("events")
+    con.register("ev", frame.assign(event_date=frame.event_date.dt.date))
     con.execute(f"COPY ev TO '{path}' (FORMAT PARQUET)")
     con.close()
     pd.testing.assert_frame_equal(count_events(win, path), duck)

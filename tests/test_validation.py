@@ -716,7 +716,8 @@ total_rows = "skip"
     data = evaluation.load(folder)
     assert "Barnét" in set(data.custody_detentions.residence_area)
     assert set(data.custody_detentions.sex) <= {"male", "female", "other", "unknown"}
-    assert (data.events.event_type == "missing_episode").sum() == len(missing) and len(data.events) == len(ev)
+    events = data.table("events")
+    assert (events.event_type == "missing_episode").sum() == len(missing) and len(events) == len(ev)
     assert len(data.costs) == len(costs)
     rules = {w.rule for w in data.warnings}
     assert {"encoding_detected", "csv_separator", "values_folded", "total_row"} <= rules

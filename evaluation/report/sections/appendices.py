@@ -261,16 +261,15 @@ def missingness_table(data: EvaluationData, log: DisclosureLog, links: Mapping[s
     rows = []
     pub = log.pub
     for name in TABLES:
-        frame = data.table(name)
-        if frame is None or name not in data.files:
+        if not data.supplied(name) or name not in data.files:
             continue
         schema = table_schema(name)
-        n = len(frame)
+        n, empty = data.missing_values(name)
         records = input_count(log, name, "rows", n, "data_quality_missing", name)
         for fld in schema.fields:
-            if fld.name not in frame.columns or fld.required or fld.default is not None or fld.name == "age_at_arrival":
+            if fld.name not in empty or fld.required or fld.default is not None or fld.name == "age_at_arrival":
                 continue  # never missing: required, filled with a default, or (an age) computed from the date of birth
-            missing = int(frame[fld.name].isna().sum())
+            missing = empty[fld.name]
             q_missing, q_present = f"input[{name}.{fld.name}]:missing", f"input[{name}.{fld.name}]:present"
             pub.count(q_present, n - missing, "data_quality_missing", f"{name}.{fld.name}", "present", "implicit")
             pub.relation(f"input[{name}]:rows", [q_missing, q_present], "data_quality_missing")
@@ -299,7 +298,7 @@ def validation_table(data: EvaluationData, log: DisclosureLog) -> pd.DataFrame:
     rules = pd.Series([w.rule for w in data.warnings], dtype=object)
     rows = []
     for name in TABLES:
-        if data.table(name) is None or name not in data.files:  # not supplied (or not needed by the design)
+        if not data.supplied(name) or name not in data.files:  # not supplied (or not needed by the design)
             rows.append(
                 {
                     "Table": name,
