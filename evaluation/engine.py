@@ -74,6 +74,7 @@ class EventTable:
         self.rows = int(rows)
         self._work = work  # keeps the temporary folder alive as long as the table
         self.columns = columns or tuple(EVENT_COLUMNS)
+        self.manifest: Path | None = None  # what `evaluation report` hands the notebook's kernel (engine_read.HANDOFF)
         self.engine = "duckdb"  # where query() runs: "duckdb" or "spark" ([engine] in the config)
         self.spark_master = "local[2]"
 

@@ -15,7 +15,10 @@ total rows, a header further down) is read by the pandas path, which has the mes
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,8 @@ _WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 #: pandas' datetime64[ns] range: a date outside it cannot be typed by the pandas path, so the engine marks it.
 _YEARS = (1678, 2261)
 _DIRECTIVES = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}", "%S": r"\d{2}"}
+#: Row numbers of one file stay below this: a row's place in the table is part * stride + row.
+_PART_STRIDE = 1 << 40
 #: How many marked rows are explained at most; beyond this the table is too broken to list row by row.
 MAX_EXPLAINED = 500_000
 
@@ -159,8 +164,9 @@ def _csv_part(con: Any, k: int, path: Path, source: SourceConfig | None, cfg: Co
     if records == 0 or records + 1 != lines:
         con.execute(f"DROP TABLE raw_{k}")
         return None  # blank lines or records over several lines: the pandas path numbers those rows
-    cells = [f"lower(c{i})" for i in range(len(header))]
-    totals = " OR ".join(f"{c} IN ({', '.join(_lit(w) for w in sorted(TOTAL_WORDS))})" for c in cells)
+    words = ", ".join(_lit(w) for w in sorted(TOTAL_WORDS))
+    shortest, longest = min(map(len, TOTAL_WORDS)), max(map(len, TOTAL_WORDS))
+    totals = " OR ".join(f"(length(c{i}) BETWEEN {shortest} AND {longest} AND lower(c{i}) IN ({words}))" for i in range(len(header)))
     if con.execute(f"SELECT count(*) FROM raw_{k} WHERE {totals}").fetchone()[0]:
         con.execute(f"DROP TABLE raw_{k}")
         return None  # total rows: the pandas path reports or skips them
@@ -211,6 +217,7 @@ class EngineRead:
         self.name, self.schema, self.cfg, self.parts, self.con, self.work = name, schema, cfg, parts, con, work
         self._keys: pd.DataFrame | None = None  # (part, row) of the explained rows, in the stacked table's order
         self.marked = 0  # rows explained by pandas
+        self.key: str | None = None  # what the checked table depends on (see `handoff_key`)
 
     # -- opening ---------------------------------------------------------------------------------------------
 
@@ -222,7 +229,7 @@ class EngineRead:
         if name != "events" or not reads or any(f.type not in ("string", "date") for f in schema.fields):
             return None
         work = WorkFolder()
-        con = connect(work, str(work.file("read.duckdb")))
+        con = connect(work)  # in memory, spilling to the work folder beyond the memory limit
         parts: list[_Part] = []
         for k, (path, source) in enumerate(reads):
             fmt = path.suffix.lower().lstrip(".")
@@ -357,16 +364,16 @@ class EngineRead:
             marks.append("(detention_id IS NOT NULL AND (d_person IS NULL OR d_person <> person_id))")
         columns = ", ".join(["part", "row", *(_q(f.name) for f in self.schema.fields)])
         con.execute(
-            f"CREATE TABLE screened AS SELECT {columns}, coalesce({' OR '.join(marks)}, false) AS marked FROM typed {' '.join(joins)}"
+            f"CREATE VIEW screened AS SELECT {columns}, coalesce({' OR '.join(marks)}, false) AS marked FROM typed {' '.join(joins)}"
         )
-        con.execute("DROP TABLE typed")
 
     # -- explaining ----------------------------------------------------------------------------------------------
 
     def explain(self) -> list[CheckedTable]:
         """Each file's marked rows, checked by `check_table` with the file's whole-column counts."""
         con = self.con
-        marked = self.marked = con.execute("SELECT count(*) FROM screened WHERE marked").fetchone()[0]
+        con.execute("CREATE TEMP TABLE marked_rows AS SELECT part, row FROM screened WHERE marked")
+        marked = self.marked = con.execute("SELECT count(*) FROM marked_rows").fetchone()[0]
         if marked > MAX_EXPLAINED:
             raise TooBroken(self, marked)
         out, keys = [], []
@@ -374,7 +381,7 @@ class EngineRead:
             cols = ", ".join(f"r.c{i}" for i in range(len(part.header)))
             got = con.execute(
                 f"SELECT r.rowid + {part.first_row} AS row, {cols} FROM raw_{k} r SEMI JOIN "
-                f"(SELECT row FROM screened WHERE part = {k} AND marked) s ON s.row = r.rowid + {part.first_row} ORDER BY 1"
+                f"(SELECT row FROM marked_rows WHERE part = {k}) s ON s.row = r.rowid + {part.first_row} ORDER BY 1"
             ).df()
             frame = got.drop(columns="row")
             frame.columns = part.header
@@ -424,20 +431,63 @@ class EngineRead:
         con.register("explained_in", explained[["part", "row", *cols]].reset_index(drop=True))
         casts = ", ".join(f"CAST({_q(c)} AS {EVENT_COLUMNS[c]}) AS {_q(c)}" for c in cols)
         path = self.work.file("events.parquet")
+        # _order keeps the files' row order (file, then row) without sorting the table
         con.execute(
-            f"COPY (SELECT {', '.join(_q(c) for c in cols)}, row_number() OVER (ORDER BY part, row) - 1 AS _order FROM ("
+            f"COPY (SELECT {', '.join(_q(c) for c in cols)}, CAST(part AS BIGINT) * {_PART_STRIDE} + row AS _order FROM ("
             f"SELECT part, row, {casts} FROM screened WHERE NOT marked "
             f"UNION ALL SELECT part, row, {casts} FROM explained_in)) TO '{_sql_path(path)}' (FORMAT parquet)"
         )
         rows = con.execute(f"SELECT count(*) FROM read_parquet('{_sql_path(path)}')").fetchone()[0]
         self.close()
-        return EventTable(path, rows, self.work)
+        events = EventTable(path, rows, self.work)
+        if self.key is not None:
+            manifest = {
+                "key": self.key,
+                "parquet": str(path),
+                "rows": int(rows),
+                "problems": [dataclasses.asdict(p) for p in table.problems],
+                "inputs": [[str(p.path), p.format, p.sha256, p.rows] for p in self.parts],
+            }
+            events.manifest = self.work.file("checked.json")
+            events.manifest.write_text(json.dumps(manifest))
+        return events
 
     def close(self) -> None:
         try:
             self.con.close()
         except Exception:  # noqa: BLE001 - closing twice is harmless
             pass
+
+
+#: The environment variable through which `evaluation report` hands its checked events to the notebook's kernel.
+HANDOFF = "EVALUATION_CHECKED_EVENTS"
+
+
+def handoff_key(reads: list[tuple[Path, SourceConfig | None]], cfg: Config, detentions_sha256: str | None) -> str | None:
+    """What a checked events table depends on: the config file, the custody detentions (the rules look up
+    detention ids there) and each events file as it is on disk (path, size, modification time). None when the
+    config was not read from a file."""
+    if cfg.sha256 is None:
+        return None
+    files = []
+    for path, _ in reads:
+        st = path.stat()
+        files.append([str(path.resolve()), st.st_size, st.st_mtime_ns])
+    return hashlib.sha256(json.dumps([cfg.sha256, detentions_sha256, files]).encode()).hexdigest()
+
+
+def handed_off(key: str | None) -> tuple[EventTable, list[Problem], list[tuple[Path, str, str, int]]] | None:
+    """The events `evaluation report` already read and checked for these same inputs (the notebook's kernel
+    loads the data again: this spares it checking the events twice), or None."""
+    manifest_path = os.environ.get(HANDOFF)
+    if key is None or not manifest_path or not Path(manifest_path).is_file():
+        return None
+    manifest = json.loads(Path(manifest_path).read_text())
+    if manifest.get("key") != key or not Path(manifest["parquet"]).is_file():
+        return None
+    problems = [Problem(**p) for p in manifest["problems"]]
+    inputs = [(Path(p), fmt, sha, int(rows)) for p, fmt, sha, rows in manifest["inputs"]]
+    return EventTable(Path(manifest["parquet"]), manifest["rows"]), problems, inputs
 
 
 class TooBroken(Exception):

@@ -7,17 +7,20 @@ other tables are still checked.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
 from . import progress
 from .config import CONFIG_FILENAME, Config, SourceConfig, load_config, report_metadata_warnings
 from .engine import EventTable
-from .engine_read import EngineRead, TooBroken, part_rows
+from .engine_read import HANDOFF, EngineRead, TooBroken, handed_off, handoff_key, part_rows
 from .problems import Problem, ValidationError
 from .readers import ReadFailure, read_table
 from .schema import FILE_FORMATS, REQUIRED_BY_DESIGN, REQUIRED_TABLES, TABLES, table_schema
@@ -285,6 +288,37 @@ def _source_files(folder: Path, config: Config) -> tuple[list[tuple[SourceConfig
     return out, problems
 
 
+@contextlib.contextmanager
+def handing_over(data) -> Iterator[None]:
+    """The notebook's kernel loads the data again: it is handed the events this process has just checked (for
+    the same inputs; see engine_read.handed_off), so a large extract is not checked twice."""
+    manifest = getattr(data.events, "manifest", None)
+    saved = os.environ.get(HANDOFF)
+    if manifest is not None:
+        os.environ[HANDOFF] = str(manifest)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(HANDOFF, None)
+        else:
+            os.environ[HANDOFF] = saved
+
+
+def _input_file(name: str, inputs: list[InputFile]) -> InputFile:
+    """The provenance of a table read from one file or several."""
+    if len(inputs) == 1:
+        return inputs[0]
+    return InputFile(
+        name,
+        inputs[0].path,
+        "+".join(dict.fromkeys(i.format for i in inputs)),
+        hashlib.sha256("".join(i.sha256 for i in inputs).encode()).hexdigest(),
+        sum(i.rows for i in inputs),
+        tuple(inputs),
+    )
+
+
 def _read_in_engine(
     name: str,
     reads: list[tuple[Path, SourceConfig | None]],
@@ -340,12 +374,24 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
     checked: dict[str, CheckedTable] = {}
     files: dict[str, InputFile] = {}
     in_engine: dict[str, EngineRead] = {}
+    handed: EventTable | None = None
+    handed_problems: list[Problem] = []
+    key: str | None = None
     for name in [t for t in TABLES if t in reads]:
         schema = table_schema(name)
         parts: list[CheckedTable] = []
         inputs: list[InputFile] = []
+        if name == "events":
+            key = handoff_key(reads[name], config, files["custody_detentions"].sha256 if "custody_detentions" in files else None)
+            reused = handed_off(key)
+            if reused is not None:  # checked moments ago by `evaluation report`, for these same inputs
+                handed, handed_problems, handed_inputs = reused
+                inputs = [InputFile(name, path, fmt, digest, rows) for path, fmt, digest, rows in handed_inputs]
+                files[name] = _input_file(name, inputs)
+                continue
         engine_read = _read_in_engine(name, reads[name], schema, config, checked, problems)
         if engine_read is not None:
+            engine_read[0].key = key
             engine, parts = engine_read
             in_engine[name] = engine
             inputs = [InputFile(name, path, fmt, digest, rows) for path, fmt, digest, rows in part_rows(engine)]
@@ -375,22 +421,11 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
         checked[name] = stack(parts, schema)
         if name in in_engine:
             in_engine[name].whole_table_facts(checked[name])
-        files[name] = (
-            inputs[0]
-            if len(inputs) == 1
-            else InputFile(
-                name,
-                inputs[0].path,
-                "+".join(dict.fromkeys(i.format for i in inputs)),
-                hashlib.sha256("".join(i.sha256 for i in inputs).encode()).hexdigest(),
-                sum(i.rows for i in inputs),
-                tuple(inputs),
-            )
-        )
+        files[name] = _input_file(name, inputs)
     with progress.stage("checking the rules across tables"):
         run_rules(checked, config)
-    for t in checked.values():
-        problems.extend(t.problems)
+    for name in TABLES:
+        problems.extend(checked[name].problems if name in checked else handed_problems if name == "events" else [])
     problems.extend(report_metadata_warnings(config))
     if any(p.severity == "error" for p in problems):
         for engine in in_engine.values():
@@ -405,6 +440,8 @@ def load(folder: str | Path, config: Config | str | Path | None = None) -> Evalu
     if "events" in in_engine:
         with progress.stage("writing the checked events for the engine"):
             events: EventTable | None = in_engine["events"].finish(checked["events"])
+    elif "events" in files and "events" not in checked:
+        events = handed  # handed over by `evaluation report` (handed_off)
     else:
         events = EventTable.from_frame(frames["events"]) if "events" in frames else None
     return EvaluationData(

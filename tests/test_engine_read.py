@@ -200,3 +200,24 @@ def test_a_clean_extract_is_checked_in_the_engine_alone(tmp_path, demo_dir, demo
         engine_read.EngineRead.explain = original  # type: ignore[method-assign]
     assert marked == [0]
     assert_same(fast, slow)
+
+
+def test_the_report_kernel_is_handed_the_checked_events(tmp_path, demo_dir, monkeypatch):
+    """`evaluation report` checks the events, then its notebook's kernel loads the data again: it takes the
+    checked table for the same inputs (not checking 50 million rows twice), and checks afresh when they differ."""
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder)
+    first = evaluation.load(folder)
+    assert first.events.manifest is not None
+    monkeypatch.setenv(engine_read.HANDOFF, str(first.events.manifest))
+    opened = []
+    original = engine_read.EngineRead.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(engine_read.EngineRead, "open", classmethod(lambda cls, *a, **k: opened.append(1) or original(cls, *a, **k)))
+    again = evaluation.load(folder)
+    assert opened == [] and again.events.path == first.events.path
+    assert again.warnings == first.warnings and again.files == first.files
+    pd.testing.assert_frame_equal(again.summary(), first.summary())
+    with (folder / "events.csv").open("a") as f:  # the extract changed: checked afresh
+        f.write("E_NEW,P50328,2019-01-01,missing_episode,,,,\n")
+    changed = evaluation.load(folder)
+    assert opened == [1] and len(changed.events) == len(first.events) + 1

@@ -22,7 +22,7 @@ import nbformat
 from .._resources import package_path, resource_dir
 from ..config import CONFIG_FILENAME
 from ..demo import write_demo
-from ..loading import load
+from ..loading import handing_over, load
 from .words import Vocabulary
 
 NOTEBOOK = "report.ipynb"
@@ -244,7 +244,7 @@ def build_report(
                 say("INTERNAL QA MODE: disclosure control is off; every page is stamped NOT FOR PUBLICATION.")
             started = time.perf_counter()
             # the analysis stages run in the notebook's kernel: they report to a file, printed here as they come
-            with progress_file(progress, stage / ".progress", say):
+            with progress_file(progress, stage / ".progress", say), handing_over(data):
                 nb = execute_notebook(
                     {
                         "data_dir": str(data_dir),
