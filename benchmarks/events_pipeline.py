@@ -10,6 +10,9 @@ memory is the largest total resident memory of the command and every process it 
 the PDF printer), sampled every 0.2 s. The floor measured in the same run is the previous path: the events read
 and checked in pandas, where it fits in this machine's memory (`--pandas-up-to`).
 
+Spark against DuckDB: at `--spark-at` sizes the report is built again with `[engine] name = "spark"` (Spark in
+local mode, in the notebook's kernel), timed the same way, and the two reports' published figures compared.
+
 Targets (issue 16): 50 million events, full report under 5 minutes and under 4 GB on 2 cores.
 """
 
@@ -104,11 +107,20 @@ def measure(cmd: list[str]) -> tuple[float, float, int, str]:
     return time.perf_counter() - t0, peak / 1024**3, proc.returncode, lines[-1] if lines else ""
 
 
+def _figures(out: Path) -> object:
+    """The report's published figures (results.json), without its metadata (which names the config)."""
+    import json
+
+    results = json.loads((out / "results.json").read_text())
+    return {k: v for k, v in results.items() if k != "meta"}  # meta names the config file and its digest
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[5_000_000, 20_000_000, 50_000_000])
     ap.add_argument("--report-at", type=int, nargs="*", default=[50_000_000], help="sizes at which the whole report is built")
     ap.add_argument("--pandas-up-to", type=int, default=5_000_000, help="largest size the pandas path is run at")
+    ap.add_argument("--spark-at", type=int, nargs="*", default=[5_000_000], help="sizes at which the report is also built on Spark")
     args = ap.parse_args()
     exe = str(Path(sys.executable).parent / "evaluation")
     print(f"{'events':>12}  {'path':<22} {'seconds':>8} {'peak GB':>8}  result")
@@ -127,14 +139,23 @@ def main() -> None:
             if "pandas" in runs:
                 e, p = runs["engine"], runs["pandas"]
                 print(f"{'':>12}  engine against pandas: {p[0] / e[0]:.1f}x faster, {p[1] / e[1]:.1f}x less memory")
-            if n in args.report_at:
+            if n in args.report_at or n in args.spark_at:
                 out = Path(tmp) / f"report_{n}"
-                sec, gb, code, last = measure([exe, "report", "--data", str(folder), "--out", str(out)])
+                duck = measure([exe, "report", "--data", str(folder), "--out", str(out)])
+                sec, gb, code, last = duck
                 verdict = "within" if sec < 300 and gb < 4 else "OUTSIDE"
-                print(
-                    f"{'':>12}  {'whole report':<22} {sec:8.1f} {gb:8.2f}  {'ok' if code == 0 else 'FAILED: ' + last}; "
-                    f"{verdict} the targets (300 s, 4 GB)"
-                )
+                status = "ok" if code == 0 else "FAILED: " + last
+                print(f"{'':>12}  {'whole report':<22} {sec:8.1f} {gb:8.2f}  {status}; {verdict} the targets (300 s, 4 GB)")
+                if n in args.spark_at:
+                    config = folder / "spark.toml"
+                    config.write_text((folder / "evaluation.toml").read_text() + '\n[engine]\nname = "spark"\n')
+                    spark_out = Path(tmp) / f"report_spark_{n}"
+                    sec, gb, code, last = measure([exe, "report", "--data", str(folder), "--config", str(config), "--out", str(spark_out)])
+                    status = "ok" if code == 0 else "FAILED: " + last
+                    print(f"{'':>12}  {'whole report, Spark':<22} {sec:8.1f} {gb:8.2f}  {status}; {sec / duck[0]:.1f}x DuckDB's time")
+                    same = code == 0 and _figures(out) == _figures(spark_out)
+                    print(f"{'':>12}  every published figure identical on the two engines: {same}")
+                    shutil.rmtree(spark_out, ignore_errors=True)
                 shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(folder, ignore_errors=True)
 

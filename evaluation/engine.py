@@ -150,6 +150,8 @@ class EventTable:
 
 def query(sql: str, events: EventTable | None = None, frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Run `sql` in DuckDB. `events` is visible as the view `events`; each DataFrame in `frames` under its own name."""
+    import duckdb
+
     con = connect(events._work if events is not None else None)
     try:
         if events is not None:
@@ -157,6 +159,8 @@ def query(sql: str, events: EventTable | None = None, frames: Mapping[str, pd.Da
         for name, frame in (frames or {}).items():
             con.register(name, frame)
         return con.execute(sql).df()
+    except duckdb.Error as exc:
+        raise EngineError(f"a query in DuckDB failed: {_first_line(exc)}") from exc
     finally:
         con.close()
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import progress
 from .config import CONFIG_FILENAME, Config, SourceConfig, load_config, report_metadata_warnings
-from .engine import EventTable
+from .engine import EngineError, EventTable
 from .engine_read import HANDOFF, EngineRead, TooBroken, handed_off, handoff_key, part_rows
 from .problems import Problem, ValidationError
 from .readers import ReadFailure, read_table
@@ -337,16 +337,21 @@ def _read_in_engine(
         engine = EngineRead.open(name, reads, schema, config, expected)
     if engine is None:
         return None
+    import duckdb
+
     rows = sum(r for *_, r in part_rows(engine))
     with progress.stage(f"checking {name} ({rows:,} rows) in the engine"):
         detentions = checked["custody_detentions"].frame if "custody_detentions" in checked else None
-        engine.screen(detentions)
         try:
+            engine.screen(detentions)
             return engine, engine.explain()
         except TooBroken as exc:
             engine.close()
             problems.append(exc.problem)
             return engine, []
+        except duckdb.Error as exc:  # out of disk for the spill files, say: one sentence, not DuckDB's report
+            engine.close()
+            raise EngineError(f"checking {label} in DuckDB failed: {str(exc).strip().splitlines()[0][:300]}") from exc
 
 
 def load(folder: str | Path, config: Config | str | Path | None = None) -> EvaluationData:

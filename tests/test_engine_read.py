@@ -221,3 +221,13 @@ def test_the_report_kernel_is_handed_the_checked_events(tmp_path, demo_dir, monk
         f.write("E_NEW,P50328,2019-01-01,missing_episode,,,,\n")
     changed = evaluation.load(folder)
     assert opened == [1] and len(changed.events) == len(first.events) + 1
+
+
+def test_an_engine_failure_is_one_sentence(demo_dir):
+    """A query DuckDB cannot run fails with what failed, in one line, not DuckDB's multi-line report."""
+    from evaluation.engine import EngineError
+
+    data = evaluation.load(demo_dir)
+    with pytest.raises(EngineError) as caught:
+        data.events.query("SELECT no_such_column FROM events")
+    assert str(caught.value).startswith("a query in DuckDB failed: Binder Error") and "\n" not in str(caught.value)
