@@ -29,7 +29,7 @@ import pandas as pd
 from .config import Config, SourceConfig
 from .engine import EVENT_COLUMNS, EventTable, WorkFolder, _sql_path, connect
 from .problems import Problem
-from .readers import TOTAL_WORDS, RawTable, _sniff_binary
+from .readers import TOTAL_WORDS, RawTable, _sniff_binary, csv_separator
 from .schema import TableSchema
 from .validation import CheckedTable, _fold, check_table, code_map
 
@@ -123,22 +123,7 @@ def _csv_part(con: Any, k: int, path: Path, source: SourceConfig | None, cfg: Co
         line = first.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError:
         return None
-    notes: list[Problem] = []
-    sep = source.delimiter if source and source.delimiter else None
-    if sep is None:
-        sep = ","
-        found = [s for s in (";", "\t", "|") if s in line]
-        if "," not in line and found:
-            sep = found[0]
-            notes.append(
-                Problem(
-                    file=path.name,
-                    row=1,
-                    message=f"separates its columns with {sep!r}, not commas; read that way (set delimiter in [[data.sources]] to say so)",
-                    rule="csv_separator",
-                    severity="warning",
-                )
-            )
+    sep, notes = csv_separator(path, line, source.delimiter if source else None)
     try:
         rows = list(csv.reader([line], delimiter=sep))
     except csv.Error:

@@ -148,21 +148,8 @@ def _read_csv(
     lines = text.splitlines()
     if header_row > len(lines):
         raise _fail(path, f"has {len(lines)} line(s); the config puts the header on row {header_row}", "csv_header_row")
-    sep = delimiter or ","
-    if delimiter is None:
-        head = lines[header_row - 1]
-        found = [s for s in (";", "\t", "|") if s in head]
-        if "," not in head and found:
-            sep = found[0]
-            notes.append(
-                Problem(
-                    file=path.name,
-                    row=header_row,
-                    message=f"separates its columns with {sep!r}, not commas; read that way (set delimiter in [[data.sources]] to say so)",
-                    rule="csv_separator",
-                    severity="warning",
-                )
-            )
+    sep, sniffed = csv_separator(path, lines[header_row - 1], delimiter, header_row)
+    notes += sniffed
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         rows = list(reader)
@@ -178,6 +165,25 @@ def _read_csv(
         body.append(r)
         numbers.append(i)
     return header, body, numbers, notes
+
+
+def csv_separator(path: Path, header: str, delimiter: str | None, header_row: int = 1) -> tuple[str, list[Problem]]:
+    """The separator: the config's, else a comma, else the first of ; tab | in a header without commas (with a
+    warning saying so)."""
+    if delimiter:
+        return delimiter, []
+    found = [s for s in (";", "\t", "|") if s in header]
+    if "," in header or not found:
+        return ",", []
+    return found[0], [
+        Problem(
+            file=path.name,
+            row=header_row,
+            message=f"separates its columns with {found[0]!r}, not commas; read that way (set delimiter in [[data.sources]] to say so)",
+            rule="csv_separator",
+            severity="warning",
+        )
+    ]
 
 
 def _header_elsewhere(path: Path, rows: list[tuple[int, list[str]]], expected: Sequence[str], where: str) -> ReadFailure | None:

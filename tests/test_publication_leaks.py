@@ -157,8 +157,10 @@ def test_a_missing_value_count_that_restates_a_hidden_funnel_stage_is_hidden():
     table gave 93 contacts and 72 missing end dates."""
     from evaluation.report.sections.appendices import missingness_table
 
+    contacts = _contacts(93, 72)
     data = SimpleNamespace(
-        table=lambda name: _contacts(93, 72) if name == "programme_contacts" else None,
+        supplied=lambda name: name == "programme_contacts",
+        missing_values=lambda name: (len(contacts), {str(c): int(contacts[c].isna().sum()) for c in contacts.columns}),
         files={"programme_contacts": "programme_contacts.csv"},
     )
     for funnel_hidden in (True, False):
