@@ -231,3 +231,14 @@ def test_an_engine_failure_is_one_sentence(demo_dir):
     with pytest.raises(EngineError) as caught:
         data.events.query("SELECT no_such_column FROM events")
     assert str(caught.value).startswith("a query in DuckDB failed: Binder Error") and "\n" not in str(caught.value)
+
+
+def test_windows_line_ends_and_a_byte_order_mark(tmp_path, demo_dir):
+    """Excel's 'CSV UTF-8': a byte-order mark and CRLF line ends, with a bad date, read by the engine as by pandas."""
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder)
+    text = (demo_dir / "events.csv").read_text().replace("2018-03-0", "2018-13-0", 1)
+    (folder / "events.csv").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    fast, slow = both_paths(folder)
+    assert len(slow[2]) == 1 and "2018-13-0" in slow[2][0]
+    assert_same(fast, slow)
