@@ -37,7 +37,9 @@ from .validation import CheckedTable, _fold, check_table, code_map
 _WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 #: pandas' datetime64[ns] range: a date outside it cannot be typed by the pandas path, so the engine marks it.
 _YEARS = (1678, 2261)
-_DIRECTIVES = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}", "%S": r"\d{2}"}
+#: The directives the engine reads itself: whole days only (a format with a time of day is left to pandas, which
+#: accepts only midnight for a date).
+_DIRECTIVES = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}"}
 #: Row numbers of one file stay below this: a row's place in the table is part * stride + row.
 _PART_STRIDE = 1 << 40
 #: How many marked rows are explained at most; beyond this the table is too broken to list row by row.
@@ -97,26 +99,37 @@ def _stripped(n: int) -> str:
     )
 
 
-def _scan(path: Path) -> tuple[str, int, bytes, bytes]:
-    """SHA-256, newline count, first bytes and last byte of a file, read in blocks (never whole)."""
+#: Text the two CSV readers read differently: a quote after spaces at the start of a field (Python's csv keeps it
+#: as text; DuckDB opens a quoted field), and a carriage return not followed by a line feed (Python's csv ends a
+#: record there; DuckDB does not). A file holding either is read by the pandas path.
+_AMBIGUOUS = re.compile(rb'(?:^|[,;\t|\n])[ \t]+"|\r(?!\n)')
+
+
+def _scan(path: Path) -> tuple[str, int, bytes, bytes, bool]:
+    """SHA-256, newline count, first bytes and last byte of a file, and whether it holds text the two CSV readers
+    read differently (`_AMBIGUOUS`), read in blocks (never whole)."""
     h = hashlib.sha256()
-    newlines, head, last = 0, b"", b""
+    newlines, head, last, ambiguous, tail = 0, b"", b"", False, b""
     with path.open("rb") as fh:
         while block := fh.read(1 << 24):
             h.update(block)
             newlines += block.count(b"\n")
             if len(head) < 65536:
                 head += block[: 65536 - len(head)]
-            last = block[-1:]
-    return h.hexdigest(), newlines, head, last
+            ambiguous = ambiguous or _AMBIGUOUS.search(tail + block) is not None
+            tail, last = block[-64:], block[-1:]
+    ambiguous = ambiguous or last == b"\r"
+    return h.hexdigest(), newlines, head, last, ambiguous
 
 
 def _csv_part(con: Any, k: int, path: Path, source: SourceConfig | None, cfg: Config, expected: list[str]) -> _Part | None:
     encoding = (source.encoding if source and source.encoding else cfg.data.encoding).lower().replace("_", "-")
     if encoding not in ("utf-8", "utf8", "auto") or (source is not None and source.header_row != 1):
         return None
-    digest, newlines, head, last = _scan(path)
-    if not head or _sniff_binary(path, head[:4096]):
+    if any(c in str(path) for c in "*?[{"):
+        return None  # DuckDB would read the name as a pattern
+    digest, newlines, head, last, ambiguous = _scan(path)
+    if not head or ambiguous or _sniff_binary(path, head[:4096]):
         return None
     first = head.split(b"\n", 1)[0]
     try:
@@ -151,10 +164,15 @@ def _csv_part(con: Any, k: int, path: Path, source: SourceConfig | None, cfg: Co
         return None  # blank lines or records over several lines: the pandas path numbers those rows
     words = ", ".join(_lit(w) for w in sorted(TOTAL_WORDS))
     shortest, longest = min(map(len, TOTAL_WORDS)), max(map(len, TOTAL_WORDS))
-    totals = " OR ".join(f"(length(c{i}) BETWEEN {shortest} AND {longest} AND lower(c{i}) IN ({words}))" for i in range(len(header)))
-    if con.execute(f"SELECT count(*) FROM raw_{k} WHERE {totals}").fetchone()[0]:
+    # lower() and the long s: Python's casefold() also reads 'ſubtotal' as a total
+    totals = " OR ".join(
+        f"(length(c{i}) BETWEEN {shortest} AND {longest} AND replace(lower(c{i}), 'ſ', 's') IN ({words}))" for i in range(len(header))
+    )
+    blank = " AND ".join(f"c{i} = ''" for i in range(len(header)))
+    found, filled = con.execute(f"SELECT count(*) FILTER (WHERE {totals}), count(*) FILTER (WHERE NOT ({blank})) FROM raw_{k}").fetchone()
+    if found or not filled:
         con.execute(f"DROP TABLE raw_{k}")
-        return None  # total rows: the pandas path reports or skips them
+        return None  # total rows, or no row with a value: the pandas path reports them
     return _Part(path, source, "csv", digest, header, "row", 2, records, notes)
 
 
@@ -173,7 +191,9 @@ _PARQUET_TEXT = {
 def _parquet_part(con: Any, k: int, path: Path, source: SourceConfig | None) -> _Part | None:
     import duckdb
 
-    digest, _, head, _ = _scan(path)
+    if any(c in str(path) for c in "*?[{"):
+        return None  # DuckDB would read the name as a pattern
+    digest, _, head, _, _ = _scan(path)
     if not head.startswith(b"PAR1"):
         return None
     try:
@@ -192,7 +212,7 @@ def _parquet_part(con: Any, k: int, path: Path, source: SourceConfig | None) -> 
     records = con.execute(f"SELECT count(*) FROM raw_{k}").fetchone()[0]
     if records == 0:
         return None
-    return _Part(path, source, "parquet", digest, [str(d[0]).strip() for d in described], "record", 1, records)
+    return _Part(path, source, "parquet", digest, [str(d[0]) for d in described], "record", 1, records)
 
 
 class EngineRead:
@@ -253,7 +273,8 @@ class EngineRead:
         cols = [f"{k} AS part", f"rowid + {part.first_row} AS row"]
         for f in self.schema.fields:
             cols.append(f"c{pos[f.name]} AS {_q(f.name)}" if f.name in pos else f"'' AS {_q(f.name)}")
-        blank = [i for i, h in enumerate(part.header) if h == ""]
+        renames = {**self.cfg.data.columns.get(self.name, {}), **(part.source.columns if part.source else {})}
+        blank = [i for i, h in enumerate(part.header) if renames.get(h, h) == ""]
         flag = " OR ".join(f"c{i} <> ''" for i in blank) or "false"
         cells = " AND ".join(f"c{i} = ''" for i in range(len(part.header)))
         where = f" WHERE NOT ({cells})" if part.format == "csv" else ""  # the CSV reader skips blank records
@@ -281,7 +302,7 @@ class EngineRead:
                 for raw in counts.index:
                     mapped = out_map.get(raw, raw)
                     canon = (allowed.get(_fold(mapped)) if f.enum else mapped) if mapped != "" else None
-                    bad = mapped != "" and (canon is None or canon != mapped)
+                    bad = (mapped != "" and (canon is None or canon != mapped)) or (mapped == "" and raw != "")
                     rows.append((raw, canon, bad))
                 table = f"map_{k}_{f.name}"
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (raw VARCHAR, typed VARCHAR, bad BOOLEAN)")
@@ -294,7 +315,8 @@ class EngineRead:
                 cols.append(f"nullif({c}, '') AS {_q(f.name)}")
             else:  # date: the config's format first, then ISO, as the pandas path reads them
                 exprs = []
-                for fmt in dict.fromkeys([date_fmt, "%Y-%m-%d", "%Y-%m-%d 00:00:00"]):
+                # a date column with mapped values: every value is typed (after the mapping) by pandas
+                for fmt in [] if f.name in maps else dict.fromkeys([date_fmt, "%Y-%m-%d", "%Y-%m-%d 00:00:00"]):
                     regex = _format_regex(fmt)
                     if regex is not None:
                         exprs.append(f"WHEN regexp_full_match({c}, {_lit(regex)}) THEN try_strptime({c}, {_lit(fmt)})")

@@ -270,6 +270,9 @@ def _read_xlsx(
     return header, body, numbers, notes
 
 
+_WHOLE_NUMBER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"})
+
+
 def _read_parquet(path: Path, blob: bytes) -> pd.DataFrame:
     import duckdb
 
@@ -277,7 +280,13 @@ def _read_parquet(path: Path, blob: bytes) -> pd.DataFrame:
         raise _fail(path, "is not a valid Parquet file", "wrong_file_type")
     try:
         con = duckdb.connect()
-        frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        # whole numbers as text in DuckDB: pandas would make a column with an empty cell float, and lose digits
+        cols = ", ".join(
+            f'CAST("{n}" AS VARCHAR) AS "{n}"' if str(t) in _WHOLE_NUMBER_TYPES else f'"{n}"'
+            for n, t, *_ in ((str(d[0]).replace('"', '""'), d[1]) for d in described)
+        )
+        frame = con.execute(f"SELECT {cols} FROM read_parquet(?)", [str(path)]).df()
         con.close()
     except duckdb.Error as exc:
         raise _fail(path, f"cannot be read as Parquet: {str(exc).splitlines()[0]}", "wrong_file_type") from None
