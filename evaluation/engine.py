@@ -126,13 +126,7 @@ class EventTable:
     def to_pandas(self, columns: list[str] | None = None, where: str | None = None) -> pd.DataFrame:
         """Rows (optionally filtered in SQL) as a DataFrame: for small tables and tests, not for a whole extract."""
         cols = ", ".join(f'"{c}"' for c in (columns or self.columns))
-        out = self.query(f"SELECT {cols} FROM events" + (f" WHERE {where}" if where else "") + " ORDER BY _order")
-        for c in out.columns:
-            if EVENT_COLUMNS.get(c) == "TIMESTAMP":
-                out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
-            else:
-                out[c] = out[c].astype(object).where(out[c].notna(), float("nan"))
-        return out
+        return _as_loaded(self.query(f"SELECT {cols} FROM events" + (f" WHERE {where}" if where else "") + " ORDER BY _order"))
 
     def has_values(self, column: str) -> bool:
         return bool(self.query(f'SELECT count("{column}") AS n FROM events').n.iloc[0])
@@ -163,6 +157,16 @@ def query(sql: str, events: EventTable | None = None, frames: Mapping[str, pd.Da
         raise EngineError(f"a query in DuckDB failed: {_first_line(exc)}") from exc
     finally:
         con.close()
+
+
+def _as_loaded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Event columns as the loader types them in pandas: dates datetime64[ns], text object with NaN for empty."""
+    for c in frame.columns:
+        if EVENT_COLUMNS.get(c) == "TIMESTAMP":
+            frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+        elif c in EVENT_COLUMNS:
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), float("nan"))
+    return frame
 
 
 class EngineError(Exception):
@@ -252,8 +256,8 @@ def spark_query(sql: str, events: EventTable | None, frames: Mapping[str, pd.Dat
         for name, frame in (frames or {}).items():
             _spark_frame(spark, frame).createOrReplaceTempView(name)
         translated = sqlglot.transpile(sql, read="duckdb", write="spark")[0]
-        rows = spark.sql(translated).collect()
-        columns = spark.sql(translated).columns if not rows else list(rows[0].asDict().keys())
+        result = spark.sql(translated)
+        rows, columns = result.collect(), result.columns
     except EngineError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -280,11 +284,7 @@ def join_events(
         "ORDER BY f._row, e._order",
         {"frame_in": sent},
     )
-    for c in columns:
-        if EVENT_COLUMNS.get(c) == "TIMESTAMP":
-            got[c] = pd.to_datetime(got[c]).astype("datetime64[ns]")
-        elif c in EVENT_COLUMNS:
-            got[c] = got[c].astype(object).where(got[c].notna(), float("nan"))
+    got = _as_loaded(got)
     out = keys.iloc[got._row.to_numpy()].reset_index(drop=True)
     for c in columns:
         out[c] = got[c].to_numpy()
